@@ -1,0 +1,126 @@
+"""Safe YAML loading that remembers where every value came from.
+
+PyYAML's composed nodes carry 0-based marks; we keep them in a map from the
+value's path (a tuple of keys and indexes) to a 1-based ``(line, col)`` so that
+schema errors found later can be reported as ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import attrs
+import yaml
+
+from .exceptions import Problem, RulesetError
+
+__all__ = ["Located", "load_yaml", "parse_yaml"]
+
+Path = tuple[Hashable, ...]
+
+
+@attrs.frozen
+class Located:
+    """A YAML document as plain Python data plus the location of every value."""
+
+    data: Any
+    file: str
+    marks: dict[Path, tuple[int, int]]
+
+    def where(self, path: Path) -> tuple[int, int]:
+        """The 1-based (line, col) of the value at ``path``, or of its nearest located parent."""
+        p = tuple(path)
+        while p:
+            if p in self.marks:
+                return self.marks[p]
+            p = p[:-1]
+        return self.marks.get((), (1, 1))
+
+    def key_where(self, path: Path) -> tuple[int, int]:
+        """The location of the *key* of the mapping entry at ``path`` (falls back to the value)."""
+        k = ("<key>", *tuple(path))
+        if k in self.marks:
+            return self.marks[k]
+        return self.where(path)
+
+    def problem(self, path: Path, code: str, message: str, *, key: bool = False) -> Problem:
+        line, col = self.key_where(path) if key else self.where(path)
+        return Problem(code, message, self.file, line, col)
+
+
+_MAX_BYTES = 8 * 1024 * 1024
+# aliases can make a small file expand exponentially ("billion laughs"); cap the expanded size
+_MAX_NODES = 2_000_000
+
+
+def parse_yaml(text: str, file: str) -> Located:
+    """Parse ``text`` (one YAML document) safely, keeping locations.
+
+    Raises :class:`RulesetError` with code ``yaml-syntax`` or ``duplicate-key``.
+    """
+    if len(text) > _MAX_BYTES:
+        raise RulesetError([Problem("too-large", f"file is larger than {_MAX_BYTES} bytes", file, 1, 1)])
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise RulesetError([Problem("yaml-syntax", str(exc.problem or exc), file, line, col)]) from None
+    except yaml.YAMLError as exc:
+        raise RulesetError([Problem("yaml-syntax", str(exc), file, 1, 1)]) from None
+    marks: dict[Path, tuple[int, int]] = {}
+    problems: list[Problem] = []
+    if node is None:
+        return Located(None, file, {(): (1, 1)})
+    constructor = yaml.SafeLoader("")
+    budget = [_MAX_NODES]
+    data = _convert(node, (), marks, problems, file, constructor, budget)
+    if problems:
+        raise RulesetError(problems)
+    return Located(data, file, marks)
+
+
+def load_yaml(path: str) -> Located:
+    """Read and parse a UTF-8 YAML file (see :func:`parse_yaml`)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise RulesetError([Problem("not-utf8", f"file is not UTF-8: {exc.reason}", path, 1, 1)]) from None
+    except OSError as exc:
+        raise RulesetError([Problem("unreadable", f"cannot read file: {exc.strerror}", path, 0, 0)]) from None
+    return parse_yaml(text, path)
+
+
+def _convert(node: yaml.Node, path: Path, marks: dict[Path, tuple[int, int]],
+             problems: list[Problem], file: str, constructor: yaml.SafeLoader, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise RulesetError([Problem("too-large", "document expands to too many values (aliases?)", file,
+                                    node.start_mark.line + 1, node.start_mark.column + 1)])
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        constructor.flatten_mapping(node)
+        for knode, vnode in node.value:
+            key = _convert(knode, ("<keynode>",), {}, problems, file, constructor, budget)
+            if not isinstance(key, Hashable) or isinstance(key, (list, dict)):
+                problems.append(Problem("bad-key", "mapping keys must be scalars", file,
+                                        knode.start_mark.line + 1, knode.start_mark.column + 1))
+                continue
+            if key in out:
+                problems.append(Problem("duplicate-key", f"key {key!r} appears twice in this mapping", file,
+                                        knode.start_mark.line + 1, knode.start_mark.column + 1))
+                continue
+            marks[("<key>", *path, key)] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
+            out[key] = _convert(vnode, (*path, key), marks, problems, file, constructor, budget)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(v, (*path, i), marks, problems, file, constructor, budget) for i, v in enumerate(node.value)]
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        problems.append(Problem("yaml-value", str(exc.problem), file, node.start_mark.line + 1,
+                                node.start_mark.column + 1))
+        return None

@@ -1,0 +1,158 @@
+"""Errors and warnings raised by riskgrade.
+
+Every error riskgrade raises derives from :class:`RiskgradeError`::
+
+    RiskgradeError
+    ├── RulesetError        a ruleset (or layer) file is wrong: located, coded, collected problems
+    │   └── RefinementError a layer or plugin would make a standard looser
+    ├── FactError           facts are wrong: names the record and the field
+    ├── GraphError          an enterprise register is inconsistent (e.g. a dependency cycle)
+    ├── PluginError         a plugin failed: names the plugin and the hook
+    └── MonitorError        the real-time layer failed (an action raised inside the rules engine)
+
+>>> from riskgrade.exceptions import Problem, RulesetError
+>>> err = RulesetError([Problem("bad-band", "bands leave a gap", "r.yaml", 3, 5)])
+>>> str(err)
+'r.yaml:3:5: bad-band: bands leave a gap'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "FactError",
+    "GraphError",
+    "MonitorError",
+    "PluginError",
+    "Problem",
+    "RefinementError",
+    "RiskgradeError",
+    "RiskgradeWarning",
+    "RulesetError",
+]
+
+
+class RiskgradeError(Exception):
+    """Root of every error riskgrade raises."""
+
+
+class RiskgradeWarning(UserWarning):
+    """Root of the warnings riskgrade emits (e.g. a ruleset resting on an unverified fact)."""
+
+
+@attrs.frozen(order=False)
+class Problem:
+    """One located problem in a ruleset: ``file:line:col: code: message``.
+
+    ``line`` and ``col`` are 1-based; 0 when unknown. ``code`` is a stable lowercase
+    identifier that tests and tools may rely on.
+    """
+
+    code: str
+    message: str
+    file: str = ""
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        where = self.file or "<ruleset>"
+        if self.line:
+            where += f":{self.line}:{self.col}"
+        return f"{where}: {self.code}: {self.message}"
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.file, self.line, self.col, self.code, self.message)
+
+
+class RulesetError(RiskgradeError):
+    """A ruleset cannot be loaded; ``problems`` lists every problem found, sorted by location."""
+
+    #: at most this many problems are kept; the message says how many more there were
+    LIMIT = 100
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        found = sorted(set(problems), key=Problem.sort_key)
+        self.problems: tuple[Problem, ...] = tuple(found[: self.LIMIT])
+        self.dropped = max(0, len(found) - self.LIMIT)
+        lines = [str(p) for p in self.problems]
+        if self.dropped:
+            lines.append(f"... and {self.dropped} more problems")
+        super().__init__("\n".join(lines) if lines else "invalid ruleset")
+
+    @property
+    def codes(self) -> list[str]:
+        """The problem codes in order (handy in tests)."""
+        return [p.code for p in self.problems]
+
+
+class RefinementError(RulesetError):
+    """A jurisdiction layer or plugin would make the standard it refines more lenient."""
+
+
+class FactError(RiskgradeError, ValueError):
+    """Facts are missing or invalid.
+
+    ``record`` names the input (its index in a batch, or an id), ``field`` the fact
+    field as a dotted path (``substances[2].cas``), ``code`` a stable identifier.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, record: Any = None,
+                 code: str = "invalid-fact", value: Any = None) -> None:
+        self.message = message
+        self.field = field
+        self.record = record
+        self.code = code
+        self.value = value
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        parts = []
+        if self.record is not None:
+            parts.append(f"record {self.record}")
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        prefix = ", ".join(parts)
+        return f"{prefix}: {self.code}: {self.message}" if prefix else f"{self.code}: {self.message}"
+
+    def at(self, record: Any = None, prefix: str | None = None) -> FactError:
+        """A copy located in ``record`` (and under the field path ``prefix``)."""
+        field = self.field
+        if prefix:
+            field = f"{prefix}.{field}" if field and not field.startswith("[") else f"{prefix}{field or ''}"
+        return FactError(self.message, field=field, record=self.record if record is None else record,
+                         code=self.code, value=self.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, "record": self.record, "field": self.field}
+
+
+class GraphError(RiskgradeError):
+    """An enterprise register or regional graph is inconsistent.
+
+    For a dependency cycle, ``cycle`` holds the node ids along it and the message shows
+    the path ``a -> b -> a``.
+    """
+
+    def __init__(self, message: str, *, cycle: Sequence[str] = (), record: Any = None,
+                 field: str | None = None) -> None:
+        self.cycle = tuple(cycle)
+        self.record = record
+        self.field = field
+        super().__init__(message)
+
+
+class PluginError(RiskgradeError):
+    """A plugin failed: ``plugin`` names it, ``hook`` the hook it failed in."""
+
+    def __init__(self, message: str, *, plugin: str, hook: str) -> None:
+        self.plugin = plugin
+        self.hook = hook
+        super().__init__(f"plugin {plugin!r}, hook {hook}: {message}")
+
+
+class MonitorError(RiskgradeError):
+    """The real-time monitoring layer failed (for example, an action raised inside durable-rules)."""
