@@ -1,0 +1,581 @@
+"""The enterprise register (台账): enterprise, units, risk points, hazards, hidden dangers.
+
+A register is one YAML or JSON document, a flat mapping whose lists reference each
+other by id (every id is unique in the register, every reference is checked)::
+
+    id: E-001
+    name: 白银示例化工有限公司
+    uscc: 91620402MA0000000Q          # unified social credit code (GB 32100), checked
+    sectors: [hazchem]
+    jurisdiction: "620402"            # GB/T 2260 code of the county-level division
+    zone: null                        # a named sub-jurisdiction without a code (e.g. a high-tech zone)
+    location: {lon: 104.18, lat: 36.55}
+    standardisation: 二级               # safety standardisation grade 一级/二级/三级, or null
+    ruleset: lec-generic              # default ruleset for risk points
+    units:            [{id, name, major_hazard_grade: 一级..四级 | null}]
+    risk_points:      [{id, unit, name, ruleset?, facts: {...}}]
+    hazards:          [{id, risk_point, name, category?, ruleset?, facts?}]
+    hidden_dangers:   [{id, target, grade: general|major, found, deadline?, status: open|rectified|verified,
+                        closed?, description?, basis?}]
+    monitoring_points: [{id, risk_point, name, quantity, unit?, low?, high?, low_low?, high_high?}]
+    accidents:        [{id, date, severity: 一般|较大|重大|特别重大, deaths?, injuries?, description?}]
+    dependencies:     [{from, to, reason?}]   # extra edges: "from" endangers "to"
+
+Every problem raises :class:`~riskgrade.exceptions.FactError` naming the record (its id,
+or ``list[index]`` when it has none) and the field.
+
+>>> ent = load_enterprise({
+...     "id": "E-1", "name": "示例", "sectors": ["hazchem"], "jurisdiction": "620402",
+...     "units": [{"id": "U-1", "name": "罐区"}],
+...     "risk_points": [{"id": "P-1", "unit": "U-1", "name": "储罐", "facts": {"L": 3, "E": 6, "C": 15}}],
+... })
+>>> ent.risk_points[0].unit, ent.record("U-1").name
+('U-1', '罐区')
+>>> load_enterprise({"id": "E-1", "name": "x", "sectors": ["hazchem"], "jurisdiction": "620402",
+...                  "risk_points": [{"id": "P-1", "unit": "U-9", "name": "x", "facts": {}}]})
+Traceback (most recent call last):
+...
+riskgrade.exceptions.FactError: record P-1, field 'unit': unknown-reference: no unit with id 'U-9'
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from ._yamlsrc import Located, load_yaml
+from .exceptions import FactError, RulesetError
+
+__all__ = [
+    "ACCIDENT_GRADES",
+    "Accident",
+    "Dependency",
+    "Enterprise",
+    "Hazard",
+    "HiddenDanger",
+    "MonitoringPoint",
+    "RiskPoint",
+    "Unit",
+    "load_enterprise",
+    "parse_record",
+]
+
+#: accident grades of 国务院令第493号, lowest first (key, Chinese name)
+ACCIDENT_GRADES: tuple[tuple[str, str], ...] = (
+    ("general", "一般"), ("larger", "较大"), ("major", "重大"), ("extraordinary", "特别重大"),
+)
+_ACCIDENT_RANK = {k: i for i, (k, _) in enumerate(ACCIDENT_GRADES)}
+_ACCIDENT_SPELL = {**{k: k for k, _ in ACCIDENT_GRADES}, **{zh: k for k, zh in ACCIDENT_GRADES},
+                   **{zh + "事故": k for k, zh in ACCIDENT_GRADES}}
+_GRADE_NUM = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_NUM_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+HDGrade = Literal["general", "major"]
+HDStatus = Literal["open", "rectified", "verified"]
+
+
+def accident_rank(grade: str) -> int:
+    """The order of an accident grade key (``general`` = 0 ... ``extraordinary`` = 3)."""
+    return _ACCIDENT_RANK[grade]
+
+
+def grade_zh(grade: int | None) -> str:
+    """``1`` → ``一级``; ``None`` → ``无``."""
+    return _NUM_ZH[grade] if grade else "无"
+
+
+@attrs.frozen
+class Unit:
+    """A risk unit (风险单元): a plant, workshop or area grouping risk points.
+
+    ``major_hazard_grade`` is the GB 18218-2018 grade (1 = 一级 ... 4 = 四级) when the unit is a
+    major hazard installation (重大危险源), else ``None``.
+    """
+
+    id: str
+    name: str
+    major_hazard_grade: int | None = None
+    kind: str = "unit"
+
+
+@attrs.frozen
+class RiskPoint:
+    """A risk point (风险点): the unit that is graded, by ``ruleset`` from ``facts``."""
+
+    id: str
+    unit: str
+    name: str
+    facts: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
+    ruleset: str | None = None
+    kind: str = "risk_point"
+
+
+@attrs.frozen
+class Hazard:
+    """A hazard (危险源) at a risk point; graded too when it has ``facts``."""
+
+    id: str
+    risk_point: str
+    name: str
+    category: str = ""
+    facts: Mapping[str, Any] | None = attrs.field(default=None, eq=False, hash=False)
+    ruleset: str | None = None
+    kind: str = "hazard"
+
+
+@attrs.frozen
+class HiddenDanger:
+    """A hidden danger (隐患) found at ``target`` (a risk point, unit or the enterprise).
+
+    It is open *as of* a date ``d`` when it was found on or before ``d`` and was not yet closed
+    then (status ``open``, or ``closed`` after ``d``). It is overdue when open and its
+    rectification ``deadline`` is before ``d``.
+
+    >>> hd = HiddenDanger("HD-1", "P-1", "major", _dt.date(2024, 1, 5), _dt.date(2024, 2, 1), "open")
+    >>> hd.is_open(_dt.date(2024, 1, 4)), hd.is_open(_dt.date(2024, 3, 1)), hd.is_overdue(_dt.date(2024, 3, 1))
+    (False, True, True)
+    """
+
+    id: str
+    target: str
+    grade: HDGrade
+    found: _dt.date
+    deadline: _dt.date | None = None
+    status: HDStatus = "open"
+    closed: _dt.date | None = None
+    description: str = ""
+    basis: str = ""
+    kind: str = "hidden_danger"
+
+    def is_open(self, as_of: _dt.date) -> bool:
+        """Open on ``as_of`` (found by then, not closed by then)."""
+        if self.found > as_of:
+            return False
+        if self.status == "open":
+            return True
+        return self.closed is not None and self.closed > as_of
+
+    def is_overdue(self, as_of: _dt.date) -> bool:
+        """Open on ``as_of`` and past its rectification deadline."""
+        return self.is_open(as_of) and self.deadline is not None and self.deadline < as_of
+
+
+@attrs.frozen
+class MonitoringPoint:
+    """A monitoring point (监测点) at a risk point, with its alarm limits."""
+
+    id: str
+    risk_point: str
+    name: str
+    quantity: str
+    unit: str = ""
+    low_low: float | None = None
+    low: float | None = None
+    high: float | None = None
+    high_high: float | None = None
+    kind: str = "monitoring_point"
+
+
+@attrs.frozen
+class Accident:
+    """An accident of the enterprise, graded per 国务院令第493号 (``general`` ... ``extraordinary``)."""
+
+    id: str
+    date: _dt.date
+    severity: str
+    deaths: int = 0
+    injuries: int = 0
+    description: str = ""
+    kind: str = "accident"
+
+
+@attrs.frozen
+class Dependency:
+    """An extra dependency: ``source`` endangers ``target`` (its level counts as a child of it)."""
+
+    source: str
+    target: str
+    reason: str = ""
+    kind: str = "dependency"
+
+
+Record = Unit | RiskPoint | Hazard | HiddenDanger | MonitoringPoint | Accident
+
+
+@attrs.frozen
+class Enterprise:
+    """An enterprise and its register. Build it with :func:`load_enterprise`."""
+
+    id: str
+    name: str
+    jurisdiction: str
+    sectors: tuple[str, ...]
+    uscc: str | None = None
+    zone: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    standardisation: int | None = None
+    ruleset: str | None = None
+    units: tuple[Unit, ...] = ()
+    risk_points: tuple[RiskPoint, ...] = ()
+    hazards: tuple[Hazard, ...] = ()
+    hidden_dangers: tuple[HiddenDanger, ...] = ()
+    monitoring_points: tuple[MonitoringPoint, ...] = ()
+    accidents: tuple[Accident, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    source: str = attrs.field(default="", eq=False)
+    kind: str = "enterprise"
+
+    def record(self, record_id: str) -> Record:
+        """The unit, risk point, hazard, hidden danger, monitoring point or accident ``record_id``.
+
+        Raises ``KeyError`` when there is none.
+        """
+        for group in (self.units, self.risk_points, self.hazards, self.hidden_dangers,
+                      self.monitoring_points, self.accidents):
+            for rec in group:
+                if rec.id == record_id:
+                    return rec
+        raise KeyError(record_id)
+
+
+# --------------------------------------------------------------------------- parsing
+
+_ANY_FIELDS = ("note", "notes")
+
+
+class _Fields:
+    """Reads the fields of one record, raising FactError that names it."""
+
+    def __init__(self, data: Any, record: str, where: Callable[[str], str]) -> None:
+        self.record = record
+        self.where = where
+        if not isinstance(data, Mapping):
+            raise FactError(f"expected a mapping, got {type(data).__name__}{where('')}", record=record,
+                            code="bad-type")
+        self.data = data
+        self.used: set[str] = set(_ANY_FIELDS)
+
+    def fail(self, field: str, code: str, message: str, value: Any = None) -> FactError:
+        return FactError(message + self.where(field), field=field, record=self.record, code=code, value=value)
+
+    def get(self, field: str, required: bool = False) -> Any:
+        self.used.add(field)
+        if field not in self.data or self.data[field] is None:
+            if required:
+                raise self.fail(field, "missing-field", f"{field!r} is required")
+            return None
+        return self.data[field]
+
+    def text(self, field: str, required: bool = False, default: str = "") -> str:
+        v = self.get(field, required)
+        if v is None:
+            return default
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise self.fail(field, "bad-type", f"expected text, got {type(v).__name__}", v)
+        s = str(v).strip()
+        if required and not s:
+            raise self.fail(field, "missing-field", f"{field!r} must not be empty")
+        return s
+
+    def opt_text(self, field: str) -> str | None:
+        s = self.text(field)
+        return s or None
+
+    def number(self, field: str) -> float | None:
+        v = self.get(field)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.fail(field, "bad-type", f"expected a number, got {v!r}", v)
+        return float(v)
+
+    def count(self, field: str) -> int:
+        v = self.get(field)
+        if v is None:
+            return 0
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise self.fail(field, "bad-value", f"expected a whole number ≥ 0, got {v!r}", v)
+        return v
+
+    def date(self, field: str, required: bool = False) -> _dt.date | None:
+        v = self.get(field, required)
+        if v is None:
+            return None
+        return parse_date(v, lambda msg: self.fail(field, "bad-date", msg, v))
+
+    def choice(self, field: str, spellings: Mapping[str, str], default: str | None = None) -> str:
+        v = self.get(field, default is None)
+        if v is None:
+            assert default is not None
+            return default
+        key = str(v).strip()
+        found = spellings.get(key) or spellings.get(key.lower())
+        if found is None:
+            raise self.fail(field, "bad-value", f"{v!r} is not one of {', '.join(sorted(set(spellings)))}", v)
+        return found
+
+    def grade(self, field: str) -> int | None:
+        """A 一级..四级 grade (1-4) or None."""
+        v = self.get(field)
+        if v is None or v in ("none", "无", ""):
+            return None
+        found = _GRADE_NUM.get(str(v).strip())
+        if found is None or isinstance(v, bool):
+            raise self.fail(field, "bad-value", f"{v!r} is not a grade (一级/二级/三级/四级 or 1-4)", v)
+        return found
+
+    def mapping(self, field: str) -> dict[str, Any] | None:
+        v = self.get(field)
+        if v is None:
+            return None
+        if not isinstance(v, Mapping):
+            raise self.fail(field, "bad-type", f"expected a mapping, got {type(v).__name__}", v)
+        return {str(k): _plain(x) for k, x in v.items()}
+
+    def done(self) -> None:
+        extra = sorted(str(k) for k in self.data if str(k) not in self.used and not str(k).startswith("x-"))
+        if extra:
+            raise self.fail(extra[0], "unknown-field",
+                            f"unknown field {extra[0]!r} (allowed: {', '.join(sorted(self.used))}; "
+                            "prefix extensions with 'x-')")
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def parse_date(v: Any, fail: Callable[[str], Exception]) -> _dt.date:
+    """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string."""
+    if isinstance(v, _dt.datetime):
+        return v.date()
+    if isinstance(v, _dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return _dt.date.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    raise fail(f"{v!r} is not a date (use YYYY-MM-DD)")
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100-2015 check character of a unified social credit code's first 17 characters.
+
+    >>> uscc_check_char("91620402MA0000000")
+    'Q'
+    """
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def _is_uscc(code: str) -> bool:
+    return bool(_USCC_RE.match(code)) and uscc_check_char(code[:17]) == code[17]
+
+
+_HD_GRADES = {"general": "general", "一般": "general", "一般隐患": "general", "一般事故隐患": "general",
+              "major": "major", "重大": "major", "重大隐患": "major", "重大事故隐患": "major"}
+_HD_STATUS = {"open": "open", "未整改": "open", "整改中": "open", "rectified": "rectified",
+              "已整改": "rectified", "verified": "verified", "已验收": "verified", "closed": "verified"}
+
+
+def parse_record(kind: str, data: Any, record: str = "", where: Callable[[str], str] = lambda f: "") -> Record:
+    """One register record of ``kind`` (``unit``, ``risk_point``, ``hazard``, ``hidden_danger``,
+    ``monitoring_point``, ``accident``) from a mapping; references are not checked here.
+
+    >>> parse_record("hidden_danger", {"id": "HD-1", "target": "P-1", "grade": "重大", "found": "2024-05-01"})
+    HiddenDanger(id='HD-1', target='P-1', grade='major', found=datetime.date(2024, 5, 1), deadline=None, \
+status='open', closed=None, description='', basis='', kind='hidden_danger')
+    """
+    rid = record
+    if isinstance(data, Mapping) and isinstance(data.get("id"), (str, int)) and not isinstance(data["id"], bool):
+        rid = str(data["id"])
+    f = _Fields(data, rid, where)
+    ident = f.text("id", required=True)
+    rec: Record
+    if kind == "unit":
+        rec = Unit(ident, f.text("name", required=True), f.grade("major_hazard_grade"))
+    elif kind == "risk_point":
+        facts = f.mapping("facts")
+        if facts is None:
+            raise f.fail("facts", "missing-field", "'facts' is required (the inputs its ruleset grades)")
+        rec = RiskPoint(ident, f.text("unit", required=True), f.text("name", required=True), facts,
+                        f.opt_text("ruleset"))
+    elif kind == "hazard":
+        rec = Hazard(ident, f.text("risk_point", required=True), f.text("name", required=True),
+                     f.text("category"), f.mapping("facts"), f.opt_text("ruleset"))
+    elif kind == "hidden_danger":
+        found = f.date("found", required=True)
+        assert found is not None
+        deadline, closed = f.date("deadline"), f.date("closed")
+        status = f.choice("status", _HD_STATUS, "open")
+        if deadline is not None and deadline < found:
+            raise f.fail("deadline", "bad-value", f"deadline {deadline} is before found date {found}")
+        if closed is not None and closed < found:
+            raise f.fail("closed", "bad-value", f"closed date {closed} is before found date {found}")
+        if closed is not None and status == "open":
+            raise f.fail("closed", "bad-value", "an open hidden danger has no closed date")
+        rec = HiddenDanger(ident, f.text("target", required=True), f.choice("grade", _HD_GRADES),  # type: ignore[arg-type]
+                           found, deadline, status, closed, f.text("description"), f.text("basis"))  # type: ignore[arg-type]
+    elif kind == "monitoring_point":
+        limits = [f.number(k) for k in ("low_low", "low", "high", "high_high")]
+        given = [x for x in limits if x is not None]
+        if given != sorted(given):
+            raise f.fail("high", "bad-value", "alarm limits must satisfy low_low ≤ low ≤ high ≤ high_high")
+        rec = MonitoringPoint(ident, f.text("risk_point", required=True), f.text("name", required=True),
+                              f.text("quantity", required=True), f.text("unit"), *limits)
+    elif kind == "accident":
+        date = f.date("date", required=True)
+        assert date is not None
+        rec = Accident(ident, date, f.choice("severity", _ACCIDENT_SPELL), f.count("deaths"), f.count("injuries"),
+                       f.text("description"))
+    else:
+        raise ValueError(f"unknown record kind {kind!r}")
+    f.done()
+    return rec
+
+
+_LISTS = (("units", "unit"), ("risk_points", "risk_point"), ("hazards", "hazard"),
+          ("hidden_dangers", "hidden_danger"), ("monitoring_points", "monitoring_point"),
+          ("accidents", "accident"))
+
+
+def load_enterprise(path_or_mapping: str | os.PathLike[str] | Mapping[str, Any]) -> Enterprise:
+    """An :class:`Enterprise` from a register file (``.yaml``/``.yml``/``.json``) or a mapping.
+
+    Raises :class:`~riskgrade.exceptions.FactError` naming the record and field; for a file,
+    the message ends with ``(file:line:col)``.
+    """
+    located: Located | None = None
+    source = ""
+    if isinstance(path_or_mapping, Mapping):
+        data: Any = path_or_mapping
+    else:
+        source = os.fspath(path_or_mapping)
+        if source.endswith(".json"):
+            try:
+                with open(source, encoding="utf-8") as fh:
+                    data = json.load(fh)
+            except OSError as exc:
+                raise FactError(f"cannot read file: {exc.strerror}", record=source, code="unreadable") from None
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise FactError(f"not valid JSON: {exc}", record=source, code="bad-json") from None
+        else:
+            try:
+                located = load_yaml(source)
+            except RulesetError as exc:
+                p = exc.problems[0]
+                raise FactError(str(p), record=source, code=p.code) from None
+            data = located.data
+    return _build(data, located, source)
+
+
+def _build(data: Any, located: Located | None, source: str) -> Enterprise:
+    def where_of(path: tuple[Any, ...]) -> Callable[[str], str]:
+        if located is None:
+            return lambda field: ""
+
+        def where(field: str) -> str:
+            full = (*path, field) if field else path
+            line, col = located.where(full)
+            return f" ({located.file}:{line}:{col})"
+        return where
+
+    top_id = data.get("id") if isinstance(data, Mapping) else None
+    f = _Fields(data, str(top_id) if isinstance(top_id, (str, int)) else (source or "enterprise"), where_of(()))
+    ident = f.text("id", required=True)
+    name = f.text("name", required=True)
+    juris = f.text("jurisdiction", required=True)
+    if not re.fullmatch(r"\d{6}", juris) or juris.startswith("00"):
+        raise f.fail("jurisdiction", "bad-jurisdiction", f"{juris!r} is not a GB/T 2260 six-digit code")
+    sectors_v = f.get("sectors", required=True)
+    if isinstance(sectors_v, str):
+        sectors_v = [sectors_v]
+    if not isinstance(sectors_v, list) or not sectors_v or not all(isinstance(s, str) and s for s in sectors_v):
+        raise f.fail("sectors", "bad-type", "expected a non-empty list of sector names")
+    uscc = f.opt_text("uscc")
+    if uscc is not None and not _is_uscc(uscc):
+        raise f.fail("uscc", "bad-uscc", f"{uscc!r} is not a valid unified social credit code (GB 32100)")
+    loc = f.mapping("location") or {}
+    lon, lat = loc.get("lon"), loc.get("lat")
+    for key, val, lim in (("lon", lon, 180), ("lat", lat, 90)):
+        if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float)) or abs(val) > lim):
+            raise f.fail(f"location.{key}", "bad-value", f"{val!r} is not a {key}itude")
+    lists: dict[str, list[Record]] = {}
+    for field, kind in _LISTS:
+        items = f.get(field) or []
+        if not isinstance(items, list):
+            raise f.fail(field, "bad-type", f"expected a list, got {type(items).__name__}")
+        lists[field] = [parse_record(kind, item, f"{field}[{i}]", where_of((field, i)))
+                        for i, item in enumerate(items)]
+    deps_v = f.get("dependencies") or []
+    if not isinstance(deps_v, list):
+        raise f.fail("dependencies", "bad-type", "expected a list")
+    deps: list[Dependency] = []
+    for i, d in enumerate(deps_v):
+        df = _Fields(d, f"dependencies[{i}]", where_of(("dependencies", i)))
+        deps.append(Dependency(df.text("from", required=True), df.text("to", required=True), df.text("reason")))
+        df.done()
+    ent = Enterprise(
+        id=ident, name=name, jurisdiction=juris, sectors=tuple(str(s) for s in sectors_v), uscc=uscc,
+        zone=f.opt_text("zone"), lon=None if lon is None else float(lon), lat=None if lat is None else float(lat),
+        standardisation=f.grade("standardisation"), ruleset=f.opt_text("ruleset"),
+        units=tuple(lists["units"]), risk_points=tuple(lists["risk_points"]),  # type: ignore[arg-type]
+        hazards=tuple(lists["hazards"]), hidden_dangers=tuple(lists["hidden_dangers"]),  # type: ignore[arg-type]
+        monitoring_points=tuple(lists["monitoring_points"]),  # type: ignore[arg-type]
+        accidents=tuple(lists["accidents"]), dependencies=tuple(deps), source=source,  # type: ignore[arg-type]
+    )
+    f.done()
+    check_references(ent, where_of)
+    return ent
+
+
+def check_references(ent: Enterprise,
+                     where_of: Callable[[tuple[Any, ...]], Callable[[str], str]] = lambda p: lambda f: "") -> None:
+    """Raise :class:`FactError` on a duplicate id or a reference to a missing record."""
+    seen: dict[str, str] = {ent.id: "enterprise"}
+    for field, _kind in _LISTS:
+        for i, rec in enumerate(getattr(ent, field)):
+            if rec.id in seen:
+                raise FactError(f"id {rec.id!r} is already used by a {seen[rec.id]}{where_of((field, i))('id')}",
+                                record=rec.id, field="id", code="duplicate-id")
+            seen[rec.id] = rec.kind
+    units = {u.id for u in ent.units}
+    points = {p.id for p in ent.risk_points}
+    nodes = units | points | {h.id for h in ent.hazards} | {ent.id}
+
+    def check(items: Iterable[Any], field: str, attr: str, allowed: set[str], what: str) -> None:
+        for i, rec in enumerate(items):
+            ref = getattr(rec, attr)
+            if ref not in allowed:
+                raise FactError(f"no {what} with id {ref!r}{where_of((field, i))(attr)}", record=rec.id,
+                                field=attr, code="unknown-reference", value=ref)
+
+    check(ent.risk_points, "risk_points", "unit", units, "unit")
+    check(ent.hazards, "hazards", "risk_point", points, "risk point")
+    check(ent.monitoring_points, "monitoring_points", "risk_point", points, "risk point")
+    check(ent.hidden_dangers, "hidden_dangers", "target", points | units | {ent.id},
+          "risk point, unit or enterprise")
+    for i, d in enumerate(ent.dependencies):
+        for attr, key in (("source", "from"), ("target", "to")):
+            ref = getattr(d, attr)
+            if ref not in nodes:
+                raise FactError(f"no unit, risk point or hazard with id {ref!r}"
+                                f"{where_of(('dependencies', i))(key)}", record=f"dependencies[{i}]", field=key,
+                                code="unknown-reference", value=ref)
