@@ -1,0 +1,213 @@
+"""Result types: citations, fired rules, assessments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._levels import Level
+
+if TYPE_CHECKING:
+    from ._ruleset import Ruleset
+
+__all__ = ["Assessment", "Citation", "Fired", "RulesetRef", "Step"]
+
+SCHEMA_VERSION = 1
+
+
+@attrs.frozen
+class Citation:
+    """Where a decision comes from.
+
+    ``basis`` is the kind of the citation: ``clause`` (a clause that says it directly),
+    ``derived`` (a reading derived from a principle of the standard) or ``local`` (a
+    local configuration choice). ``status`` is the source's verification status.
+    ``layer`` names the jurisdiction layer that introduced or changed the decision.
+    """
+
+    source: str
+    title: str = ""
+    number: str = ""
+    clause: str = ""
+    basis: str = "clause"
+    status: str = "verified"
+    layer: str = ""
+
+    def text(self, lang: str = "en") -> str:
+        parts = [p for p in (self.title, self.number) if p]
+        s = " ".join(parts) or self.source
+        if self.clause:
+            s += f" {self.clause}" if lang == "zh" else f", {self.clause}"
+        kind = _BASIS[lang if lang in ("zh", "en") else "en"][self.basis]
+        s += f" [{kind}]"
+        if self.status != "verified":
+            s += f" [{_STATUS[lang if lang in ('zh', 'en') else 'en'].get(self.status, self.status)}]"
+        if self.layer:
+            s += f" [{self.layer}]"
+        return s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "title": self.title, "number": self.number, "clause": self.clause,
+                "basis": self.basis, "status": self.status, "layer": self.layer}
+
+
+_BASIS = {"zh": {"clause": "条款直接规定", "derived": "据原则推导", "local": "本地配置"},
+          "en": {"clause": "stated by clause", "derived": "derived from principle", "local": "local choice"}}
+_STATUS = {"zh": {"unverified": "未核实", "partial": "部分核实", "superseded": "已被替代"},
+           "en": {"unverified": "unverified", "partial": "partly verified", "superseded": "superseded"}}
+
+
+@attrs.frozen
+class Fired:
+    """A rule that gave a level: its id, level, citation, label and detail line."""
+
+    id: str
+    level: Level
+    citation: Citation
+    label: str = ""
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "level": self.level.name, "label": self.label, "detail": self.detail,
+                "citation": self.citation.to_dict()}
+
+
+@attrs.frozen
+class RulesetRef:
+    """Which ruleset produced a result: id, version, edition, jurisdiction, fingerprint."""
+
+    id: str
+    version: str
+    edition: str
+    jurisdiction: str
+    fingerprint: str
+    layers: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "version": self.version, "edition": self.edition,
+                "jurisdiction": self.jurisdiction, "fingerprint": self.fingerprint, "layers": list(self.layers)}
+
+
+@attrs.frozen
+class Step:
+    """One line of an explanation: what was done, in words, with the numbers."""
+
+    kind: str
+    name: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "text": self.text}
+
+
+class Assessment:
+    """The graded result for one set of facts.
+
+    Built cheaply by :meth:`Ruleset.grade`; ``values``, ``fired`` and ``trace`` are
+    computed from the raw result when first asked for.
+
+    >>> import riskgrade
+    >>> a = riskgrade.load("lec-generic").grade({"L": 3, "E": 6, "C": 15})
+    >>> a.level, a.score
+    (<Level.ORANGE: 3>, 270)
+    >>> a.fired[0].id
+    'lec'
+    """
+
+    __slots__ = ("_fired", "_raw", "_ruleset", "_values", "level", "score")
+
+    level: Level
+    score: Any
+
+    def __init__(self, ruleset: Ruleset, level: Level, score: Any, raw: tuple[Any, ...]) -> None:
+        self._ruleset = ruleset
+        self.level = level
+        self.score = score
+        self._raw = raw
+        self._values: dict[str, Any] | None = None
+        self._fired: tuple[Fired, ...] | None = None
+
+    @property
+    def ruleset(self) -> RulesetRef:
+        """The ruleset (id, version, edition, fingerprint) this result came from."""
+        return self._ruleset.ref
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Every derived value and method output, by name."""
+        if self._values is None:
+            self._values = dict(zip(self._ruleset._value_names, self._raw[0], strict=True))
+        return dict(self._values)
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The validated inputs (defaults applied), by name."""
+        return dict(zip(self._ruleset._input_names, self._raw[3], strict=True))
+
+    @property
+    def fired(self) -> tuple[Fired, ...]:
+        """The rules that gave a level, in ruleset order."""
+        if self._fired is None:
+            self._fired = self._ruleset._fired(self._raw, self.values)
+        return self._fired
+
+    def trace(self, lang: str = "en") -> list[Step]:
+        """The ordered steps a person can read: inputs, derived values, rules, decision."""
+        return self._ruleset._trace(self, lang)
+
+    def explain(self, lang: str = "en") -> str:
+        """The trace as text."""
+        return "\n".join(s.text for s in self.trace(lang))
+
+    def to_dict(self, *, trace: bool = False, lang: str = "en") -> dict[str, Any]:
+        """The stable result schema (see docs/api.md). Keys are sorted on output."""
+        out: dict[str, Any] = {
+            "schema": SCHEMA_VERSION,
+            "level": self.level.name,
+            "level_zh": self.level.zh,
+            "score": self.score,
+            "values": self.values,
+            "inputs": self.inputs,
+            "fired": [f.to_dict() for f in self.fired],
+            "ruleset": self.ruleset.to_dict(),
+        }
+        if trace:
+            out["trace"] = [s.to_dict() for s in self.trace(lang)]
+        return out
+
+    def to_json(self, *, trace: bool = False, lang: str = "en", indent: int | None = None) -> str:
+        """:meth:`to_dict` as canonical JSON (sorted keys, UTF-8 text, no NaN)."""
+        return dumps(self.to_dict(trace=trace, lang=lang), indent=indent)
+
+    def __repr__(self) -> str:
+        return f"<Assessment {self.level.name} score={self.score!r} ruleset={self._ruleset.id}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Assessment):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    """Canonical JSON used for every riskgrade output."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, allow_nan=False, indent=indent,
+                      default=_json_default, separators=(",", ": ") if indent else (",", ":"))
+
+
+def _json_default(o: Any) -> Any:
+    import datetime
+
+    if isinstance(o, (datetime.date, datetime.datetime)):
+        return o.isoformat()
+    if isinstance(o, Level):
+        return o.name
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    if isinstance(o, Mapping):
+        return dict(o)
+    raise TypeError(f"cannot serialise {type(o).__name__}")

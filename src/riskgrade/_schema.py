@@ -1,0 +1,249 @@
+"""The cerberus schema of ruleset format v1, and the mapping of its errors to locations."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+import cerberus
+
+from ._yamlsrc import Located
+from .exceptions import Problem
+
+__all__ = ["FORMAT_VERSION", "SECTORS", "check", "label_schema", "schema_problems"]
+
+FORMAT_VERSION = 1
+
+#: sector keys (the eleven sectors named by the source document, plus ``general``)
+SECTORS = {
+    "general": ("通用", "general"),
+    "road-transport": ("道路交通", "road transport"),
+    "coal": ("煤矿", "coal mines"),
+    "hazchem": ("危险化学品", "hazardous chemicals"),
+    "nonmetal-mine": ("非煤矿山(尾矿库)", "metal and non-metal mines incl. tailings ponds"),
+    "fireworks": ("烟花爆竹", "fireworks"),
+    "construction": ("建筑施工", "building construction"),
+    "metallurgy": ("冶金有色", "metallurgy and non-ferrous"),
+    "water": ("水利", "water conservancy"),
+    "crowded-places": ("人员密集场所", "crowded places"),
+    "power": ("电力", "electric power"),
+    "industry-trade": ("工贸", "industry and trade"),
+}
+
+IDENT = r"^[A-Za-z][A-Za-z0-9_]*$"
+RULE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+LEVEL_NAMES = ["RED", "ORANGE", "YELLOW", "BLUE"]
+
+label_schema: dict[str, Any] = {
+    "type": ["string", "dict"],
+    "schema": {"zh": {"type": "string", "required": True}, "en": {"type": "string", "required": True}},
+}
+
+_text = {"type": ["string", "dict"],
+         "schema": {"zh": {"type": "string"}, "en": {"type": "string"}}}
+
+CITE: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "source": {"type": "string", "required": True},
+        "clause": {"type": ["string", "integer"]},
+        "basis": {"type": "string", "allowed": ["clause", "derived", "local"], "default": "clause"},
+        "note": _text,
+    },
+}
+
+_number = {"type": "number"}
+
+FIELD: dict[str, Any] = {
+    "type": {"type": "string", "required": True,
+             "allowed": ["number", "integer", "string", "bool", "enum", "date", "list"]},
+    "label": label_schema,
+    "unit": {"type": "string"},
+    "min": _number,
+    "max": _number,
+    "values": {"type": ["list", "dict"]},
+    "table": {"type": "string"},
+    "required": {"type": "boolean"},
+    "default": {"nullable": True},
+    "note": _text,
+    "unverified": {"type": ["boolean", "string"]},
+    "min_items": {"type": "integer", "min": 0},
+    "max_items": {"type": "integer", "min": 0},
+    "items": {"type": "string", "allowed": ["number", "integer", "string", "bool", "date"]},
+}
+# list inputs hold records whose fields are scalar fields
+FIELD["fields"] = {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+                   "valuesrules": {"type": "dict", "schema": {k: v for k, v in FIELD.items()}}}
+
+TABLE: dict[str, Any] = {
+    "label": label_schema,
+    "source": {"type": "string"},
+    "key": {"type": "string", "required": True},
+    "columns": {"type": "dict", "required": True, "keysrules": {"type": "string", "regex": IDENT},
+                "valuesrules": {"type": "string", "allowed": ["number", "integer", "string", "bool"]}},
+    "rows": {"type": "list", "schema": {"type": "dict"}, "excludes": "csv"},
+    "csv": {"type": "string", "excludes": "rows"},
+    "aliases": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": {"type": "string"}},
+    "note": _text,
+    "unverified": {"type": ["boolean", "string"]},
+}
+
+BAND_ROW: dict[str, Any] = {
+    "from": {"type": "number", "nullable": True},
+    "to": {"type": "number", "nullable": True},
+    "level": {"type": "string"},
+    "value": {"type": ["number", "string", "integer"]},
+    "label": label_schema,
+    "note": _text,
+}
+
+BANDS: dict[str, Any] = {
+    "label": label_schema,
+    "source": {"type": "string"},
+    "closed": {"type": "string", "allowed": ["upper", "lower"], "required": True},
+    "rows": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict", "schema": BAND_ROW}},
+    "note": _text,
+    "unverified": {"type": ["boolean", "string"]},
+}
+
+DERIVE: dict[str, Any] = {
+    "expr": {"type": ["string", "number"], "required": True},
+    "label": label_schema,
+    "unit": {"type": "string"},
+    "note": _text,
+    "source": {"type": "string"},
+}
+
+CASE: dict[str, Any] = {
+    "note": {"type": "string", "required": True},
+    "facts": {"type": "dict", "required": True},
+    "as_of": {"type": ["date", "string"]},
+    "want": {
+        "type": "dict",
+        "excludes": "want_error",
+        "schema": {
+            "level": {"type": ["string", "integer"], "nullable": True},
+            "values": {"type": "dict"},
+            "fired": {"type": "list", "schema": {"type": "string"}},
+            "not_fired": {"type": "list", "schema": {"type": "string"}},
+            "score": {"type": "number", "nullable": True},
+        },
+    },
+    "want_error": {
+        "type": "dict",
+        "excludes": "want",
+        "schema": {"code": {"type": "string", "required": True}, "field": {"type": "string"}},
+    },
+}
+
+SOURCE: dict[str, Any] = {
+    "title": label_schema,
+    "number": {"type": "string"},
+    "clause": {"type": ["string", "integer"]},
+    "issuer": {"type": "string"},
+    "date": {"type": ["date", "string"]},
+    "status": {"type": "string", "allowed": ["verified", "unverified", "partial", "superseded"],
+               "default": "verified"},
+    "url": {"type": "string"},
+    "note": _text,
+}
+
+TOP: dict[str, Any] = {
+    "riskgrade": {"type": "integer", "required": True, "allowed": [FORMAT_VERSION]},
+    "kind": {"type": "string", "allowed": ["ruleset"], "default": "ruleset"},
+    "id": {"type": "string", "required": True, "regex": r"^[a-z][a-z0-9\-]*$"},
+    "title": {**label_schema, "required": True},
+    "sector": {"type": "string", "required": True, "allowed": sorted(SECTORS)},
+    "jurisdiction": {"type": "string", "required": True, "regex": r"^[1-8][0-9]{5}$"},
+    "version": {"type": "string", "required": True, "regex": r"^[0-9]+(\.[0-9]+)*([-+.][A-Za-z0-9.]+)?$"},
+    "edition": {"type": "string", "required": True},
+    "effective": {"type": "date", "required": True},
+    "description": _text,
+    "sources": {"type": "dict", "required": True, "minlength": 1,
+                "keysrules": {"type": "string", "regex": r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"},
+                "valuesrules": {"type": "dict", "schema": SOURCE}},
+    "inputs": {"type": "dict", "required": True, "keysrules": {"type": "string", "regex": IDENT},
+               "valuesrules": {"type": "dict", "schema": FIELD}},
+    "tables": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+               "valuesrules": {"type": "dict", "schema": TABLE}},
+    "bands": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+              "valuesrules": {"type": "dict", "schema": BANDS}},
+    "derive": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+               "valuesrules": {"type": ["string", "number", "dict"]}},
+    "rules": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict"}},
+    "otherwise": {"type": "dict", "schema": {"level": {"type": "string", "required": True,
+                                                       "allowed": LEVEL_NAMES},
+                                             "label": label_schema, "cite": {**CITE, "required": True}}},
+    "score": {"type": "string", "regex": IDENT},
+    "control_tiers": {"type": "dict"},
+    "cases": {"type": "list", "schema": {"type": "dict", "schema": CASE}},
+    "extra_facts": {"type": "string", "allowed": ["reject", "ignore"], "default": "reject"},
+}
+
+
+class _Validator(cerberus.Validator):  # type: ignore[misc]
+    types_mapping = cerberus.Validator.types_mapping.copy()
+    types_mapping["date"] = cerberus.TypeDefinition("date", (datetime.date,), ())
+
+
+def check(doc: Any, schema: Mapping[str, Any], located: Located, base: tuple[Any, ...] = (),
+          allow_unknown: bool = False) -> list[Problem]:
+    """Validate ``doc`` (found at ``base`` in ``located``) and return located problems."""
+    if not isinstance(doc, dict):
+        return [located.problem(base, "wrong-type", f"expected a mapping, got {_tname(doc)}")]
+    v = _Validator(dict(schema), allow_unknown=allow_unknown)
+    v.validate(doc, normalize=False)
+    return schema_problems(v._errors, located, base)
+
+
+def schema_problems(errors: Any, located: Located, base: tuple[Any, ...]) -> list[Problem]:
+    out: list[Problem] = []
+    for err in _leaves(errors):
+        path = (*base, *err.document_path)
+        out.append(_to_problem(err, path, located))
+    return out
+
+
+def _leaves(errors: Any) -> list[Any]:
+    out = []
+    for e in errors:
+        if e.is_group_error and e.child_errors:
+            out.extend(_leaves(e.child_errors))
+        else:
+            out.append(e)
+    return out
+
+
+def _tname(v: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", int: "an integer", float: "a number",
+            bool: "a boolean", type(None): "nothing (null)"}.get(type(v), type(v).__name__)
+
+
+def _to_problem(err: Any, path: tuple[Any, ...], located: Located) -> Problem:
+    rule = err.rule
+    field = path[-1] if path else "<document>"
+    c = cerberus.errors
+    if err.code == c.UNKNOWN_FIELD.code:
+        return located.problem(path, "unknown-key", f"unknown key {field!r}", key=True)
+    if err.code == c.REQUIRED_FIELD.code:
+        return located.problem(path[:-1], "missing-key", f"required key {field!r} is missing")
+    if err.code == c.BAD_TYPE.code:
+        want = err.constraint if isinstance(err.constraint, str) else " or ".join(err.constraint)
+        return located.problem(path, "wrong-type", f"{field!r} must be {want}, got {_tname(err.value)}")
+    if err.code == c.UNALLOWED_VALUE.code:
+        allowed = ", ".join(str(a) for a in err.constraint)
+        return located.problem(path, "bad-value", f"{field!r} is {err.value!r}; allowed: {allowed}")
+    if err.code == c.REGEX_MISMATCH.code:
+        return located.problem(path, "bad-value", f"{err.value!r} does not match the pattern {err.constraint}")
+    if err.code == c.EXCLUDES_FIELD.code:
+        return located.problem(path, "conflicting-keys", f"{field!r} cannot be used together with "
+                               f"{err.constraint!r}", key=True)
+    if err.code in (c.MIN_LENGTH.code, c.MAX_LENGTH.code):
+        return located.problem(path, "bad-length", f"{field!r} has {len(err.value)} items; "
+                               f"{'at least' if err.code == c.MIN_LENGTH.code else 'at most'} {err.constraint}")
+    if err.code in (c.MIN_VALUE.code, c.MAX_VALUE.code):
+        return located.problem(path, "bad-value", f"{field!r} is out of range ({rule} {err.constraint})")
+    if err.code == c.KEYSRULES.code or rule == "keysrules":
+        return located.problem(path, "bad-name", f"name {field!r} is not allowed here", key=True)
+    return located.problem(path, "schema", f"{field!r}: {rule} {err.constraint!r} failed")
