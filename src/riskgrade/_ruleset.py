@@ -585,7 +585,7 @@ class _Builder:
     def _check_field(self, spec: Mapping[str, Any], path: tuple[Any, ...], top: bool) -> None:
         t = spec["type"]
         if t == "list":
-            if not top:
+            if not top and "fields" in spec:
                 self.p((*path, "type"), "bad-value", "a record field cannot itself be a list of records")
             if "fields" not in spec and "items" not in spec:
                 self.p(path, "missing-key", "a list input needs 'fields' (its records' fields)")
