@@ -1,0 +1,752 @@
+"""Real-time monitoring (实时监测预警) on the durable-rules engine, feeding dynamic re-grading.
+
+:class:`Monitor` turns monitoring events into warnings (:class:`Alert`) and, through the
+enterprise graph's incremental re-grade, into changes of dynamic risk levels.
+
+How the work is split (the measurements behind it are in ``docs/monitoring.md``):
+
+* **durable-rules matches.** Every warning rule compiles to durable-rules rules over
+  *facts*: each event is asserted as a transient fact (so that every rule it matches
+  fires, which an event would not: a durable-rules event is consumed by one rule) and
+  retracted at once; open hidden dangers and active alarms are long-lived facts, so
+  "overdue" (``event.time > hidden_danger.deadline``) and "two points alarming together"
+  are Rete joins.
+* **Event time, not wall-clock time.** durable-rules timers run on the wall clock, so
+  none are used. Delays, durations and windows are measured between event times by
+  small per-rule state machines that the engine's matches drive.
+* **One monitor, one engine.** Each monitor owns a durable-rules host without the
+  background dispatcher threads, one ruleset with a process-unique name, and one
+  session id (``sid``) -- the enterprise id. Every action runs inside the call that
+  asserted the fact, so results are complete and in order when ``feed`` returns.
+* **Errors surface.** durable-rules swallows an exception raised in an action (it is
+  stored as text in the session state, and stays there); our actions catch their own
+  errors and :meth:`Monitor.feed` raises :class:`~riskgrade.exceptions.MonitorError`.
+
+Out-of-order events: the monitor holds events in a reorder buffer for ``tolerance``
+seconds of event time and processes them in time order (ties in arrival order). An
+event older than the last processed one is reported as a ``late-event`` error, never
+dropped silently. With ``tolerance=0`` (the default) every event in order is processed
+as soon as it is fed. :meth:`Monitor.flush` processes what is still buffered.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import heapq
+import itertools
+import json
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+import durable_rules_engine
+from durable import engine as _durable
+
+from ._events import CST, Event, EventError, format_time, parse_event, read_events
+from ._levels import Level
+from ._warnings import Citation, WarningRule, WarningRules
+from .exceptions import MonitorError
+
+__all__ = ["Alert", "FeedResult", "GraphEffects", "LevelChange", "Monitor", "engine_rules"]
+
+
+# --------------------------------------------------------------------------- results
+
+@attrs.frozen
+class Alert:
+    """A warning (预警) raised by a warning rule about one subject (a point, a pair, a hidden danger)."""
+
+    rule: str
+    key: str
+    kind: str
+    level: Level
+    message_zh: str
+    message_en: str
+    cite: Citation
+    nodes: tuple[str, ...]
+    steps: int
+    raised_at: float
+    cleared_at: float | None = None
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def message(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``zh`` or ``en``)."""
+        return self.message_zh if lang == "zh" else self.message_en
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule, "key": self.key, "kind": self.kind, "level": self.level.name,
+            "message": {"zh": self.message_zh, "en": self.message_en}, "cite": self.cite.to_dict(),
+            "effect": {"nodes": list(self.nodes), "raise": self.steps},
+            "raised_at": format_time(self.raised_at),
+        }
+        if self.cleared_at is not None:
+            out["cleared_at"] = format_time(self.cleared_at)
+        out["values"] = {k: v for k, v in self.values}
+        return out
+
+
+@attrs.frozen
+class LevelChange:
+    """A node's dynamic level changed because a warning was raised or cleared."""
+
+    node: str
+    before: Level
+    after: Level
+    time: float
+    cause: str  # "rule/key" of the warning
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "from": self.before.name, "to": self.after.name,
+                "time": format_time(self.time), "cause": self.cause}
+
+
+@attrs.frozen
+class FeedResult:
+    """What one :meth:`Monitor.feed` (or :meth:`Monitor.flush`) produced, in order.
+
+    ``records`` is the ordered, JSON-ready log: ``warning_raised``, ``warning_cleared``,
+    ``level_changed`` and ``error`` records.
+    """
+
+    raised: tuple[Alert, ...] = ()
+    cleared: tuple[Alert, ...] = ()
+    changes: tuple[LevelChange, ...] = ()
+    errors: tuple[EventError, ...] = ()
+    records: tuple[dict[str, Any], ...] = ()
+    processed: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.records)
+
+
+# --------------------------------------------------------------------------- graph protocol
+
+@runtime_checkable
+class GraphEffects(Protocol):
+    """What the monitor needs from the enterprise graph: external modifiers on dynamic levels.
+
+    Both methods return the level changes they caused (objects with ``node``, ``before``
+    and ``after``, or ``(node, before, after)`` tuples).
+    """
+
+    def set_modifier(self, node_id: str, key: str, steps: int, reason: str) -> Sequence[Any]: ...
+
+    def clear_modifier(self, node_id: str, key: str) -> Sequence[Any]: ...
+
+
+def _change_parts(change: Any) -> tuple[str, Level, Level]:
+    if isinstance(change, tuple):
+        node, before, after = change
+    else:
+        node = getattr(change, "node", None) or getattr(change, "node_id", None)
+        before = getattr(change, "before", None)
+        after = getattr(change, "after", None)
+    return str(node), Level.parse(before), Level.parse(after)
+
+
+# --------------------------------------------------------------------------- compile to durable-rules
+
+def _eq(field: str, value: Any) -> dict[str, Any]:
+    return {field: value}
+
+
+def _any_of(field: str, values: Sequence[str]) -> dict[str, Any]:
+    if len(values) == 1:
+        return {field: values[0]}
+    return {"$or": [{field: v} for v in values]}
+
+
+def engine_rules(rule: WarningRule, limit: float | None = None) -> dict[str, dict[str, Any]]:
+    """The durable-rules definitions (JSON, no actions) a warning rule compiles to.
+
+    Rule names are ``<rule id>#<signal>``; ``limit`` is the rule's limit resolved to a
+    number (for ``threshold`` and ``sustained``).
+
+    >>> from riskgrade._warnings import parse_monitor_ruleset, EXAMPLE
+    >>> rule = parse_monitor_ruleset(EXAMPLE).rules[0]
+    >>> sorted(engine_rules(rule, 80.0))
+    ['t#back', 't#over']
+    >>> engine_rules(rule, 80.0)["t#over"]["all"][0]["m"]["$and"][-1]
+    {'$gt': {'value': 80.0}}
+    """
+    ev = [_eq("t", "ev")]
+    if rule.kind in ("threshold", "sustained"):
+        assert limit is not None
+        reading = [*ev, _eq("type", "reading"), _eq("point", rule.point)]
+        if rule.above:
+            over = {"$gt": {"value": limit}}
+            back = {"$lte": {"value": limit - rule.deadband}}
+        else:
+            over = {"$lt": {"value": limit}}
+            back = {"$gte": {"value": limit + rule.deadband}}
+        return {f"{rule.id}#over": {"all": [{"m": {"$and": [*reading, over]}}]},
+                f"{rule.id}#back": {"all": [{"m": {"$and": [*reading, back]}}]}}
+    if rule.kind == "alarm_count":
+        alarm = [*ev, _eq("type", "alarm"), _eq("point", rule.point), _eq("state", "raised"),
+                 _any_of("alarm", rule.alarms)]
+        return {f"{rule.id}#alarm": {"all": [{"m": {"$and": alarm}}]}}
+    if rule.kind == "together":
+        first, second = rule.points
+        a = [_eq("t", "al"), _eq("point", first), _any_of("alarm", rule.alarms)]
+        b = [_eq("t", "al"), _eq("point", second), _any_of("alarm", rule.alarms)]
+        if rule.within is not None:
+            b.append({"$lte": {"since": {"$add": {"$l": {"a": "since"}, "$r": rule.within}}}})
+            b.append({"$gte": {"since": {"$sub": {"$l": {"a": "since"}, "$r": rule.within}}}})
+        return {f"{rule.id}#pair": {"all": [{"a": {"$and": a}}, {"b": {"$and": b}}]}}
+    if rule.kind == "hidden_danger_overdue":
+        hd: list[dict[str, Any]] = [_eq("t", "hd"), {"$nex": {"overdue": 1}}]
+        if rule.major_only:
+            hd.append(_eq("major", 1))
+        late = [*ev, {"$gt": {"time": {"hd": "deadline"}}}]
+        told = [*ev, _eq("type", "rectification_overdue"), {"hidden_danger": {"hd": "hd"}}]
+        return {f"{rule.id}#late": {"all": [{"hd": {"$and": hd}}, {"ev": {"$and": late}}]},
+                f"{rule.id}#told": {"all": [{"hd": {"$and": hd}}, {"ev": {"$and": told}}]}}
+    raise ValueError(f"unknown warning kind {rule.kind!r}")
+
+
+class _QuietHost(_durable.Host):  # type: ignore[misc]
+    """A durable-rules host without the background dispatcher and timer threads.
+
+    ``Host._run`` starts threads that every 0.2 s pick up queued actions of *any*
+    session and fire wall-clock timers. We post to one session at a time and run its
+    actions in the posting call, and we use no timers, so the threads could only race us.
+    """
+
+    def _run(self) -> None:
+        return None
+
+
+_NAMES = itertools.count(1)
+_NAMES_LOCK = threading.Lock()
+
+
+def _unique_name(enterprise: str) -> str:
+    with _NAMES_LOCK:
+        n = next(_NAMES)
+    return f"riskgrade.monitor.{n}.{enterprise}"
+
+
+# --------------------------------------------------------------------------- detectors
+
+Hit = Mapping[str, Mapping[str, Any]]
+Transition = tuple[str, str, dict[str, Any]]  # ("raise" | "clear", key, values)
+
+
+class _Detector:
+    def __init__(self, rule: WarningRule) -> None:
+        self.rule = rule
+
+    def step(self, ev: Event, hits: Mapping[str, list[Hit]], mon: Monitor) -> list[Transition]:
+        raise NotImplementedError
+
+
+class _Threshold(_Detector):
+    """threshold / sustained: over the limit (for ``delay``) raises; back past the deadband clears."""
+
+    def __init__(self, rule: WarningRule, limit: float, unit: str) -> None:
+        super().__init__(rule)
+        self.limit = limit
+        self.unit = unit
+        self.phase = "idle"
+        self.since = 0.0
+
+    def step(self, ev: Event, hits: Mapping[str, list[Hit]], mon: Monitor) -> list[Transition]:
+        if ev.type != "reading" or ev.point != self.rule.point:
+            return []
+        rid = self.rule.id
+        values = {"point": ev.point, "value": ev.value, "unit": ev.unit or self.unit, "limit": self.limit}
+        if hits.get(f"{rid}#over"):
+            if self.phase == "idle":
+                self.phase, self.since = "pending", ev.time
+            if self.phase == "pending" and ev.time - self.since >= self.rule.delay:
+                self.phase = "active"
+                values.update(since=format_time(self.since), duration=_span(self.rule.delay))
+                return [("raise", str(ev.point), values)]
+        elif self.phase == "pending":
+            self.phase = "idle"
+        elif self.phase == "active" and hits.get(f"{rid}#back"):
+            self.phase = "idle"
+            return [("clear", str(ev.point), values)]
+        return []
+
+
+class _AlarmCount(_Detector):
+    """≥ count alarms in the window (t - window, t]... inclusive: an alarm at a counts while t - a <= window."""
+
+    def __init__(self, rule: WarningRule) -> None:
+        super().__init__(rule)
+        self.times: deque[float] = deque()
+        self.active = False
+
+    def step(self, ev: Event, hits: Mapping[str, list[Hit]], mon: Monitor) -> list[Transition]:
+        rule = self.rule
+        if hits.get(f"{rule.id}#alarm"):
+            self.times.append(ev.time)
+        horizon = ev.time - rule.window
+        while self.times and self.times[0] < horizon:
+            self.times.popleft()
+        values = {"point": rule.point, "count": len(self.times), "window": _span(rule.window),
+                  "alarms": list(rule.alarms)}
+        if not self.active and len(self.times) >= rule.count:
+            self.active = True
+            return [("raise", str(rule.point), values)]
+        if self.active and len(self.times) < rule.count:
+            self.active = False
+            return [("clear", str(rule.point), values)]
+        return []
+
+
+class _Together(_Detector):
+    """Two points alarming together: the engine joins the active-alarm facts; clears when one clears."""
+
+    def __init__(self, rule: WarningRule) -> None:
+        super().__init__(rule)
+        self.active = False
+
+    def step(self, ev: Event, hits: Mapping[str, list[Hit]], mon: Monitor) -> list[Transition]:
+        rule = self.rule
+        key = "+".join(rule.points)
+        values = {"points": list(rule.points), "alarms": list(rule.alarms),
+                  "within": _span(rule.within) if rule.within is not None else ""}
+        if not self.active and hits.get(f"{rule.id}#pair"):
+            self.active = True
+            return [("raise", key, values)]
+        if self.active and ev.type == "alarm" and ev.point in rule.points and ev.state == "cleared":
+            if not all(mon._alarming(p, rule.alarms) for p in rule.points):
+                self.active = False
+                return [("clear", key, values)]
+        return []
+
+
+class _Overdue(_Detector):
+    """A hidden danger open past its deadline (engine join ``ev.time > hd.deadline``) until rectified."""
+
+    def __init__(self, rule: WarningRule) -> None:
+        super().__init__(rule)
+        self.active: dict[str, dict[str, Any]] = {}
+
+    def step(self, ev: Event, hits: Mapping[str, list[Hit]], mon: Monitor) -> list[Transition]:
+        out: list[Transition] = []
+        rid = self.rule.id
+        for hit in (*hits.get(f"{rid}#late", ()), *hits.get(f"{rid}#told", ())):
+            hd = hit["hd"]
+            name = str(hd["hd"])
+            if name not in self.active:
+                values = {"hidden_danger": name, "risk_point": hd["rp"], "deadline": format_time(hd["deadline"])}
+                self.active[name] = values
+                out.append(("raise", name, values))
+        if ev.type == "hidden_danger_rectified" and ev.hidden_danger in self.active:
+            out.append(("clear", ev.hidden_danger, self.active.pop(ev.hidden_danger)))
+        return out
+
+
+def _span(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+# --------------------------------------------------------------------------- the monitor
+
+def _register_of(enterprise: Any) -> Any:
+    reg = getattr(enterprise, "enterprise", None)
+    return reg if reg is not None and hasattr(reg, "monitoring_points") else enterprise
+
+
+def _rules_of(ruleset: Any) -> WarningRules:
+    if isinstance(ruleset, WarningRules):
+        return ruleset
+    section = getattr(ruleset, "section", None)
+    if callable(section):
+        found = section("warnings")
+        if isinstance(found, WarningRules):
+            return found
+        raise MonitorError("the ruleset has no 'warnings' section")
+    if isinstance(ruleset, str):
+        from ._cli_monitor import load_rules
+
+        return load_rules(ruleset)
+    raise MonitorError(f"not a ruleset with warnings: {ruleset!r}")
+
+
+class Monitor:
+    """Real-time monitoring of one enterprise.
+
+    ``ruleset`` is a compiled ruleset with a ``warnings`` section, a monitoring ruleset
+    (:class:`~riskgrade._warnings.WarningRules`), or a reference to load. ``enterprise``
+    is the enterprise graph (it applies the warnings' effects to dynamic levels) or a
+    plain register, in which case ``graph`` may give the object that applies effects.
+
+    Not thread-safe: feed one monitor from one thread. Many monitors may run in one process.
+    """
+
+    def __init__(self, ruleset: Any, enterprise: Any, *, graph: GraphEffects | None = None,
+                 tolerance: float | None = None) -> None:
+        self.rules = _rules_of(ruleset)
+        self.register = _register_of(enterprise)
+        if graph is None and isinstance(enterprise, GraphEffects):
+            graph = enterprise
+        self.graph = graph
+        self.tolerance = self.rules.tolerance if tolerance is None else float(tolerance)
+        self.enterprise_id = str(getattr(self.register, "id", "enterprise"))
+        self._points: dict[str, Any] = {p.id: p for p in getattr(self.register, "monitoring_points", ())}
+        self._detectors: list[_Detector] = []
+        definitions: dict[str, dict[str, Any]] = {}
+        problems: list[str] = []
+        for rule in self.rules.rules:
+            limit: float | None = None
+            unit = ""
+            for pid in (rule.point, *rule.points):
+                if pid is not None and pid not in self._points:
+                    problems.append(f"warning {rule.id!r}: no monitoring point {pid!r} in enterprise "
+                                    f"{self.enterprise_id!r}")
+            if rule.kind in ("threshold", "sustained") and rule.point in self._points:
+                point = self._points[rule.point]
+                unit = point.unit
+                if isinstance(rule.limit, str):
+                    found = getattr(point, rule.limit, None)
+                    if found is None:
+                        problems.append(f"warning {rule.id!r}: monitoring point {rule.point!r} has no "
+                                        f"{rule.limit} alarm limit")
+                    else:
+                        limit = float(found)
+                else:
+                    limit = rule.limit
+            if problems:
+                continue
+            if rule.kind in ("threshold", "sustained"):
+                assert limit is not None
+                self._detectors.append(_Threshold(rule, limit, unit))
+            elif rule.kind == "alarm_count":
+                self._detectors.append(_AlarmCount(rule))
+            elif rule.kind == "together":
+                self._detectors.append(_Together(rule))
+            else:
+                self._detectors.append(_Overdue(rule))
+            definitions.update(engine_rules(rule, limit))
+        if problems:
+            raise MonitorError("; ".join(problems))
+        self._together_points = {p for r in self.rules.rules if r.kind == "together" for p in r.points}
+        self._hits: list[tuple[str, dict[str, Any]]] = []
+        self._action_errors: list[BaseException] = []
+        self.name = _unique_name(self.enterprise_id)
+        self._host = _QuietHost()
+        self._sid = self.enterprise_id
+        if definitions:
+            ruleset_def = {name: dict(defn, run=self._action(name)) for name, defn in definitions.items()}
+            self._host.register_rulesets({self.name: ruleset_def})
+            self._engine: Any = self._host.get_ruleset(self.name)
+        else:
+            self._engine = None
+        self._closed = False
+        self._broken: MonitorError | None = None
+        self._seq = 0
+        self._buffer: list[tuple[float, int, Event]] = []
+        self._arrivals = 0
+        self._max_seen = float("-inf")
+        self._released = float("-inf")
+        self._seen_ids: OrderedDict[str, None] = OrderedDict()
+        self._alarm_facts: dict[tuple[str, str], dict[str, Any]] = {}
+        self._hd_facts: dict[str, dict[str, Any]] = {}
+        self._hd_info: dict[str, tuple[str, float, bool]] = {}
+        self._active: dict[tuple[str, str], Alert] = {}
+        self._seed_hidden_dangers()
+
+    # -- engine plumbing
+
+    def _action(self, name: str) -> Any:
+        hits = self._hits
+        errors = self._action_errors
+
+        def action(c: Any) -> None:
+            try:
+                hits.append((name, dict(c._m)))
+            except BaseException as exc:  # durable-rules would swallow it; keep it for feed() to raise
+                errors.append(exc)
+
+        return action
+
+    def _call(self, method: str, fact: dict[str, Any]) -> None:
+        if self._engine is None:
+            return
+        try:
+            state = getattr(self._host, method)(self.name, fact)
+        except _durable.MessageNotHandledException:
+            return  # no rule matches this fact: nothing to do
+        except _durable.MessageObservedException as exc:
+            raise self._fail(f"durable-rules rejected fact {fact.get('id')!r} as already observed") from exc
+        if isinstance(state, dict) and "exception" in state:
+            raise self._fail(f"an action failed inside durable-rules: {state['exception']}")
+        # actions of our session ran in the call above; anything still queued would be another session's
+        pending = durable_rules_engine.start_action(self._engine._handle)
+        if pending:
+            raise self._fail("durable-rules left actions queued after a post")
+        if self._action_errors:
+            exc = self._action_errors[0]
+            raise self._fail(f"an action raised {type(exc).__name__}: {exc}") from exc
+
+    def _fail(self, message: str) -> MonitorError:
+        self._broken = MonitorError(f"monitor {self.name}: {message}")
+        return self._broken
+
+    def _fact(self, ident: str, **fields: Any) -> dict[str, Any]:
+        return {"sid": self._sid, "id": ident, **{k: v for k, v in fields.items() if v is not None}}
+
+    def _seed_hidden_dangers(self) -> None:
+        for hd in getattr(self.register, "hidden_dangers", ()):
+            if getattr(hd, "status", "open") != "open" or getattr(hd, "deadline", None) is None:
+                continue
+            end = _dt.datetime.combine(hd.deadline + _dt.timedelta(days=1), _dt.time(), tzinfo=CST)
+            self._open_hd(hd.id, self._risk_point_of(hd.target), end.timestamp() - 1,
+                          getattr(hd, "grade", "general") == "major")
+
+    def _risk_point_of(self, node: str) -> str:
+        rec: Any = None
+        try:
+            rec = self.register.record(node)
+        except (KeyError, AttributeError):
+            return node
+        return str(getattr(rec, "risk_point", None) or node)
+
+    def _open_hd(self, hd: str, rp: str, deadline: float, major: bool) -> None:
+        if hd in self._hd_facts:
+            self._call("retract_fact", self._hd_facts.pop(hd))
+        self._hd_info[hd] = (rp, deadline, major)
+        fact = self._fact(f"hd:{hd}", t="hd", hd=hd, rp=rp, deadline=deadline, major=int(major))
+        self._hd_facts[hd] = fact
+        self._call("assert_fact", fact)
+
+    def _alarming(self, point: str, alarms: Sequence[str]) -> bool:
+        return any((point, a) in self._alarm_facts for a in alarms)
+
+    # -- public API
+
+    def feed(self, event: Event | Mapping[str, Any], record: Any = None) -> FeedResult:
+        """Process one event (validated if given as a mapping); return what it raised, cleared and changed.
+
+        A malformed, duplicate, late or foreign event gives an ``error`` record and the
+        monitor goes on. Raises :class:`MonitorError` if the rules engine failed.
+        """
+        if self._broken is not None:
+            raise self._broken
+        if self._closed:
+            raise MonitorError(f"monitor {self.name} is closed")
+        out = _Collector()
+        try:
+            ev = event if isinstance(event, Event) else parse_event(event, record)
+            self._admit(ev)
+        except EventError as err:
+            out.error(err)
+            return out.result()
+        heapq.heappush(self._buffer, (ev.time, self._arrivals, ev))
+        self._arrivals += 1
+        self._max_seen = max(self._max_seen, ev.time)
+        while self._buffer and self._buffer[0][0] <= self._max_seen - self.tolerance:
+            self._process(heapq.heappop(self._buffer)[2], out)
+        return out.result()
+
+    def flush(self) -> FeedResult:
+        """Process every buffered event (call at the end of a stream)."""
+        if self._broken is not None:
+            raise self._broken
+        out = _Collector()
+        while self._buffer:
+            self._process(heapq.heappop(self._buffer)[2], out)
+        return out.result()
+
+    def replay(self, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """Feed a JSONL stream; yield the output records (JSON-ready), then flush."""
+        for item in read_events(lines):
+            result = self.feed(item) if isinstance(item, Event) else FeedResult(
+                errors=(item,), records=(item.to_dict(),))
+            yield from result.records
+        yield from self.flush().records
+
+    @property
+    def active(self) -> tuple[Alert, ...]:
+        """The warnings active now, by rule order then key."""
+        order = {r.id: i for i, r in enumerate(self.rules.rules)}
+        return tuple(self._active[k] for k in sorted(self._active, key=lambda k: (order[k[0]], k[1])))
+
+    def close(self) -> None:
+        """Free the engine's ruleset. The monitor cannot be fed afterwards."""
+        if not self._closed and self._engine is not None:
+            durable_rules_engine.delete_ruleset(self._engine._handle)
+        self._closed = True
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- processing
+
+    def _admit(self, ev: Event) -> None:
+        rec = ev.line if ev.line is not None else ev.id
+        if ev.enterprise is not None and ev.enterprise != self.enterprise_id:
+            raise EventError(f"event for enterprise {ev.enterprise!r} fed to the monitor of "
+                             f"{self.enterprise_id!r}", field="enterprise", record=rec, code="wrong-enterprise")
+        if ev.point is not None and ev.point not in self._points:
+            raise EventError(f"no monitoring point {ev.point!r} in enterprise {self.enterprise_id!r}",
+                             field="point", record=rec, code="unknown-point")
+        if ev.time < self._released:
+            raise EventError(f"event at {format_time(ev.time)} is older than the last processed event "
+                             f"({format_time(self._released)}) by more than the tolerance of "
+                             f"{_span(self.tolerance) or '0s'}", field="time", record=rec, code="late-event")
+        if ev.id is not None:
+            if ev.id in self._seen_ids:
+                raise EventError(f"event id {ev.id!r} was already received", field="id", record=rec,
+                                 code="duplicate-event")
+            self._seen_ids[ev.id] = None
+            if len(self._seen_ids) > _SEEN_IDS:
+                self._seen_ids.popitem(last=False)
+
+    def _process(self, ev: Event, out: _Collector) -> None:
+        self._released = ev.time
+        self._seq += 1
+        out.processed += 1
+        fact = self._fact(f"ev:{self._seq}", t="ev", type=ev.type, time=ev.time, point=ev.point,
+                          value=ev.value, alarm=ev.alarm, state=ev.state if ev.type == "alarm" else None,
+                          hidden_danger=ev.hidden_danger)
+        self._call("assert_fact", fact)
+        retract: list[dict[str, Any]] = []
+        if ev.type == "alarm" and ev.point in self._together_points:
+            key = (str(ev.point), str(ev.alarm))
+            if ev.state == "raised" and key not in self._alarm_facts:
+                alarm = self._fact(f"al:{key[0]}:{key[1]}", t="al", point=key[0], alarm=key[1], since=ev.time)
+                self._alarm_facts[key] = alarm
+                self._call("assert_fact", alarm)
+            elif ev.state == "cleared" and key in self._alarm_facts:
+                retract.append(self._alarm_facts.pop(key))
+        elif ev.type == "hidden_danger_reported":
+            assert ev.hidden_danger is not None and ev.risk_point is not None and ev.deadline is not None
+            self._open_hd(ev.hidden_danger, self._risk_point_of(ev.risk_point), ev.deadline, ev.major)
+        elif ev.type == "hidden_danger_rectified" and ev.hidden_danger in self._hd_facts:
+            retract.append(self._hd_facts.pop(ev.hidden_danger))
+        elif ev.type == "hidden_danger_verified" and not ev.passed and ev.hidden_danger in self._hd_info:
+            rp, deadline, major = self._hd_info[ev.hidden_danger]
+            self._open_hd(ev.hidden_danger, rp, deadline, major)
+        self._call("retract_fact", fact)
+        for old in retract:
+            self._call("retract_fact", old)
+        hits: dict[str, list[Hit]] = {}
+        for name, bound in self._hits:
+            hits.setdefault(name, []).append(bound)
+        self._hits.clear()
+        overdue: set[str] = set()
+        for det in self._detectors:
+            if det.rule.kind == "hidden_danger_overdue":
+                for sig in ("late", "told"):
+                    overdue.update(str(h["hd"]["hd"]) for h in hits.get(f"{det.rule.id}#{sig}", ()))
+            for action, key, values in det.step(ev, hits, self):
+                if action == "raise":
+                    self._raise(det.rule, key, values, ev, out)
+                else:
+                    self._clear(det.rule, key, ev, out)
+        for name in sorted(overdue):
+            if name in self._hd_facts:  # mark it so the join does not fire on every later event
+                old = self._hd_facts[name]
+                self._call("retract_fact", old)
+                marked = {**old, "overdue": 1}
+                self._hd_facts[name] = marked
+                self._call("assert_fact", marked)
+
+    def _nodes(self, rule: WarningRule, key: str, values: Mapping[str, Any]) -> tuple[str, ...]:
+        if rule.effect is None:
+            return ()
+        if rule.effect.node is not None:
+            return (rule.effect.node,)
+        if rule.kind == "hidden_danger_overdue":
+            return (str(values["risk_point"]),)
+        points = rule.points if rule.kind == "together" else (str(rule.point),)
+        nodes: list[str] = []
+        for p in points:
+            rp = str(self._points[p].risk_point)
+            if rp not in nodes:
+                nodes.append(rp)
+        return tuple(nodes)
+
+    def _raise(self, rule: WarningRule, key: str, values: dict[str, Any], ev: Event, out: _Collector) -> None:
+        nodes = self._nodes(rule, key, values)
+        alert = Alert(rule=rule.id, key=key, kind=rule.kind, level=rule.level,
+                      message_zh=rule.message.render("zh", values), message_en=rule.message.render("en", values),
+                      cite=rule.cite, nodes=nodes, steps=rule.effect.steps if rule.effect else 0,
+                      raised_at=ev.time, values=tuple(sorted((k, _jsonable(v)) for k, v in values.items())))
+        self._active[(rule.id, key)] = alert
+        out.alert("warning_raised", alert, ev)
+        if self.graph is not None:
+            for node in nodes:
+                reason = f"{rule.id}: {alert.message_zh} / {alert.message_en}"
+                changes = self.graph.set_modifier(node, _modifier_key(rule.id, key), alert.steps, reason)
+                out.changes(changes, ev.time, f"{rule.id}/{key}")
+
+    def _clear(self, rule: WarningRule, key: str, ev: Event, out: _Collector) -> None:
+        alert = self._active.pop((rule.id, key), None)
+        if alert is None:
+            return
+        done = attrs.evolve(alert, cleared_at=ev.time)
+        out.alert("warning_cleared", done, ev)
+        if self.graph is not None:
+            for node in alert.nodes:
+                changes = self.graph.clear_modifier(node, _modifier_key(rule.id, key))
+                out.changes(changes, ev.time, f"{rule.id}/{key}")
+
+
+_SEEN_IDS = 65536
+
+
+def _modifier_key(rule: str, key: str) -> str:
+    return f"warning:{rule}:{key}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.raised: list[Alert] = []
+        self.cleared: list[Alert] = []
+        self.level_changes: list[LevelChange] = []
+        self.errors: list[EventError] = []
+        self.records: list[dict[str, Any]] = []
+        self.processed = 0
+
+    def error(self, err: EventError) -> None:
+        self.errors.append(err)
+        self.records.append(err.to_dict())
+
+    def alert(self, kind: str, alert: Alert, ev: Event) -> None:
+        (self.raised if kind == "warning_raised" else self.cleared).append(alert)
+        record: dict[str, Any] = {"kind": kind, "time": format_time(ev.time)}
+        if ev.line is not None:
+            record["line"] = ev.line
+        record["warning"] = alert.to_dict()
+        self.records.append(record)
+
+    def changes(self, changes: Iterable[Any], time: float, cause: str) -> None:
+        for change in changes or ():
+            node, before, after = _change_parts(change)
+            if before == after:
+                continue
+            lc = LevelChange(node, before, after, time, cause)
+            self.level_changes.append(lc)
+            self.records.append({"kind": "level_changed", **lc.to_dict()})
+
+    def result(self) -> FeedResult:
+        return FeedResult(tuple(self.raised), tuple(self.cleared), tuple(self.level_changes), tuple(self.errors),
+                          tuple(self.records), self.processed)
+
+
+def dumps(record: Mapping[str, Any]) -> str:
+    """One output record as a line of JSON (stable key order, UTF-8 text)."""
+    return json.dumps(record, ensure_ascii=False, sort_keys=False, separators=(", ", ": "))
