@@ -87,6 +87,18 @@ def _count(*args: Any) -> int:
     return sum(1 for a in args if a)
 
 
+def _require(cond: Any, message: str) -> bool:
+    if not cond:
+        from .exceptions import FactError
+
+        raise FactError(str(message), code="requirement-failed")
+    return True
+
+
+def _present(*args: Any) -> list[Any]:
+    return [a for a in args if a is not None]
+
+
 def _check_iterable_arg(fn: str) -> Callable[[list[ast.expr], Compiler], str | None]:
     def check(args: list[ast.expr], comp: Compiler) -> str | None:
         if len(args) == 1 and isinstance(args[0], ast.Constant):
@@ -109,6 +121,9 @@ def builtin_functions() -> dict[str, Function]:
         "round": Function("round", round, (1, 2), "round half to even, optionally to n digits"),
         "count": Function("count", _count, (1, None), "how many of the arguments are true"),
         "floor": Function("floor", math.floor, (1, 1), "largest integer not above x"),
+        "require": Function("require", _require, (2, 2),
+                            "require(condition, message): true, or a FactError 'requirement-failed' with message"),
+        "present": Function("present", _present, (1, None), "the arguments that are not null, as a list"),
         "ceil": Function("ceil", math.ceil, (1, 1), "smallest integer not below x"),
     }
 
@@ -120,7 +135,7 @@ _BINOPS: dict[type[ast.operator], str] = {
 }
 _CMPOPS: dict[type[ast.cmpop], str] = {
     ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-    ast.In: "in", ast.NotIn: "not in",
+    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
 }
 
 
@@ -157,10 +172,11 @@ class Compiler:
         if not src.strip():
             raise ExprError("expr-empty", "expression is empty")
         try:
-            tree = ast.parse(src.strip(), mode="eval")
+            # parenthesised, so that an expression may span lines the way YAML authors write them
+            tree = ast.parse("(" + src.strip() + "\n)", mode="eval")
         except SyntaxError as exc:
-            raise ExprError("expr-syntax", f"syntax error: {exc.msg}", exc.lineno or 1,
-                            (exc.offset or 1) - 1) from None
+            col = (exc.offset or 2) - 2 if (exc.lineno or 1) == 1 else (exc.offset or 1) - 1
+            raise ExprError("expr-syntax", f"syntax error: {exc.msg}", exc.lineno or 1, max(col, 0)) from None
         except (ValueError, RecursionError, MemoryError):
             raise ExprError("expr-syntax", "expression cannot be parsed") from None
         state = _State(set(extra_names))
@@ -186,7 +202,9 @@ class Compiler:
 
     # -- translation ------------------------------------------------------------------------
     def _err(self, node: ast.AST, code: str, msg: str) -> ExprError:
-        return ExprError(code, msg, getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+        line = getattr(node, "lineno", 1)
+        col = getattr(node, "col_offset", 0)
+        return ExprError(code, msg, line, max(col - 1, 0) if line == 1 else col)
 
     def _node(self, node: ast.AST, st: _State, depth: int) -> str:
         if depth > MAX_DEPTH:
@@ -235,6 +253,8 @@ class Compiler:
                 op = _CMPOPS.get(type(op_node))
                 if op is None:
                     raise self._err(node, "expr-operator", f"comparison {type(op_node).__name__} is not allowed")
+                if op in ("is", "is not") and not (isinstance(right, ast.Constant) and right.value is None):
+                    raise self._err(node, "expr-operator", "'is' and 'is not' compare with None only")
                 if op in ("in", "not in") and isinstance(right, (ast.List, ast.Tuple, ast.Set)) and all(
                         isinstance(e, ast.Constant) for e in right.elts):
                     parts.append(f"{op} {self.const(frozenset(e.value for e in right.elts))}")

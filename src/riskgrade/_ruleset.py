@@ -113,6 +113,7 @@ class CompileContext:
         self.outputs: dict[str, tuple[Any, ...]] = {}
         self._rule_pos: dict[int, int] = {}
         self.reads: set[str] = set()
+        self.broken_bands: set[str] = set()
 
     def problem(self, path: tuple[Any, ...], code: str, message: str, *, key: bool = False) -> None:
         self.problems.append(self.located.problem(path, code, message, key=key))
@@ -141,6 +142,8 @@ class CompileContext:
 
     def bands_for_levels(self, name: str, path: tuple[Any, ...]) -> Bands | None:
         b = self.bands.get(name)
+        if b is None and name in self.broken_bands:
+            return None  # already reported where the bands are defined
         if b is None:
             self.problem(path, "unknown-bands", f"no bands named {name!r}"
                          + (f"; defined: {', '.join(sorted(self.bands))}" if self.bands else ""))
@@ -247,7 +250,8 @@ class Ruleset:
             m = self._methods[i]
             detail = m.explain(rule, details[i], values, "en")
             if m.name in ("score", "lec", "ls"):
-                detail = self._band_detail(rule, details[i], values, "en")
+                ins = dict(zip(self._input_names, raw[3], strict=True))
+                detail = self._band_detail(rule, details[i], {**values, "__inputs__": ins}, "en")
             out.append(Fired(rule["id"], Level(lv), self._citations[i], _label(rule.get("label"), "en"), detail))
         return tuple(out)
 
@@ -257,7 +261,21 @@ class Ruleset:
         val = values.get(out, "?")
         row = b.rows[idx]
         lab = _label(row.get("label"), lang)
-        return f"{out} = {_n(val)}: {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
+        formula = ""
+        if rule["method"] == "lec":
+            parts = [str(rule.get(k, k)) for k in ("L", "E", "C")]
+            ins = {**self._last_inputs(values), **values}
+            nums = [_n(ins[p]) if p in ins else p for p in parts]
+            formula = f" = {' × '.join(parts)} = {' × '.join(nums)}"
+        elif rule["method"] == "ls":
+            parts = [str(rule.get("L", "L")), str(rule.get("S", rule.get("S_as", "S")))]
+            ins = {**self._last_inputs(values), **values}
+            nums = [_n(ins[p]) if p in ins else p for p in parts]
+            formula = f" = {' × '.join(parts)} = {' × '.join(nums)}"
+        return f"{out}{formula} = {_n(val)}: {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
+
+    def _last_inputs(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        return values.get("__inputs__", {}) if isinstance(values, dict) else {}
 
     def _trace(self, a: Assessment, lang: str) -> list[Step]:
         zh = lang == "zh"
@@ -266,6 +284,8 @@ class Ruleset:
         for name, spec in self.inputs.items():
             lab = _label(spec.get("label"), lang)
             v = ins[name]
+            if v is None:
+                continue
             shown = f"{len(v)} {'条记录' if zh else 'records'}" if isinstance(v, list) else _n(v)
             unit = f" {spec['unit']}" if spec.get("unit") and not isinstance(v, list) else ""
             meaning = ""
@@ -279,14 +299,14 @@ class Ruleset:
                               f"{f' ({lab})' if lab else ''} = {shown}{unit}{f' — {meaning}' if meaning else ''}"))
         vals = a.values
         for name, spec in (self.doc.get("derive") or {}).items():
-            text = spec if not isinstance(spec, dict) else spec["expr"]
+            text = " ".join(str(spec if not isinstance(spec, dict) else spec["expr"]).split())
             steps.append(Step("derive", name, f"{'计算' if zh else 'derive'} {name} = {text} = {_n(vals[name])}"))
         levels, details = a._raw[4], a._raw[5]
         for i, rule in enumerate(self.rules):
             m = self._methods[i]
             lv = levels[i]
             if m.name in ("score", "lec", "ls"):
-                detail = self._band_detail(rule, details[i], vals, lang)
+                detail = self._band_detail(rule, details[i], {**vals, "__inputs__": ins}, lang)
             else:
                 detail = m.explain(rule, details[i], vals, lang)
             lab = _label(rule.get("label"), lang)
@@ -461,6 +481,8 @@ class _Builder:
             b = self._bands(name, spec, comp)
             if b is not None:
                 ctx.bands[name] = b
+            else:
+                ctx.broken_bands.add(name)
         comp.functions.update(self._band_functions(ctx.bands))
         # derive, in dependency order
         derive_src: dict[str, tuple[str, frozenset[str]]] = {}
@@ -487,6 +509,7 @@ class _Builder:
         citations: list[Citation] = []
         seen: dict[str, int] = {}
         total = False
+        emitted_all = True
         for i, rule in enumerate(rules):
             path = ("rules", i)
             if not isinstance(rule, dict):
@@ -499,17 +522,21 @@ class _Builder:
                 rule_methods.append(self.methods["direct"])
                 citations.append(Citation(source="?"))
                 rule_lines.append([f"r_{i} = 0", f"d_{i} = None"])
+                emitted_all = False
                 continue
-            self.problems += _schema.check(rule, {**_COMMON_RULE_KEYS, **m.schema}, self.loc, path)
+            rule_problems = _schema.check(rule, {**_COMMON_RULE_KEYS, **m.schema}, self.loc, path)
+            self.problems += rule_problems
             rid = rule.get("id")
             if isinstance(rid, str):
                 if rid in seen:
                     self.p((*path, "id"), "duplicate-id", f"rule id {rid!r} is used twice")
                 seen[rid] = i
-            if self.problems:
+            total = total or m.total
+            if rule_problems:
                 rule_methods.append(m)
                 citations.append(Citation(source="?"))
                 rule_lines.append([])
+                emitted_all = False
                 continue
             citations.append(self._citation(rule["cite"], (*path, "cite")))
             ctx._rule_pos[i] = i
@@ -527,14 +554,14 @@ class _Builder:
         oth_cite = None
         if otherwise is not None:
             oth_cite = self._citation(otherwise["cite"], ("otherwise", "cite"))
-        elif not total:
+        elif not total and emitted_all:
             self.p(("rules",), "no-default-level",
                    "no rule gives a level for every input (lec, ls, score); add 'otherwise:' with a level "
                    "and a citation so that no input falls through silently")
         score_name = doc.get("score")
         outputs = list(ctx.outputs)
         value_names = [n for n in order] + outputs
-        if score_name is not None and score_name not in value_names:
+        if score_name is not None and score_name not in value_names and emitted_all:
             self.p(("score",), "unknown-name", f"score {score_name!r} is not a derived value or method output")
         if score_name is None:
             for i, rule in enumerate(rules):

@@ -1,0 +1,303 @@
+"""The ``riskgrade`` command line.
+
+Exit codes: 0 ok; 1 findings or failures (a ruleset with problems, a failing case);
+2 usage or input errors (bad options, unreadable or invalid facts).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from ._facts import read_facts, record_error_dict
+from ._levels import Level
+from ._model import dumps
+from .exceptions import FactError, RiskgradeError, RulesetError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+_T = {
+    "zh": {"ok": "通过", "fail": "失败", "cases": "个用例", "problems": "个问题", "valid": "有效",
+           "level": "风险等级", "score": "分值", "record": "记录", "error": "错误", "passed": "通过",
+           "failed": "失败", "want": "期望", "got": "实际", "rulesets": "个规则集"},
+    "en": {"ok": "ok", "fail": "FAIL", "cases": "cases", "problems": "problems", "valid": "valid",
+           "level": "level", "score": "score", "record": "record", "error": "error", "passed": "passed",
+           "failed": "failed", "want": "want", "got": "got", "rulesets": "rulesets"},
+}
+
+_lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+                            help="Language of the output (default: zh if LANG starts with zh, else en).")
+
+
+def _lang(lang: str | None) -> str:
+    if lang:
+        return lang
+    env = os.environ.get("RISKGRADE_LANG") or os.environ.get("LANG", "")
+    return "zh" if env.startswith("zh") else "en"
+
+
+def styled_level(level: Level, lang: str) -> str:
+    colour = {Level.RED: "red", Level.ORANGE: "bright_red", Level.YELLOW: "yellow", Level.BLUE: "blue"}[level]
+    return click.style(f"{level.name} {level.label(lang)}", fg=colour, bold=level >= Level.ORANGE)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RulesetError as e:
+            click.echo(str(e), err=True)
+            ctx.exit(EXIT_FINDINGS)
+        except FactError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(EXIT_INPUT)
+        except RiskgradeError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(EXIT_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="riskgrade")
+def main() -> None:
+    """riskgrade — grade safety risk under the dual prevention mechanism (风险分级管控与隐患排查治理)."""
+
+
+@main.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_lang_option
+def list_cmd(fmt: str, lang: str | None) -> None:
+    """List the shipped rulesets."""
+    from ._api import list_rulesets
+
+    lang = _lang(lang)
+    items = list_rulesets()
+    if fmt == "json":
+        click.echo(dumps([{k: v for k, v in it.items() if k != "file"} for it in items], indent=2))
+        return
+    for it in items:
+        title = it["title"]
+        t = title.get(lang, "") if isinstance(title, dict) else str(title)
+        click.echo(f"{it['id']:<32} {it['version']:<8} {it['sector']:<16} {it['edition']}  — {t}")
+
+
+def _iter_ruleset_files(paths: tuple[str, ...]) -> Iterator[str]:
+    for p in paths:
+        if os.path.isdir(p):
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames.sort()
+                for fn in sorted(filenames):
+                    if fn.endswith((".yaml", ".yml")):
+                        yield os.path.join(dirpath, fn)
+        else:
+            yield p
+
+
+def _kind(path: str) -> str:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except Exception:
+        return "ruleset"  # let the real loader report the problem with its location
+    if isinstance(data, dict):
+        if "kind" in data and isinstance(data["kind"], str):
+            return data["kind"]
+        if "riskgrade" not in data and ("units" in data or "risk_points" in data):
+            return "enterprise"
+    return "ruleset"
+
+
+def _load_any(path: str) -> Any:
+    """Load a ruleset-language file of any kind (ruleset, layer, monitor); raises RulesetError."""
+    kind = _kind(path)
+    if kind == "ruleset":
+        from ._ruleset import load_file
+
+        return load_file(path)
+    if kind == "layer":
+        from ._layers import load_layer
+
+        return load_layer(path)
+    if kind == "monitor":
+        from . import _warnings
+
+        return _warnings.load_monitor_file(path)  # type: ignore[attr-defined]
+    return None
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_lang_option
+def validate_cmd(paths: tuple[str, ...], lang: str | None) -> None:
+    """Check ruleset files (or directories of them); print every problem as file:line:col."""
+    lang = _lang(lang)
+    bad = 0
+    n = 0
+    for path in _iter_ruleset_files(paths):
+        if _kind(path) not in ("ruleset", "layer", "monitor"):
+            continue
+        n += 1
+        try:
+            _load_any(path)
+        except RulesetError as e:
+            bad += 1
+            for p in e.problems:
+                click.echo(str(p))
+            if e.dropped:
+                click.echo(f"... {e.dropped} more")
+            continue
+        click.echo(f"{path}: {_T[lang]['valid']}")
+    if bad:
+        sys.exit(EXIT_FINDINGS)
+
+
+def _records(ruleset: Any, facts_path: str) -> Iterator[tuple[Any, Any]]:
+    for rec in read_facts(facts_path):
+        if rec.error is not None:
+            yield rec, rec.error
+            continue
+        try:
+            yield rec, ruleset.grade(rec.facts)
+        except FactError as e:
+            yield rec, e.at(record=rec.where)
+
+
+def _load_ruleset(ref: str, jurisdiction: str | None) -> Any:
+    from ._api import load
+
+    return load(ref, jurisdiction=jurisdiction)
+
+
+@main.command("grade")
+@click.option("--ruleset", "-r", "ref", required=True, help="Shipped ruleset id (id@edition) or a ruleset file.")
+@click.option("--jurisdiction", "-j", default=None, help="GB/T 2260 code whose layers apply.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_lang_option
+@click.argument("facts", type=click.Path(exists=True, dir_okay=False))
+def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
+    """Grade FACTS (.yaml, .json or .jsonl); one result per input record."""
+    lang = _lang(lang)
+    rs = _load_ruleset(ref, jurisdiction)
+    errors = 0
+    for rec, res in _records(rs, facts):
+        if isinstance(res, FactError):
+            errors += 1
+            if fmt == "json":
+                click.echo(dumps(record_error_dict(rec, res)))
+            else:
+                click.echo(f"{rec.where}: {_T[lang]['error']}: {res.code}: "
+                           f"{res.field + ': ' if res.field else ''}{res.message}")
+            continue
+        if fmt == "json":
+            click.echo(res.to_json(lang=lang))
+        else:
+            click.echo(f"{rec.where}: {styled_level(res.level, lang)}  "
+                       f"{_T[lang]['score']} {_num(res.score)}")
+            fired = {f.id for f in res.fired}
+            for step in res.trace(lang):
+                if step.kind == "rule" and step.name in fired:
+                    click.echo(f"  · {step.text}")
+            click.echo(f"  ruleset {res.ruleset.id} {res.ruleset.version} {res.ruleset.fingerprint[:19]}")
+    if errors:
+        sys.exit(EXIT_INPUT)
+
+
+def _num(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+@main.command("explain")
+@click.option("--ruleset", "-r", "ref", required=True, help="Shipped ruleset id or a ruleset file.")
+@click.option("--jurisdiction", "-j", default=None, help="GB/T 2260 code whose layers apply.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_lang_option
+@click.argument("facts", type=click.Path(exists=True, dir_okay=False))
+def explain_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
+    """Explain the grading of FACTS step by step, for people."""
+    lang = _lang(lang)
+    rs = _load_ruleset(ref, jurisdiction)
+    errors = 0
+    for rec, res in _records(rs, facts):
+        if isinstance(res, FactError):
+            errors += 1
+            click.echo(f"{rec.where}: {_T[lang]['error']}: {res}", err=fmt == "json")
+            continue
+        if fmt == "json":
+            click.echo(res.to_json(trace=True, lang=lang))
+            continue
+        click.echo(f"== {rec.where}: {styled_level(res.level, lang)}")
+        for step in res.trace(lang):
+            click.echo(f"  {step.text}")
+    if errors:
+        sys.exit(EXIT_INPUT)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--verbose", "-v", is_flag=True, help="Show every case, not only failures.")
+@_lang_option
+def test_cmd(paths: tuple[str, ...], verbose: bool, lang: str | None) -> None:
+    """Run the cases of ruleset files (or directories); exit 1 on any failure."""
+    lang = _lang(lang)
+    t = _T[lang]
+    failed = passed = broken = 0
+    for path in _iter_ruleset_files(paths):
+        kind = _kind(path)
+        if kind not in ("ruleset", "layer"):
+            continue
+        try:
+            obj = _load_any(path)
+        except RulesetError as e:
+            broken += 1
+            click.echo(str(e))
+            continue
+        results = obj.run_cases() if hasattr(obj, "run_cases") else []
+        for r in results:
+            if r.ok:
+                passed += 1
+                if verbose:
+                    click.echo(f"{click.style(t['ok'], fg='green')}  {r.ruleset} #{r.index}: {r.note}")
+                continue
+            failed += 1
+            click.echo(f"{click.style(t['fail'], fg='red', bold=True)}  {path} {r.ruleset} #{r.index}: {r.note}")
+            for p in r.problems:
+                click.echo(f"      {p}")
+            click.echo(f"      {t['want']}: {dumps(r.expected)}")
+            click.echo(f"      {t['got']}:  {dumps(r.actual)}")
+    summary = f"{passed} {t['passed']}, {failed} {t['failed']}"
+    if broken:
+        summary += f", {broken} {t['rulesets']} {t['error']}"
+    click.echo(summary)
+    if failed or broken:
+        sys.exit(EXIT_FINDINGS)
+
+
+def _attach_optional() -> None:
+    """Attach the commands that live in other modules (graph, monitor, plugins)."""
+    import importlib
+
+    for mod, names in (("riskgrade._cli_graph", ("assess_cmd", "region_cmd")),
+                       ("riskgrade._cli_monitor", ("monitor_cmd",)),
+                       ("riskgrade._cli_plugins", ("plugins_cmd", "check_refinement_cmd"))):
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+            continue
+        for n in names:
+            cmd = getattr(m, n, None)
+            if isinstance(cmd, click.Command):
+                main.add_command(cmd)
+
+
+_attach_optional()
