@@ -128,22 +128,26 @@ class FeedResult:
 class GraphEffects(Protocol):
     """What the monitor needs from the enterprise graph: external modifiers on dynamic levels.
 
-    Both methods return the level changes they caused (objects with ``node``, ``before``
-    and ``after``, or ``(node, before, after)`` tuples).
+    Both methods return the level changes they caused: ``{node: change}`` or a sequence,
+    each change an object with ``node``, ``before`` and ``after`` (or a ``(node, before,
+    after)`` tuple). :class:`riskgrade._graph.RiskGraph` is the implementation.
     """
 
-    def set_modifier(self, node_id: str, key: str, steps: int, reason: str) -> Sequence[Any]: ...
+    def set_modifier(self, node_id: str, key: str, steps: int, reason: str, *, floor: Level | None = None,
+                     cite: str = "", kind: str = "local") -> Any: ...
 
-    def clear_modifier(self, node_id: str, key: str) -> Sequence[Any]: ...
+    def clear_modifier(self, node_id: str, key: str) -> Any: ...
 
 
-def _change_parts(change: Any) -> tuple[str, Level, Level]:
+def _change_parts(change: Any) -> tuple[str, Level, Level] | None:
     if isinstance(change, tuple):
         node, before, after = change
     else:
         node = getattr(change, "node", None) or getattr(change, "node_id", None)
         before = getattr(change, "before", None)
         after = getattr(change, "after", None)
+    if before is None or after is None:  # a node added or removed: not a level change of a warning
+        return None
     return str(node), Level.parse(before), Level.parse(after)
 
 
@@ -189,13 +193,18 @@ def engine_rules(rule: WarningRule, limit: float | None = None) -> dict[str, dic
                  _any_of("alarm", rule.alarms)]
         return {f"{rule.id}#alarm": {"all": [{"m": {"$and": alarm}}]}}
     if rule.kind == "together":
+        # one engine rule per pair of alarm kinds: measured, an ``$or`` next to a cross-fact comparison
+        # in the same ``$and`` makes durable-rules 2.0.28 ignore the comparison (docs/monitoring.md)
         first, second = rule.points
-        a = [_eq("t", "al"), _eq("point", first), _any_of("alarm", rule.alarms)]
-        b = [_eq("t", "al"), _eq("point", second), _any_of("alarm", rule.alarms)]
-        if rule.within is not None:
-            b.append({"$lte": {"since": {"$add": {"$l": {"a": "since"}, "$r": rule.within}}}})
-            b.append({"$gte": {"since": {"$sub": {"$l": {"a": "since"}, "$r": rule.within}}}})
-        return {f"{rule.id}#pair": {"all": [{"a": {"$and": a}}, {"b": {"$and": b}}]}}
+        out: dict[str, dict[str, Any]] = {}
+        for ka, kb in itertools.product(rule.alarms, rule.alarms):
+            a = [_eq("t", "al"), _eq("point", first), _eq("alarm", ka)]
+            b = [_eq("t", "al"), _eq("point", second), _eq("alarm", kb)]
+            if rule.within is not None:
+                b.append({"$lte": {"since": {"$add": {"$l": {"a": "since"}, "$r": rule.within}}}})
+                b.append({"$gte": {"since": {"$sub": {"$l": {"a": "since"}, "$r": rule.within}}}})
+            out[f"{rule.id}#pair:{ka}:{kb}"] = {"all": [{"a": {"$and": a}}, {"b": {"$and": b}}]}
+        return out
     if rule.kind == "hidden_danger_overdue":
         hd: list[dict[str, Any]] = [_eq("t", "hd"), {"$nex": {"overdue": 1}}]
         if rule.major_only:
@@ -311,7 +320,8 @@ class _Together(_Detector):
         key = "+".join(rule.points)
         values = {"points": list(rule.points), "alarms": list(rule.alarms),
                   "within": _span(rule.within) if rule.within is not None else ""}
-        if not self.active and hits.get(f"{rule.id}#pair"):
+        prefix = f"{rule.id}#pair:"
+        if not self.active and any(name.startswith(prefix) for name in hits):
             self.active = True
             return [("raise", key, values)]
         if self.active and ev.type == "alarm" and ev.point in rule.points and ev.state == "cleared":
@@ -684,7 +694,10 @@ class Monitor:
         if self.graph is not None:
             for node in nodes:
                 reason = f"{rule.id}: {alert.message_zh} / {alert.message_en}"
-                changes = self.graph.set_modifier(node, _modifier_key(rule.id, key), alert.steps, reason)
+                cite = f"{rule.cite.source} {rule.cite.clause}".strip()
+                changes = self.graph.set_modifier(node, _modifier_key(rule.id, key), alert.steps, reason,
+                                                  floor=rule.effect.floor if rule.effect else None, cite=cite,
+                                                  kind=rule.cite.kind)
                 out.changes(changes, ev.time, f"{rule.id}/{key}")
 
     def _clear(self, rule: WarningRule, key: str, ev: Event, out: _Collector) -> None:
@@ -734,8 +747,12 @@ class _Collector:
         self.records.append(record)
 
     def changes(self, changes: Iterable[Any], time: float, cause: str) -> None:
-        for change in changes or ():
-            node, before, after = _change_parts(change)
+        items = changes.values() if isinstance(changes, Mapping) else (changes or ())
+        for change in items:
+            parts = _change_parts(change)
+            if parts is None:
+                continue
+            node, before, after = parts
             if before == after:
                 continue
             lc = LevelChange(node, before, after, time, cause)

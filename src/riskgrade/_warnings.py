@@ -43,7 +43,7 @@ A standalone monitoring ruleset is a YAML file with ``kind: monitor``::
         message:
           zh: "{point} 温度 {value}{unit} 超过报警值 {limit}{unit}"
           en: "{point} temperature {value}{unit} above alarm limit {limit}{unit}"
-        cite: {source: "GB/T 50493-2019", clause: "5.2", kind: direct}
+        cite: {source: "GB/T 50493-2019", clause: "5.2", kind: clause}
         effect: {raise: 1}
 
 >>> rules = parse_monitor_ruleset(EXAMPLE, "example.yaml")
@@ -82,7 +82,7 @@ __all__ = [
 
 KINDS = ("threshold", "sustained", "alarm_count", "together", "hidden_danger_overdue")
 LIMIT_NAMES = ("high_high", "high", "low", "low_low")
-CITATION_KINDS = ("direct", "derived", "local")
+CITATION_KINDS = ("clause", "derived", "local")
 ALARM_NAMES = {"高高报": "高高报", "高报": "高报", "低报": "低报", "低低报": "低低报", "HH": "高高报", "H": "高报",
                "L": "低报", "LL": "低低报"}
 #: placeholders a message may use, by rule kind
@@ -158,7 +158,7 @@ class Citation:
 
     source: str
     clause: str = ""
-    kind: str = "direct"  # direct | derived | local
+    kind: str = "clause"  # clause (says it directly) | derived (read from a principle) | local (a choice)
 
     def to_dict(self) -> dict[str, str]:
         return {"source": self.source, "clause": self.clause, "kind": self.kind}
@@ -166,7 +166,8 @@ class Citation:
 
 @attrs.frozen
 class Effect:
-    """What an active warning does to the enterprise graph: raise ``node``'s dynamic level by ``steps``.
+    """What an active warning does to the enterprise graph: raise ``node``'s dynamic level by ``steps``
+    (and, with ``floor``, hold it at least at that level -- a lock that holds at every ancestor).
 
     ``node`` None means the risk point the warning is about (the risk point of its
     monitoring point, or of its hidden danger).
@@ -174,6 +175,7 @@ class Effect:
 
     steps: int = 1
     node: str | None = None
+    floor: Level | None = None
 
 
 @attrs.frozen
@@ -204,7 +206,8 @@ class WarningRule:
         return {
             "id": self.id, "kind": self.kind, "level": self.level.name,
             "message": {"zh": self.message.zh, "en": self.message.en}, "cite": self.cite.to_dict(),
-            "effect": None if self.effect is None else {"raise": self.effect.steps, "node": self.effect.node},
+            "effect": None if self.effect is None else {"raise": self.effect.steps, "node": self.effect.node,
+                                                        "floor": self.effect.floor and self.effect.floor.name},
             "point": self.point, "points": list(self.points), "above": self.above, "limit": self.limit,
             "deadband": self.deadband, "delay": self.delay, "alarms": list(self.alarms), "count": self.count,
             "window": self.window, "within": self.within, "major_only": self.major_only, "title": self.title,
@@ -412,7 +415,8 @@ def _cite(value: Any, ck: _Checker) -> Citation | None:
     if not isinstance(value, dict) or not isinstance(value.get("source"), str) or not value["source"].strip():
         ck.add(("cite",), "missing-citation", "every warning rule cites its source: cite: {source: ..., clause: ...}")
         return None
-    kind = value.get("kind", "direct")
+    kind = value.get("kind", "clause")
+    kind = "clause" if kind == "direct" else kind
     if kind not in CITATION_KINDS:
         ck.add(("cite", "kind"), "bad-citation-kind", f"citation kind must be one of {', '.join(CITATION_KINDS)}")
         return None
@@ -424,20 +428,28 @@ def _effect(value: Any, ck: _Checker) -> Effect | None:
     if value is None or value == "none":
         return None
     if not isinstance(value, dict):
-        ck.add(("effect",), "bad-effect", "effect is {raise: N} (optionally node: ID) or none")
+        ck.add(("effect",), "bad-effect", "effect is {raise: N, floor: LEVEL, node: ID} (each optional) or none")
         return None
     for key in value:
-        if key not in ("raise", "node"):
-            ck.add(("effect", key), "bad-effect", f"{key!r} is not a field of an effect (raise, node)", key=True)
-    steps = value.get("raise", 1)
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 3:
-        ck.add(("effect", "raise"), "bad-effect", "raise must be 1, 2 or 3 levels")
+        if key not in ("raise", "node", "floor"):
+            ck.add(("effect", key), "bad-effect", f"{key!r} is not a field of an effect (raise, floor, node)",
+                   key=True)
+    steps = value.get("raise", 0 if "floor" in value else 1)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 3:
+        ck.add(("effect", "raise"), "bad-effect", "raise must be 0, 1, 2 or 3 levels")
         return None
+    floor: Level | None = None
+    if "floor" in value:
+        try:
+            floor = Level.parse(value["floor"])
+        except ValueError as exc:
+            ck.add(("effect", "floor"), "bad-effect", str(exc))
+            return None
     node = value.get("node")
     if node is not None and not isinstance(node, str):
         ck.add(("effect", "node"), "bad-effect", "node must be a node id")
         return None
-    return Effect(steps=steps, node=node)
+    return Effect(steps=steps, node=node, floor=floor)
 
 
 def compile_warnings(data: Any, located: Located, path: tuple[Any, ...],

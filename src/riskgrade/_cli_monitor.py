@@ -1,0 +1,136 @@
+"""``riskgrade monitor``: stream warnings and level changes from a log of monitoring events.
+
+Exit codes: 0 every event processed; 1 some events were malformed, late, duplicate or
+foreign (each one got an ``error`` record, the others were processed); 2 the command
+line, the ruleset or the enterprise register is wrong; 3 the rules engine failed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any, TextIO
+
+import click
+
+from ._events import CST, Event, read_events
+from ._levels import Level
+from ._monitor import Monitor, dumps
+from ._warnings import WarningRules, load_monitor_ruleset
+from ._yamlsrc import load_yaml
+from .exceptions import FactError, GraphError, MonitorError, RiskgradeError, RulesetError
+
+__all__ = ["load_rules", "monitor_cmd", "render_text"]
+
+
+def _monitor_files() -> Iterator[str]:
+    try:
+        root = str(resources.files("riskgrade.rulesets"))
+    except ModuleNotFoundError:  # running from a source tree without the package installed
+        root = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "rulesets")
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for fn in sorted(filenames):
+            if fn.endswith((".yaml", ".yml")):
+                yield os.path.join(dirpath, fn)
+
+
+def load_rules(ref: str) -> WarningRules:
+    """The warning rules of ``ref``: a ``kind: monitor`` file, a shipped monitoring ruleset id,
+    or any ruleset :func:`riskgrade.load` accepts that has a ``warnings`` section."""
+    if os.path.exists(ref):
+        located = load_yaml(ref)
+        if isinstance(located.data, dict) and located.data.get("kind") == "monitor":
+            return load_monitor_ruleset(ref)
+    else:
+        for path in _monitor_files():
+            located = load_yaml(path)
+            data = located.data
+            if isinstance(data, dict) and data.get("kind") == "monitor" and data.get("id") == ref:
+                return load_monitor_ruleset(path)
+    from ._api import load
+
+    ruleset: Any = load(ref)
+    section = ruleset.section("warnings")
+    if not isinstance(section, WarningRules):
+        raise MonitorError(f"ruleset {ref!r} has no 'warnings' section")
+    return section
+
+
+def render_text(record: dict[str, Any], lang: str) -> str:
+    """One output record as a line of a readable log in ``lang``."""
+    zh = lang == "zh"
+    kind = record["kind"]
+    if kind == "error":
+        where = f"line {record['line']}" if record.get("line") is not None else "event"
+        field = f", field {record['field']!r}" if record.get("field") else ""
+        return f"{'错误' if zh else 'ERROR'} {where}{field}: {record['error']}: {record['message']}"
+    if kind == "level_changed":
+        before, after = Level.parse(record["from"]), Level.parse(record["to"])
+        arrow = f"{before.label(lang)} → {after.label(lang)}" if zh else f"{before.en} -> {after.en}"
+        return f"{record['time']} {'等级' if zh else 'LEVEL'} {record['node']}: {arrow} ({record['cause']})"
+    warning = record["warning"]
+    level = Level.parse(warning["level"])
+    tag = level.colour_zh if zh else level.name
+    if kind == "warning_raised":
+        verb = "预警" if zh else "RAISED"
+    else:
+        verb = "解除" if zh else "CLEARED"
+    cite = warning["cite"]
+    return (f"{record['time']} {verb} [{tag}] {warning['rule']} {warning['key']}: {warning['message'][lang]}"
+            f" [{cite['source']} {cite['clause']}]".rstrip())
+
+
+def _graph_for(enterprise: Any, as_of: _dt.date | None) -> Any:
+    """The enterprise graph (graded with the register's own rulesets) that applies warning effects."""
+    from ._graph import RiskGraph
+
+    return RiskGraph.build(None, enterprise, as_of=as_of)
+
+
+def _first_date(lines: list[str]) -> _dt.date | None:
+    """The date (China Standard Time) of the first valid event: the graph is judged as of it."""
+    for item in read_events(lines):
+        if isinstance(item, Event):
+            return _dt.datetime.fromtimestamp(item.time, tz=CST).date()
+    return None
+
+
+@click.command("monitor")
+@click.option("--ruleset", "ruleset_ref", required=True, metavar="REF",
+              help="monitoring ruleset: a kind: monitor file or id, or a ruleset with a warnings section")
+@click.option("--enterprise", "enterprise_file", required=True, type=click.Path(dir_okay=False),
+              help="enterprise register (YAML or JSON)")
+@click.argument("events", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the text log")
+@click.option("--tolerance", type=float, default=None,
+              help="out-of-order tolerance in seconds (default: the ruleset's)")
+def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: TextIO, fmt: str, lang: str,
+                tolerance: float | None) -> None:
+    """Replay EVENTS.jsonl (or stdin) through the warning rules; stream warnings and level changes."""
+    from ._enterprise import load_enterprise
+
+    try:
+        rules = load_rules(ruleset_ref)
+        enterprise = load_enterprise(enterprise_file)
+        lines = events.readlines()
+        graph = _graph_for(enterprise, _first_date(lines))
+        monitor = Monitor(rules, graph, tolerance=tolerance)
+    except (RulesetError, FactError, GraphError, MonitorError) as exc:
+        click.echo(f"riskgrade monitor: {exc}", err=True)
+        sys.exit(2)
+    errors = 0
+    try:
+        with monitor:
+            for record in monitor.replay(lines):
+                errors += record["kind"] == "error"
+                click.echo(dumps(record) if fmt == "jsonl" else render_text(record, lang))
+    except RiskgradeError as exc:
+        click.echo(f"riskgrade monitor: {exc}", err=True)
+        sys.exit(3)
+    sys.exit(1 if errors else 0)

@@ -1,0 +1,277 @@
+"""Tests for riskgrade._monitor: warnings on the real durable-rules engine and the real enterprise graph."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from riskgrade._enterprise import load_enterprise
+from riskgrade._events import read_events
+from riskgrade._graph import RiskGraph
+from riskgrade._levels import Level
+from riskgrade._monitor import Monitor, engine_rules
+from riskgrade._warnings import WarningRules, load_monitor_ruleset, parse_monitor_ruleset
+from riskgrade.exceptions import MonitorError
+
+RULESET = "rulesets/monitoring/chem-plant-monitor.yaml"
+T0 = 1714521600.0  # 2024-05-01T08:00:00+08:00
+
+REGISTER: dict[str, Any] = {
+    "id": "E-CHEM", "name": "白银示例化工有限公司", "sectors": ["hazchem"], "jurisdiction": "620402",
+    "ruleset": "lec-generic",
+    "units": [{"id": "U-REACT", "name": "反应车间"}, {"id": "U-TANK", "name": "罐区"}],
+    "risk_points": [
+        {"id": "RP-REACTOR", "unit": "U-REACT", "name": "反应釜", "facts": {"L": 3, "E": 6, "C": 7}},
+        {"id": "RP-TANK", "unit": "U-TANK", "name": "储罐", "facts": {"L": 3, "E": 6, "C": 7}},
+    ],
+    "monitoring_points": [
+        {"id": "TI-101", "risk_point": "RP-REACTOR", "name": "反应釜温度", "quantity": "temperature", "unit": "°C",
+         "high": 85, "high_high": 95},
+        {"id": "PI-101", "risk_point": "RP-REACTOR", "name": "反应釜压力", "quantity": "pressure", "unit": "MPa",
+         "high": 1.6, "high_high": 2.0},
+        {"id": "GD-301", "risk_point": "RP-TANK", "name": "可燃气体探测器", "quantity": "LEL", "unit": "%LEL",
+         "high": 25, "high_high": 50},
+        {"id": "GD-302", "risk_point": "RP-TANK", "name": "可燃气体探测器", "quantity": "LEL", "unit": "%LEL",
+         "high": 25, "high_high": 50},
+    ],
+}
+
+
+def graph() -> RiskGraph:
+    return RiskGraph.build(None, load_enterprise(REGISTER), as_of=dt.date(2024, 5, 1))
+
+
+def rules() -> WarningRules:
+    return load_monitor_ruleset(RULESET)
+
+
+def reading(t: float, value: float, point: str = "TI-101") -> dict[str, Any]:
+    return {"type": "reading", "time": t, "point": point, "value": value}
+
+
+def alarm(t: float, point: str, kind: str = "高报", state: str = "raised") -> dict[str, Any]:
+    return {"type": "alarm", "time": t, "point": point, "alarm": kind, "state": state}
+
+
+def summary(mon: Monitor, events: list[dict[str, Any]], nodes: str = "RP-") -> list[tuple[Any, ...]]:
+    """(offset seconds, what, rule/node, detail) for what the events produced (level changes of ``nodes*``)."""
+    out: list[tuple[Any, ...]] = []
+    for ev in events:
+        res = mon.feed(ev)
+        for rec in res.records:
+            if rec["kind"] == "level_changed":
+                if rec["node"].startswith(nodes):
+                    out.append((ev["time"] - T0, "level", rec["node"], f"{rec['from']}->{rec['to']}"))
+            elif rec["kind"] == "error":
+                out.append((ev["time"] - T0, "error", rec["field"], rec["error"]))
+            else:
+                out.append((ev["time"] - T0, rec["kind"].split("_")[1], rec["warning"]["rule"], rec["warning"]["key"]))
+    return out
+
+
+class TestEngineRules:
+    def test_threshold_compiles_to_over_and_back_with_deadband(self) -> None:
+        rule = rules().rule("reactor-temp-high")
+        got = engine_rules(rule, 85.0)
+        assert got["reactor-temp-high#over"]["all"][0]["m"]["$and"][-1] == {"$gt": {"value": 85.0}}
+        assert got["reactor-temp-high#back"]["all"][0]["m"]["$and"][-1] == {"$lte": {"value": 83.0}}
+
+    def test_overdue_is_a_join_on_event_time(self) -> None:
+        got = engine_rules(rules().rule("hidden-danger-overdue"))
+        late = got["hidden-danger-overdue#late"]["all"]
+        assert [next(iter(c)) for c in late] == ["hd", "ev"]
+        assert {"$gt": {"time": {"hd": "deadline"}}} in late[1]["ev"]["$and"]
+
+
+class TestThreshold:
+    def test_delay_then_deadband(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        got = summary(mon, [reading(T0, 86), reading(T0 + 60, 87), reading(T0 + 120, 88),
+                            reading(T0 + 180, 84), reading(T0 + 240, 83.5), reading(T0 + 300, 83)])
+        assert got == [
+            (120, "raised", "reactor-temp-high", "TI-101"), (120, "level", "RP-REACTOR", "YELLOW->ORANGE"),
+            (300, "cleared", "reactor-temp-high", "TI-101"), (300, "level", "RP-REACTOR", "ORANGE->YELLOW"),
+        ]
+
+    def test_a_dip_below_the_limit_restarts_the_delay(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        got = summary(mon, [reading(T0, 86), reading(T0 + 60, 85), reading(T0 + 120, 86), reading(T0 + 239, 86),
+                            reading(T0 + 240, 86)])
+        assert got == [(240, "raised", "reactor-temp-high", "TI-101"),
+                       (240, "level", "RP-REACTOR", "YELLOW->ORANGE")]
+
+    def test_exactly_at_the_limit_is_not_over(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        assert summary(mon, [reading(T0, 85), reading(T0 + 600, 85)]) == []
+
+    def test_sustained_high_high_raises_two_levels_and_enterprise_follows(self) -> None:
+        g = graph()
+        mon = Monitor(rules(), g, tolerance=0)
+        got = summary(mon, [reading(T0 + 60 * i, 96) for i in range(6)])
+        assert got[-2:] == [(300, "raised", "reactor-temp-sustained-hh", "TI-101"),
+                            (300, "level", "RP-REACTOR", "ORANGE->RED")]
+        assert g.level("RP-REACTOR") is Level.RED
+        assert [a.rule for a in mon.active] == ["reactor-temp-high", "reactor-temp-sustained-hh"]
+
+
+class TestAlarmCount:
+    def test_window_edge_is_inclusive(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        got = summary(mon, [alarm(T0, "PI-101"), alarm(T0 + 300, "PI-101", "HH"), alarm(T0 + 600, "PI-101"),
+                            reading(T0 + 600, 20), reading(T0 + 601, 20)])
+        assert got == [(600, "raised", "reactor-pressure-alarms", "PI-101"),
+                       (600, "level", "RP-REACTOR", "YELLOW->ORANGE"),
+                       (601, "cleared", "reactor-pressure-alarms", "PI-101"),
+                       (601, "level", "RP-REACTOR", "ORANGE->YELLOW")]
+
+    def test_just_outside_the_window_does_not_count(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        got = summary(mon, [alarm(T0, "PI-101"), alarm(T0 + 300, "PI-101"), alarm(T0 + 601, "PI-101")])
+        assert got == []
+
+    def test_low_alarms_and_cleared_alarms_do_not_count(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        got = summary(mon, [alarm(T0, "PI-101", "低报"), alarm(T0 + 1, "PI-101", "H", "cleared"),
+                            alarm(T0 + 2, "PI-101"), alarm(T0 + 3, "PI-101")])
+        assert got == []
+
+
+class TestTogether:
+    def test_pair_within_window_raises_and_clears_when_one_clears(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        got = summary(mon, [alarm(T0, "GD-301"), alarm(T0 + 300, "GD-302"), alarm(T0 + 400, "GD-301", state="cleared")],
+                      nodes="")
+        assert got == [(300, "raised", "tank-farm-gas-together", "GD-301+GD-302"),
+                       (300, "level", "E-CHEM", "YELLOW->RED"), (300, "level", "RP-TANK", "YELLOW->RED"),
+                       (300, "level", "U-TANK", "YELLOW->RED"),
+                       (400, "cleared", "tank-farm-gas-together", "GD-301+GD-302"),
+                       (400, "level", "E-CHEM", "RED->YELLOW"), (400, "level", "RP-TANK", "RED->YELLOW"),
+                       (400, "level", "U-TANK", "RED->YELLOW")]
+
+    def test_pair_too_far_apart_does_not_raise(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        assert summary(mon, [alarm(T0, "GD-301"), alarm(T0 + 301, "GD-302")]) == []
+
+
+class TestHiddenDangerOverdue:
+    def test_open_past_deadline_then_rectified(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        got = summary(mon, [
+            {"type": "hidden_danger_reported", "time": T0, "hidden_danger": "HD-9", "risk_point": "RP-TANK",
+             "deadline": T0 + 3600},
+            {"type": "inspection_done", "time": T0 + 3600, "risk_point": "RP-TANK"},
+            {"type": "inspection_done", "time": T0 + 3601, "risk_point": "RP-TANK"},
+            {"type": "inspection_done", "time": T0 + 3700, "risk_point": "RP-TANK"},
+            {"type": "hidden_danger_rectified", "time": T0 + 7200, "hidden_danger": "HD-9"},
+            {"type": "inspection_done", "time": T0 + 9000, "risk_point": "RP-TANK"},
+        ])
+        assert got == [(3601, "raised", "hidden-danger-overdue", "HD-9"), (3601, "level", "RP-TANK", "YELLOW->ORANGE"),
+                       (7200, "cleared", "hidden-danger-overdue", "HD-9"), (7200, "level", "RP-TANK", "ORANGE->YELLOW")]
+
+    def test_reported_overdue_upstream(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        got = summary(mon, [
+            {"type": "hidden_danger_reported", "time": T0, "hidden_danger": "HD-1", "risk_point": "RP-TANK",
+             "deadline": T0 + 86400},
+            {"type": "rectification_overdue", "time": T0 + 10, "hidden_danger": "HD-1"},
+            {"type": "rectification_overdue", "time": T0 + 20, "hidden_danger": "HD-1"},
+        ])
+        assert got[0] == (10, "raised", "hidden-danger-overdue", "HD-1") and len(got) == 2
+
+    def test_register_hidden_dangers_are_watched(self) -> None:
+        data = {**REGISTER, "hidden_dangers": [{"id": "HD-R", "target": "RP-TANK", "grade": "general",
+                                                "found": "2024-04-20", "deadline": "2024-05-01", "status": "open"}]}
+        g = RiskGraph.build(None, load_enterprise(data), as_of=dt.date(2024, 5, 1))
+        mon = Monitor(rules(), g, tolerance=0)
+        midnight = T0 + 16 * 3600  # 2024-05-02T00:00+08:00: the day after the deadline
+        got = summary(mon, [reading(midnight - 1, 20), reading(midnight, 20)])
+        assert [x[:3] for x in got if x[1] != "level"] == [(midnight - T0, "raised", "hidden-danger-overdue")]
+
+
+class TestOrdering:
+    def test_out_of_order_within_tolerance_gives_the_in_order_result(self) -> None:
+        ordered = [reading(T0, 86), reading(T0 + 60, 87), reading(T0 + 120, 88), reading(T0 + 180, 82)]
+        shuffled = [ordered[1], ordered[0], ordered[3], ordered[2]]
+        a = Monitor(rules(), graph(), tolerance=0)
+        b = Monitor(rules(), graph(), tolerance=60)
+        want = [r for ev in ordered for r in a.feed(ev).records]
+        got = [r for ev in shuffled for r in b.feed(ev).records] + list(b.flush().records)
+        assert got == want and len(want) == 8
+
+    def test_late_beyond_tolerance_is_an_error_record(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=60)
+        assert not mon.feed(reading(T0 + 100, 20))
+        assert not mon.feed(reading(T0 + 200, 20))   # releases the first
+        res = mon.feed(reading(T0 + 50, 20))
+        assert [(e.code, e.field) for e in res.errors] == [("late-event", "time")]
+
+    def test_duplicate_ids_and_unknown_points_and_foreign_enterprise(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        assert not mon.feed({**reading(T0, 20), "id": "x"}).errors
+        errs = [mon.feed(ev).errors[0] for ev in (
+            {**reading(T0 + 1, 20), "id": "x"}, reading(T0 + 2, 20, "TI-999"),
+            {**reading(T0 + 3, 20), "enterprise": "E-OTHER"}, {"type": "reading", "time": T0 + 4, "point": "TI-101"})]
+        assert [(e.code, e.field) for e in errs] == [("duplicate-event", "id"), ("unknown-point", "point"),
+                                                    ("wrong-enterprise", "enterprise"), ("missing-field", "value")]
+
+
+class TestEngine:
+    def test_two_monitors_in_one_process_are_independent(self) -> None:
+        a, b = Monitor(rules(), graph(), tolerance=0), Monitor(rules(), graph(), tolerance=0)
+        assert a.name != b.name
+        for i in range(3):
+            a.feed(reading(T0 + 60 * i, 90))
+        assert [x.rule for x in a.active] == ["reactor-temp-high"] and b.active == ()
+        assert [x.rule for x in b.feed(reading(T0, 20)).raised] == []
+
+    def test_replay_twice_is_identical(self) -> None:
+        with open("examples/events/chem-plant.jsonl", encoding="utf-8") as fh:
+            lines = fh.readlines()
+        outs = []
+        for _ in range(2):
+            with Monitor(rules(), graph(), tolerance=0) as mon:
+                outs.append([json.dumps(r, ensure_ascii=False) for r in mon.replay(lines)])
+        assert outs[0] == outs[1] and len(outs[0]) > 10
+
+    def test_an_error_inside_an_action_is_a_monitor_error(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        mon.feed(reading(T0, 20))
+        ruleset = mon._host.get_ruleset(mon.name)
+
+        def boom(c: Any) -> None:
+            raise RuntimeError("sensor table corrupt")
+
+        from durable.engine import Promise
+        ruleset._actions["reactor-temp-high#over"] = Promise(boom)
+        with pytest.raises(MonitorError, match="sensor table corrupt"):
+            mon.feed(reading(T0 + 60, 90))
+        with pytest.raises(MonitorError):  # a failed monitor stays failed
+            mon.feed(reading(T0 + 120, 20))
+
+    def test_no_background_threads(self) -> None:
+        before = threading.active_count()
+        monitors = [Monitor(rules(), graph(), tolerance=0) for _ in range(3)]
+        assert threading.active_count() == before and len(monitors) == 3
+
+    def test_unknown_point_in_rules_is_rejected(self) -> None:
+        with open(RULESET, encoding="utf-8") as fh:
+            text = fh.read().replace("point: PI-101", "point: PI-999")
+        with pytest.raises(MonitorError, match="PI-999"):
+            Monitor(parse_monitor_ruleset(text, "x.yaml"), graph())
+
+    def test_events_without_warnings_keep_memory_bounded(self) -> None:
+        mon = Monitor(rules(), graph(), tolerance=0)
+        for i in range(2000):
+            mon.feed(alarm(T0 + i * 10, "PI-101"))
+        assert len(mon._hits) == 0
+        assert mon._host.get_facts(mon.name, mon._sid) == []
+
+
+def test_read_events_feeds_the_monitor() -> None:
+    lines = ['{"type": "reading", "time": 0, "point": "TI-101", "value": 1}', "nope"]
+    items = list(read_events(lines))
+    assert len(items) == 2
