@@ -481,7 +481,8 @@ def load_enterprise(path_or_mapping: str | os.PathLike[str] | Mapping[str, Any])
                 located = load_yaml(source)
             except RulesetError as exc:
                 p = exc.problems[0]
-                raise FactError(str(p), record=source, code=p.code) from None
+                where = f" ({p.file}:{p.line}:{p.col})" if p.line else ""
+                raise FactError(p.message + where, record=source, code=p.code) from None
             data = located.data
     return _build(data, located, source)
 

@@ -1,0 +1,275 @@
+"""Region roll-up: enterprises → county → city → province, counted by level and sector.
+
+Enterprises hang under the county-level division of their GB/T 2260 code; counties under
+their city (``xxxx00``), cities under their province (``xx0000``). An enterprise whose code
+is a city code and that names a ``zone`` (e.g. the Baiyin high-tech zone, which has no code
+of its own) hangs under a named sub-jurisdiction ``620400/<zone>`` of the city.
+
+Each region node keeps counts, so replacing one enterprise's result updates exactly its
+chain of regions (:meth:`RegionGraph.put` returns the region nodes whose counts changed).
+The four-colour statistics (四色图 data) come out of :meth:`RegionGraph.to_dict`.
+
+>>> g = RegionGraph()
+>>> _ = g.put(EnterpriseSummary("E-1", "甲", "620402", None, ("hazchem",), Level.RED, Level.ORANGE))
+>>> _ = g.put(EnterpriseSummary("E-2", "乙", "620421", None, ("coal",), Level.YELLOW, Level.YELLOW))
+>>> d = g.to_dict()["regions"]
+>>> d["620400"]["by_level"], d["620000"]["total"], d["620402"]["name"]
+({'RED': 1, 'ORANGE': 0, 'YELLOW': 1, 'BLUE': 0}, 2, '白银区')
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+import networkx as nx
+
+from ._levels import Level
+from .exceptions import GraphError
+
+__all__ = ["REGION_NAMES", "EnterpriseSummary", "RegionGraph", "region_chain", "region_kind"]
+
+#: names of the divisions riskgrade ships (GB/T 2260; Gansu / Baiyin); other codes show as the code
+REGION_NAMES: dict[str, str] = {
+    "620000": "甘肃省", "620400": "白银市", "620401": "市辖区", "620402": "白银区", "620403": "平川区",
+    "620421": "靖远县", "620422": "会宁县", "620423": "景泰县",
+}
+_KIND_ZH = {"province": "省", "city": "市", "county": "县(区)", "zone": "园区"}
+_ORDER = tuple(reversed(Level))  # RED first
+
+
+def region_kind(code: str) -> str:
+    """``province``, ``city``, ``county`` or ``zone`` (a ``code/name`` sub-jurisdiction)."""
+    if "/" in code:
+        return "zone"
+    if code.endswith("0000"):
+        return "province"
+    if code.endswith("00"):
+        return "city"
+    return "county"
+
+
+def region_chain(jurisdiction: str, zone: str | None = None) -> list[str]:
+    """The region nodes above an enterprise, lowest first.
+
+    >>> region_chain("620403"), region_chain("620400", "白银高新技术产业开发区")
+    (['620403', '620400', '620000'], ['620400/白银高新技术产业开发区', '620400', '620000'])
+    """
+    out: list[str] = []
+    kind = region_kind(jurisdiction)
+    if kind == "city" and zone:
+        out.append(f"{jurisdiction}/{zone}")
+    if kind == "county":
+        out.append(jurisdiction)
+    if kind in ("county", "city"):
+        out.append(jurisdiction[:4] + "00")
+    out.append(jurisdiction[:2] + "0000")
+    return out
+
+
+@attrs.frozen
+class EnterpriseSummary:
+    """What the region needs of an enterprise assessment."""
+
+    id: str
+    name: str
+    jurisdiction: str
+    zone: str | None
+    sectors: tuple[str, ...]
+    level: Level
+    inherent_level: Level
+
+    @classmethod
+    def of(cls, assessment: Any) -> EnterpriseSummary:
+        """From an :class:`~riskgrade._graph.EnterpriseAssessment`."""
+        e = assessment.enterprise
+        return cls(e.id, e.name, e.jurisdiction, e.zone, tuple(e.sectors), assessment.level,
+                   assessment.inherent_level)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "jurisdiction": self.jurisdiction, "zone": self.zone,
+                "sectors": list(self.sectors), "level": self.level.name, "inherent_level": self.inherent_level.name,
+                "region": region_chain(self.jurisdiction, self.zone)[0]}
+
+
+class _Counts:
+    __slots__ = ("by_level", "by_sector", "inherent")
+
+    def __init__(self) -> None:
+        self.by_level = [0] * 5
+        self.inherent = [0] * 5
+        self.by_sector: dict[str, list[int]] = {}
+
+    def add(self, s: EnterpriseSummary, sign: int) -> None:
+        self.by_level[s.level] += sign
+        self.inherent[s.inherent_level] += sign
+        for sector in s.sectors:
+            row = self.by_sector.setdefault(sector, [0] * 5)
+            row[s.level] += sign
+            if not any(row):
+                del self.by_sector[sector]
+
+    def snapshot(self) -> tuple[Any, ...]:
+        return (tuple(self.by_level), tuple(self.inherent), tuple(sorted((k, tuple(v)) for k, v in self.by_sector.items())))
+
+
+class RegionGraph:
+    """Enterprises → county → city → province, with counts by level and sector per region."""
+
+    def __init__(self, as_of: _dt.date | None = None) -> None:
+        self.as_of = as_of
+        self.evaluations = 0
+        self._g: Any = nx.DiGraph()
+        self._ent: dict[str, EnterpriseSummary] = {}
+        self._counts: dict[str, _Counts] = {}
+
+    @classmethod
+    def of(cls, summaries: Iterable[EnterpriseSummary | Any], as_of: _dt.date | None = None) -> RegionGraph:
+        """A region from enterprise summaries or assessments (full roll-up)."""
+        g = cls(as_of)
+        for s in summaries:
+            s = s if isinstance(s, EnterpriseSummary) else EnterpriseSummary.of(s)
+            g._link(s)
+        g.recount()
+        return g
+
+    def _link(self, s: EnterpriseSummary) -> None:
+        if s.id in self._ent:
+            raise GraphError(f"enterprise {s.id!r} appears twice in the region", record=s.id, field="id")
+        chain = region_chain(s.jurisdiction, s.zone)
+        if s.id in self._counts or s.id in chain:
+            raise GraphError(f"enterprise id {s.id!r} clashes with a region code", record=s.id, field="id")
+        self._ent[s.id] = s
+        self._g.add_edge(s.id, chain[0])
+        for lo, hi in zip(chain, chain[1:], strict=False):
+            self._g.add_edge(lo, hi)
+        for code in chain:
+            self._counts.setdefault(code, _Counts())
+
+    def recount(self) -> None:
+        """Recount every region from scratch (the full roll-up)."""
+        for code in self._counts:
+            self._counts[code] = _Counts()
+        for s in self._ent.values():
+            for code in region_chain(s.jurisdiction, s.zone):
+                self.evaluations += 1
+                self._counts[code].add(s, 1)
+
+    def _apply(self, s: EnterpriseSummary, sign: int, before: dict[str, tuple[Any, ...]]) -> None:
+        for code in region_chain(s.jurisdiction, s.zone):
+            c = self._counts[code]
+            before.setdefault(code, c.snapshot())
+            self.evaluations += 1
+            c.add(s, sign)
+
+    def put(self, summary: EnterpriseSummary | Any) -> list[str]:
+        """Add or replace one enterprise's result; returns the region nodes whose counts changed."""
+        s = summary if isinstance(summary, EnterpriseSummary) else EnterpriseSummary.of(summary)
+        before: dict[str, tuple[Any, ...]] = {}
+        old = self._ent.get(s.id)
+        if old is not None:
+            self._apply(old, -1, before)
+            if region_chain(old.jurisdiction, old.zone) != region_chain(s.jurisdiction, s.zone):
+                self._unlink(old)
+            else:
+                del self._ent[s.id]
+        self._link(s)
+        self._apply(s, 1, before)
+        return sorted(code for code, snap in before.items() if self._counts[code].snapshot() != snap)
+
+    def remove(self, enterprise_id: str) -> list[str]:
+        """Remove an enterprise; returns the region nodes whose counts changed."""
+        old = self._ent.get(enterprise_id)
+        if old is None:
+            raise GraphError(f"no enterprise {enterprise_id!r} in the region", record=enterprise_id)
+        before: dict[str, tuple[Any, ...]] = {}
+        self._apply(old, -1, before)
+        self._unlink(old)
+        return sorted(code for code, snap in before.items() if self._counts[code].snapshot() != snap)
+
+    def _unlink(self, s: EnterpriseSummary) -> None:
+        del self._ent[s.id]
+        self._g.remove_node(s.id)
+
+    def enterprise_level(self, enterprise_id: str) -> Level:
+        return self._ent[enterprise_id].level
+
+    def counts(self, code: str) -> dict[str, int]:
+        """Enterprises by level in region ``code`` (RED first)."""
+        c = self._counts[code]
+        return {lv.name: c.by_level[lv] for lv in _ORDER}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The four-colour statistics: every region's counts by level and by sector, and the enterprises."""
+        regions: dict[str, Any] = {}
+        for code in sorted(self._counts):
+            c = self._counts[code]
+            kind = region_kind(code)
+            parents = sorted(p for p in self._g.succ[code])
+            total = sum(c.by_level)
+            top = next((lv.name for lv in _ORDER if c.by_level[lv]), None)
+            name = code.split("/", 1)[1] if kind == "zone" else REGION_NAMES.get(code, code)
+            regions[code] = {
+                "name": name, "kind": kind, "parent": parents[0] if parents else None, "total": total,
+                "by_level": {lv.name: c.by_level[lv] for lv in _ORDER},
+                "inherent_by_level": {lv.name: c.inherent[lv] for lv in _ORDER},
+                "by_sector": {k: {lv.name: v[lv] for lv in _ORDER} for k, v in sorted(c.by_sector.items())},
+                "highest": top,
+            }
+        return {
+            "schema": "riskgrade.region/1",
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "legend": {lv.name: {"zh": lv.zh, "en": lv.en, "colour": lv.colour, "colour_zh": lv.colour_zh,
+                                 "hex": lv.hex} for lv in _ORDER},
+            "regions": regions,
+            "enterprises": {k: self._ent[k].to_dict() for k in sorted(self._ent)},
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=indent)
+
+    def table(self, lang: str = "en") -> str:
+        """The regional table as text: one row per region (province, cities, counties/zones)."""
+        zh = lang == "zh"
+        d = self.to_dict()["regions"]
+        head = (["代码", "名称", "合计"] if zh else ["code", "name", "total"]) + [
+            (lv.colour_zh if zh else lv.name) for lv in _ORDER]
+        rows = [head]
+
+        def walk(code: str, depth: int) -> None:
+            r = d[code]
+            rows.append([code, "  " * depth + r["name"], str(r["total"]),
+                         *[str(r["by_level"][lv.name]) for lv in _ORDER]])
+            for child in sorted(k for k, v in d.items() if v["parent"] == code):
+                walk(child, depth + 1)
+        for root in sorted(k for k, v in d.items() if v["parent"] is None):
+            walk(root, 0)
+        widths = [max(_width(r[i]) for r in rows) for i in range(len(head))]
+        lines = ["  ".join(_pad(c, widths[i], right=i >= 2) for i, c in enumerate(r)).rstrip() for r in rows]
+        sectors: dict[str, list[int]] = {}
+        for code, r in d.items():
+            if r["parent"] is None:
+                for sec, counts in r["by_sector"].items():
+                    row = sectors.setdefault(sec, [0] * 4)
+                    for i, lv in enumerate(_ORDER):
+                        row[i] += counts[lv.name]
+        if sectors:
+            lines.append("")
+            lines.append("按行业" if zh else "by sector")
+            for sec in sorted(sectors):
+                lines.append(f"  {sec}: " + "  ".join(
+                    f"{lv.colour_zh if zh else lv.name} {n}" for lv, n in zip(_ORDER, sectors[sec], strict=True)))
+        return "\n".join(lines)
+
+
+def _width(s: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+def _pad(s: str, width: int, right: bool = False) -> str:
+    fill = " " * (width - _width(s))
+    return fill + s if right else s + fill
+

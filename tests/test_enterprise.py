@@ -1,0 +1,157 @@
+"""The enterprise register: loading, validation, errors naming record and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _enterprises import register
+
+from riskgrade._enterprise import HiddenDanger, load_enterprise, parse_record, uscc_check_char
+from riskgrade.exceptions import FactError
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def fact_error(data: Any) -> FactError:
+    with pytest.raises(FactError) as info:
+        load_enterprise(data)
+    return info.value
+
+
+class TestLoadExamples:
+    def test_chem_plant(self) -> None:
+        ent = load_enterprise(EXAMPLES / "enterprises" / "chem-plant.yaml")
+        assert ("E-620402-CHEM-01", "620402", ("hazchem",), 1) == (
+            ent.id, ent.jurisdiction, ent.sectors, ent.standardisation)
+        assert 4 == len(ent.units)
+        assert 7 == len(ent.risk_points)
+        assert 2 == ent.record("U-TANK").major_hazard_grade  # type: ignore[union-attr]
+        assert ["major", "general", "general"] == [h.grade for h in ent.hidden_dangers]
+        assert ("U-TANK", "U-SYN") == (ent.dependencies[0].source, ent.dependencies[0].target)
+        assert {"L": 3, "E": 6, "C": 15} == ent.record("P-NH3-TANK").facts  # type: ignore[union-attr]
+
+    def test_mine(self) -> None:
+        ent = load_enterprise(str(EXAMPLES / "enterprises" / "mine.yaml"))
+        assert ("620403", 2) == (ent.jurisdiction, ent.standardisation)
+        assert [("A-2023-11", dt.date(2023, 11, 14), "general", 1)] == [
+            (a.id, a.date, a.severity, a.deaths) for a in ent.accidents]
+
+    def test_json_register(self, tmp_path: Path) -> None:
+        path = tmp_path / "e.json"
+        path.write_text(json.dumps(register(hidden_dangers=[
+            {"id": "HD-1", "target": "P-1", "grade": "major", "found": "2024-01-02"}])), encoding="utf-8")
+        ent = load_enterprise(path)
+        assert dt.date(2024, 1, 2) == ent.hidden_dangers[0].found
+
+    def test_zone(self) -> None:
+        ent = load_enterprise(EXAMPLES / "region" / "hitech.yaml")
+        assert ("620400", "白银高新技术产业开发区") == (ent.jurisdiction, ent.zone)
+
+
+class TestErrors:
+    def test_unknown_unit(self) -> None:
+        data = register()
+        data["risk_points"][1]["unit"] = "U-9"
+        err = fact_error(data)
+        assert ("unknown-reference", "P-2", "unit") == (err.code, err.record, err.field)
+
+    def test_duplicate_id(self) -> None:
+        data = register()
+        data["units"].append({"id": "P-1", "name": "重复"})
+        err = fact_error(data)
+        assert ("duplicate-id", "P-1", "id") == (err.code, err.record, err.field)
+
+    def test_unknown_field(self) -> None:
+        data = register()
+        data["units"][0]["colour"] = "red"
+        err = fact_error(data)
+        assert ("unknown-field", "U-1", "colour") == (err.code, err.record, err.field)
+
+    def test_extension_field_allowed(self) -> None:
+        data = register()
+        data["units"][0]["x-erp-code"] = "A17"
+        assert "U-1" == load_enterprise(data).units[0].id
+
+    def test_missing_facts(self) -> None:
+        data = register()
+        del data["risk_points"][0]["facts"]
+        err = fact_error(data)
+        assert ("missing-field", "P-1", "facts") == (err.code, err.record, err.field)
+
+    def test_bad_date(self) -> None:
+        err = fact_error(register(hidden_dangers=[{"id": "HD-1", "target": "P-1", "grade": "general",
+                                                   "found": "2024-13-01"}]))
+        assert ("bad-date", "HD-1", "found") == (err.code, err.record, err.field)
+
+    def test_deadline_before_found(self) -> None:
+        err = fact_error(register(hidden_dangers=[{"id": "HD-1", "target": "P-1", "grade": "general",
+                                                   "found": "2024-03-01", "deadline": "2024-02-01"}]))
+        assert ("bad-value", "deadline") == (err.code, err.field)
+
+    def test_hidden_danger_target_checked(self) -> None:
+        err = fact_error(register(hidden_dangers=[{"id": "HD-1", "target": "P-404", "grade": "major",
+                                                   "found": "2024-03-01"}]))
+        assert ("unknown-reference", "HD-1", "target", "P-404") == (err.code, err.record, err.field, err.value)
+
+    def test_bad_grade(self) -> None:
+        err = fact_error(register(standardisation="五级"))
+        assert ("bad-value", "E-1", "standardisation") == (err.code, err.record, err.field)
+
+    def test_bad_uscc(self) -> None:
+        err = fact_error(register(uscc="91620402MA71XQ8K30"))
+        assert ("bad-uscc", "uscc") == (err.code, err.field)
+
+    def test_good_uscc(self) -> None:
+        assert "91620402MA71XQ8K3Y" == load_enterprise(register(uscc="91620402MA71XQ8K3Y")).uscc
+
+    def test_bad_jurisdiction(self) -> None:
+        err = fact_error(register(jurisdiction="6204"))
+        assert ("bad-jurisdiction", "jurisdiction") == (err.code, err.field)
+
+    def test_dependency_reference(self) -> None:
+        err = fact_error(register(dependencies=[{"from": "U-1", "to": "U-7"}]))
+        assert ("unknown-reference", "dependencies[0]", "to") == (err.code, err.record, err.field)
+
+    def test_yaml_file_location(self, tmp_path: Path) -> None:
+        path = tmp_path / "e.yaml"
+        path.write_text("id: E-1\nname: x\nsectors: [a]\njurisdiction: '620402'\n"
+                        "units:\n  - {id: U-1, name: a, major_hazard_grade: 七级}\n", encoding="utf-8")
+        err = fact_error(str(path))
+        assert ("bad-value", "U-1", "major_hazard_grade") == (err.code, err.record, err.field)
+        assert str(err).endswith(f"({path}:6:44)")
+
+    def test_yaml_syntax(self, tmp_path: Path) -> None:
+        path = tmp_path / "e.yaml"
+        path.write_text("id: [\n", encoding="utf-8")
+        err = fact_error(str(path))
+        assert ("yaml-syntax", str(path)) == (err.code, err.record)
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        err = fact_error(str(tmp_path / "none.yaml"))
+        assert "unreadable" == err.code
+
+
+class TestHiddenDanger:
+    HD = HiddenDanger("HD-1", "P-1", "general", dt.date(2024, 1, 10), dt.date(2024, 2, 10), "rectified",
+                      dt.date(2024, 3, 1))
+
+    def test_open_window(self) -> None:
+        assert [False, True, True, False] == [self.HD.is_open(dt.date(2024, m, d))
+                                              for m, d in ((1, 9), (1, 10), (2, 29), (3, 1))]
+
+    def test_overdue_after_deadline_day(self) -> None:
+        assert [False, True] == [self.HD.is_overdue(dt.date(2024, 2, 10)), self.HD.is_overdue(dt.date(2024, 2, 11))]
+
+    def test_chinese_spellings(self) -> None:
+        hd = parse_record("hidden_danger", {"id": "H", "target": "P", "grade": "重大事故隐患",
+                                            "found": dt.date(2024, 1, 1), "status": "已整改",
+                                            "closed": dt.date(2024, 1, 5)})
+        assert ("major", "rectified") == (hd.grade, hd.status)  # type: ignore[union-attr]
+
+
+def test_uscc_check_char() -> None:
+    assert "Y" == uscc_check_char("91620402MA71XQ8K3")
