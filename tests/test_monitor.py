@@ -17,7 +17,84 @@ from riskgrade._monitor import Monitor, engine_rules
 from riskgrade._warnings import WarningRules, load_monitor_ruleset, parse_monitor_ruleset
 from riskgrade.exceptions import MonitorError
 
-RULESET = "rulesets/monitoring/chem-plant-monitor.yaml"
+RULES_YAML = """\
+# Monitoring and early-warning rules (监测预警规则) for the bundled chemical plant
+# (examples/enterprises/chem-plant.yaml). Each rule raises a warning while its condition
+# holds and, through the enterprise graph, raises the dynamic level of the risk point it
+# is about. Limits named high / high_high come from the monitoring point's own alarm
+# limits in the enterprise register, so changing a limit there changes it here.
+kind: monitor
+id: chem-plant-monitor
+version: "1.0"
+title: {zh: 化工企业实时监测预警规则, en: chemical plant real-time monitoring rules}
+# events may arrive up to 60 s out of order (DCS/SIS collectors poll at different rates)
+tolerance: 60s
+
+warnings:
+  - id: reactor-temp-high
+    title: 反应釜温度超报警值
+    kind: threshold
+    point: TI-101
+    above: high
+    deadband: 2          # clears only below high - 2 °C, so a reading hovering at the limit does not flap
+    delay: 2min          # raised when readings stay above the limit for 2 minutes
+    level: ORANGE
+    message:
+      zh: "{point} 反应釜温度 {value}{unit} 持续超过报警值 {limit}{unit}（自 {since}）"
+      en: "{point} reactor temperature {value}{unit} above its alarm limit {limit}{unit} since {since}"
+    cite: {source: "GB/T 50493-2019 石油化工可燃气体和有毒气体检测报警设计标准", clause: "local reading of 5.5", kind: local}
+    effect: {raise: 1}
+
+  - id: reactor-temp-sustained-hh
+    title: 反应釜温度持续超高高报值
+    kind: sustained
+    point: TI-101
+    above: high_high
+    for: 5min
+    level: RED
+    message:
+      zh: "{point} 反应釜温度超过高高报值 {limit}{unit} 已持续 {duration}"
+      en: "{point} reactor temperature above its high-high limit {limit}{unit} for {duration}"
+    cite: {source: "AQ 3035-2010 危险化学品重大危险源安全监控通用技术规范", clause: "4.2", kind: derived}
+    effect: {raise: 2}
+
+  - id: reactor-pressure-alarms
+    title: 反应釜压力频繁报警
+    kind: alarm_count
+    point: PI-101
+    alarms: [高报, 高高报]
+    count: 3
+    window: 10min
+    level: YELLOW
+    message:
+      zh: "{point} 压力 {window} 内报警 {count} 次"
+      en: "{point} pressure alarmed {count} times within {window}"
+    cite: {source: "AQ 3035-2010 危险化学品重大危险源安全监控通用技术规范", clause: "5.3", kind: derived}
+    effect: {raise: 1}
+
+  - id: tank-farm-gas-together
+    title: 罐区两台可燃气体探测器同时报警
+    kind: together
+    points: [GD-301, GD-302]
+    alarms: [高报, 高高报]
+    within: 5min
+    level: RED
+    message:
+      zh: "罐区可燃气体探测器 {points} 在 {within} 内同时报警，疑似泄漏"
+      en: "tank farm gas detectors {points} alarming together within {within}: suspected leak"
+    cite: {source: "GB/T 50493-2019 石油化工可燃气体和有毒气体检测报警设计标准", clause: "local reading", kind: local}
+    effect: {raise: 2}
+
+  - id: hidden-danger-overdue
+    title: 隐患逾期未整改
+    kind: hidden_danger_overdue
+    level: ORANGE
+    message:
+      zh: "隐患 {hidden_danger}（风险点 {risk_point}）超过整改期限 {deadline} 仍未整改"
+      en: "hidden danger {hidden_danger} at risk point {risk_point} still open past its deadline {deadline}"
+    cite: {source: "安全生产事故隐患排查治理暂行规定（国家安监总局令第16号）", clause: "第十五条", kind: derived}
+    effect: {raise: 1}
+"""
 T0 = 1714521600.0  # 2024-05-01T08:00:00+08:00
 
 REGISTER: dict[str, Any] = {
@@ -41,12 +118,16 @@ REGISTER: dict[str, Any] = {
 }
 
 
+SHIPPED = "rulesets/monitoring/chem-plant-monitor.yaml"
+PLANT = "examples/enterprises/chem-plant.yaml"
+
+
 def graph() -> RiskGraph:
     return RiskGraph.build(None, load_enterprise(REGISTER), as_of=dt.date(2024, 5, 1))
 
 
 def rules() -> WarningRules:
-    return load_monitor_ruleset(RULESET)
+    return parse_monitor_ruleset(RULES_YAML, "test-monitor.yaml")
 
 
 def reading(t: float, value: float, point: str = "TI-101") -> dict[str, Any]:
@@ -233,7 +314,8 @@ class TestEngine:
             lines = fh.readlines()
         outs = []
         for _ in range(2):
-            with Monitor(rules(), graph(), tolerance=0) as mon:
+            plant = RiskGraph.build(None, load_enterprise(PLANT), as_of=dt.date(2024, 7, 1))
+            with Monitor(load_monitor_ruleset(SHIPPED), plant) as mon:
                 outs.append([json.dumps(r, ensure_ascii=False) for r in mon.replay(lines)])
         assert outs[0] == outs[1] and len(outs[0]) > 10
 
@@ -258,8 +340,7 @@ class TestEngine:
         assert threading.active_count() == before and len(monitors) == 3
 
     def test_unknown_point_in_rules_is_rejected(self) -> None:
-        with open(RULESET, encoding="utf-8") as fh:
-            text = fh.read().replace("point: PI-101", "point: PI-999")
+        text = RULES_YAML.replace("point: PI-101", "point: PI-999")
         with pytest.raises(MonitorError, match="PI-999"):
             Monitor(parse_monitor_ruleset(text, "x.yaml"), graph())
 
