@@ -326,6 +326,8 @@ class Compiler:
         if not isinstance(node.func, ast.Name):
             raise self._err(node, "expr-call", "only registered functions can be called, by name")
         name = node.func.id
+        if name.startswith("_"):
+            raise self._err(node, "expr-dunder", f"names starting with '_' are not allowed: {name}")
         fn = self.functions.get(name)
         if fn is None:
             raise self._err(node, "unknown-function", f"unknown function {name!r}" + _suggest(name, set(self.functions)))
