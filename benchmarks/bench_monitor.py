@@ -10,6 +10,7 @@ trivial actions. The ratio is Monitor time / baseline time (target <= 1.5).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import resource
 import sys
@@ -66,14 +67,10 @@ def baseline(evs: list[Event]) -> float:
         fact = {"sid": "E", "id": f"ev:{i}", "t": "ev", "type": ev.type, "time": ev.time, "point": ev.point,
                 "value": ev.value, "alarm": ev.alarm, "state": ev.state}
         fact = {k: v for k, v in fact.items() if v is not None}
-        try:
+        with contextlib.suppress(engine.MessageNotHandledException):
             host.assert_fact("baseline", fact)
-        except engine.MessageNotHandledException:
-            pass
-        try:
+        with contextlib.suppress(engine.MessageNotHandledException):
             host.retract_fact("baseline", fact)
-        except engine.MessageNotHandledException:
-            pass
         hits.clear()
     return time.perf_counter() - start
 

@@ -75,10 +75,8 @@ def render_text(record: dict[str, Any], lang: str) -> str:
     warning = record["warning"]
     level = Level.parse(warning["level"])
     tag = level.colour_zh if zh else level.name
-    if kind == "warning_raised":
-        verb = "预警" if zh else "RAISED"
-    else:
-        verb = "解除" if zh else "CLEARED"
+    verb = {("warning_raised", True): "预警", ("warning_raised", False): "RAISED",
+            ("warning_cleared", True): "解除", ("warning_cleared", False): "CLEARED"}[(kind, zh)]
     cite = warning["cite"]
     return (f"{record['time']} {verb} [{tag}] {warning['rule']} {warning['key']}: {warning['message'][lang]}"
             f" [{cite['source']} {cite['clause']}]".rstrip())

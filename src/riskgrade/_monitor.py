@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
-import durable_rules_engine
+import durable_rules_engine  # type: ignore[import-not-found]
 from durable import engine as _durable
 
 from ._events import CST, Event, EventError, format_time, parse_event, read_events
@@ -324,10 +324,10 @@ class _Together(_Detector):
         if not self.active and any(name.startswith(prefix) for name in hits):
             self.active = True
             return [("raise", key, values)]
-        if self.active and ev.type == "alarm" and ev.point in rule.points and ev.state == "cleared":
-            if not all(mon._alarming(p, rule.alarms) for p in rule.points):
-                self.active = False
-                return [("clear", key, values)]
+        if (self.active and ev.type == "alarm" and ev.point in rule.points and ev.state == "cleared"
+                and not all(mon._alarming(p, rule.alarms) for p in rule.points)):
+            self.active = False
+            return [("clear", key, values)]
         return []
 
 
@@ -498,8 +498,8 @@ class Monitor:
         if pending:
             raise self._fail("durable-rules left actions queued after a post")
         if self._action_errors:
-            exc = self._action_errors[0]
-            raise self._fail(f"an action raised {type(exc).__name__}: {exc}") from exc
+            failure = self._action_errors[0]
+            raise self._fail(f"an action raised {type(failure).__name__}: {failure}") from failure
 
     def _fail(self, message: str) -> MonitorError:
         self._broken = MonitorError(f"monitor {self.name}: {message}")
@@ -628,13 +628,13 @@ class Monitor:
         self._call("assert_fact", fact)
         retract: list[dict[str, Any]] = []
         if ev.type == "alarm" and ev.point in self._together_points:
-            key = (str(ev.point), str(ev.alarm))
-            if ev.state == "raised" and key not in self._alarm_facts:
-                alarm = self._fact(f"al:{key[0]}:{key[1]}", t="al", point=key[0], alarm=key[1], since=ev.time)
-                self._alarm_facts[key] = alarm
+            pk = (str(ev.point), str(ev.alarm))
+            if ev.state == "raised" and pk not in self._alarm_facts:
+                alarm = self._fact(f"al:{pk[0]}:{pk[1]}", t="al", point=pk[0], alarm=pk[1], since=ev.time)
+                self._alarm_facts[pk] = alarm
                 self._call("assert_fact", alarm)
-            elif ev.state == "cleared" and key in self._alarm_facts:
-                retract.append(self._alarm_facts.pop(key))
+            elif ev.state == "cleared" and pk in self._alarm_facts:
+                retract.append(self._alarm_facts.pop(pk))
         elif ev.type == "hidden_danger_reported":
             assert ev.hidden_danger is not None and ev.risk_point is not None and ev.deadline is not None
             self._open_hd(ev.hidden_danger, self._risk_point_of(ev.risk_point), ev.deadline, ev.major)

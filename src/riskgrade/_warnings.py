@@ -68,9 +68,9 @@ from .exceptions import Problem, RulesetError
 
 __all__ = [
     "KINDS",
+    "LIMIT_NAMES",
     "Citation",
     "Effect",
-    "LIMIT_NAMES",
     "Message",
     "WarningRule",
     "WarningRules",
