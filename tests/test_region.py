@@ -1,0 +1,106 @@
+"""Region roll-up: chains of GB/T 2260 codes, counts by level and sector, incremental updates."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from riskgrade._levels import Level
+from riskgrade._region import EnterpriseSummary, RegionGraph, region_chain, region_kind
+from riskgrade.exceptions import GraphError
+
+
+def s(ident: str, code: str, level: Level, sectors: tuple[str, ...] = ("hazchem",), zone: str | None = None,
+      inherent: Level | None = None) -> EnterpriseSummary:
+    return EnterpriseSummary(ident, ident, code, zone, sectors, level, inherent or level)
+
+
+class TestChain:
+    def test_county(self) -> None:
+        assert ["620421", "620400", "620000"] == region_chain("620421")
+
+    def test_zone(self) -> None:
+        assert ["620400/高新区", "620400", "620000"] == region_chain("620400", "高新区")
+
+    def test_city_without_zone(self) -> None:
+        assert ["620400", "620000"] == region_chain("620400")
+
+    def test_kinds(self) -> None:
+        assert ["province", "city", "county", "zone"] == [region_kind(c) for c in ("620000", "620400", "620402",
+                                                                                    "620400/x")]
+
+
+class TestCounts:
+    def region(self) -> RegionGraph:
+        return RegionGraph.of([s("E-1", "620402", Level.RED, inherent=Level.ORANGE),
+                               s("E-2", "620402", Level.BLUE, ("coal",)),
+                               s("E-3", "620421", Level.ORANGE, ("coal", "power")),
+                               s("E-4", "620400", Level.YELLOW, zone="白银高新技术产业开发区")])
+
+    def test_by_level(self) -> None:
+        r = self.region()
+        assert ({"RED": 1, "ORANGE": 0, "YELLOW": 0, "BLUE": 1}, {"RED": 1, "ORANGE": 1, "YELLOW": 1, "BLUE": 1}) == (
+            r.counts("620402"), r.counts("620000"))
+
+    def test_by_sector_and_inherent(self) -> None:
+        d = self.region().to_dict()["regions"]["620400"]
+        assert {"coal": {"RED": 0, "ORANGE": 1, "YELLOW": 0, "BLUE": 1},
+                "hazchem": {"RED": 1, "ORANGE": 0, "YELLOW": 1, "BLUE": 0},
+                "power": {"RED": 0, "ORANGE": 1, "YELLOW": 0, "BLUE": 0}} == d["by_sector"]
+        assert {"RED": 0, "ORANGE": 2, "YELLOW": 1, "BLUE": 1} == d["inherent_by_level"]
+        assert ("白银市", "city", "620000", 4, "RED") == (d["name"], d["kind"], d["parent"], d["total"], d["highest"])
+
+    def test_zone_region(self) -> None:
+        d = self.region().to_dict()["regions"]["620400/白银高新技术产业开发区"]
+        assert ("白银高新技术产业开发区", "zone", "620400", 1) == (d["name"], d["kind"], d["parent"], d["total"])
+
+    def test_put_updates_only_its_chain(self) -> None:
+        r = self.region()
+        before = r.evaluations
+        assert ["620000", "620400", "620421"] == r.put(s("E-3", "620421", Level.RED, ("coal", "power")))
+        assert 6 == r.evaluations - before
+        assert {"RED": 2, "ORANGE": 0, "YELLOW": 1, "BLUE": 1} == r.counts("620000")
+
+    def test_put_moves_between_counties(self) -> None:
+        r = self.region()
+        assert ["620402", "620421"] == r.put(s("E-2", "620421", Level.BLUE, ("coal",)))
+        assert (0, 1) == (r.counts("620402")["BLUE"], r.counts("620421")["BLUE"])
+
+    def test_put_same_result_changes_nothing(self) -> None:
+        r = self.region()
+        assert [] == r.put(s("E-2", "620402", Level.BLUE, ("coal",)))
+
+    def test_incremental_equals_full(self) -> None:
+        r = self.region()
+        r.put(s("E-5", "620423", Level.RED))
+        r.remove("E-1")
+        full = RegionGraph.of([s("E-2", "620402", Level.BLUE, ("coal",)),
+                               s("E-3", "620421", Level.ORANGE, ("coal", "power")),
+                               s("E-4", "620400", Level.YELLOW, zone="白银高新技术产业开发区"),
+                               s("E-5", "620423", Level.RED)])
+        got, want = r.to_dict(), full.to_dict()
+        got["regions"].pop("620402")
+        want["regions"].pop("620402")
+        assert want == got
+
+    def test_duplicate_enterprise(self) -> None:
+        with pytest.raises(GraphError, match="appears twice"):
+            RegionGraph.of([s("E-1", "620402", Level.RED), s("E-1", "620403", Level.RED)])
+
+    def test_remove_unknown(self) -> None:
+        with pytest.raises(GraphError):
+            self.region().remove("E-9")
+
+    def test_json_stable(self) -> None:
+        assert self.region().to_json() == self.region().to_json()
+        legend = json.loads(self.region().to_json())["legend"]
+        assert ("红", "#e63031") == (legend["RED"]["colour_zh"], legend["RED"]["hex"])
+
+    def test_table_en(self) -> None:
+        lines = RegionGraph.of([s("E-1", "620402", Level.RED)]).table("en").splitlines()
+        assert ["code    name        total  RED  ORANGE  YELLOW  BLUE",
+                "620000  甘肃省          1    1       0       0     0",
+                "620400    白银市        1    1       0       0     0",
+                "620402      白银区      1    1       0       0     0",
+                "", "by sector", "  hazchem: RED 1  ORANGE 0  YELLOW 0  BLUE 0"] == lines
