@@ -49,7 +49,7 @@ from ._levels import Level
 from ._warnings import Citation, WarningRule, WarningRules
 from .exceptions import MonitorError
 
-__all__ = ["Alert", "FeedResult", "GraphEffects", "LevelChange", "Monitor", "engine_rules"]
+__all__ = ["Alert", "FeedResult", "GraphEffects", "DynamicLevelChange", "Monitor", "engine_rules"]
 
 
 # --------------------------------------------------------------------------- results
@@ -89,7 +89,7 @@ class Alert:
 
 
 @attrs.frozen
-class LevelChange:
+class DynamicLevelChange:
     """A node's dynamic level changed because a warning was raised or cleared."""
 
     node: str
@@ -113,7 +113,7 @@ class FeedResult:
 
     raised: tuple[Alert, ...] = ()
     cleared: tuple[Alert, ...] = ()
-    changes: tuple[LevelChange, ...] = ()
+    changes: tuple[DynamicLevelChange, ...] = ()
     errors: tuple[EventError, ...] = ()
     records: tuple[dict[str, Any], ...] = ()
     processed: int = 0
@@ -729,7 +729,7 @@ class _Collector:
     def __init__(self) -> None:
         self.raised: list[Alert] = []
         self.cleared: list[Alert] = []
-        self.level_changes: list[LevelChange] = []
+        self.level_changes: list[DynamicLevelChange] = []
         self.errors: list[EventError] = []
         self.records: list[dict[str, Any]] = []
         self.processed = 0
@@ -755,7 +755,7 @@ class _Collector:
             node, before, after = parts
             if before == after:
                 continue
-            lc = LevelChange(node, before, after, time, cause)
+            lc = DynamicLevelChange(node, before, after, time, cause)
             self.level_changes.append(lc)
             self.records.append({"kind": "level_changed", **lc.to_dict()})
 
