@@ -49,7 +49,7 @@ from ._levels import Level
 from ._warnings import Citation, WarningRule, WarningRules
 from .exceptions import MonitorError
 
-__all__ = ["Alert", "FeedResult", "GraphEffects", "DynamicLevelChange", "Monitor", "engine_rules"]
+__all__ = ["Alert", "DynamicLevelChange", "FeedResult", "GraphEffects", "Monitor", "engine_rules"]
 
 
 # --------------------------------------------------------------------------- results
