@@ -16,25 +16,25 @@ CHEM = str(ROOT / "examples" / "enterprises" / "chem-plant.yaml")
 class TestAssess:
     def test_text_zh(self) -> None:
         r = CliRunner().invoke(assess_cmd, [CHEM, "--as-of", "2024-06-30"])
-        assert 0 == r.exit_code
+        assert r.exit_code == 0
         lines = r.output.splitlines()
-        assert "E-620402-CHEM-01 白银示例化工有限公司  RED    重大风险  (固有 ORANGE; 降1级: 安全生产标准化一级)" == lines[0]
+        assert lines[0] == "E-620402-CHEM-01 白银示例化工有限公司  RED    重大风险  (固有 ORANGE; 降1级: 安全生产标准化一级)"
         assert "企业 E-620402-CHEM-01（白银示例化工有限公司）：重大风险（红），固有风险 较大风险，评估基准日 2024-06-30" in lines
 
     def test_json_is_stable(self) -> None:
         a = CliRunner().invoke(assess_cmd, [CHEM, "--as-of", "2024-06-30", "--format", "json"])
         b = CliRunner().invoke(assess_cmd, [CHEM, "--as-of", "2024-06-30", "--format", "json"])
         assert (0, a.output) == (b.exit_code, b.output)
-        assert ("RED", "2024-06-30") == (json.loads(a.output)["level"], json.loads(a.output)["as_of"])
+        assert (json.loads(a.output)["level"], json.loads(a.output)["as_of"]) == ("RED", "2024-06-30")
 
     def test_colour(self) -> None:
         r = CliRunner().invoke(assess_cmd, [CHEM, "--as-of", "2024-06-30", "--lang", "en"], color=True)
-        assert 0 == r.exit_code
+        assert r.exit_code == 0
         assert "\x1b[38;2;230;48;49m\x1b[1mRED    major risk\x1b[0m" in r.output
 
     def test_bad_date_is_usage_error(self) -> None:
         r = CliRunner().invoke(assess_cmd, [CHEM, "--as-of", "30/06/2024"])
-        assert 2 == r.exit_code
+        assert r.exit_code == 2
         assert "'30/06/2024' is not a date" in r.output
 
     def test_bad_register(self, tmp_path: Path) -> None:
@@ -42,10 +42,10 @@ class TestAssess:
         path.write_text("id: E-1\nname: x\nsectors: [a]\njurisdiction: '620402'\n"
                         "risk_points: [{id: P-1, unit: U-1, name: p, facts: {}}]\n", encoding="utf-8")
         r = CliRunner().invoke(assess_cmd, [str(path), "--format", "json"])
-        assert 2 == r.exit_code
+        assert r.exit_code == 2
         err = json.loads(r.output)["errors"][0]
-        assert ("FactError", "unknown-reference", "P-1", "unit") == (err["error"], err["code"], err["record"],
-                                                                     err["field"])
+        assert (err["error"], err["code"], err["record"],
+                                                                     err["field"]) == ("FactError", "unknown-reference", "P-1", "unit")
 
     def test_cycle(self, tmp_path: Path) -> None:
         path = tmp_path / "e.yaml"
@@ -53,7 +53,7 @@ class TestAssess:
                         "units: [{id: U-1, name: a}, {id: U-2, name: b}]\n"
                         "dependencies: [{from: U-1, to: U-2}, {from: U-2, to: U-1}]\n", encoding="utf-8")
         r = CliRunner().invoke(assess_cmd, [str(path)])
-        assert 2 == r.exit_code
+        assert r.exit_code == 2
         assert "dependency cycle: U-1 -> U-2 -> U-1" in r.output
 
 
@@ -61,25 +61,25 @@ class TestRegion:
     def test_json(self) -> None:
         r = CliRunner().invoke(region_cmd, [str(ROOT / "examples" / "enterprises"), str(ROOT / "examples" / "region"),
                                             "--as-of", "2024-06-30", "--format", "json"])
-        assert 0 == r.exit_code
+        assert r.exit_code == 0
         d = json.loads(r.output)
-        assert (6, [], "2024-06-30") == (d["files"], d["errors"], d["as_of"])
-        assert {"RED": 3, "ORANGE": 1, "YELLOW": 0, "BLUE": 2} == d["regions"]["620000"]["by_level"]
-        assert "RED" == d["enterprises"]["E-620403-MINE-01"]["level"]
+        assert (d["files"], d["errors"], d["as_of"]) == (6, [], "2024-06-30")
+        assert d["regions"]["620000"]["by_level"] == {"RED": 3, "ORANGE": 1, "YELLOW": 0, "BLUE": 2}
+        assert d["enterprises"]["E-620403-MINE-01"]["level"] == "RED"
 
     def test_error_file_reported_not_dropped(self, tmp_path: Path) -> None:
         (tmp_path / "bad.yaml").write_text("id: E-X\n", encoding="utf-8")
         r = CliRunner().invoke(region_cmd, [CHEM, str(tmp_path), "--format", "json", "--as-of", "2024-06-30"])
-        assert 2 == r.exit_code
+        assert r.exit_code == 2
         d = json.loads(r.output)
-        assert (2, 1, "missing-field") == (d["files"], len(d["enterprises"]), d["errors"][0]["code"])
+        assert (d["files"], len(d["enterprises"]), d["errors"][0]["code"]) == (2, 1, "missing-field")
 
     def test_duplicate_enterprise(self) -> None:
         r = CliRunner().invoke(region_cmd, [CHEM, CHEM, "--format", "json", "--as-of", "2024-06-30"])
-        assert 2 == r.exit_code
-        assert ["duplicate-enterprise"] == [e["code"] for e in json.loads(r.output)["errors"]]
+        assert r.exit_code == 2
+        assert [e["code"] for e in json.loads(r.output)["errors"]] == ["duplicate-enterprise"]
 
     def test_text(self) -> None:
         r = CliRunner().invoke(region_cmd, [CHEM, "--as-of", "2024-06-30", "--lang", "en"])
-        assert 0 == r.exit_code
+        assert r.exit_code == 0
         assert "620402      白银区      1    1       0       0     0" in r.output.splitlines()

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _enterprises import register
 
 from riskgrade._enterprise import HiddenDanger, load_enterprise, parse_record, uscc_check_char
 from riskgrade.exceptions import FactError
+from tests._enterprises import register
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -25,18 +25,18 @@ def fact_error(data: Any) -> FactError:
 class TestLoadExamples:
     def test_chem_plant(self) -> None:
         ent = load_enterprise(EXAMPLES / "enterprises" / "chem-plant.yaml")
-        assert ("E-620402-CHEM-01", "620402", ("hazchem",), 1) == (
-            ent.id, ent.jurisdiction, ent.sectors, ent.standardisation)
-        assert 4 == len(ent.units)
-        assert 7 == len(ent.risk_points)
-        assert 2 == ent.record("U-TANK").major_hazard_grade  # type: ignore[union-attr]
-        assert ["major", "general", "general"] == [h.grade for h in ent.hidden_dangers]
-        assert ("U-TANK", "U-SYN") == (ent.dependencies[0].source, ent.dependencies[0].target)
-        assert {"L": 3, "E": 6, "C": 15} == ent.record("P-NH3-TANK").facts  # type: ignore[union-attr]
+        assert (
+            ent.id, ent.jurisdiction, ent.sectors, ent.standardisation) == ("E-620402-CHEM-01", "620402", ("hazchem",), 1)
+        assert len(ent.units) == 4
+        assert len(ent.risk_points) == 7
+        assert ent.record("U-TANK").major_hazard_grade == 2  # type: ignore[union-attr]
+        assert [h.grade for h in ent.hidden_dangers] == ["major", "general", "general"]
+        assert (ent.dependencies[0].source, ent.dependencies[0].target) == ("U-TANK", "U-SYN")
+        assert ent.record("P-NH3-TANK").facts == {"L": 3, "E": 6, "C": 15}  # type: ignore[union-attr]
 
     def test_mine(self) -> None:
         ent = load_enterprise(str(EXAMPLES / "enterprises" / "mine.yaml"))
-        assert ("620403", 2) == (ent.jurisdiction, ent.standardisation)
+        assert (ent.jurisdiction, ent.standardisation) == ("620403", 2)
         assert [("A-2023-11", dt.date(2023, 11, 14), "general", 1)] == [
             (a.id, a.date, a.severity, a.deaths) for a in ent.accidents]
 
@@ -49,7 +49,7 @@ class TestLoadExamples:
 
     def test_zone(self) -> None:
         ent = load_enterprise(EXAMPLES / "region" / "hitech.yaml")
-        assert ("620400", "白银高新技术产业开发区") == (ent.jurisdiction, ent.zone)
+        assert (ent.jurisdiction, ent.zone) == ("620400", "白银高新技术产业开发区")
 
 
 class TestErrors:
@@ -57,71 +57,71 @@ class TestErrors:
         data = register()
         data["risk_points"][1]["unit"] = "U-9"
         err = fact_error(data)
-        assert ("unknown-reference", "P-2", "unit") == (err.code, err.record, err.field)
+        assert (err.code, err.record, err.field) == ("unknown-reference", "P-2", "unit")
 
     def test_duplicate_id(self) -> None:
         data = register()
         data["units"].append({"id": "P-1", "name": "重复"})
         err = fact_error(data)
-        assert ("duplicate-id", "P-1", "id") == (err.code, err.record, err.field)
+        assert (err.code, err.record, err.field) == ("duplicate-id", "P-1", "id")
 
     def test_unknown_field(self) -> None:
         data = register()
         data["units"][0]["colour"] = "red"
         err = fact_error(data)
-        assert ("unknown-field", "U-1", "colour") == (err.code, err.record, err.field)
+        assert (err.code, err.record, err.field) == ("unknown-field", "U-1", "colour")
 
     def test_extension_field_allowed(self) -> None:
         data = register()
         data["units"][0]["x-erp-code"] = "A17"
-        assert "U-1" == load_enterprise(data).units[0].id
+        assert load_enterprise(data).units[0].id == "U-1"
 
     def test_missing_facts(self) -> None:
         data = register()
         del data["risk_points"][0]["facts"]
         err = fact_error(data)
-        assert ("missing-field", "P-1", "facts") == (err.code, err.record, err.field)
+        assert (err.code, err.record, err.field) == ("missing-field", "P-1", "facts")
 
     def test_bad_date(self) -> None:
         err = fact_error(register(hidden_dangers=[{"id": "HD-1", "target": "P-1", "grade": "general",
                                                    "found": "2024-13-01"}]))
-        assert ("bad-date", "HD-1", "found") == (err.code, err.record, err.field)
+        assert (err.code, err.record, err.field) == ("bad-date", "HD-1", "found")
 
     def test_deadline_before_found(self) -> None:
         err = fact_error(register(hidden_dangers=[{"id": "HD-1", "target": "P-1", "grade": "general",
                                                    "found": "2024-03-01", "deadline": "2024-02-01"}]))
-        assert ("bad-value", "deadline") == (err.code, err.field)
+        assert (err.code, err.field) == ("bad-value", "deadline")
 
     def test_hidden_danger_target_checked(self) -> None:
         err = fact_error(register(hidden_dangers=[{"id": "HD-1", "target": "P-404", "grade": "major",
                                                    "found": "2024-03-01"}]))
-        assert ("unknown-reference", "HD-1", "target", "P-404") == (err.code, err.record, err.field, err.value)
+        assert (err.code, err.record, err.field, err.value) == ("unknown-reference", "HD-1", "target", "P-404")
 
     def test_bad_grade(self) -> None:
         err = fact_error(register(standardisation="五级"))
-        assert ("bad-value", "E-1", "standardisation") == (err.code, err.record, err.field)
+        assert (err.code, err.record, err.field) == ("bad-value", "E-1", "standardisation")
 
     def test_bad_uscc(self) -> None:
         err = fact_error(register(uscc="91620402MA71XQ8K30"))
-        assert ("bad-uscc", "uscc") == (err.code, err.field)
+        assert (err.code, err.field) == ("bad-uscc", "uscc")
 
     def test_good_uscc(self) -> None:
-        assert "91620402MA71XQ8K3Y" == load_enterprise(register(uscc="91620402MA71XQ8K3Y")).uscc
+        assert load_enterprise(register(uscc="91620402MA71XQ8K3Y")).uscc == "91620402MA71XQ8K3Y"
 
     def test_bad_jurisdiction(self) -> None:
         err = fact_error(register(jurisdiction="6204"))
-        assert ("bad-jurisdiction", "jurisdiction") == (err.code, err.field)
+        assert (err.code, err.field) == ("bad-jurisdiction", "jurisdiction")
 
     def test_dependency_reference(self) -> None:
         err = fact_error(register(dependencies=[{"from": "U-1", "to": "U-7"}]))
-        assert ("unknown-reference", "dependencies[0]", "to") == (err.code, err.record, err.field)
+        assert (err.code, err.record, err.field) == ("unknown-reference", "dependencies[0]", "to")
 
     def test_yaml_file_location(self, tmp_path: Path) -> None:
         path = tmp_path / "e.yaml"
         path.write_text("id: E-1\nname: x\nsectors: [a]\njurisdiction: '620402'\n"
                         "units:\n  - {id: U-1, name: a, major_hazard_grade: 七级}\n", encoding="utf-8")
         err = fact_error(str(path))
-        assert ("bad-value", "U-1", "major_hazard_grade") == (err.code, err.record, err.field)
+        assert (err.code, err.record, err.field) == ("bad-value", "U-1", "major_hazard_grade")
         assert str(err).endswith(f"({path}:6:44)")
 
     def test_yaml_syntax(self, tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ class TestErrors:
 
     def test_missing_file(self, tmp_path: Path) -> None:
         err = fact_error(str(tmp_path / "none.yaml"))
-        assert "unreadable" == err.code
+        assert err.code == "unreadable"
 
 
 class TestHiddenDanger:
@@ -140,18 +140,18 @@ class TestHiddenDanger:
                       dt.date(2024, 3, 1))
 
     def test_open_window(self) -> None:
-        assert [False, True, True, False] == [self.HD.is_open(dt.date(2024, m, d))
-                                              for m, d in ((1, 9), (1, 10), (2, 29), (3, 1))]
+        assert [self.HD.is_open(dt.date(2024, m, d))
+                                              for m, d in ((1, 9), (1, 10), (2, 29), (3, 1))] == [False, True, True, False]
 
     def test_overdue_after_deadline_day(self) -> None:
-        assert [False, True] == [self.HD.is_overdue(dt.date(2024, 2, 10)), self.HD.is_overdue(dt.date(2024, 2, 11))]
+        assert [self.HD.is_overdue(dt.date(2024, 2, 10)), self.HD.is_overdue(dt.date(2024, 2, 11))] == [False, True]
 
     def test_chinese_spellings(self) -> None:
         hd = parse_record("hidden_danger", {"id": "H", "target": "P", "grade": "重大事故隐患",
                                             "found": dt.date(2024, 1, 1), "status": "已整改",
                                             "closed": dt.date(2024, 1, 5)})
-        assert ("major", "rectified") == (hd.grade, hd.status)  # type: ignore[union-attr]
+        assert (hd.grade, hd.status) == ("major", "rectified")  # type: ignore[union-attr]
 
 
 def test_uscc_check_char() -> None:
-    assert "Y" == uscc_check_char("91620402MA71XQ8K3")
+    assert uscc_check_char("91620402MA71XQ8K3") == "Y"

@@ -41,20 +41,20 @@ class TestCycles:
         data = register(dependencies=[{"from": "U-1", "to": "U-2"}, {"from": "U-2", "to": "U-1"}])
         with pytest.raises(GraphError) as info:
             build(data)
-        assert ("dependency cycle: U-1 -> U-2 -> U-1", ("U-1", "U-2", "U-1")) == (str(info.value), info.value.cycle)
+        assert (str(info.value), info.value.cycle) == ("dependency cycle: U-1 -> U-2 -> U-1", ("U-1", "U-2", "U-1"))
 
     def test_cycle_through_structure(self) -> None:
         with pytest.raises(GraphError) as info:
             build(register(dependencies=[{"from": "E-1", "to": "P-1"}]))
-        assert ("E-1", "P-1", "U-1", "E-1") == info.value.cycle
+        assert info.value.cycle == ("E-1", "P-1", "U-1", "E-1")
 
     def test_add_dependency_cycle_leaves_graph_unchanged(self) -> None:
         g = build(register(dependencies=[{"from": "P-1", "to": "P-3"}]))
         with pytest.raises(GraphError) as info:
             g.add_dependency("U-2", "P-1")
-        assert "dependency cycle: U-2 -> P-1 -> P-3 -> U-2" == str(info.value)
-        assert ["P-1"] == g.children("P-3")
-        assert ["P-3", "U-1"] == g.parents("P-1")
+        assert str(info.value) == "dependency cycle: U-2 -> P-1 -> P-3 -> U-2"
+        assert g.children("P-3") == ["P-1"]
+        assert g.parents("P-1") == ["P-3", "U-1"]
 
     def test_self_dependency(self) -> None:
         g = build(register())
@@ -66,12 +66,12 @@ class TestExtraDependency:
     def test_dependency_counts_as_child(self) -> None:
         g = build(register({"P-1": ("U-1", "ORANGE"), "P-3": ("U-2", "BLUE")},
                            dependencies=[{"from": "U-1", "to": "U-2", "reason": "罐区波及"}]))
-        assert (Level.ORANGE, ["P-3", "U-1"]) == (g.level("U-2"), g.children("U-2"))
+        assert (g.level("U-2"), g.children("U-2")) == (Level.ORANGE, ["P-3", "U-1"])
 
     def test_add_and_remove_dependency(self) -> None:
         g = build(register({"P-1": ("U-1", "ORANGE"), "P-3": ("U-2", "BLUE")}))
-        assert ["U-2"] == sorted(g.add_dependency("U-1", "U-2"))
-        assert Level.ORANGE == g.level("U-2")
+        assert sorted(g.add_dependency("U-1", "U-2")) == ["U-2"]
+        assert g.level("U-2") == Level.ORANGE
         assert {"U-2": LevelChange("U-2", "unit", Level.ORANGE, Level.BLUE, Level.ORANGE, Level.BLUE)} == \
             g.remove_dependency("U-1", "U-2")
 
@@ -79,17 +79,17 @@ class TestExtraDependency:
 class TestIncremental:
     def test_update_evaluates_only_node_and_ancestors(self) -> None:
         g = build(wide())
-        assert (111, 100) == (g.evaluations, g.gradings)
+        assert (g.evaluations, g.gradings) == (111, 100)
         changes = g.update("P-3-4", {"facts": FACTS["RED"]})
-        assert (114, 101) == (g.evaluations, g.gradings)
-        assert ["E-1", "P-3-4", "U-3"] == list(changes)
+        assert (g.evaluations, g.gradings) == (114, 101)
+        assert list(changes) == ["E-1", "P-3-4", "U-3"]
         assert LevelChange("P-3-4", "risk_point", Level.BLUE, Level.RED, Level.BLUE, Level.RED) == changes["P-3-4"]
 
     def test_unchanged_level_stops_propagation(self) -> None:
         g = build(wide())
         before = g.evaluations
-        assert {} == g.update("P-3-4", {"facts": {"C": 1}})
-        assert 1 == g.evaluations - before
+        assert g.update("P-3-4", {"facts": {"C": 1}}) == {}
+        assert g.evaluations - before == 1
 
     def test_same_levels_as_full_build_after_random_updates(self) -> None:
         rnd = random.Random(7)
@@ -111,35 +111,35 @@ class TestIncremental:
                 fresh.set_modifier(node, key, steps.steps, steps.reason)
         assert levels(fresh) == levels(g)
         before = levels(g)
-        assert {} == g.regrade()
+        assert g.regrade() == {}
         assert before == levels(g)
 
     def test_regrade_counts_everything(self) -> None:
         g = build(wide())
         g.regrade()
-        assert (222, 200) == (g.evaluations, g.gradings)
+        assert (g.evaluations, g.gradings) == (222, 200)
 
 
 class TestMutations:
     def test_add_and_remove_risk_point(self) -> None:
         g = build(register())
         changes = g.add("risk_point", {"id": "P-9", "unit": "U-2", "name": "新增", "facts": FACTS["RED"]})
-        assert {"E-1": ("YELLOW", "RED"), "P-9": (None, "RED"), "U-2": ("YELLOW", "RED")} == {
-            k: (v.before.name if v.before else None, v.after.name if v.after else None) for k, v in changes.items()}
+        assert {
+            k: (v.before.name if v.before else None, v.after.name if v.after else None) for k, v in changes.items()} == {"E-1": ("YELLOW", "RED"), "P-9": (None, "RED"), "U-2": ("YELLOW", "RED")}
         changes = g.remove("P-9")
-        assert (["E-1", "P-9", "U-2"], None) == (list(changes), changes["P-9"].after)
-        assert Level.YELLOW == g.level("E-1")
+        assert (list(changes), changes["P-9"].after) == (["E-1", "P-9", "U-2"], None)
+        assert g.level("E-1") == Level.YELLOW
 
     def test_add_unit_then_point(self) -> None:
         g = build(register())
         g.add("unit", {"id": "U-3", "name": "三车间"})
         g.add("risk_point", {"id": "P-9", "unit": "U-3", "name": "新增", "facts": FACTS["ORANGE"]})
-        assert (Level.ORANGE, Level.ORANGE) == (g.level("U-3"), g.level("E-1"))
+        assert (g.level("U-3"), g.level("E-1")) == (Level.ORANGE, Level.ORANGE)
 
     def test_add_hazard_with_facts_raises_point(self) -> None:
         g = build(register())
         g.add("hazard", {"id": "H-1", "risk_point": "P-2", "name": "泄漏", "facts": FACTS["ORANGE"]})
-        assert (Level.ORANGE, Level.ORANGE) == (g.level("P-2"), g.inherent_level("P-2"))
+        assert (g.level("P-2"), g.inherent_level("P-2")) == (Level.ORANGE, Level.ORANGE)
 
     def test_remove_unit_with_children_refused(self) -> None:
         g = build(register())
@@ -148,44 +148,44 @@ class TestMutations:
 
     def test_hidden_danger_lifecycle(self) -> None:
         g = build(register())
-        assert ["E-1", "P-2", "U-1"] == list(g.add("hidden_danger", {"id": "HD-1", "target": "P-2", "grade": "major",
-                                                                       "found": "2024-06-01"}))
-        assert Level.RED == g.level("E-1")
+        assert list(g.add("hidden_danger", {"id": "HD-1", "target": "P-2", "grade": "major",
+                                                                       "found": "2024-06-01"})) == ["E-1", "P-2", "U-1"]
+        assert g.level("E-1") == Level.RED
         changes = g.update("HD-1", {"status": "rectified", "closed": "2024-06-20"})
-        assert (Level.RED, Level.YELLOW) == (changes["E-1"].before, changes["E-1"].after)
+        assert (changes["E-1"].before, changes["E-1"].after) == (Level.RED, Level.YELLOW)
         g.update("HD-1", {"status": "open", "closed": None})
         g.remove("HD-1")
-        assert Level.YELLOW == g.level("E-1")
+        assert g.level("E-1") == Level.YELLOW
 
     def test_move_risk_point(self) -> None:
         g = build(register({"P-1": ("U-1", "ORANGE"), "P-3": ("U-2", "BLUE")}))
         changes = g.update("P-1", {"unit": "U-2"})
-        assert ["U-1", "U-2"] == sorted(k for k in changes if k.startswith("U"))
-        assert (Level.BLUE, Level.ORANGE, ["P-1", "P-3"]) == (g.level("U-1"), g.level("U-2"), g.children("U-2"))
+        assert sorted(k for k in changes if k.startswith("U")) == ["U-1", "U-2"]
+        assert (g.level("U-1"), g.level("U-2"), g.children("U-2")) == (Level.BLUE, Level.ORANGE, ["P-1", "P-3"])
 
     def test_update_enterprise(self) -> None:
         g = build(register({"P-1": ("U-1", "ORANGE")}))
-        assert Level.YELLOW == g.update("E-1", {"standardisation": "一级"})["E-1"].after
-        assert Level.ORANGE == g.update("E-1", {"accidents": [{"id": "A-1", "date": "2024-06-01",
-                                                                "severity": "一般"}]})["E-1"].after
+        assert g.update("E-1", {"standardisation": "一级"})["E-1"].after == Level.YELLOW
+        assert g.update("E-1", {"accidents": [{"id": "A-1", "date": "2024-06-01",
+                                                                "severity": "一般"}]})["E-1"].after == Level.ORANGE
 
     def test_set_as_of(self) -> None:
         g = build(register(hidden_dangers=[{"id": "HD-1", "target": "P-1", "grade": "general",
                                             "found": "2024-06-01", "deadline": "2024-07-15"}]))
-        assert Level.YELLOW == g.level("P-1")
-        assert Level.ORANGE == g.set_as_of(dt.date(2024, 8, 1))["P-1"].after
+        assert g.level("P-1") == Level.YELLOW
+        assert g.set_as_of(dt.date(2024, 8, 1))["P-1"].after == Level.ORANGE
 
     def test_bad_update_names_record_and_field(self) -> None:
         g = build(register())
         with pytest.raises(FactError) as info:
             g.update("P-1", {"facts": {"L": 4}})
-        assert ("P-1", "facts.L", "not-allowed") == (info.value.record, info.value.field, info.value.code)
+        assert (info.value.record, info.value.field, info.value.code) == ("P-1", "facts.L", "not-allowed")
         with pytest.raises(FactError) as info:
             g.update("P-1", {"unit": "U-9"})
-        assert ("P-1", "unit", "unknown-reference") == (info.value.record, info.value.field, info.value.code)
+        assert (info.value.record, info.value.field, info.value.code) == ("P-1", "unit", "unknown-reference")
         with pytest.raises(FactError) as info:
             g.add("risk_point", {"id": "P-2", "unit": "U-1", "name": "x", "facts": {}})
-        assert "duplicate-id" == info.value.code
+        assert info.value.code == "duplicate-id"
 
     def test_unknown_node(self) -> None:
         with pytest.raises(GraphError, match="no node 'X'"):
@@ -196,25 +196,25 @@ class TestMutations:
         data["risk_points"][0]["facts"] = {"L": 3, "E": 6}
         with pytest.raises(FactError) as info:
             build(data)
-        assert ("P-1", "facts.C") == (info.value.record, info.value.field)
+        assert (info.value.record, info.value.field) == ("P-1", "facts.C")
 
 
 class TestExternalModifiers:
     def test_set_and_clear(self) -> None:
         g = build(register())
         changes = g.set_modifier("P-2", "gas", 2, "可燃气体二级报警")
-        assert {"E-1": ("YELLOW", "ORANGE"), "P-2": ("BLUE", "ORANGE"), "U-1": ("YELLOW", "ORANGE")} == {
-            k: (v.before.name, v.after.name) for k, v in changes.items() if v.before and v.after}
-        assert Level.BLUE == g.inherent_level("P-2")
+        assert {
+            k: (v.before.name, v.after.name) for k, v in changes.items() if v.before and v.after} == {"E-1": ("YELLOW", "ORANGE"), "P-2": ("BLUE", "ORANGE"), "U-1": ("YELLOW", "ORANGE")}
+        assert g.inherent_level("P-2") == Level.BLUE
         mod = g.assessment()["P-2"].modifiers[0]
-        assert ("gas", True, "local", "可燃气体二级报警") == (mod.id, mod.external, mod.basis.kind, mod.label_zh)
-        assert ["E-1", "P-2", "U-1"] == list(g.clear_modifier("P-2", "gas"))
-        assert {} == g.clear_modifier("P-2", "gas")
+        assert (mod.id, mod.external, mod.basis.kind, mod.label_zh) == ("gas", True, "local", "可燃气体二级报警")
+        assert list(g.clear_modifier("P-2", "gas")) == ["E-1", "P-2", "U-1"]
+        assert g.clear_modifier("P-2", "gas") == {}
 
     def test_floor_holds_above_standardisation(self) -> None:
         g = build(register(standardisation="一级"))
         g.set_modifier("P-2", "red-warning", 0, "红色预警", floor=Level.RED)
-        assert Level.RED == g.level("E-1")
+        assert g.level("E-1") == Level.RED
 
     def test_negative_steps_refused(self) -> None:
         with pytest.raises(GraphError):
@@ -224,16 +224,16 @@ class TestExternalModifiers:
 class TestAssessment:
     def test_chem_plant(self) -> None:
         a = assess(LEC, str(EXAMPLES / "chem-plant.yaml"), as_of=AS_OF)
-        assert (Level.RED, Level.ORANGE) == (a.level, a.inherent_level)
-        assert ("company", "department", "team") == (
-            a["P-SYN-REACTOR"].control_tier, a["P-BOILER"].control_tier, a["P-SYN-PUMP"].control_tier)
-        assert [("E-620402-CHEM-01", "max"), ("U-SYN", "max"), ("P-SYN-REACTOR", "modifier")] == [
-            (s.node, s.by) for s in a.chain]
-        assert ("HD-2024-007",) == a.chain[-1].modifier.subjects  # type: ignore[union-attr]
+        assert (a.level, a.inherent_level) == (Level.RED, Level.ORANGE)
+        assert (
+            a["P-SYN-REACTOR"].control_tier, a["P-BOILER"].control_tier, a["P-SYN-PUMP"].control_tier) == ("company", "department", "team")
+        assert [
+            (s.node, s.by) for s in a.chain] == [("E-620402-CHEM-01", "max"), ("U-SYN", "max"), ("P-SYN-REACTOR", "modifier")]
+        assert a.chain[-1].modifier.subjects == ("HD-2024-007",)  # type: ignore[union-attr]
 
     def test_explain_en(self) -> None:
         a = assess(LEC, str(EXAMPLES / "chem-plant.yaml"), as_of=AS_OF)
-        assert [
+        assert a.explain("en").splitlines() == [
             "enterprise E-620402-CHEM-01 (白银示例化工有限公司): RED (major risk), inherent ORANGE, as of 2024-06-30",
             "  RED ← highest child: unit U-SYN (合成车间)",
             "  RED ← highest child: risk point P-SYN-REACTOR (合成反应釜)",
@@ -241,13 +241,13 @@ class TestAssessment:
             "[derived: 重大事故隐患判定标准 (per sector) + 双重预防机制 (安委办〔2016〕11号)]",
             "  also: -1 level: safety standardisation grade 1 (no effect: held by a veto/floor) "
             "[derived: 应急〔2018〕19号 (标准化一级 +15 分)]",
-        ] == a.explain("en").splitlines()
+        ]
 
     def test_explain_zh_mine(self) -> None:
         a = assess(None, str(EXAMPLES / "mine.yaml"), as_of=AS_OF)
         lines = a.explain("zh").splitlines()
-        assert "  重大风险 ← 升1级：近12个月内发生一般及以上事故 A-2023-11（企业 E-620403-MINE-01（平川示例矿业有限公司）） " \
-               "[本地规定: 应急〔2018〕19号 (accident deductions)]" == lines[1]
+        assert lines[1] == "  重大风险 ← 升1级：近12个月内发生一般及以上事故 A-2023-11（企业 E-620403-MINE-01（平川示例矿业有限公司）） " \
+               "[本地规定: 应急〔2018〕19号 (accident deductions)]"
         assert lines[-1].startswith("  一般风险 ← 按规则集 lec-generic 评定风险点 P-FACE-ROOF（采场顶板）（得分 126，规则 lec")
 
     def test_to_json_byte_identical_and_records_ruleset(self) -> None:
@@ -255,12 +255,12 @@ class TestAssessment:
         two = assess(LEC, str(EXAMPLES / "chem-plant.yaml"), as_of=AS_OF).to_json()
         assert one == two
         d = json.loads(one)
-        assert ("riskgrade.enterprise-assessment/1", "2024-06-30", False, "RED", "ORANGE") == (
-            d["schema"], d["as_of"], d["as_of_defaulted"], d["level"], d["inherent_level"])
+        assert (
+            d["schema"], d["as_of"], d["as_of_defaulted"], d["level"], d["inherent_level"]) == ("riskgrade.enterprise-assessment/1", "2024-06-30", False, "RED", "ORANGE")
         assert (LEC.fingerprint, LEC.version) == (d["rulesets"]["lec-generic"]["fingerprint"],
                                                   d["rulesets"]["lec-generic"]["version"])
-        assert {"RED": 1, "ORANGE": 2, "YELLOW": 2, "BLUE": 2} == d["counts"]["level"]
-        assert ["HD-2024-007"] == d["nodes"]["P-SYN-REACTOR"]["open_hidden_dangers"]
+        assert d["counts"]["level"] == {"RED": 1, "ORANGE": 2, "YELLOW": 2, "BLUE": 2}
+        assert d["nodes"]["P-SYN-REACTOR"]["open_hidden_dangers"] == ["HD-2024-007"]
 
     def test_as_of_default_is_recorded(self) -> None:
         a = assess(LEC, register())
@@ -273,20 +273,20 @@ class TestAssessment:
             calls.append(ref)
             return riskgrade.load(ref)
         a = assess(resolve, register(), as_of=AS_OF)
-        assert (Level.YELLOW, ["lec-generic"]) == (a.level, calls)
+        assert (a.level, calls) == (Level.YELLOW, ["lec-generic"])
 
     def test_missing_ruleset(self) -> None:
         with pytest.raises(FactError) as info:
             assess(lambda ref: LEC, register(ruleset=None), as_of=AS_OF)
-        assert ("P-1", "ruleset", "missing-ruleset") == (info.value.record, info.value.field, info.value.code)
+        assert (info.value.record, info.value.field, info.value.code) == ("P-1", "ruleset", "missing-ruleset")
 
     def test_ruleset_assess_method(self) -> None:
-        assert Level.YELLOW == LEC.assess(riskgrade._enterprise.load_enterprise(register()), as_of=AS_OF).level
+        assert LEC.assess(riskgrade._enterprise.load_enterprise(register()), as_of=AS_OF).level == Level.YELLOW
 
     def test_tree(self) -> None:
         a = assess(LEC, register(hidden_dangers=[{"id": "HD-1", "target": "P-2", "grade": "major",
                                                   "found": "2024-06-01"}]), as_of=AS_OF)
-        assert [
+        assert a.tree("en").splitlines() == [
             "E-1 测试企业  RED    major risk  (inherent YELLOW)",
             "├── U-1 一车间  RED    major risk  (inherent YELLOW)",
             "│   ├── P-1 风险点P-1  YELLOW moderate risk  (score 90; tier department)",
@@ -294,4 +294,4 @@ class TestAssessment:
             "veto → RED: open major hidden danger HD-1)",
             "└── U-2 二车间  YELLOW moderate risk",
             "    └── P-3 风险点P-3  YELLOW moderate risk  (score 90; tier department)",
-        ] == a.tree("en").splitlines()
+        ]

@@ -18,17 +18,17 @@ def s(ident: str, code: str, level: Level, sectors: tuple[str, ...] = ("hazchem"
 
 class TestChain:
     def test_county(self) -> None:
-        assert ["620421", "620400", "620000"] == region_chain("620421")
+        assert region_chain("620421") == ["620421", "620400", "620000"]
 
     def test_zone(self) -> None:
-        assert ["620400/高新区", "620400", "620000"] == region_chain("620400", "高新区")
+        assert region_chain("620400", "高新区") == ["620400/高新区", "620400", "620000"]
 
     def test_city_without_zone(self) -> None:
-        assert ["620400", "620000"] == region_chain("620400")
+        assert region_chain("620400") == ["620400", "620000"]
 
     def test_kinds(self) -> None:
-        assert ["province", "city", "county", "zone"] == [region_kind(c) for c in ("620000", "620400", "620402",
-                                                                                    "620400/x")]
+        assert [region_kind(c) for c in ("620000", "620400", "620402",
+                                                                                    "620400/x")] == ["province", "city", "county", "zone"]
 
 
 class TestCounts:
@@ -40,36 +40,36 @@ class TestCounts:
 
     def test_by_level(self) -> None:
         r = self.region()
-        assert ({"RED": 1, "ORANGE": 0, "YELLOW": 0, "BLUE": 1}, {"RED": 1, "ORANGE": 1, "YELLOW": 1, "BLUE": 1}) == (
-            r.counts("620402"), r.counts("620000"))
+        assert (
+            r.counts("620402"), r.counts("620000")) == ({"RED": 1, "ORANGE": 0, "YELLOW": 0, "BLUE": 1}, {"RED": 1, "ORANGE": 1, "YELLOW": 1, "BLUE": 1})
 
     def test_by_sector_and_inherent(self) -> None:
         d = self.region().to_dict()["regions"]["620400"]
-        assert {"coal": {"RED": 0, "ORANGE": 1, "YELLOW": 0, "BLUE": 1},
+        assert d["by_sector"] == {"coal": {"RED": 0, "ORANGE": 1, "YELLOW": 0, "BLUE": 1},
                 "hazchem": {"RED": 1, "ORANGE": 0, "YELLOW": 1, "BLUE": 0},
-                "power": {"RED": 0, "ORANGE": 1, "YELLOW": 0, "BLUE": 0}} == d["by_sector"]
-        assert {"RED": 0, "ORANGE": 2, "YELLOW": 1, "BLUE": 1} == d["inherent_by_level"]
-        assert ("白银市", "city", "620000", 4, "RED") == (d["name"], d["kind"], d["parent"], d["total"], d["highest"])
+                "power": {"RED": 0, "ORANGE": 1, "YELLOW": 0, "BLUE": 0}}
+        assert d["inherent_by_level"] == {"RED": 0, "ORANGE": 2, "YELLOW": 1, "BLUE": 1}
+        assert (d["name"], d["kind"], d["parent"], d["total"], d["highest"]) == ("白银市", "city", "620000", 4, "RED")
 
     def test_zone_region(self) -> None:
         d = self.region().to_dict()["regions"]["620400/白银高新技术产业开发区"]
-        assert ("白银高新技术产业开发区", "zone", "620400", 1) == (d["name"], d["kind"], d["parent"], d["total"])
+        assert (d["name"], d["kind"], d["parent"], d["total"]) == ("白银高新技术产业开发区", "zone", "620400", 1)
 
     def test_put_updates_only_its_chain(self) -> None:
         r = self.region()
         before = r.evaluations
-        assert ["620000", "620400", "620421"] == r.put(s("E-3", "620421", Level.RED, ("coal", "power")))
-        assert 6 == r.evaluations - before
-        assert {"RED": 2, "ORANGE": 0, "YELLOW": 1, "BLUE": 1} == r.counts("620000")
+        assert r.put(s("E-3", "620421", Level.RED, ("coal", "power"))) == ["620000", "620400", "620421"]
+        assert r.evaluations - before == 6
+        assert r.counts("620000") == {"RED": 2, "ORANGE": 0, "YELLOW": 1, "BLUE": 1}
 
     def test_put_moves_between_counties(self) -> None:
         r = self.region()
-        assert ["620402", "620421"] == r.put(s("E-2", "620421", Level.BLUE, ("coal",)))
-        assert (0, 1) == (r.counts("620402")["BLUE"], r.counts("620421")["BLUE"])
+        assert r.put(s("E-2", "620421", Level.BLUE, ("coal",))) == ["620402", "620421"]
+        assert (r.counts("620402")["BLUE"], r.counts("620421")["BLUE"]) == (0, 1)
 
     def test_put_same_result_changes_nothing(self) -> None:
         r = self.region()
-        assert [] == r.put(s("E-2", "620402", Level.BLUE, ("coal",)))
+        assert r.put(s("E-2", "620402", Level.BLUE, ("coal",))) == []
 
     def test_incremental_equals_full(self) -> None:
         r = self.region()
@@ -95,12 +95,12 @@ class TestCounts:
     def test_json_stable(self) -> None:
         assert self.region().to_json() == self.region().to_json()
         legend = json.loads(self.region().to_json())["legend"]
-        assert ("红", "#e63031") == (legend["RED"]["colour_zh"], legend["RED"]["hex"])
+        assert (legend["RED"]["colour_zh"], legend["RED"]["hex"]) == ("红", "#e63031")
 
     def test_table_en(self) -> None:
         lines = RegionGraph.of([s("E-1", "620402", Level.RED)]).table("en").splitlines()
-        assert ["code    name        total  RED  ORANGE  YELLOW  BLUE",
+        assert lines == ["code    name        total  RED  ORANGE  YELLOW  BLUE",
                 "620000  甘肃省          1    1       0       0     0",
                 "620400    白银市        1    1       0       0     0",
                 "620402      白银区      1    1       0       0     0",
-                "", "by sector", "  hazchem: RED 1  ORANGE 0  YELLOW 0  BLUE 0"] == lines
+                "", "by sector", "  hazchem: RED 1  ORANGE 0  YELLOW 0  BLUE 0"]

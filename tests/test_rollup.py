@@ -33,25 +33,25 @@ def hd(ident: str, target: str, grade: str = "general", found: str = "2024-06-01
 class TestMaxOfChildren:
     def test_levels_follow_highest_child(self) -> None:
         g = graph(register({"P-1": ("U-1", "ORANGE"), "P-2": ("U-1", "BLUE"), "P-3": ("U-2", "YELLOW")}))
-        assert ["ORANGE", "YELLOW", "ORANGE"] == [g.level(n).name for n in ("U-1", "U-2", "E-1")]
+        assert [g.level(n).name for n in ("U-1", "U-2", "E-1")] == ["ORANGE", "YELLOW", "ORANGE"]
 
     def test_empty_unit_is_blue_and_does_not_count(self) -> None:
         data = register({"P-1": ("U-1", "YELLOW")})
         g = graph(data)
         a = g.assessment()
-        assert (False, Level.BLUE, Level.YELLOW) == (a["U-2"].graded, a["U-2"].level, a.level)
+        assert (a["U-2"].graded, a["U-2"].level, a.level) == (False, Level.BLUE, Level.YELLOW)
 
 
 class TestEscalation:
     def test_three_orange_points_raise_unit(self) -> None:
         pts = {f"P-{i}": ("U-1", "ORANGE") for i in range(3)}
         g = graph(register(pts))
-        assert (Level.RED, Level.RED) == (g.level("U-1"), g.inherent_level("U-1"))
-        assert ["orange-cluster"] == [m.id for m in g.assessment()["U-1"].modifiers]
+        assert (g.level("U-1"), g.inherent_level("U-1")) == (Level.RED, Level.RED)
+        assert [m.id for m in g.assessment()["U-1"].modifiers] == ["orange-cluster"]
 
     def test_two_orange_points_do_not(self) -> None:
         g = graph(register({f"P-{i}": ("U-1", "ORANGE") for i in range(2)}))
-        assert Level.ORANGE == g.level("U-1")
+        assert g.level("U-1") == Level.ORANGE
 
 
 class TestMajorHazardFloor:
@@ -59,51 +59,51 @@ class TestMajorHazardFloor:
         data = register({"P-1": ("U-1", "BLUE")})
         data["units"][0]["major_hazard_grade"] = "一级"
         g = graph(data)
-        assert [Level.RED] * 4 == [g.level("U-1"), g.inherent_level("U-1"), g.level("E-1"), g.inherent_level("E-1")]
+        assert [g.level("U-1"), g.inherent_level("U-1"), g.level("E-1"), g.inherent_level("E-1")] == [Level.RED] * 4
 
     def test_grade_three_floor_yellow(self) -> None:
         data = register({"P-1": ("U-1", "BLUE")})
         data["units"][0]["major_hazard_grade"] = 3
-        assert Level.YELLOW == graph(data).level("U-1")
+        assert graph(data).level("U-1") == Level.YELLOW
 
 
 class TestVeto:
     def test_open_major_hidden_danger_makes_red(self) -> None:
         g = graph(register(hidden_dangers=[hd("HD-7", "P-2", "major")]))
-        assert (Level.RED, Level.BLUE, Level.RED, Level.YELLOW) == (
-            g.level("P-2"), g.inherent_level("P-2"), g.level("E-1"), g.inherent_level("E-1"))
+        assert (
+            g.level("P-2"), g.inherent_level("P-2"), g.level("E-1"), g.inherent_level("E-1")) == (Level.RED, Level.BLUE, Level.RED, Level.YELLOW)
 
     def test_at_unit_and_enterprise(self) -> None:
         g = graph(register(hidden_dangers=[hd("HD-1", "U-2", "major")]))
-        assert (Level.YELLOW, Level.RED, Level.RED) == (g.level("P-3"), g.level("U-2"), g.level("E-1"))
+        assert (g.level("P-3"), g.level("U-2"), g.level("E-1")) == (Level.YELLOW, Level.RED, Level.RED)
 
     def test_rectified_major_hidden_danger_no_longer_vetoes(self) -> None:
         g = graph(register(hidden_dangers=[hd("HD-7", "P-2", "major", status="verified", closed="2024-06-10")]))
-        assert Level.BLUE == g.level("P-2")
+        assert g.level("P-2") == Level.BLUE
 
     def test_reproducible_as_of_before_closing(self) -> None:
         data = register(hidden_dangers=[hd("HD-7", "P-2", "major", status="verified", closed="2024-06-10")])
-        assert Level.RED == graph(data, as_of=dt.date(2024, 6, 9)).level("E-1")
+        assert graph(data, as_of=dt.date(2024, 6, 9)).level("E-1") == Level.RED
 
     def test_not_yet_found(self) -> None:
         data = register(hidden_dangers=[hd("HD-7", "P-2", "major", found="2024-07-01")])
-        assert Level.YELLOW == graph(data).level("E-1")
+        assert graph(data).level("E-1") == Level.YELLOW
 
 
 class TestOverdue:
     def test_overdue_raises_risk_point_one_level(self) -> None:
         g = graph(register(hidden_dangers=[hd("HD-1", "P-1", deadline="2024-06-29")]))
-        assert (Level.ORANGE, Level.YELLOW) == (g.level("P-1"), g.inherent_level("P-1"))
+        assert (g.level("P-1"), g.inherent_level("P-1")) == (Level.ORANGE, Level.YELLOW)
 
     def test_deadline_today_is_not_overdue(self) -> None:
         g = graph(register(hidden_dangers=[hd("HD-1", "P-1", deadline="2024-06-30")]))
-        assert Level.YELLOW == g.level("P-1")
+        assert g.level("P-1") == Level.YELLOW
 
     def test_two_overdue_still_one_level(self) -> None:
         g = graph(register(hidden_dangers=[hd("HD-1", "P-1", deadline="2024-06-01"),
                                            hd("HD-2", "P-1", deadline="2024-06-02")]))
         mods = g.assessment()["P-1"].modifiers
-        assert (Level.ORANGE, [("HD-1", "HD-2")]) == (g.level("P-1"), [m.subjects for m in mods])
+        assert (g.level("P-1"), [m.subjects for m in mods]) == (Level.ORANGE, [("HD-1", "HD-2")])
 
 
 class TestAccident:
@@ -115,52 +115,52 @@ class TestAccident:
 
     def test_units_not_raised(self) -> None:
         g = graph(register(accidents=[{"id": "A-1", "date": "2024-01-01", "severity": "较大"}]))
-        assert Level.YELLOW == g.level("U-1")
+        assert g.level("U-1") == Level.YELLOW
 
 
 class TestStandardisation:
     def test_grade_one_lowers_enterprise(self) -> None:
         g = graph(register({"P-1": ("U-1", "ORANGE")}, standardisation="一级"))
-        assert (Level.YELLOW, Level.ORANGE, Level.ORANGE) == (g.level("E-1"), g.inherent_level("E-1"),
-                                                               g.level("U-1"))
+        assert (g.level("E-1"), g.inherent_level("E-1"),
+                                                               g.level("U-1")) == (Level.YELLOW, Level.ORANGE, Level.ORANGE)
 
     def test_grade_two_does_not(self) -> None:
         g = graph(register({"P-1": ("U-1", "ORANGE")}, standardisation="二级"))
-        assert Level.ORANGE == g.level("E-1")
+        assert g.level("E-1") == Level.ORANGE
 
     def test_never_below_veto(self) -> None:
         g = graph(register(standardisation="一级", hidden_dangers=[hd("HD-1", "P-1", "major")]))
-        assert Level.RED == g.level("E-1")
+        assert g.level("E-1") == Level.RED
 
     def test_never_below_floor(self) -> None:
         data = register({"P-1": ("U-1", "BLUE")}, standardisation="一级")
         data["units"][0]["major_hazard_grade"] = "二级"
-        assert Level.ORANGE == graph(data).level("E-1")
+        assert graph(data).level("E-1") == Level.ORANGE
 
     def test_lowers_after_accident_raise(self) -> None:
         g = graph(register(standardisation="一级", accidents=[{"id": "A-1", "date": "2024-05-01",
                                                                "severity": "一般"}]))
-        assert Level.YELLOW == g.level("E-1")
-        assert [("accident-12-months", "YELLOW", "ORANGE"), ("standardisation-grade-1", "ORANGE", "YELLOW")] == [
-            (m.id, m.before.name, m.after.name) for m in g.assessment()["E-1"].modifiers]
+        assert g.level("E-1") == Level.YELLOW
+        assert [
+            (m.id, m.before.name, m.after.name) for m in g.assessment()["E-1"].modifiers] == [("accident-12-months", "YELLOW", "ORANGE"), ("standardisation-grade-1", "ORANGE", "YELLOW")]
 
     def test_at_most_one_level(self) -> None:
         r = rollup_from_yaml("enterprise:\n  modifiers:\n"
                              "    - {id: a, when: {standardisation: [一级]}, lower: 1, basis: {kind: local}}\n"
                              "    - {id: b, when: {standardisation: [一级, 二级]}, lower: 1, basis: {kind: local}}\n")
         g = graph(register({"P-1": ("U-1", "RED")}, standardisation=1), rollup=r)
-        assert Level.ORANGE == g.level("E-1")
+        assert g.level("E-1") == Level.ORANGE
 
 
 class TestBasis:
     def test_every_default_modifier_cites_its_basis(self) -> None:
         kinds = {m.id: m.basis.kind for k in ("risk_point", "unit", "enterprise")
                  for m in DEFAULT_ROLLUP.for_kind(k).modifiers}
-        assert {"risk-point-major-hidden-danger": "derived", "overdue-hidden-danger": "local",
+        assert kinds == {"risk-point-major-hidden-danger": "derived", "overdue-hidden-danger": "local",
                 "unit-major-hidden-danger": "derived", "major-hazard-grade-1": "local",
                 "major-hazard-grade-2": "local", "major-hazard-grade-3": "local", "major-hazard-grade-4": "local",
                 "orange-cluster": "local", "enterprise-major-hidden-danger": "derived",
-                "accident-12-months": "local", "standardisation-grade-1": "derived"} == kinds
+                "accident-12-months": "local", "standardisation-grade-1": "derived"}
 
 
 class TestCompile:
@@ -200,8 +200,8 @@ class TestCompile:
         with pytest.raises(RulesetError) as info:
             rollup_from_yaml("unit:\n  modifiers:\n    - id: x\n      when: {children_at_least: {level: ORANGE,"
                              " count: 0}}\n      raise: 1\n      basis: {kind: local}\n", "r.yaml")
-        assert ["r.yaml:4:56: rollup-bad-condition: count must be a whole number ≥ 1, got 0"] == [
-            str(p) for p in info.value.problems]
+        assert [
+            str(p) for p in info.value.problems] == ["r.yaml:4:56: rollup-bad-condition: count must be a whole number ≥ 1, got 0"]
 
 
 class TestRulesetSection:
@@ -223,8 +223,8 @@ rollup:
         rs = riskgrade.load(str(path))
         g = RiskGraph.build(rs, register(ruleset=None, hidden_dangers=[hd("HD-1", "P-1", "major")]), as_of=AS_OF)
         a = g.assessment()
-        assert ("ruleset:lec-rollup-test", Level.ORANGE, ["any-open-hidden-danger"]) == (
-            a.rollup_source, a.level, [m.id for m in a["P-1"].modifiers])
+        assert (
+            a.rollup_source, a.level, [m.id for m in a["P-1"].modifiers]) == ("ruleset:lec-rollup-test", Level.ORANGE, ["any-open-hidden-danger"])
 
     def test_bad_section_is_a_ruleset_error(self, tmp_path: Path) -> None:
         src = Path(LEC.file).read_text(encoding="utf-8")
@@ -233,7 +233,7 @@ rollup:
                         encoding="utf-8")
         with pytest.raises(RulesetError) as info:
             riskgrade.load(str(path))
-        assert ["rollup-unknown-kind"] == info.value.codes
+        assert info.value.codes == ["rollup-unknown-kind"]
 
 
 def test_months_before_clamps() -> None:

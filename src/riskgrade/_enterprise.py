@@ -439,7 +439,8 @@ status='open', closed=None, description='', basis='', kind='hidden_danger')
         if given != sorted(given):
             raise f.fail("high", "bad-value", "alarm limits must satisfy low_low ≤ low ≤ high ≤ high_high")
         rec = MonitoringPoint(ident, f.text("risk_point", required=True), f.text("name", required=True),
-                              f.text("quantity", required=True), f.text("unit"), *limits)
+                              f.text("quantity", required=True), f.text("unit"), limits[0], limits[1], limits[2],
+                              limits[3])
     elif kind == "accident":
         date = f.date("date", required=True)
         assert date is not None

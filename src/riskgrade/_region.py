@@ -20,6 +20,7 @@ The four-colour statistics (四色图 data) come out of :meth:`RegionGraph.to_di
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -144,7 +145,7 @@ class RegionGraph:
             raise GraphError(f"enterprise id {s.id!r} clashes with a region code", record=s.id, field="id")
         self._ent[s.id] = s
         self._g.add_edge(s.id, chain[0])
-        for lo, hi in zip(chain, chain[1:], strict=False):
+        for lo, hi in itertools.pairwise(chain):
             self._g.add_edge(lo, hi)
         for code in chain:
             self._counts.setdefault(code, _Counts())
@@ -250,7 +251,7 @@ class RegionGraph:
         widths = [max(_width(r[i]) for r in rows) for i in range(len(head))]
         lines = ["  ".join(_pad(c, widths[i], right=i >= 2) for i, c in enumerate(r)).rstrip() for r in rows]
         sectors: dict[str, list[int]] = {}
-        for code, r in d.items():
+        for r in d.values():
             if r["parent"] is None:
                 for sec, counts in r["by_sector"].items():
                     row = sectors.setdefault(sec, [0] * 4)

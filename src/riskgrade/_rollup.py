@@ -633,9 +633,9 @@ def _holds(c: Condition, child_levels: Sequence[int], as_of: _dt.date, mhg: int 
     if n == "children_at_least":
         return () if sum(child_levels[int(c.level):]) >= c.count else None
     if n == "major_hazard_grade":
-        return (grade_zh(mhg),) if mhg in c.grades else None
+        return () if mhg in c.grades else None
     if n == "standardisation":
-        return (grade_zh(std),) if std in c.grades else None
+        return () if std in c.grades else None
     if n == "hidden_danger":
         found = tuple(sorted(
             h.id for h in hds
