@@ -128,7 +128,7 @@ class TestFacts:
         ({"L": 3, "E": 6, "C": 10}, "not-allowed", "C"),
         ({"L": True, "E": 6, "C": 15}, "wrong-type", "L"),
         ({"L": None, "E": 6, "C": 15}, "wrong-type", "L"),
-        ({"L": float("nan"), "E": 6, "C": 15}, "not-allowed", "L"),
+        ({"L": float("nan"), "E": 6, "C": 15}, "not-finite", "L"),
         ({"L": 3, "E": 6, "C": 15, "Z": 1}, "unknown-fact", "Z"),
     ])
     def test_bad_facts(self, facts: dict[str, object], code: str, field: str) -> None:

@@ -96,8 +96,7 @@ def _emit_banded(i: int, ctx: CompileContext, bands_name: str, score_src: str, p
     bands = ctx.bands_for_levels(bands_name, path)
     if bands is None:
         return [*lines, f"r_{i} = 0", f"d_{i} = None"]
-    lines.append(f"d_{i} = {bands.fn_name}({target})")
-    lines.append(f"r_{i} = {bands.levels_const}[d_{i}]")
+    lines += bands.inline(target, f"d_{i}", f"r_{i}")
     return lines
 
 

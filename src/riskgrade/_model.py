@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -103,11 +104,15 @@ class Step:
         return {"kind": self.kind, "name": self.name, "text": self.text}
 
 
-class Assessment:
+_get = operator.itemgetter
+
+
+class Assessment(tuple):  # type: ignore[type-arg]
     """The graded result for one set of facts.
 
-    Built cheaply by :meth:`Ruleset.grade`; ``values``, ``fired`` and ``trace`` are
-    computed from the raw result when first asked for.
+    Built by :meth:`Ruleset.grade` at the cost of one tuple: ``values``, ``fired``
+    and ``trace`` are computed from the raw result when asked for. Treat it as an
+    opaque, immutable object; its tuple base is an implementation detail.
 
     >>> import riskgrade
     >>> a = riskgrade.load("lec-generic").grade({"L": 3, "E": 6, "C": 15})
@@ -117,46 +122,40 @@ class Assessment:
     'lec'
     """
 
-    __slots__ = ("_fired", "_raw", "_ruleset", "_values", "level", "score")
+    __slots__ = ()
 
-    level: Level
-    score: Any
+    # raw layout: (ruleset, level, score, *values, *inputs, *rule levels, *rule details); the ruleset
+    # knows the slices
+    _rs: Ruleset = property(_get(0))  # type: ignore[assignment]
+    level: Level = property(_get(1))  # type: ignore[assignment]
+    """The risk level."""
+    score: Any = property(_get(2))
+    """The ruleset's score (e.g. D for LEC), or None when the ruleset has none."""
 
-    def __init__(self, ruleset: Ruleset, level: Level, score: Any, raw: tuple[Any, ...]) -> None:
-        self._ruleset = ruleset
-        self.level = level
-        self.score = score
-        self._raw = raw
-        self._values: dict[str, Any] | None = None
-        self._fired: tuple[Fired, ...] | None = None
 
     @property
     def ruleset(self) -> RulesetRef:
         """The ruleset (id, version, edition, fingerprint) this result came from."""
-        return self._ruleset.ref
+        return self[0].ref  # type: ignore[no-any-return]
 
     @property
     def values(self) -> dict[str, Any]:
         """Every derived value and method output, by name."""
-        if self._values is None:
-            self._values = dict(zip(self._ruleset._value_names, self._raw[0], strict=True))
-        return dict(self._values)
+        return dict(zip(self[0]._value_names, self[self[0]._slices[0]], strict=True))
 
     @property
     def inputs(self) -> dict[str, Any]:
         """The validated inputs (defaults applied), by name."""
-        return dict(zip(self._ruleset._input_names, self._raw[3], strict=True))
+        return dict(zip(self[0]._input_names, self[self[0]._slices[1]], strict=True))
 
     @property
     def fired(self) -> tuple[Fired, ...]:
         """The rules that gave a level, in ruleset order."""
-        if self._fired is None:
-            self._fired = self._ruleset._fired(self._raw, self.values)
-        return self._fired
+        return self[0]._fired(self)  # type: ignore[no-any-return]
 
     def trace(self, lang: str = "en") -> list[Step]:
         """The ordered steps a person can read: inputs, derived values, rules, decision."""
-        return self._ruleset._trace(self, lang)
+        return self[0]._trace(self, lang)  # type: ignore[no-any-return]
 
     def explain(self, lang: str = "en") -> str:
         """The trace as text."""
@@ -183,12 +182,16 @@ class Assessment:
         return dumps(self.to_dict(trace=trace, lang=lang), indent=indent)
 
     def __repr__(self) -> str:
-        return f"<Assessment {self.level.name} score={self.score!r} ruleset={self._ruleset.id}>"
+        return f"<Assessment {self.level.name} score={self.score!r} ruleset={self[0].id}>"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Assessment):
             return NotImplemented
         return self.to_dict() == other.to_dict()
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
 
     __hash__ = None  # type: ignore[assignment]
 

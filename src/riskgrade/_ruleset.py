@@ -66,6 +66,23 @@ class Bands:
     levels_const: str
     fn: Callable[[Any], int]
 
+    def inline(self, x: str, d: str, r: str) -> list[str]:
+        """Code that sets ``d`` (the row index) and ``r`` (the level int) for the value ``x``."""
+        cmp = "<=" if self.closed == "upper" else "<"
+        order = sorted(range(len(self.rows)),
+                       key=lambda j: (-_INF if self.rows[j].get("from") is None else self.rows[j]["from"]))
+        lines = []
+        for n, j in enumerate(order):
+            row = self.rows[j]
+            lv = int(Level.parse(row["level"])) if "level" in row else 0
+            if n == len(order) - 1:
+                lines.append("else:" if n else "if True:")
+                lines.append(f"    if {x} != {x}: raise FactError('value is not a number', code='nan')")
+            else:
+                lines.append(f"{'if' if n == 0 else 'elif'} {x} {cmp} {row['to']!r}:")
+            lines.append(f"    {d} = {j}; {r} = {lv}")
+        return lines
+
     def row_text(self, i: int, var: str = "x") -> str:
         r = self.rows[i]
         lo, hi = r.get("from"), r.get("to")
@@ -195,6 +212,7 @@ class Ruleset:
     _citations: tuple[Citation, ...]
     _methods: tuple[Method, ...]
     _source_code: str
+    _slices: tuple[slice, slice, slice, slice]
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Ruleset is immutable")
@@ -203,14 +221,13 @@ class Ruleset:
         return f"<Ruleset {self.id} {self.version} ({self.edition}) {self.jurisdiction} {self.fingerprint[:12]}>"
 
     # -- grading --------------------------------------------------------------------------------
-    def grade(self, facts: Mapping[str, Any]) -> Assessment:
-        """Grade one set of facts. Raises :class:`FactError` naming the field on bad input."""
-        if type(facts) is not dict:
-            if not isinstance(facts, Mapping):
-                raise FactError(f"facts must be a mapping, not {type(facts).__name__}", code="not-a-mapping")
-            facts = dict(facts)
-        raw = self._fn(facts)
-        return Assessment(self, raw[1], raw[2], raw)
+    def grade(self, facts: Mapping[str, Any]) -> Assessment:  # type: ignore[empty-body]
+        """Grade one set of facts. Raises :class:`FactError` naming the field on bad input.
+
+        (Each compiled ruleset replaces this method by its generated grading function,
+        so a call costs no wrapper; this definition documents it.)
+        """
+        return self._fn(facts)
 
     def grade_many(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Assessment | FactError]:
         """Grade each record; yields exactly one result per input, in order: an
@@ -218,16 +235,9 @@ class Ruleset:
         fn = self._fn
         for i, facts in enumerate(records):
             try:
-                if type(facts) is not dict:
-                    if not isinstance(facts, Mapping):
-                        raise FactError(f"facts must be a mapping, not {type(facts).__name__}",
-                                        code="not-a-mapping")
-                    facts = dict(facts)
-                raw = fn(facts)
+                yield fn(facts)
             except FactError as e:
                 yield e.at(record=i)
-                continue
-            yield Assessment(self, raw[1], raw[2], raw)
 
     def section(self, name: str) -> Any:
         """The compiled optional section ``name`` (e.g. ``rollup``), or None."""
@@ -240,9 +250,10 @@ class Ruleset:
         return assess(self, enterprise, as_of=as_of)
 
     # -- explanation ----------------------------------------------------------------------------
-    def _fired(self, raw: tuple[Any, ...], values: Mapping[str, Any]) -> tuple[Fired, ...]:
+    def _fired(self, a: Assessment) -> tuple[Fired, ...]:
         out = []
-        levels, details = raw[4], raw[5]
+        values = a.values
+        levels, details = a[self._slices[2]], a[self._slices[3]]
         for i, rule in enumerate(self.rules):
             lv = levels[i]
             if not lv:
@@ -250,7 +261,7 @@ class Ruleset:
             m = self._methods[i]
             detail = m.explain(rule, details[i], values, "en")
             if m.name in ("score", "lec", "ls"):
-                ins = dict(zip(self._input_names, raw[3], strict=True))
+                ins = a.inputs
                 detail = self._band_detail(rule, details[i], {**values, "__inputs__": ins}, "en")
             out.append(Fired(rule["id"], Level(lv), self._citations[i], _label(rule.get("label"), "en"), detail))
         return tuple(out)
@@ -301,7 +312,7 @@ class Ruleset:
         for name, spec in (self.doc.get("derive") or {}).items():
             text = " ".join(str(spec if not isinstance(spec, dict) else spec["expr"]).split())
             steps.append(Step("derive", name, f"{'计算' if zh else 'derive'} {name} = {text} = {_n(vals[name])}"))
-        levels, details = a._raw[4], a._raw[5]
+        levels, details = a[self._slices[2]], a[self._slices[3]]
         for i, rule in enumerate(self.rules):
             m = self._methods[i]
             lv = levels[i]
@@ -585,6 +596,7 @@ class _Builder:
                                  score_name, otherwise, comp)
         code = compile(src, f"<riskgrade ruleset {doc['id']}>", "exec")
         exec(code, ns)  # noqa: S102 - source generated from checked expression trees only
+        self._namespace = ns
         fingerprint = self._fingerprint()
         layer_names = tuple(getattr(layer, "name", str(layer)) for layer in self.layers)
         juris = doc["jurisdiction"]
@@ -598,8 +610,13 @@ class _Builder:
             layers=self.layers, _sections=sections, _fn=ns["grade"], _value_names=tuple(value_names),
             _input_names=tuple(inputs), _citations=tuple(citations), _methods=tuple(rule_methods),
             _source_code=src, _otherwise_citation=oth_cite,
+            _slices=_slices(len(value_names), len(inputs), len(rules)),
         )
-        return Ruleset(**kw)
+        # the generated function is the grading entry point itself: no wrapper call per grade
+        kw["grade"] = ns["grade"]
+        ruleset = Ruleset(**kw)
+        ns["_RS"] = ruleset  # the generated function builds Assessments that point back at their ruleset
+        return ruleset
 
     # -- pieces ---------------------------------------------------------------------------------
     def _check_keys(self, spec: Mapping[str, Any], schema: Mapping[str, Any], path: tuple[Any, ...]) -> None:
@@ -916,7 +933,8 @@ class _Builder:
                   comp: Compiler) -> tuple[str, dict[str, Any]]:
         ns: dict[str, Any] = {}
         ns.update({"FactError": FactError, "_LEVELS": (None, *Level), "_NUM": _NUM, "_INF": _INF,
-                   "_bad": _bad, "_missing": _missing, "_extra": _extra, "_fail": _fail, "_FE": FactError})
+                   "_bad": _bad, "_missing": _missing, "_extra": _extra, "_fail": _fail, "_FE": FactError,
+                   "_new": tuple.__new__, "_A": Assessment, "_not_mapping": _not_mapping})
         L: list[str] = ["def grade(facts):"]
         required = [n for n, s in inputs.items() if "default" not in s and s.get("required", True)]
         optional = [n for n in inputs if n not in required]
@@ -926,6 +944,10 @@ class _Builder:
                 L.append(f"        v_{n} = facts[{n!r}]")
             L.append("    except KeyError as e:")
             L.append("        raise _missing(e.args[0]) from None")
+            L.append("    except TypeError:")
+            L.append("        raise _not_mapping(facts) from None")
+        else:
+            L.append("    if not hasattr(facts, 'keys'): raise _not_mapping(facts)")
         L.append(f"    n_ = {len(required)}")
         for n in optional:
             spec = inputs[n]
@@ -957,13 +979,14 @@ class _Builder:
         L.append("        raise _fail(at_, e) from None")
         rs = ", ".join(f"r_{i}" for i in range(nrules))
         ds = ", ".join(f"d_{i}" for i in range(nrules))
-        L.append(f"    lv_ = max(({rs},))")
+        L.append(f"    lv_ = {'r_0' if nrules == 1 else f'max(({rs},))'}")
         if otherwise is not None:
             L.append(f"    if not lv_: lv_ = {int(Level[otherwise['level']])}")
         vals = "".join(f"v_{n}, " for n in value_names)
         ins = "".join(f"v_{n}, " for n in inputs)
         score = f"v_{score_name}" if score_name else "None"
-        L.append(f"    return (({vals}), _LEVELS[lv_], {score}, ({ins}), ({rs},), ({ds},))")
+        # one flat tuple: (ruleset, level, score, *values, *inputs, *rule levels, *rule details)
+        L.append(f"    return _new(_A, (_RS, _LEVELS[lv_], {score}, {vals}{ins}{rs}, {ds},))")
         ns.update(comp.namespace())
         return "\n".join(L) + "\n", ns
 
@@ -973,23 +996,25 @@ class _Builder:
         out: list[str] = []
         guard = f"if {v} is not None and " if optional else "if "
         allowed = self._allowed(spec)
-        if t in ("number", "integer"):
-            types = "_NUM" if t == "number" else comp.const((int,))
-            out.append(f"{guard}({v}.__class__ not in {types}):")
-            out.append(f"    {v} = {comp.const(_slow_check(n, spec, allowed))}({v})")
-            if allowed is not None:
-                out.append(f"{guard}{v} not in {comp.const(allowed)}:")
-                out.append(f"    _bad({n!r}, {v}, {comp.const(sorted(allowed))})")
-            else:
-                lo = spec.get("min", -_INF)
-                hi = spec.get("max", _INF)
-                lo_s = comp.const(float(lo)) if lo == -_INF else repr(lo)
-                hi_s = comp.const(float(hi)) if hi == _INF else repr(hi)
-                out.append(f"{guard}not ({lo_s} <= {v} <= {hi_s}) or {v} in (_INF, -_INF):")
-                out.append(f"    _bad({n!r}, {v}, None, {lo_s}, {hi_s})")
+        slow = comp.const(_slow_check(n, spec, allowed))
+        if t in ("number", "integer") and allowed is not None and not any(isinstance(a, bool) for a in allowed):
+            # fast path: membership in the published scale; anything else (wrong type, bool, off-scale)
+            # goes through the full check, which raises the precise error
+            cls = "_NUM" if t == "number" else comp.const((int,))
+            out.append(f"{guard}({v} not in {comp.const(allowed)} or {v}.__class__ not in {cls}):")
+            out.append(f"    {v} = {slow}({v})")
+        elif t in ("number", "integer"):
+            cls = "_NUM" if t == "number" else comp.const((int,))
+            lo = spec.get("min", -_INF)
+            hi = spec.get("max", _INF)
+            lo_s = comp.const(float(lo)) if lo == -_INF else repr(lo)
+            hi_s = comp.const(float(hi)) if hi == _INF else repr(hi)
+            out.append(f"{guard}({v}.__class__ not in {cls} or not ({lo_s} <= {v} <= {hi_s}) "
+                       f"or {v} in (_INF, -_INF)):")
+            out.append(f"    {v} = {slow}({v})")
         else:
             out.append(f"{guard}True:")
-            out.append(f"    {v} = {comp.const(_slow_check(n, spec, allowed))}({v})")
+            out.append(f"    {v} = {slow}({v})")
         return out
 
     def _fingerprint(self) -> str:
@@ -1009,6 +1034,18 @@ def _freeze(v: Any) -> Any:
 # -- runtime helpers used by generated code -----------------------------------------------------
 def _missing(name: str) -> FactError:
     return FactError("required fact is missing (and has no default)", field=name, code="missing-fact")
+
+
+def _slices(nv: int, ni: int, nr: int) -> tuple[slice, slice, slice, slice]:
+    a = 3
+    return (slice(a, a + nv), slice(a + nv, a + nv + ni), slice(a + nv + ni, a + nv + ni + nr),
+            slice(a + nv + ni + nr, a + nv + ni + 2 * nr))
+
+
+def _not_mapping(facts: Any) -> FactError:
+    if isinstance(facts, Mapping):  # a mapping whose lookup raised TypeError: unhashable key, etc.
+        return FactError("facts mapping cannot be read", code="not-a-mapping")
+    return FactError(f"facts must be a mapping, not {type(facts).__name__}", code="not-a-mapping")
 
 
 def _extra(facts: Mapping[str, Any], known: frozenset[str]) -> None:
