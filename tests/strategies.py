@@ -66,14 +66,9 @@ def reference_eval(text: str, env: dict[str, Any]) -> Any:
             return result
         if isinstance(n, ast.Compare):
             left = ev(n.left)
-            for op, right_node in zip(n.ops, n.comparators):
+            for op, right_node in zip(n.ops, n.comparators, strict=True):
                 right = ev(right_node)
-                if isinstance(op, ast.In):
-                    ok = left in right
-                else:
-                    ok = {ast.Lt: lambda: left < right, ast.LtE: lambda: left <= right,
-                          ast.Gt: lambda: left > right, ast.GtE: lambda: left >= right,
-                          ast.Eq: lambda: left == right, ast.NotEq: lambda: left != right}[type(op)]()
+                ok = _compare(op, left, right)
                 if not ok:
                     return False
                 left = right
@@ -91,3 +86,14 @@ def reference_eval(text: str, env: dict[str, Any]) -> Any:
         raise AssertionError(f"oracle does not know {type(n).__name__}")
 
     return ev(ast.parse(text, mode="eval"))
+
+
+def _compare(op: Any, left: Any, right: Any) -> bool:
+    import ast
+    import operator
+
+    if isinstance(op, ast.In):
+        return left in right
+    fn = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+          ast.Eq: operator.eq, ast.NotEq: operator.ne}[type(op)]
+    return bool(fn(left, right))

@@ -67,7 +67,7 @@ class TestGrade:
         assert code == 1  # a ruleset problem is a finding
 
     def test_missing_file(self) -> None:
-        code, out = invoke("grade", "-r", "lec-generic", "does-not-exist.yaml")
+        code, _ = invoke("grade", "-r", "lec-generic", "does-not-exist.yaml")
         assert code == 2
 
     def test_bad_yaml_facts(self, tmp_path: pathlib.Path) -> None:

@@ -12,8 +12,12 @@
 from __future__ import annotations
 
 from ._api import list_rulesets, load
+from ._enterprise import Enterprise, load_enterprise
+from ._graph import EnterpriseAssessment, LevelChange, RiskGraph
 from ._levels import Level
 from ._model import Assessment, Citation, Fired, RulesetRef, Step
+from ._monitor import Alert, FeedResult, Monitor
+from ._region import RegionGraph
 from ._ruleset import CaseResult, Ruleset
 from .exceptions import (
     FactError,
@@ -28,16 +32,24 @@ from .exceptions import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Alert",
     "Assessment",
     "CaseResult",
     "Citation",
+    "Enterprise",
+    "EnterpriseAssessment",
     "FactError",
+    "FeedResult",
     "Fired",
     "GraphError",
     "Level",
+    "LevelChange",
+    "Monitor",
     "MonitorError",
     "PluginError",
     "RefinementError",
+    "RegionGraph",
+    "RiskGraph",
     "RiskgradeError",
     "Ruleset",
     "RulesetError",
@@ -45,4 +57,5 @@ __all__ = [
     "Step",
     "list_rulesets",
     "load",
+    "load_enterprise",
 ]

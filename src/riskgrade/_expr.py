@@ -257,7 +257,7 @@ class Compiler:
                     raise self._err(node, "expr-operator", "'is' and 'is not' compare with None only")
                 if op in ("in", "not in") and isinstance(right, (ast.List, ast.Tuple, ast.Set)) and all(
                         isinstance(e, ast.Constant) for e in right.elts):
-                    parts.append(f"{op} {self.const(frozenset(e.value for e in right.elts))}")
+                    parts.append(f"{op} {self.const(frozenset(e.value for e in right.elts if isinstance(e, ast.Constant)))}")
                 else:
                     parts.append(f"{op} {self._node(right, st, d)}")
             return "(" + " ".join(parts) + ")"

@@ -206,7 +206,7 @@ class Ruleset:
     doc: Mapping[str, Any]
     layers: tuple[Any, ...]
     _sections: Mapping[str, Any]
-    _fn: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    _fn: Callable[[Mapping[str, Any]], Assessment]
     _value_names: tuple[str, ...]
     _input_names: tuple[str, ...]
     _citations: tuple[Citation, ...]
@@ -221,7 +221,7 @@ class Ruleset:
         return f"<Ruleset {self.id} {self.version} ({self.edition}) {self.jurisdiction} {self.fingerprint[:12]}>"
 
     # -- grading --------------------------------------------------------------------------------
-    def grade(self, facts: Mapping[str, Any]) -> Assessment:  # type: ignore[empty-body]
+    def grade(self, facts: Mapping[str, Any]) -> Assessment:
         """Grade one set of facts. Raises :class:`FactError` naming the field on bad input.
 
         (Each compiled ruleset replaces this method by its generated grading function,
@@ -305,7 +305,7 @@ class Ruleset:
                 row = t.index.get(v)
                 if row is not None:
                     meaning = next((str(row[c]) for c in (("zh",) if zh else ("en",)) + ("description_zh", "label")
-                                    if c in row and row[c]), "")
+                                    if row.get(c)), "")
             steps.append(Step("input", name, f"{'输入' if zh else 'input'} {name}"
                               f"{f' ({lab})' if lab else ''} = {shown}{unit}{f' — {meaning}' if meaning else ''}"))
         vals = a.values
@@ -322,10 +322,8 @@ class Ruleset:
                 detail = m.explain(rule, details[i], vals, lang)
             lab = _label(rule.get("label"), lang)
             cite = self._citations[i].text(lang)
-            if lv:
-                res = f"→ {Level(lv).name} {Level(lv).label(lang)}"
-            else:
-                res = "→ 未触发" if zh else "→ not fired"
+            not_fired = "→ 未触发" if zh else "→ not fired"
+            res = f"→ {Level(lv).name} {Level(lv).label(lang)}" if lv else not_fired
             steps.append(Step("rule", rule["id"], f"{'规则' if zh else 'rule'} {rule['id']}"
                               f"{f' ({lab})' if lab else ''}: {detail} {res}; {'依据' if zh else 'cite'}: {cite}"))
         if any(levels):
@@ -395,7 +393,7 @@ def _run_case(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
 
 def _close(want: Any, got: Any) -> bool:
     if isinstance(want, bool) or isinstance(got, bool):
-        return want == got
+        return bool(want == got)
     if isinstance(want, (int, float)) and isinstance(got, (int, float)):
         return math.isclose(want, got, rel_tol=1e-9, abs_tol=1e-12)
     if isinstance(want, str) and isinstance(got, Level):
@@ -497,6 +495,7 @@ class _Builder:
         comp.functions.update(self._band_functions(ctx.bands))
         # derive, in dependency order
         derive_src: dict[str, tuple[str, frozenset[str]]] = {}
+        path: tuple[Any, ...]
         for name, spec in derive.items():
             if isinstance(spec, dict):
                 self._check_keys(spec, _schema.DERIVE, ("derive", name))
@@ -577,7 +576,7 @@ class _Builder:
         if score_name is None:
             for i, rule in enumerate(rules):
                 if isinstance(rule, dict) and i < len(rule_methods) and rule_methods[i].total:
-                    score_name = rule.get("as", {"lec": "D", "ls": "R"}.get(rule.get("method", ""), None))
+                    score_name = rule.get("as", {"lec": "D", "ls": "R"}.get(rule.get("method", "")))
                     break
         tiers = self._control_tiers(doc.get("control_tiers"))
         sections: dict[str, Any] = {}
@@ -595,7 +594,7 @@ class _Builder:
         src, ns = self._generate(inputs, order, derive_src, rule_lines, len(rules), value_names,
                                  score_name, otherwise, comp)
         code = compile(src, f"<riskgrade ruleset {doc['id']}>", "exec")
-        exec(code, ns)  # noqa: S102 - source generated from checked expression trees only
+        exec(code, ns)
         self._namespace = ns
         fingerprint = self._fingerprint()
         layer_names = tuple(getattr(layer, "name", str(layer)) for layer in self.layers)
@@ -760,7 +759,7 @@ class _Builder:
                     v = v.lower() in ("1", "true", "yes", "是")
             elif v is not None:
                 ok = {"number": _NUM, "integer": (int,), "string": (str,), "bool": (bool,)}[typ]
-                if isinstance(v, bool) and typ != "bool" or not isinstance(v, ok):
+                if (isinstance(v, bool) and typ != "bool") or not isinstance(v, ok):
                     self.p(path, "wrong-type", f"column {c!r} must be {typ}, got {v!r}")
                     return None
             out[c] = v
@@ -861,7 +860,7 @@ class _Builder:
             lines.append(f"    if x {cmp} {r['to']!r}: return {order[n]}")
         lines.append(f"    return {order[-1]}")
         ns: dict[str, Any] = {"FactError": FactError}
-        exec("\n".join(lines), ns)  # noqa: S102 - generated from validated numbers
+        exec("\n".join(lines), ns)
         fn = ns[f"band_{name}"]
         levels = tuple(int(Level.parse(r["level"])) if "level" in r else 0 for r in rows)
         fn_name = comp.const(fn)
