@@ -20,7 +20,7 @@ arguments, starred arguments, walrus, f-strings, unknown names and functions.
 >>> c = Compiler(names={"L", "E", "C"})
 >>> code = c.compile("L * E * C")
 >>> code.source
-'(v_L * v_E * v_C)'
+'((v_L * v_E) * v_C)'
 >>> sorted(code.names)
 ['C', 'E', 'L']
 """

@@ -179,7 +179,7 @@ class Ruleset:
 
     >>> import riskgrade
     >>> rs = riskgrade.load("lec-generic")
-    >>> rs.id, rs.grade({"L": 6, "E": 6, "C": 15}).level.zh
+    >>> rs.id, rs.grade({"L": 3, "E": 6, "C": 15}).level.zh
     ('lec-generic', '较大风险')
     """
 
