@@ -175,12 +175,22 @@ def _load_ruleset(ref: str, jurisdiction: str | None) -> Any:
     return load(ref, jurisdiction=jurisdiction)
 
 
+def _grading_options(fn: Any) -> Any:
+    """The options shared by ``grade`` and ``explain``."""
+    for deco in reversed((
+        click.option("--ruleset", "-r", "ref", required=True,
+                     help="Shipped ruleset id (id@edition) or a ruleset file."),
+        click.option("--jurisdiction", "-j", default=None, help="GB/T 2260 code whose layers apply."),
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
+        _lang_option,
+        click.argument("facts", type=click.Path(exists=True, dir_okay=False)),
+    )):
+        fn = deco(fn)
+    return fn
+
+
 @main.command("grade")
-@click.option("--ruleset", "-r", "ref", required=True, help="Shipped ruleset id (id@edition) or a ruleset file.")
-@click.option("--jurisdiction", "-j", default=None, help="GB/T 2260 code whose layers apply.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@_lang_option
-@click.argument("facts", type=click.Path(exists=True, dir_okay=False))
+@_grading_options
 def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
     """Grade FACTS (.yaml, .json or .jsonl); one result per input record."""
     lang = _lang(lang)
@@ -216,11 +226,7 @@ def _num(v: Any) -> str:
 
 
 @main.command("explain")
-@click.option("--ruleset", "-r", "ref", required=True, help="Shipped ruleset id or a ruleset file.")
-@click.option("--jurisdiction", "-j", default=None, help="GB/T 2260 code whose layers apply.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@_lang_option
-@click.argument("facts", type=click.Path(exists=True, dir_okay=False))
+@_grading_options
 def explain_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
     """Explain the grading of FACTS step by step, for people."""
     lang = _lang(lang)
