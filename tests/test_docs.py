@@ -24,6 +24,6 @@ def test_python_blocks_run(path: pathlib.Path, capsys: pytest.CaptureFixture[str
     os.chdir(ROOT)
     try:
         for code in found:
-            exec(compile(code, str(path), "exec"), {"__name__": "__doc_example__"})  # noqa: S102
+            exec(compile(code, str(path), "exec"), {"__name__": "__doc_example__"})
     finally:
         os.chdir(old)
