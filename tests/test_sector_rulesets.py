@@ -257,3 +257,36 @@ def test_enterprise_score_arithmetic() -> None:
         assert math.isclose(a.score, want)
         band = Level.BLUE if want >= 90 else Level.YELLOW if want >= 75 else Level.ORANGE if want >= 60 else Level.RED
         assert a.level is band
+
+
+# ------------------------------------------------------------------ bundled sector examples
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples" / "sectors"
+EXAMPLE_RULESETS = [
+    ("hazchem-unit-ammonia-chlorine.yaml", "hazchem-gb18218", ["YELLOW"]),
+    ("hazchem-units.jsonl", "hazchem-gb18218", ["BLUE", "BLUE", "RED", "BLUE"]),
+    ("hazchem-major-hidden-dangers.yaml", "hazchem-major-hidden-dangers", ["RED"]),
+    ("hazchem-enterprise-2018.yaml", "hazchem-enterprise-2018", ["YELLOW"]),
+    ("hazchem-risk-points.jsonl", "hazchem-risk-point-lec", ["ORANGE", "BLUE", "RED"]),
+    ("coal-mine-inspection.yaml", "coal-major-hidden-dangers", ["RED"]),
+    ("coal-risk-points.jsonl", "coal-risk-point", ["ORANGE", "BLUE", "BLUE", "BLUE"]),
+    ("nonmetal-open-pit.yaml", "nonmetal-mine", ["RED"]),
+    ("nonmetal-open-pit.yaml", "nonmetal-mine@2017", ["RED"]),
+    ("tailings-pond.yaml", "nonmetal-mine-tailings", ["ORANGE"]),
+]
+
+
+@pytest.mark.parametrize(("name", "ref", "levels"), EXAMPLE_RULESETS)
+def test_bundled_sector_example_grades(name: str, ref: str, levels: list[str]) -> None:
+    from riskgrade._facts import read_facts
+
+    rs = riskgrade.load(ref)
+    got = []
+    for rec in read_facts(str(EXAMPLES / name)):
+        assert rec.error is None, rec.error
+        got.append(rs.grade(rec.facts).level.name)
+    assert got == levels
+
+
+def test_every_sector_example_is_listed() -> None:
+    files = {p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json", ".jsonl")}
+    assert files == {n for n, _, _ in EXAMPLE_RULESETS}
