@@ -408,7 +408,8 @@ _COMMON_RULE_KEYS: dict[str, Any] = {
     "id": {"type": "string", "required": True, "regex": _schema.RULE_ID},
     "method": {"type": "string", "required": True},
     "label": _schema.label_schema,
-    "cite": {**_schema.CITE, "required": True},
+    # ``layer`` is written by _layers: the provenance of a jurisdiction layer's changes to this rule
+    "cite": {**_schema.CITE, "required": True, "schema": {**_schema.CITE["schema"], "layer": {"type": "string"}}},
     "note": {"type": ["string", "dict"]},
     "unverified": {"type": ["boolean", "string"]},
 }

@@ -1,0 +1,1 @@
+"""TEST ONLY riskgrade plugin (loosener): a layer that must not pass the stricter-only checks."""

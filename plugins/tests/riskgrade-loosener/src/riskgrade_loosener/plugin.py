@@ -1,0 +1,13 @@
+"""Hook implementations of the loosener test plugin."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from riskgrade.hookspecs import hookimpl
+
+
+@hookimpl
+def riskgrade_layers() -> list[Any]:
+    return [resources.files("riskgrade_loosener").joinpath("layers", "lec-generic.yaml")]

@@ -1,0 +1,239 @@
+"""Plugin discovery and the calls riskgrade makes into plugins (pluggy).
+
+Plugins are found through the entry-point group ``riskgrade`` (each entry point names a
+module or object carrying ``@hookimpl`` functions, see :mod:`riskgrade.hookspecs`).
+Built-in behaviour is registered as a plugin too (named ``riskgrade``): it contributes the
+layer files shipped in ``riskgrade.rulesets/layers``, if any.
+
+Every call goes to one plugin at a time, so that a failure becomes a
+:class:`~riskgrade.exceptions.PluginError` naming the plugin and the hook. Results are
+collected in plugin-name order (built-in first), which keeps loading deterministic.
+
+For the graph and monitoring layers::
+
+    from riskgrade._plugins import get_plugins
+    modifiers = get_plugins().rollup_modifiers()       # name -> callable
+    facts = get_plugins().enrich_facts("lec-generic", facts)
+
+>>> p = Plugins([], entry_points=False)
+>>> [i.name for i in p.info()]
+['riskgrade']
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
+from typing import Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from ._expr import Function, builtin_functions
+from ._methods import Method, builtin_methods
+from .exceptions import PluginError
+
+__all__ = ["BUILTIN", "GROUP", "PluginInfo", "Plugins", "get_plugins"]
+
+GROUP = "riskgrade"
+BUILTIN = "riskgrade"
+_HOOKS = ("riskgrade_layers", "riskgrade_functions", "riskgrade_methods", "riskgrade_rollup_modifiers",
+          "riskgrade_enrich_facts")
+
+
+@attrs.frozen
+class PluginInfo:
+    """What ``riskgrade plugins`` shows of one plugin: its name, distribution and hooks."""
+
+    name: str
+    dist: str
+    version: str
+    module: str
+    hooks: tuple[str, ...]
+
+
+class _Builtin:
+    """riskgrade's own behaviour, registered like any plugin."""
+
+    @hookspecs.hookimpl
+    def riskgrade_layers(self) -> list[Any]:
+        root = resources.files("riskgrade.rulesets").joinpath("layers")
+        if not root.is_dir():
+            return []
+        return sorted((f for f in root.iterdir() if f.name.endswith((".yaml", ".yml"))), key=lambda f: f.name)
+
+
+class Plugins:
+    """The plugins in effect: entry points of group ``riskgrade`` plus ``extra`` (name, plugin) pairs.
+
+    ``entry_points=False`` skips discovery (for tests building a manager by hand).
+    """
+
+    def __init__(self, extra: Iterable[tuple[str, object]] = (), *, entry_points: bool = True) -> None:
+        self.pm = pluggy.PluginManager(GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self._dist: dict[str, tuple[str, str]] = {}
+        self._register(BUILTIN, _Builtin(), ("riskgrade", _version("riskgrade")))
+        if entry_points:
+            # loaded one by one (not pm.load_setuptools_entrypoints) so that a failure names its plugin
+            eps = sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: (e.name, e.value))
+            for ep in eps:
+                if self.pm.get_plugin(ep.name) is not None:
+                    continue
+                try:
+                    obj = ep.load()
+                except Exception as e:
+                    raise PluginError(f"cannot load entry point {ep.value!r}: {type(e).__name__}: {e}",
+                                      plugin=ep.name, hook="load") from e
+                dist = ep.dist
+                self._register(ep.name, obj, (dist.metadata["Name"], dist.version) if dist else ("?", "?"))
+        for name, obj in extra:
+            self._register(name, obj, ("-", "-"))
+
+    def _register(self, name: str, obj: object, dist: tuple[str, str]) -> None:
+        try:
+            self.pm.register(obj, name=name)
+            self.pm.check_pending()
+        except (pluggy.PluginValidationError, ValueError) as e:
+            raise PluginError(str(e), plugin=name, hook="register") from e
+        self._dist[name] = dist
+
+    # -- calling --------------------------------------------------------------------------------
+    def _names(self) -> list[str]:
+        names = [n for n, _ in self.pm.list_name_plugin()]
+        return sorted(names, key=lambda n: (n != BUILTIN, n))
+
+    def each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call ``hook`` on every plugin implementing it; ``[(plugin name, result)]`` without Nones."""
+        impls = {i.plugin_name: i for i in getattr(self.pm.hook, hook).get_hookimpls()}
+        out = []
+        for name in self._names():
+            impl = impls.get(name)
+            if impl is None:
+                continue
+            try:
+                res = impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except PluginError:
+                raise
+            except Exception as e:
+                raise PluginError(f"{type(e).__name__}: {e}", plugin=name, hook=hook) from e
+            if res is not None:
+                out.append((name, res))
+        return out
+
+    def layers(self) -> list[tuple[str, Any]]:
+        """Every contributed layer source as ``(plugin name, path or traversable)``."""
+        out = []
+        for name, res in self.each("riskgrade_layers"):
+            if isinstance(res, (str, os.PathLike)) or not isinstance(res, Iterable):
+                raise PluginError("must return a list of paths or traversables", plugin=name,
+                                  hook="riskgrade_layers")
+            for src in res:
+                if not (isinstance(src, (str, os.PathLike)) or hasattr(src, "read_text")):
+                    raise PluginError(f"{src!r} is not a path or a traversable", plugin=name,
+                                      hook="riskgrade_layers")
+                out.append((name, src))
+        return out
+
+    def functions(self) -> dict[str, Function]:
+        """The plugins' expression functions by name (clashes are a :class:`PluginError`)."""
+        return self._named("riskgrade_functions", Function, set(builtin_functions()))
+
+    def methods(self) -> dict[str, Method]:
+        """The plugins' grading methods by name (built-in names cannot be replaced)."""
+        return self._named("riskgrade_methods", Method, set(builtin_methods()))
+
+    def function_owners(self) -> dict[str, str]:
+        """Function name → the plugin that contributes it."""
+        return {f: name for name, res in self.each("riskgrade_functions") for f in _as_map(res)}
+
+    def _named(self, hook: str, cls: type[Any], builtin: set[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        owner: dict[str, str] = {}
+        for name, res in self.each(hook):
+            if not isinstance(res, (Mapping, Iterable)):
+                raise PluginError(f"must return a list of {cls.__name__} objects", plugin=name, hook=hook)
+            for key, obj in _as_map(res).items():
+                if not isinstance(obj, cls):
+                    raise PluginError(f"{obj!r} is not a {cls.__name__}", plugin=name, hook=hook)
+                if key in builtin:
+                    raise PluginError(f"{key!r} is built in and cannot be replaced", plugin=name, hook=hook)
+                if key in owner:
+                    raise PluginError(f"{key!r} is already contributed by plugin {owner[key]!r}", plugin=name,
+                                      hook=hook)
+                owner[key] = name
+                out[key] = obj
+        return out
+
+    def rollup_modifiers(self) -> dict[str, Callable[..., Any]]:
+        """Named roll-up modifiers for the enterprise graph (clashes are a :class:`PluginError`)."""
+        out: dict[str, Callable[..., Any]] = {}
+        owner: dict[str, str] = {}
+        hook = "riskgrade_rollup_modifiers"
+        for name, res in self.each(hook):
+            if not isinstance(res, Mapping):
+                raise PluginError("must return a mapping name -> callable", plugin=name, hook=hook)
+            for key, fn in res.items():
+                if not callable(fn):
+                    raise PluginError(f"modifier {key!r} is not callable", plugin=name, hook=hook)
+                if key in owner:
+                    raise PluginError(f"modifier {key!r} is already contributed by plugin {owner[key]!r}",
+                                      plugin=name, hook=hook)
+                owner[key] = name
+                out[str(key)] = fn
+        return out
+
+    def enrich_facts(self, ruleset_id: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``facts`` passed through every plugin's enricher in turn (the input is never mutated)."""
+        hook = "riskgrade_enrich_facts"
+        impls = {i.plugin_name: i for i in self.pm.hook.riskgrade_enrich_facts.get_hookimpls()}
+        for name in self._names():
+            impl = impls.get(name)
+            if impl is None:
+                continue
+            try:
+                res = impl.function(ruleset_id=ruleset_id, facts=facts)
+            except Exception as e:
+                raise PluginError(f"{type(e).__name__}: {e}", plugin=name, hook=hook) from e
+            if res is None:
+                continue
+            if not isinstance(res, Mapping):
+                raise PluginError(f"must return a mapping or None, not {type(res).__name__}", plugin=name,
+                                  hook=hook)
+            facts = res
+        return facts
+
+    def info(self) -> list[PluginInfo]:
+        """Every registered plugin, built-in first."""
+        out = []
+        for name in self._names():
+            obj = self.pm.get_plugin(name)
+            hooks = tuple(h for h in _HOOKS if any(i.plugin_name == name
+                                                    for i in getattr(self.pm.hook, h).get_hookimpls()))
+            dist, version = self._dist.get(name, ("-", "-"))
+            module = getattr(obj, "__name__", type(obj).__module__ + "." + type(obj).__qualname__)
+            out.append(PluginInfo(name, dist, version, str(module), hooks))
+        return out
+
+
+def _as_map(res: Any) -> dict[str, Any]:
+    if isinstance(res, Mapping):
+        return {str(k): v for k, v in res.items()}
+    return {str(getattr(o, "name", o)): o for o in res}
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "?"
+
+
+@functools.lru_cache(maxsize=1)
+def get_plugins() -> Plugins:
+    """The installed plugins (discovered once per process)."""
+    return Plugins()
