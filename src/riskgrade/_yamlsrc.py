@@ -51,7 +51,8 @@ class Located:
 
 _MAX_BYTES = 8 * 1024 * 1024
 # aliases can make a small file expand exponentially ("billion laughs"); cap the expanded size
-_MAX_NODES = 2_000_000
+_MAX_NODES = 1_000_000
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
 def parse_yaml(text: str, file: str) -> Located:
@@ -100,6 +101,10 @@ def _convert(node: yaml.Node, path: Path, marks: dict[Path, tuple[int, int]],
         raise RulesetError([Problem("too-large", "document expands to too many values (aliases?)", file,
                                     node.start_mark.line + 1, node.start_mark.column + 1)])
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        problems.append(Problem("yaml-value", f"unsupported tag {node.tag}", file, node.start_mark.line + 1,
+                                node.start_mark.column + 1))
+        return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         constructor.flatten_mapping(node)
