@@ -128,7 +128,7 @@ def _load_any(path: str) -> Any:
     if kind == "monitor":
         from . import _warnings
 
-        return _warnings.load_monitor_file(path)  # type: ignore[attr-defined]
+        return _warnings.load_monitor_ruleset(path)
     return None
 
 

@@ -549,7 +549,11 @@ class _Builder:
                 rule_lines.append([])
                 emitted_all = False
                 continue
-            citations.append(self._citation(rule["cite"], (*path, "cite")))
+            cite = self._citation(rule["cite"], (*path, "cite"))
+            if rule.get("unverified") and cite.status == "verified":
+                # a rule that rests on an unverified fact says so wherever it is cited
+                cite = attrs.evolve(cite, status="unverified")
+            citations.append(cite)
             ctx._rule_pos[i] = i
             lines, _outs = m.emit(rule, i, ctx)
             rule_methods.append(m)
