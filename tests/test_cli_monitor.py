@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from click.testing import CliRunner
 
 from riskgrade._cli_monitor import monitor_cmd
+
+
+def _brief(r: dict[str, Any]) -> tuple[Any, ...]:
+    kind = r["kind"]
+    when = r.get("time", "")[5:19].replace("T", " ")
+    if kind == "level_changed":
+        return (kind, r["node"], f"{r['from']}->{r['to']}", when)
+    if kind == "error":
+        return (kind, r["line"], r["field"], r["error"])
+    if kind == "hidden_danger":
+        return (kind, r["hidden_danger"], r["status"], when)
+    return (kind, r["warning"]["rule"], r["warning"]["key"], when)
+
 
 ARGS = ["--ruleset", "chem-plant-monitor", "--enterprise", "examples/enterprises/chem-plant.yaml",
         "examples/events/chem-plant.jsonl"]
@@ -14,32 +28,81 @@ ARGS = ["--ruleset", "chem-plant-monitor", "--enterprise", "examples/enterprises
 
 class TestMonitorCmd:
     def test_example_log_gives_the_documented_sequence(self) -> None:
+        """The sequence documented in docs/monitoring.md ("Example: the chemical plant log")."""
         result = CliRunner().invoke(monitor_cmd, ARGS)
-        assert result.exit_code == 1  # the example holds two bad events on purpose
+        assert result.exit_code == 1  # the example holds four bad events on purpose
         records = [json.loads(line) for line in result.output.splitlines()]
-        got = [(r["kind"], r.get("node") or r.get("warning", {}).get("rule") or r.get("error"))
-               for r in records]
-        assert got == [
-            ("warning_raised", "hidden-danger-overdue"), ("level_changed", "P-NH3-LOAD"),
-            ("level_changed", "U-TANK"),
-            ("warning_raised", "nh3-gas-high"), ("level_changed", "P-NH3-TANK"),
-            ("warning_raised", "tank-gas-and-level-together"),
-            ("warning_cleared", "nh3-gas-high"),
-            ("error", "bad-type"),
-            ("warning_cleared", "tank-gas-and-level-together"), ("level_changed", "P-NH3-TANK"),
-            ("warning_raised", "nh3-level-alarms"), ("level_changed", "P-NH3-TANK"),
-            ("warning_cleared", "nh3-level-alarms"), ("level_changed", "P-NH3-TANK"),
-            ("warning_raised", "hidden-danger-overdue"), ("level_changed", "P-NH3-TANK"),
-            ("error", "duplicate-event"),
-            ("warning_cleared", "hidden-danger-overdue"), ("level_changed", "P-NH3-TANK"),
+        assert [_brief(r) for r in records] == [
+            ("warning_raised", "hidden-danger-overdue", "HD-2024-003", "07-01 08:00:00"),
+            ("hidden_danger", "HD-2024-007", "rectified", "07-01 08:00:30"),
+            ("level_changed", "E-620402-CHEM-01", "RED->ORANGE", "07-01 08:00:30"),
+            ("level_changed", "P-SYN-REACTOR", "RED->ORANGE", "07-01 08:00:30"),
+            ("level_changed", "U-SYN", "RED->ORANGE", "07-01 08:00:30"),
+            ("warning_raised", "nh3-gas-high", "MP-NH3-GAS", "07-01 08:02:00"),
+            ("level_changed", "P-NH3-TANK", "ORANGE->RED", "07-01 08:02:00"),
+            ("level_changed", "U-SYN", "ORANGE->RED", "07-01 08:02:00"),
+            ("level_changed", "U-TANK", "ORANGE->RED", "07-01 08:02:00"),
+            ("warning_raised", "tank-gas-and-level-together", "MP-NH3-LEVEL+MP-NH3-GAS", "07-01 08:05:00"),
+            ("warning_cleared", "nh3-gas-high", "MP-NH3-GAS", "07-01 08:06:00"),
+            ("error", 11, "value", "bad-type"),
+            ("warning_cleared", "tank-gas-and-level-together", "MP-NH3-LEVEL+MP-NH3-GAS", "07-01 08:07:00"),
+            ("level_changed", "P-NH3-TANK", "RED->ORANGE", "07-01 08:07:00"),
+            ("level_changed", "U-SYN", "RED->ORANGE", "07-01 08:07:00"),
+            ("level_changed", "U-TANK", "RED->ORANGE", "07-01 08:07:00"),
+            ("warning_raised", "nh3-level-alarms", "MP-NH3-LEVEL", "07-01 08:35:00"),
+            ("level_changed", "P-NH3-TANK", "ORANGE->RED", "07-01 08:35:00"),
+            ("level_changed", "U-SYN", "ORANGE->RED", "07-01 08:35:00"),
+            ("level_changed", "U-TANK", "ORANGE->RED", "07-01 08:35:00"),
+            ("warning_cleared", "nh3-level-alarms", "MP-NH3-LEVEL", "07-01 09:00:00"),
+            ("level_changed", "P-NH3-TANK", "RED->ORANGE", "07-01 09:00:00"),
+            ("level_changed", "U-SYN", "RED->ORANGE", "07-01 09:00:00"),
+            ("level_changed", "U-TANK", "RED->ORANGE", "07-01 09:00:00"),
+            ("hidden_danger", "HD-2024-017", "open", "07-01 09:30:00"),
+            ("level_changed", "E-620402-CHEM-01", "ORANGE->RED", "07-01 09:30:00"),
+            ("level_changed", "P-NH3-TANK", "ORANGE->RED", "07-01 09:30:00"),
+            ("level_changed", "U-SYN", "ORANGE->RED", "07-01 09:30:00"),
+            ("level_changed", "U-TANK", "ORANGE->RED", "07-01 09:30:00"),
+            ("error", 17, "hidden_danger", "duplicate-hidden-danger"),
+            ("hidden_danger", "HD-2024-018", "open", "07-01 11:00:00"),
+            ("hidden_danger", "HD-2024-017", "rectified", "07-01 14:00:00"),
+            ("level_changed", "E-620402-CHEM-01", "RED->ORANGE", "07-01 14:00:00"),
+            ("level_changed", "P-NH3-TANK", "RED->ORANGE", "07-01 14:00:00"),
+            ("level_changed", "U-SYN", "RED->ORANGE", "07-01 14:00:00"),
+            ("level_changed", "U-TANK", "RED->ORANGE", "07-01 14:00:00"),
+            ("error", 21, "hidden_danger", "unknown-hidden-danger"),
+            ("hidden_danger", "HD-2024-017", "verified", "07-01 16:00:00"),
+            ("error", 25, "id", "duplicate-event"),
+            ("warning_raised", "hidden-danger-overdue", "HD-2024-018", "07-01 18:30:00"),
+            ("level_changed", "P-BOILER", "YELLOW->ORANGE", "07-02 00:00:00"),
+            ("level_changed", "U-UTIL", "YELLOW->ORANGE", "07-02 00:00:00"),
+            ("hidden_danger", "HD-2024-018", "rectified", "07-02 09:00:00"),
+            ("level_changed", "P-BOILER", "ORANGE->YELLOW", "07-02 09:00:00"),
+            ("level_changed", "U-UTIL", "ORANGE->YELLOW", "07-02 09:00:00"),
+            ("warning_cleared", "hidden-danger-overdue", "HD-2024-018", "07-02 09:00:00"),
         ]
-        assert records[4] == {"kind": "level_changed", "node": "P-NH3-TANK", "from": "ORANGE", "to": "RED",
+        assert records[6] == {"kind": "level_changed", "node": "P-NH3-TANK", "from": "ORANGE", "to": "RED",
                               "time": "2024-07-01T08:02:00+08:00", "cause": "nh3-gas-high/MP-NH3-GAS"}
+        assert records[24] == {"kind": "hidden_danger", "time": "2024-07-01T09:30:00+08:00", "line": 16,
+                               "hidden_danger": "HD-2024-017", "event": "hidden_danger_reported",
+                               "target": "P-NH3-TANK", "grade": "major", "status": "open", "found": "2024-07-01",
+                               "deadline": "2024-07-03", "closed": None}
+        assert records[25] == {"kind": "level_changed", "node": "E-620402-CHEM-01", "from": "ORANGE", "to": "RED",
+                               "time": "2024-07-01T09:30:00+08:00", "cause": "hidden_danger_reported/HD-2024-017"}
+        assert records[29] == {"kind": "error", "line": 17, "field": "hidden_danger", "error": "duplicate-hidden-danger",
+                               "message": "hidden danger 'HD-2024-017' already exists in enterprise "
+                                          "'E-620402-CHEM-01'"}
+        assert records[40] == {"kind": "level_changed", "node": "P-BOILER", "from": "YELLOW", "to": "ORANGE",
+                               "time": "2024-07-02T00:00:00+08:00", "cause": "as_of/2024-07-02"}
 
     def test_text_log_in_chinese_is_identical_twice(self) -> None:
         runs = [CliRunner().invoke(monitor_cmd, [*ARGS, "--format", "text", "--lang", "zh"]) for _ in range(2)]
         assert runs[0].output == runs[1].output
-        first = runs[0].output.splitlines()[3]
+        lines = runs[0].output.splitlines()
+        assert lines[1] == ("2024-07-01T08:00:30+08:00 隐患 HD-2024-007 [重大事故隐患] P-SYN-REACTOR: 整改完成，"
+                            "整改期限 2024-07-10")
+        assert lines[2] == ("2024-07-01T08:00:30+08:00 等级 E-620402-CHEM-01: 重大风险 → 较大风险 "
+                            "(hidden_danger_rectified/HD-2024-007)")
+        first = lines[5]
         assert first.startswith("2024-07-01T08:02:00+08:00 预警 [橙] nh3-gas-high MP-NH3-GAS: MP-NH3-GAS 氨气浓度 28.4ppm")
 
     def test_bad_ruleset_exits_2_with_location(self, tmp_path: object) -> None:

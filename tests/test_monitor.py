@@ -149,6 +149,8 @@ def summary(mon: Monitor, events: list[dict[str, Any]], nodes: str = "RP-") -> l
                     out.append((ev["time"] - T0, "level", rec["node"], f"{rec['from']}->{rec['to']}"))
             elif rec["kind"] == "error":
                 out.append((ev["time"] - T0, "error", rec["field"], rec["error"]))
+            elif rec["kind"] == "hidden_danger":
+                out.append((ev["time"] - T0, "hd", rec["hidden_danger"], rec["status"]))
             else:
                 out.append((ev["time"] - T0, rec["kind"].split("_")[1], rec["warning"]["rule"], rec["warning"]["key"]))
     return out
@@ -250,7 +252,9 @@ class TestHiddenDangerOverdue:
             {"type": "hidden_danger_rectified", "time": T0 + 7200, "hidden_danger": "HD-9"},
             {"type": "inspection_done", "time": T0 + 9000, "risk_point": "RP-TANK"},
         ])
-        assert got == [(3601, "raised", "hidden-danger-overdue", "HD-9"), (3601, "level", "RP-TANK", "YELLOW->ORANGE"),
+        assert got == [(0, "hd", "HD-9", "open"),
+                       (3601, "raised", "hidden-danger-overdue", "HD-9"), (3601, "level", "RP-TANK", "YELLOW->ORANGE"),
+                       (7200, "hd", "HD-9", "rectified"),
                        (7200, "cleared", "hidden-danger-overdue", "HD-9"), (7200, "level", "RP-TANK", "ORANGE->YELLOW")]
 
     def test_reported_overdue_upstream(self) -> None:
@@ -261,7 +265,8 @@ class TestHiddenDangerOverdue:
             {"type": "rectification_overdue", "time": T0 + 10, "hidden_danger": "HD-1"},
             {"type": "rectification_overdue", "time": T0 + 20, "hidden_danger": "HD-1"},
         ])
-        assert got[0] == (10, "raised", "hidden-danger-overdue", "HD-1") and len(got) == 2
+        assert got == [(0, "hd", "HD-1", "open"), (10, "raised", "hidden-danger-overdue", "HD-1"),
+                       (10, "level", "RP-TANK", "YELLOW->ORANGE")]
 
     def test_register_hidden_dangers_are_watched(self) -> None:
         data = {**REGISTER, "hidden_dangers": [{"id": "HD-R", "target": "RP-TANK", "grade": "general",

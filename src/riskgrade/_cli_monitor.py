@@ -72,6 +72,8 @@ def render_text(record: dict[str, Any], lang: str) -> str:
         before, after = Level.parse(record["from"]), Level.parse(record["to"])
         arrow = f"{before.label(lang)} → {after.label(lang)}" if zh else f"{before.en} -> {after.en}"
         return f"{record['time']} {'等级' if zh else 'LEVEL'} {record['node']}: {arrow} ({record['cause']})"
+    if kind == "hidden_danger":
+        return _render_hidden_danger(record, zh)
     warning = record["warning"]
     level = Level.parse(warning["level"])
     tag = level.colour_zh if zh else level.name
@@ -80,6 +82,27 @@ def render_text(record: dict[str, Any], lang: str) -> str:
     cite = warning["cite"]
     return (f"{record['time']} {verb} [{tag}] {warning['rule']} {warning['key']}: {warning['message'][lang]}"
             f" [{cite['source']} {cite['clause']}]".rstrip())
+
+
+_HD_VERBS = {  # (event, status) -> (zh, en)
+    ("hidden_danger_reported", "open"): ("上报", "reported"),
+    ("hidden_danger_rectified", "rectified"): ("整改完成", "rectified"),
+    ("hidden_danger_verified", "verified"): ("验收通过", "verified"),
+    ("hidden_danger_verified", "open"): ("验收未通过，重新打开", "failed verification, reopened"),
+}
+
+
+def _render_hidden_danger(record: dict[str, Any], zh: bool) -> str:
+    verb_zh, verb_en = _HD_VERBS.get((record["event"], record["status"]), (record["status"], record["status"]))
+    major = record["grade"] == "major"
+    if zh:
+        grade = "重大事故隐患" if major else "一般隐患"
+        deadline = f"，整改期限 {record['deadline']}" if record.get("deadline") else ""
+        return f"{record['time']} 隐患 {record['hidden_danger']} [{grade}] {record['target']}: {verb_zh}{deadline}"
+    grade = "major" if major else "general"
+    deadline = f" (deadline {record['deadline']})" if record.get("deadline") else ""
+    return (f"{record['time']} HIDDEN DANGER {record['hidden_danger']} [{grade}] at {record['target']}: "
+            f"{verb_en}{deadline}")
 
 
 def _graph_for(enterprise: Any, as_of: _dt.date | None) -> Any:

@@ -18,6 +18,9 @@ changed, as ``{node_id: LevelChange}`` sorted by id:
 - :meth:`RiskGraph.add_dependency` / :meth:`RiskGraph.remove_dependency`;
 - :meth:`RiskGraph.set_as_of` -- re-judge deadlines and accident windows at another date.
 
+Queries: :meth:`RiskGraph.level`, :meth:`RiskGraph.inherent_level`, :meth:`RiskGraph.kind`,
+:meth:`RiskGraph.hidden_danger`, :meth:`RiskGraph.children`, :meth:`RiskGraph.parents`.
+
 API for the monitoring layer (stable). Active warnings act on the graph as *external
 modifiers*, applied to the dynamic level after the roll-up's own raises::
 
@@ -427,6 +430,15 @@ class RiskGraph:
         inh = self._node(node_id).inh
         assert inh is not None
         return inh.level
+
+    def kind(self, node_id: str) -> str | None:
+        """The kind of node ``node_id`` (``enterprise``, ``unit``, ``risk_point``, ``hazard``), None if none."""
+        node = self._nodes.get(node_id)
+        return node.kind if node is not None else None
+
+    def hidden_danger(self, hd_id: str) -> HiddenDanger | None:
+        """The hidden danger ``hd_id`` as it stands now (after updates), None if there is none."""
+        return self._hds.get(hd_id)
 
     def node_ids(self) -> list[str]:
         """Every node id, sorted."""

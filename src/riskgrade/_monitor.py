@@ -44,12 +44,13 @@ import attrs
 import durable_rules_engine  # type: ignore[import-not-found]
 from durable import engine as _durable
 
+from ._enterprise import HiddenDanger, parse_record
 from ._events import CST, Event, EventError, format_time, parse_event, read_events
 from ._levels import Level
 from ._warnings import Citation, WarningRule, WarningRules
-from .exceptions import MonitorError
+from .exceptions import FactError, GraphError, MonitorError
 
-__all__ = ["Alert", "DynamicLevelChange", "FeedResult", "GraphEffects", "Monitor", "engine_rules"]
+__all__ = ["Alert", "DynamicLevelChange", "FeedResult", "GraphEffects", "GraphRecords", "Monitor", "engine_rules"]
 
 
 # --------------------------------------------------------------------------- results
@@ -108,7 +109,8 @@ class FeedResult:
     """What one :meth:`Monitor.feed` (or :meth:`Monitor.flush`) produced, in order.
 
     ``records`` is the ordered, JSON-ready log: ``warning_raised``, ``warning_cleared``,
-    ``level_changed`` and ``error`` records.
+    ``hidden_danger``, ``level_changed`` and ``error`` records. ``hidden_dangers`` holds the
+    hidden dangers reported, rectified, verified or reopened, as they stand after the event.
     """
 
     raised: tuple[Alert, ...] = ()
@@ -117,6 +119,7 @@ class FeedResult:
     errors: tuple[EventError, ...] = ()
     records: tuple[dict[str, Any], ...] = ()
     processed: int = 0
+    hidden_dangers: tuple[HiddenDanger, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.records)
@@ -137,6 +140,29 @@ class GraphEffects(Protocol):
                      cite: str = "", kind: str = "local") -> Any: ...
 
     def clear_modifier(self, node_id: str, key: str) -> Any: ...
+
+
+@runtime_checkable
+class GraphRecords(Protocol):
+    """What the monitor needs to keep the graph's records in step with the events (optional).
+
+    With it, hidden-danger events add and update :class:`~riskgrade._enterprise.HiddenDanger`
+    records (so the roll-up's veto and overdue raise apply) and the graph's ``as_of`` follows
+    event time. :class:`riskgrade._graph.RiskGraph` is the implementation.
+    """
+
+    as_of: _dt.date
+    as_of_defaulted: bool
+
+    def add(self, kind: str, data: Any) -> Any: ...
+
+    def update(self, record_id: str, changes: Mapping[str, Any]) -> Any: ...
+
+    def set_as_of(self, as_of: _dt.date) -> Any: ...
+
+    def kind(self, node_id: str) -> str | None: ...
+
+    def hidden_danger(self, hd_id: str) -> HiddenDanger | None: ...
 
 
 def _change_parts(change: Any) -> tuple[str, Level, Level] | None:
@@ -332,7 +358,8 @@ class _Together(_Detector):
 
 
 class _Overdue(_Detector):
-    """A hidden danger open past its deadline (engine join ``ev.time > hd.deadline``) until rectified."""
+    """A hidden danger open past its deadline (engine join ``ev.time > hd.deadline``) until it is closed
+    (rectified, or verified while still open)."""
 
     def __init__(self, rule: WarningRule) -> None:
         super().__init__(rule)
@@ -348,8 +375,9 @@ class _Overdue(_Detector):
                 values = {"hidden_danger": name, "risk_point": hd["rp"], "deadline": format_time(hd["deadline"])}
                 self.active[name] = values
                 out.append(("raise", name, values))
-        if ev.type == "hidden_danger_rectified" and ev.hidden_danger in self.active:
-            out.append(("clear", ev.hidden_danger, self.active.pop(ev.hidden_danger)))
+        closing = mon._closing
+        if closing is not None and closing in self.active:
+            out.append(("clear", closing, self.active.pop(closing)))
         return out
 
 
@@ -403,6 +431,17 @@ class Monitor:
         if graph is None and isinstance(enterprise, GraphEffects):
             graph = enterprise
         self.graph = graph
+        self._records: GraphRecords | None = graph if isinstance(graph, GraphRecords) else None
+        # without a graph that keeps records: the register's records, kept up to date from the events
+        self._book: dict[str, HiddenDanger] = {}
+        self._kinds: dict[str, str] = {}
+        if self._records is None:
+            self._book = {hd.id: hd for hd in getattr(self.register, "hidden_dangers", ())}
+            self._kinds = {getattr(self.register, "id", ""): "enterprise"}
+            for group, kind in (("units", "unit"), ("risk_points", "risk_point"), ("hazards", "hazard")):
+                self._kinds.update({rec.id: kind for rec in getattr(self.register, group, ())})
+        self._next_midnight = float("-inf")  # event time at which the graph's as_of must advance
+        self._closing: str | None = None  # the hidden danger the current event closes
         self.tolerance = self.rules.tolerance if tolerance is None else float(tolerance)
         self.enterprise_id = str(getattr(self.register, "id", "enterprise"))
         self._points: dict[str, Any] = {p.id: p for p in getattr(self.register, "monitoring_points", ())}
@@ -509,12 +548,23 @@ class Monitor:
         return {"sid": self._sid, "id": ident, **{k: v for k, v in fields.items() if v is not None}}
 
     def _seed_hidden_dangers(self) -> None:
-        for hd in getattr(self.register, "hidden_dangers", ()):
+        current = getattr(self._records, "current_enterprise", None)
+        source = current() if callable(current) else self.register
+        for hd in getattr(source, "hidden_dangers", ()):
             if getattr(hd, "status", "open") != "open" or getattr(hd, "deadline", None) is None:
                 continue
-            end = _dt.datetime.combine(hd.deadline + _dt.timedelta(days=1), _dt.time(), tzinfo=CST)
-            self._open_hd(hd.id, self._risk_point_of(hd.target), end.timestamp() - 1,
+            self._open_hd(hd.id, self._risk_point_of(hd.target), _midnight(hd.deadline + _DAY) - 1,
                           getattr(hd, "grade", "general") == "major")
+
+    def _kind_of(self, node_id: str) -> str | None:
+        if self._records is not None:
+            return self._records.kind(node_id)
+        return self._kinds.get(node_id)
+
+    def _hidden_danger(self, hd_id: str) -> HiddenDanger | None:
+        if self._records is not None:
+            return self._records.hidden_danger(hd_id)
+        return self._book.get(hd_id)
 
     def _risk_point_of(self, node: str) -> str:
         rec: Any = None
@@ -606,6 +656,9 @@ class Monitor:
         if ev.point is not None and ev.point not in self._points:
             raise EventError(f"no monitoring point {ev.point!r} in enterprise {self.enterprise_id!r}",
                              field="point", record=rec, code="unknown-point")
+        if ev.risk_point is not None and self._kind_of(ev.risk_point) != "risk_point":
+            raise EventError(f"no risk point {ev.risk_point!r} in enterprise {self.enterprise_id!r}",
+                             field="risk_point", record=rec, code="unknown-risk-point")
         if ev.time < self._released:
             raise EventError(f"event at {format_time(ev.time)} is older than the last processed event "
                              f"({format_time(self._released)}) by more than the tolerance of "
@@ -620,6 +673,16 @@ class Monitor:
 
     def _process(self, ev: Event, out: _Collector) -> None:
         self._released = ev.time
+        if ev.time >= self._next_midnight and self._records is not None:
+            self._advance_as_of(ev.time, out)
+        transition: str | None = None
+        if ev.hidden_danger is not None:
+            try:
+                transition = self._hidden_danger_event(ev, out)
+            except EventError as err:
+                out.error(err)
+                return
+        self._closing = ev.hidden_danger if transition == "close" else None
         self._seq += 1
         out.processed += 1
         fact = self._fact(f"ev:{self._seq}", t="ev", type=ev.type, time=ev.time, point=ev.point,
@@ -635,14 +698,14 @@ class Monitor:
                 self._call("assert_fact", alarm)
             elif ev.state == "cleared" and pk in self._alarm_facts:
                 retract.append(self._alarm_facts.pop(pk))
-        elif ev.type == "hidden_danger_reported":
+        elif transition == "open":
             assert ev.hidden_danger is not None and ev.risk_point is not None and ev.deadline is not None
             self._open_hd(ev.hidden_danger, self._risk_point_of(ev.risk_point), ev.deadline, ev.major)
-        elif ev.type == "hidden_danger_rectified" and ev.hidden_danger in self._hd_facts:
+        elif transition == "close" and ev.hidden_danger in self._hd_facts:
             retract.append(self._hd_facts.pop(ev.hidden_danger))
-        elif ev.type == "hidden_danger_verified" and not ev.passed and ev.hidden_danger in self._hd_info:
-            rp, deadline, major = self._hd_info[ev.hidden_danger]
-            self._open_hd(ev.hidden_danger, rp, deadline, major)
+        elif transition == "reopen":
+            assert ev.hidden_danger is not None
+            self._reopen_hd(ev.hidden_danger)
         self._call("retract_fact", fact)
         for old in retract:
             self._call("retract_fact", old)
@@ -667,6 +730,117 @@ class Monitor:
                 marked = {**old, "overdue": 1}
                 self._hd_facts[name] = marked
                 self._call("assert_fact", marked)
+
+    # -- the graph's records: hidden dangers and as_of
+
+    def _advance_as_of(self, t: float, out: _Collector) -> None:
+        """Judge the graph as of the date of event time ``t`` (China Standard Time), day by day.
+
+        Each new day is a ``set_as_of`` whose level changes are reported at that midnight
+        (cause ``as_of/<date>``). A graph built without an explicit ``as_of`` (today by the
+        wall clock) is first set to the date of the first event, forwards or backwards.
+        """
+        records = self._records
+        assert records is not None
+        day = _day(t)
+        current = records.as_of
+        if records.as_of_defaulted or (day - current).days > _MAX_DAY_STEPS:
+            steps = [day] if day != current or records.as_of_defaulted else []
+        else:
+            steps = [current + _dt.timedelta(days=i) for i in range(1, (day - current).days + 1)]
+        for d in steps:
+            out.changes(records.set_as_of(d), _midnight(d), f"as_of/{d.isoformat()}")
+        self._next_midnight = _midnight(records.as_of + _DAY)
+
+    def _hidden_danger_event(self, ev: Event, out: _Collector) -> str | None:
+        """Check a hidden-danger event against the records and apply it to them.
+
+        Returns the transition for the engine's facts: ``open``, ``close``, ``reopen`` or None.
+        Raises :class:`EventError` (unknown or duplicate hidden danger, impossible transition).
+        """
+        hd_id = ev.hidden_danger
+        assert hd_id is not None
+        rec = ev.line if ev.line is not None else ev.id
+        current = self._hidden_danger(hd_id)
+        if ev.type == "hidden_danger_reported":
+            if current is not None or self._kind_of(hd_id) is not None:
+                raise EventError(f"hidden danger {hd_id!r} already exists in enterprise {self.enterprise_id!r}",
+                                 field="hidden_danger", record=rec, code="duplicate-hidden-danger", value=hd_id)
+            assert ev.deadline is not None
+            data = {"id": hd_id, "target": ev.risk_point, "grade": "major" if ev.major else "general",
+                    "found": _day(ev.time), "deadline": _day(ev.deadline), "status": "open",
+                    "description": ev.description or ""}
+            self._apply_hd(ev, None, data, out)
+            return "open"
+        if current is None:
+            raise EventError(f"no hidden danger {hd_id!r} in enterprise {self.enterprise_id!r}",
+                             field="hidden_danger", record=rec, code="unknown-hidden-danger", value=hd_id)
+        status = current.status
+
+        def refuse(why: str) -> EventError:
+            return EventError(f"hidden danger {hd_id!r} is {status}: {why}", field="hidden_danger", record=rec,
+                              code="bad-transition", value=hd_id)
+
+        if ev.type == "rectification_overdue":
+            if status != "open":
+                raise refuse("it cannot be overdue")
+            return None
+        if ev.type == "hidden_danger_rectified":
+            if status != "open":
+                raise refuse("only an open hidden danger can be rectified")
+            self._apply_hd(ev, current, {"status": "rectified", "closed": _day(ev.time)}, out)
+            return "close"
+        if ev.passed:
+            if status == "verified":
+                raise refuse("it was verified already")
+            changes: dict[str, Any] = {"status": "verified"}
+            if status == "open":
+                changes["closed"] = _day(ev.time)
+            self._apply_hd(ev, current, changes, out)
+            return "close" if status == "open" else None
+        if status == "open":
+            raise refuse("a failed verification reopens a rectified hidden danger; this one is open")
+        self._apply_hd(ev, current, {"status": "open", "closed": None}, out)
+        return "reopen"
+
+    def _apply_hd(self, ev: Event, current: HiddenDanger | None, data: dict[str, Any], out: _Collector) -> None:
+        """Add (``current`` None) or update a hidden danger in the graph (or the monitor's own records)."""
+        hd_id = str(ev.hidden_danger)
+        changes: Any = {}
+        try:
+            if self._records is not None:
+                if current is None:
+                    changes = self._records.add("hidden_danger", data)
+                else:
+                    changes = self._records.update(hd_id, data)
+                new = self._records.hidden_danger(hd_id)
+                assert new is not None
+            else:
+                if current is not None:
+                    fields = attrs.asdict(current, recurse=False)
+                    fields.pop("kind")
+                    data = {**fields, **data}
+                found = parse_record("hidden_danger", data, hd_id)
+                assert isinstance(found, HiddenDanger)
+                new = self._book[hd_id] = found
+        except (FactError, GraphError) as exc:
+            field = _HD_FIELDS.get(str(exc.field), "hidden_danger")
+            code = exc.code if isinstance(exc, FactError) else "bad-value"
+            message = exc.message if isinstance(exc, FactError) else str(exc)
+            raise EventError(message, field=field, record=ev.line if ev.line is not None else ev.id,
+                             code=code) from None
+        out.hidden_danger(new, ev)
+        out.changes(changes, ev.time, f"{ev.type}/{hd_id}")
+
+    def _reopen_hd(self, hd_id: str) -> None:
+        if hd_id in self._hd_info:
+            rp, deadline, major = self._hd_info[hd_id]
+            self._open_hd(hd_id, rp, deadline, major)
+            return
+        hd = self._hidden_danger(hd_id)
+        if hd is not None and hd.deadline is not None:
+            self._open_hd(hd_id, self._risk_point_of(hd.target), _midnight(hd.deadline + _DAY) - 1,
+                          hd.grade == "major")
 
     def _nodes(self, rule: WarningRule, key: str, values: Mapping[str, Any]) -> tuple[str, ...]:
         if rule.effect is None:
@@ -713,6 +887,22 @@ class Monitor:
 
 
 _SEEN_IDS = 65536
+_DAY = _dt.timedelta(days=1)
+#: longer gaps between events move the graph's as_of in one step (net changes at the last midnight)
+_MAX_DAY_STEPS = 366
+#: hidden-danger record field -> the event field it comes from
+_HD_FIELDS = {"id": "hidden_danger", "target": "risk_point", "found": "time", "closed": "time",
+              "deadline": "deadline", "grade": "major", "status": "type", "description": "description"}
+
+
+def _day(t: float) -> _dt.date:
+    """The date (China Standard Time) of event time ``t``."""
+    return _dt.datetime.fromtimestamp(t, tz=CST).date()
+
+
+def _midnight(d: _dt.date) -> float:
+    """Event time of 00:00 China Standard Time on ``d``."""
+    return _dt.datetime.combine(d, _dt.time(), tzinfo=CST).timestamp()
 
 
 def _modifier_key(rule: str, key: str) -> str:
@@ -732,11 +922,23 @@ class _Collector:
         self.level_changes: list[DynamicLevelChange] = []
         self.errors: list[EventError] = []
         self.records: list[dict[str, Any]] = []
+        self.hidden_dangers: list[HiddenDanger] = []
         self.processed = 0
 
     def error(self, err: EventError) -> None:
         self.errors.append(err)
         self.records.append(err.to_dict())
+
+    def hidden_danger(self, hd: HiddenDanger, ev: Event) -> None:
+        self.hidden_dangers.append(hd)
+        record: dict[str, Any] = {"kind": "hidden_danger", "time": format_time(ev.time)}
+        if ev.line is not None:
+            record["line"] = ev.line
+        record.update({"hidden_danger": hd.id, "event": ev.type, "target": hd.target, "grade": hd.grade,
+                       "status": hd.status, "found": hd.found.isoformat(),
+                       "deadline": hd.deadline.isoformat() if hd.deadline else None,
+                       "closed": hd.closed.isoformat() if hd.closed else None})
+        self.records.append(record)
 
     def alert(self, kind: str, alert: Alert, ev: Event) -> None:
         (self.raised if kind == "warning_raised" else self.cleared).append(alert)
@@ -761,7 +963,7 @@ class _Collector:
 
     def result(self) -> FeedResult:
         return FeedResult(tuple(self.raised), tuple(self.cleared), tuple(self.level_changes), tuple(self.errors),
-                          tuple(self.records), self.processed)
+                          tuple(self.records), self.processed, tuple(self.hidden_dangers))
 
 
 def dumps(record: Mapping[str, Any]) -> str:
