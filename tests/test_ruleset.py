@@ -204,3 +204,48 @@ class TestAssessment:
             results = riskgrade.load(rid).run_cases()
             assert len(results) >= 10
             assert [r.problems for r in results if not r.ok] == []
+
+
+RECORDS = MINIMAL.split("inputs:")[0] + """\
+inputs:
+  items:
+    type: list
+    fields:
+      name: {type: string}
+      q: {type: number, min: 0}
+    derive:
+      Q: lookup('crit', name, 'Q')
+      share: q / Q
+tables:
+  crit:
+    key: name
+    columns: {name: string, Q: number}
+    rows:
+      - {name: ammonia, Q: 10}
+      - {name: chlorine, Q: 5}
+derive:
+  S: sum(s.share for s in items)
+  Q_each: "[s.Q for s in items]"
+rules:
+  - {id: major, method: direct, when: S >= 1, level: RED, cite: {source: s}}
+otherwise: {level: BLUE, cite: {source: s, basis: derived}}
+"""
+
+
+class TestRecordDerive:
+    def test_per_record_fields(self, write_ruleset: Write) -> None:
+        rs = riskgrade.load(write_ruleset(RECORDS))
+        a = rs.grade({"items": [{"name": "ammonia", "q": 20}, {"name": "chlorine", "q": 5}]})
+        assert a.values == {"S": 3.0, "Q_each": [10, 5]}
+        assert a.level is Level.RED
+
+    def test_error_names_record_and_field(self, write_ruleset: Write) -> None:
+        rs = riskgrade.load(write_ruleset(RECORDS))
+        with pytest.raises(FactError) as ei:
+            rs.grade({"items": [{"name": "ammonia", "q": 1}, {"name": "argon", "q": 5}]})
+        assert (ei.value.code, ei.value.field) == ("not-in-table", "items[1].Q")
+        assert "'argon'" in ei.value.message
+
+    def test_unknown_name_in_record_derive(self, write_ruleset: Write) -> None:
+        text = RECORDS.replace("share: q / Q", "share: q / QQ")
+        assert [c for _, _, c in problems(write_ruleset(text))] == ["unknown-name"]

@@ -132,6 +132,10 @@ def render(rs: Any) -> str:
             sub += [f"Fields of each record in `{name}`:", ""]
             sub += table(["field", "label 含义", "type", "unit", "allowed 取值", "required", "notes"],
                          [_input_row(f, fs) for f, fs in spec["fields"].items()])
+        if spec.get("derive"):
+            sub += [f"Computed for each record in `{name}` (in this order):", ""]
+            sub += table(["field", "expression 公式"],
+                         [[code(f), code(" ".join(str(e).split()))] for f, e in spec["derive"].items()])
     L += table(["name", "label 含义", "type", "unit", "allowed 取值", "required", "notes"], rows)
     L += sub
 

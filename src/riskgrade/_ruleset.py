@@ -457,6 +457,7 @@ class _Builder:
         self.layers = layers
         self.problems: list[Problem] = []
         self.tables: dict[str, Table] = {}
+        self._record_derivers: dict[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] = {}
         self.base_dir = os.path.dirname(os.path.abspath(located.file)) if located.file else os.getcwd()
 
     def p(self, path: tuple[Any, ...], code: str, msg: str, *, key: bool = False) -> None:
@@ -477,7 +478,10 @@ class _Builder:
         self._check_source_refs(sources)
         functions = dict(self.functions)
         functions.update(self._table_functions())
-        records = {n: set((s.get("fields") or {}).keys()) for n, s in inputs.items() if s["type"] == "list"}
+        records = {n: set((s.get("fields") or {}).keys()) | set((s.get("derive") or {}).keys())
+                   for n, s in inputs.items() if s["type"] == "list"}
+        self._record_derivers = {n: self._record_deriver(n, s, functions) for n, s in inputs.items()
+                                 if s["type"] == "list" and s.get("derive")}
         derive = doc.get("derive") or {}
         for name in derive:
             if name in inputs:
@@ -641,6 +645,8 @@ class _Builder:
                 self._check_field(fspec, (*path, "fields", fname), top=False)
         elif "fields" in spec:
             self.p((*path, "fields"), "unknown-key", "'fields' is only for inputs of type list", key=True)
+        if "derive" in spec and not (t == "list" and "fields" in spec):
+            self.p((*path, "derive"), "unknown-key", "'derive' is only for list inputs with fields", key=True)
         if t == "enum" and not spec.get("values"):
             self.p(path, "missing-key", "an enum input needs 'values'")
         if "default" in spec and spec.get("required") is True:
@@ -653,6 +659,43 @@ class _Builder:
         lo, hi = spec.get("min"), spec.get("max")
         if lo is not None and hi is not None and lo > hi:
             self.p((*path, "min"), "bad-range", f"min {lo} is above max {hi}")
+
+    def _record_deriver(self, name: str, spec: Mapping[str, Any],
+                        functions: Mapping[str, Function]) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+        """Compile the per-record ``derive`` of list input ``name`` into one function over the records."""
+        fields = list((spec.get("fields") or {}).keys())
+        comp = Compiler(names=set(fields), functions=functions,
+                        tables={n: t.columns.keys() for n, t in self.tables.items()})
+        lines = ["def derive_records(records):", "    for i_, rec in enumerate(records):", "        at_ = None",
+                 "        try:"]
+        lines += [f"            v_{f} = rec[{f!r}]" for f in fields]
+        for dname, text in spec["derive"].items():
+            path = ("inputs", name, "derive", dname)
+            if dname in fields:
+                self.p(path, "duplicate-name", f"{dname!r} is already a field of {name!r}", key=True)
+                continue
+            try:
+                c = comp.compile(text)
+            except ExprError as e:
+                line, col = self.loc.where(path)
+                self.problems.append(Problem(e.code, e.message, self.loc.file, line,
+                                             col + (e.col if e.line == 1 else 0)))
+                continue
+            comp.names.add(dname)
+            lines += [f"            at_ = {dname!r}", f"            v_{dname} = {c.source}",
+                      f"            rec[{dname!r}] = v_{dname}"]
+        lines += [
+            "        except _FE as e:",
+            f"            raise _FE(e.message, field=f'{name}[{{i_}}].{{at_}}', code=e.code, value=e.value) from None",
+            "        except (ArithmeticError, TypeError, ValueError, KeyError) as e:",
+            f"            raise _fail(f'{name}[{{i_}}].{{at_}}', e) from None",
+            "    return records",
+        ]
+        ns = comp.namespace()
+        ns.update({"_FE": FactError, "_fail": _fail})
+        exec("\n".join(lines), ns)  # generated from checked expression trees only
+        fn: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = ns["derive_records"]
+        return fn
 
     def _allowed(self, spec: Mapping[str, Any]) -> frozenset[Any] | None:
         vals = spec.get("values")
@@ -969,6 +1012,9 @@ class _Builder:
             L.append(f"        _extra(facts, {comp.const(frozenset(inputs))})")
         for n, spec in inputs.items():
             L += ["    " + ln for ln in self._emit_check(n, spec, comp, optional=n in optional and "default" not in spec)]
+            deriver = self._record_derivers.get(n)
+            if deriver is not None:
+                L.append(f"    if v_{n} is not None: v_{n} = {comp.const(deriver)}(v_{n})")
         L.append("    at_ = None")
         L.append("    try:")
         for n in order:

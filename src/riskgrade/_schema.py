@@ -75,6 +75,9 @@ FIELD: dict[str, Any] = {
 # list inputs hold records whose fields are scalar fields
 FIELD["fields"] = {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
                    "valuesrules": {"type": "dict", "schema": {k: v for k, v in FIELD.items()}}}
+# ... and may compute more fields per record, in the order written (names of the record's fields in scope)
+FIELD["derive"] = {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+                   "valuesrules": {"type": ["string", "number"]}}
 
 TABLE: dict[str, Any] = {
     "label": label_schema,
