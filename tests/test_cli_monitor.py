@@ -122,3 +122,28 @@ class TestMonitorCmd:
         assert result.exit_code == 0
         # only the register's own overdue hidden danger (deadline 2024-05-01) is warned about
         assert {r.get("warning", {}).get("key") for r in records if r["kind"] != "level_changed"} == {"HD-2024-003"}
+
+    def test_a_sector_ruleset_with_a_warnings_section(self, tmp_path: Any) -> None:
+        register = tmp_path / "tank.yaml"
+        register.write_text(
+            "id: E-TANK\nname: 罐区示例\nsectors: [hazchem]\njurisdiction: '620402'\n"
+            "ruleset: tests/data/tank-farm-with-warnings.yaml\nunits: [{id: U-1, name: 罐区}]\n"
+            "risk_points: [{id: P-1, unit: U-1, name: 储罐, facts: {L: 3, E: 6, C: 7}}]\n"
+            "monitoring_points: [{id: GD-1, risk_point: P-1, name: 探测器, quantity: LEL, unit: '%LEL', high: 20}]\n",
+            encoding="utf-8")
+        events = ('{"type": "reading", "time": "2024-05-01T08:00:00+08:00", "point": "GD-1", "value": 25}\n'
+                  '{"type": "reading", "time": "2024-05-01T08:01:00+08:00", "point": "GD-1", "value": 10}\n')
+        result = CliRunner().invoke(monitor_cmd, ["--ruleset", "tests/data/tank-farm-with-warnings.yaml",
+                                                  "--enterprise", str(register), "-"], input=events)
+        assert result.exit_code == 0, result.output
+        records = [json.loads(x) for x in result.output.splitlines()]
+        assert [_brief(r) for r in records] == [
+            ("warning_raised", "tank-gas-high", "GD-1", "05-01 08:00:00"),
+            ("level_changed", "E-TANK", "YELLOW->ORANGE", "05-01 08:00:00"),
+            ("level_changed", "P-1", "YELLOW->ORANGE", "05-01 08:00:00"),
+            ("level_changed", "U-1", "YELLOW->ORANGE", "05-01 08:00:00"),
+            ("warning_cleared", "tank-gas-high", "GD-1", "05-01 08:01:00"),
+            ("level_changed", "E-TANK", "ORANGE->YELLOW", "05-01 08:01:00"),
+            ("level_changed", "P-1", "ORANGE->YELLOW", "05-01 08:01:00"),
+            ("level_changed", "U-1", "ORANGE->YELLOW", "05-01 08:01:00"),
+        ]

@@ -130,6 +130,12 @@ def rules() -> WarningRules:
     return parse_monitor_ruleset(RULES_YAML, "test-monitor.yaml")
 
 
+def rules_without_overdue_effect() -> WarningRules:
+    """The test rules as the shipped ones are written: the roll-up alone raises an overdue hidden danger."""
+    head, tail = RULES_YAML.rsplit("effect: {raise: 1}", 1)
+    return parse_monitor_ruleset(head + "effect: none" + tail, "test-monitor.yaml")
+
+
 def reading(t: float, value: float, point: str = "TI-101") -> dict[str, Any]:
     return {"type": "reading", "time": t, "point": point, "value": value}
 
@@ -361,3 +367,245 @@ def test_read_events_feeds_the_monitor() -> None:
     lines = ['{"type": "reading", "time": 0, "point": "TI-101", "value": 1}', "nope"]
     items = list(read_events(lines))
     assert len(items) == 2
+
+
+# --------------------------------------------------------------------------- hidden dangers in the graph
+
+def hd_reported(t: float, hd: str = "HD-9", rp: str = "RP-TANK", *, deadline: float | None = None,
+                major: bool = False) -> dict[str, Any]:
+    return {"type": "hidden_danger_reported", "time": t, "hidden_danger": hd, "risk_point": rp,
+            "deadline": T0 + 7 * 86400 if deadline is None else deadline, "major": major}
+
+
+def hd_event(t: float, kind: str, hd: str = "HD-9", **extra: Any) -> dict[str, Any]:
+    return {"type": f"hidden_danger_{kind}", "time": t, "hidden_danger": hd, **extra}
+
+
+def levels(res: Any) -> list[tuple[str, str, str, str]]:
+    return [(c.node, c.before.name, c.after.name, c.cause) for c in res.changes]
+
+
+class TestHiddenDangerRecords:
+    def test_major_reported_vetoes_to_red_then_rectified_and_verified(self) -> None:
+        g = graph()
+        mon = Monitor(rules(), g, tolerance=0)
+        res = mon.feed(hd_reported(T0, major=True))
+        assert levels(res) == [("E-CHEM", "YELLOW", "RED", "hidden_danger_reported/HD-9"),
+                               ("RP-TANK", "YELLOW", "RED", "hidden_danger_reported/HD-9"),
+                               ("U-TANK", "YELLOW", "RED", "hidden_danger_reported/HD-9")]
+        hd = g.hidden_danger("HD-9")
+        assert res.hidden_dangers == (hd,)
+        assert hd is not None and (hd.target, hd.grade, hd.status, hd.found, hd.deadline, hd.closed) == (
+            "RP-TANK", "major", "open", dt.date(2024, 5, 1), dt.date(2024, 5, 8), None)
+        assert res.records[0] == {"kind": "hidden_danger", "time": "2024-05-01T08:00:00+08:00",
+                                  "hidden_danger": "HD-9", "event": "hidden_danger_reported", "target": "RP-TANK",
+                                  "grade": "major", "status": "open", "found": "2024-05-01",
+                                  "deadline": "2024-05-08", "closed": None}
+        assert "veto" in g.assessment().explain("en")
+        res = mon.feed(hd_event(T0 + 3600, "rectified"))
+        assert levels(res) == [("E-CHEM", "RED", "YELLOW", "hidden_danger_rectified/HD-9"),
+                               ("RP-TANK", "RED", "YELLOW", "hidden_danger_rectified/HD-9"),
+                               ("U-TANK", "RED", "YELLOW", "hidden_danger_rectified/HD-9")]
+        assert [(h.status, h.closed) for h in res.hidden_dangers] == [("rectified", dt.date(2024, 5, 1))]
+        res = mon.feed(hd_event(T0 + 7200, "verified"))
+        assert levels(res) == [] and [h.status for h in res.hidden_dangers] == ["verified"]
+        assert g.level("E-CHEM") is Level.YELLOW
+
+    def test_failed_verification_reopens_and_the_veto_returns(self) -> None:
+        g = graph()
+        mon = Monitor(rules(), g, tolerance=0)
+        mon.feed(hd_reported(T0, major=True))
+        mon.feed(hd_event(T0 + 10, "rectified"))
+        res = mon.feed(hd_event(T0 + 20, "verified", passed=False))
+        assert [(h.status, h.closed) for h in res.hidden_dangers] == [("open", None)]
+        assert levels(res)[1] == ("RP-TANK", "YELLOW", "RED", "hidden_danger_verified/HD-9")
+        # reopened, it is watched again for its deadline
+        res = mon.feed({"type": "inspection_done", "time": T0 + 8 * 86400, "risk_point": "RP-TANK"})
+        assert [a.key for a in res.raised] == ["HD-9"]
+
+    def test_verified_while_open_closes_it(self) -> None:
+        g = graph()
+        mon = Monitor(rules(), g, tolerance=0)
+        mon.feed(hd_reported(T0, major=True))
+        res = mon.feed(hd_event(T0 + 10, "verified"))
+        assert [(h.status, h.closed) for h in res.hidden_dangers] == [("verified", dt.date(2024, 5, 1))]
+        assert g.level("RP-TANK") is Level.YELLOW
+
+    def test_bad_hidden_danger_events_are_error_records_and_the_stream_goes_on(self) -> None:
+        data = {**REGISTER, "hidden_dangers": [{"id": "HD-R", "target": "RP-TANK", "grade": "general",
+                                                "found": "2024-04-20", "deadline": "2024-05-20"}]}
+        g = RiskGraph.build(None, load_enterprise(data), as_of=dt.date(2024, 5, 1))
+        mon = Monitor(rules(), g, tolerance=0)
+        lines = [json.dumps(ev) for ev in (
+            hd_reported(T0, rp="RP-NOPE"),                                 # 1 unknown risk point
+            hd_reported(T0 + 1, rp="U-TANK"),                              # 2 a unit is not a risk point
+            hd_reported(T0 + 2, hd="HD-R"),                                # 3 the register has it
+            hd_reported(T0 + 3, hd="RP-REACTOR"),                          # 4 a node's id
+            hd_reported(T0 + 4, major=True),                               # 5 fine
+            hd_reported(T0 + 5, major=True),                               # 6 reported twice
+            hd_event(T0 + 6, "rectified", "HD-404"),                       # 7 unknown
+            hd_event(T0 + 7, "verified", "HD-404"),                        # 8 unknown
+            {"type": "rectification_overdue", "time": T0 + 8, "hidden_danger": "HD-404"},  # 9 unknown
+            hd_event(T0 + 9, "verified", passed=False),                    # 10 open: nothing to reopen
+            hd_reported(T0 + 10, "HD-10", deadline=T0 - 86400),            # 11 deadline before found
+            {"type": "inspection_done", "time": T0 + 11, "risk_point": "RP-GONE"},          # 12 unknown
+            hd_event(T0 + 12, "rectified"),                                # 13 fine
+            hd_event(T0 + 13, "rectified"),                                # 14 already rectified
+            hd_event(T0 + 14, "verified"),                                 # 15 fine
+            hd_event(T0 + 15, "verified"),                                 # 16 already verified
+            {"type": "rectification_overdue", "time": T0 + 16, "hidden_danger": "HD-9"},    # 17 closed
+        )]
+        records = list(mon.replay(lines))
+        errors = [(r["line"], r["field"], r["error"]) for r in records if r["kind"] == "error"]
+        assert errors == [
+            (1, "risk_point", "unknown-risk-point"), (2, "risk_point", "unknown-risk-point"),
+            (3, "hidden_danger", "duplicate-hidden-danger"), (4, "hidden_danger", "duplicate-hidden-danger"),
+            (6, "hidden_danger", "duplicate-hidden-danger"), (7, "hidden_danger", "unknown-hidden-danger"),
+            (8, "hidden_danger", "unknown-hidden-danger"), (9, "hidden_danger", "unknown-hidden-danger"),
+            (10, "hidden_danger", "bad-transition"), (11, "deadline", "bad-value"),
+            (12, "risk_point", "unknown-risk-point"), (14, "hidden_danger", "bad-transition"),
+            (16, "hidden_danger", "bad-transition"), (17, "hidden_danger", "bad-transition"),
+        ]
+        assert [(r["line"], r["status"]) for r in records if r["kind"] == "hidden_danger"] == [
+            (5, "open"), (13, "rectified"), (15, "verified")]
+        msgs = {r["line"]: r["message"] for r in records if r["kind"] == "error"}
+        assert msgs[1] == "no risk point 'RP-NOPE' in enterprise 'E-CHEM'"
+        assert msgs[14] == "hidden danger 'HD-9' is rectified: only an open hidden danger can be rectified"
+        assert msgs[11] == "deadline 2024-04-30 is before found date 2024-05-01"
+        assert g.hidden_danger("HD-10") is None and g.level("RP-TANK") is Level.YELLOW
+
+    def test_without_a_graph_the_register_is_checked_and_kept(self) -> None:
+        data = {**REGISTER, "hidden_dangers": [{"id": "HD-R", "target": "RP-TANK", "grade": "general",
+                                                "found": "2024-04-20", "deadline": "2024-05-20"}]}
+        mon = Monitor(rules(), load_enterprise(data), tolerance=0)
+        got = summary(mon, [hd_reported(T0, hd="HD-R"), hd_reported(T0 + 1, rp="RP-NOPE"),
+                            hd_event(T0 + 2, "rectified", "HD-R"), hd_event(T0 + 3, "rectified", "HD-R"),
+                            hd_event(T0 + 4, "rectified", "HD-404")])
+        assert got == [(0, "error", "hidden_danger", "duplicate-hidden-danger"),
+                       (1, "error", "risk_point", "unknown-risk-point"), (2, "hd", "HD-R", "rectified"),
+                       (3, "error", "hidden_danger", "bad-transition"),
+                       (4, "error", "hidden_danger", "unknown-hidden-danger")]
+
+    def test_out_of_order_report_and_rectify_within_tolerance(self) -> None:
+        g = graph()
+        mon = Monitor(rules(), g, tolerance=60)
+        got = summary(mon, [hd_event(T0 + 30, "rectified"), hd_reported(T0, major=True),
+                            reading(T0 + 200, 20)])
+        assert got == [(200, "hd", "HD-9", "open"), (200, "level", "RP-TANK", "YELLOW->RED"),
+                       (200, "hd", "HD-9", "rectified"), (200, "level", "RP-TANK", "RED->YELLOW")]
+
+
+class TestAsOfFollowsEventTime:
+    def test_deadline_passes_at_midnight(self) -> None:
+        g = graph()
+        mon = Monitor(rules_without_overdue_effect(), g, tolerance=0)
+        midnight = T0 + 16 * 3600  # 2024-05-02T00:00+08:00
+        mon.feed(hd_reported(T0, deadline=T0 + 3600))
+        res = mon.feed(reading(T0 + 3601, 20))
+        assert [a.key for a in res.raised] == ["HD-9"] and levels(res) == []
+        res = mon.feed(reading(midnight - 1, 20))
+        assert levels(res) == [] and g.as_of == dt.date(2024, 5, 1)
+        res = mon.feed(reading(midnight + 5, 20))
+        # the roll-up's own overdue raise, from the day after the deadline
+        assert levels(res) == [("E-CHEM", "YELLOW", "ORANGE", "as_of/2024-05-02"),
+                               ("RP-TANK", "YELLOW", "ORANGE", "as_of/2024-05-02"),
+                               ("U-TANK", "YELLOW", "ORANGE", "as_of/2024-05-02")]
+        assert res.records[0]["time"] == "2024-05-02T00:00:00+08:00" and g.as_of == dt.date(2024, 5, 2)
+
+    def test_a_gap_of_days_is_stepped_day_by_day(self) -> None:
+        g = graph()
+        mon = Monitor(parse_monitor_ruleset("kind: monitor\nwarnings: []\n"), g, tolerance=0)
+        mon.feed(hd_reported(T0, "HD-A", deadline=T0))                      # overdue from 05-02
+        mon.feed(hd_reported(T0 + 1, "HD-B", "RP-REACTOR", deadline=T0 + 86400))  # overdue from 05-03
+        res = mon.feed(reading(T0 + 5 * 86400, 20))
+        assert [(r["node"], r["time"][:10], r["cause"]) for r in res.records if r["node"].startswith("RP-")] == [
+            ("RP-TANK", "2024-05-02", "as_of/2024-05-02"), ("RP-REACTOR", "2024-05-03", "as_of/2024-05-03")]
+        assert g.as_of == dt.date(2024, 5, 6)
+
+    def test_never_moves_back_and_a_defaulted_graph_is_anchored_at_the_first_event(self) -> None:
+        later = RiskGraph.build(None, load_enterprise(REGISTER), as_of=dt.date(2024, 6, 1))
+        Monitor(rules(), later, tolerance=0).feed(reading(T0, 20))
+        assert later.as_of == dt.date(2024, 6, 1)
+        today = RiskGraph.build(None, load_enterprise(REGISTER))
+        assert today.as_of_defaulted
+        Monitor(rules(), today, tolerance=0).feed(reading(T0, 20))
+        assert (today.as_of, today.as_of_defaulted) == (dt.date(2024, 5, 1), False)
+
+    def test_register_hidden_danger_overdue_warning_and_roll_up_do_not_double_count(self) -> None:
+        plant = RiskGraph.build(None, load_enterprise(PLANT), as_of=dt.date(2024, 7, 1))
+        before = plant.level("P-NH3-LOAD")
+        res = Monitor(load_monitor_ruleset(SHIPPED), plant, tolerance=0).feed(reading(1719792000.0, 5, "MP-NH3-GAS"))
+        assert [a.key for a in res.raised] == ["HD-2024-003"] and res.changes == ()
+        assert plant.level("P-NH3-LOAD") is before is Level.ORANGE
+
+
+class TestGraphQueries:
+    def test_kind_and_hidden_danger(self) -> None:
+        g = graph()
+        assert [g.kind(n) for n in ("E-CHEM", "U-TANK", "RP-TANK", "nope")] == ["enterprise", "unit", "risk_point",
+                                                                               None]
+        assert g.hidden_danger("HD-1") is None
+        g.add("hidden_danger", {"id": "HD-1", "target": "RP-TANK", "grade": "general", "found": "2024-05-01"})
+        g.update("HD-1", {"status": "rectified", "closed": "2024-05-01"})
+        hd = g.hidden_danger("HD-1")
+        assert hd is not None and hd.status == "rectified"
+
+
+# --------------------------------------------------------------------------- a sector ruleset with warnings
+
+SECTOR = "tests/data/tank-farm-with-warnings.yaml"
+
+
+def sector_register() -> dict[str, Any]:
+    return {"id": "E-TANK", "name": "罐区示例", "sectors": ["hazchem"], "jurisdiction": "620402", "ruleset": SECTOR,
+            "units": [{"id": "U-1", "name": "罐区"}],
+            "risk_points": [{"id": "P-1", "unit": "U-1", "name": "储罐", "facts": {"L": 3, "E": 6, "C": 7}}],
+            "monitoring_points": [{"id": "GD-1", "risk_point": "P-1", "name": "可燃气体探测器", "quantity": "LEL",
+                                   "unit": "%LEL", "high": 20, "high_high": 40}]}
+
+
+class TestSectorRulesetWithWarnings:
+    def test_load_compiles_the_warnings_section(self) -> None:
+        import riskgrade
+
+        rs = riskgrade.load(SECTOR)
+        section = rs.section("warnings")
+        assert isinstance(section, WarningRules)
+        assert [(r.id, r.kind) for r in section.rules] == [("tank-gas-high", "threshold"),
+                                                          ("major-hidden-danger-overdue", "hidden_danger_overdue")]
+        assert section.id == "test-tank-farm-with-warnings" and section.version == "0.1.0"
+        assert rs.grade({"L": 3, "E": 6, "C": 15}).level is Level.ORANGE
+
+    def test_monitor_end_to_end(self) -> None:
+        import riskgrade
+
+        rs = riskgrade.load(SECTOR)
+        g = RiskGraph.build(rs, load_enterprise(sector_register()), as_of=dt.date(2024, 5, 1))
+        mon = Monitor(rs, g)
+        got = [r for ev in (reading(T0, 25, "GD-1"), hd_reported(T0 + 60, "HD-1", "P-1", major=True, deadline=T0),
+                            reading(T0 + 120, 14, "GD-1"), hd_event(T0 + 180, "rectified", "HD-1"))
+               for r in mon.feed(ev).records]
+        assert [(r["kind"], r.get("node") or r.get("hidden_danger") or r["warning"]["rule"]) for r in got] == [
+            ("warning_raised", "tank-gas-high"), ("level_changed", "E-TANK"), ("level_changed", "P-1"),
+            ("level_changed", "U-1"),
+            ("hidden_danger", "HD-1"), ("level_changed", "E-TANK"), ("level_changed", "P-1"),
+            ("level_changed", "U-1"), ("warning_raised", "major-hidden-danger-overdue"),
+            ("warning_cleared", "tank-gas-high"),
+            ("hidden_danger", "HD-1"), ("level_changed", "E-TANK"), ("level_changed", "P-1"),
+            ("level_changed", "U-1"), ("warning_cleared", "major-hidden-danger-overdue"),
+        ]
+        assert [(c.node, c.before.name, c.after.name) for c in mon.feed(reading(T0 + 240, 10, "GD-1")).changes] == []
+        assert g.level("P-1") is Level.YELLOW
+
+    def test_a_bad_warnings_section_fails_the_load_with_its_location(self, tmp_path: Any) -> None:
+        import riskgrade
+        from riskgrade.exceptions import RulesetError
+
+        with open(SECTOR, encoding="utf-8") as fh:
+            text = fh.read().replace("kind: threshold", "kind: thresold")
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(RulesetError) as info:
+            riskgrade.load(str(bad))
+        line = text.splitlines().index("    kind: thresold") + 1
+        assert f"bad.yaml:{line}:11: unknown-kind" in str(info.value)
