@@ -22,6 +22,15 @@ How the work is split (the measurements behind it are in ``docs/monitoring.md``)
   stored as text in the session state, and stays there); our actions catch their own
   errors and :meth:`Monitor.feed` raises :class:`~riskgrade.exceptions.MonitorError`.
 
+* **The graph's records follow the events.** With a graph that keeps records
+  (:class:`GraphRecords`, i.e. :class:`~riskgrade._graph.RiskGraph`), a hidden danger
+  reported, rectified or verified is added to or updated in the graph, so the roll-up's veto
+  (open major hidden danger -> RED) and overdue raise apply; bad ones (unknown risk point or
+  hidden danger, duplicate id, impossible transition) are error records. The graph's
+  ``as_of`` follows the date of event time, day by day (``set_as_of`` at each midnight, level
+  changes reported at that midnight), and never moves back -- except that a graph built
+  without an explicit date is first set to the date of the first event.
+
 Out-of-order events: the monitor holds events in a reorder buffer for ``tolerance``
 seconds of event time and processes them in time order (ties in arrival order). An
 event older than the last processed one is reported as a ``late-event`` error, never

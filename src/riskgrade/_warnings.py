@@ -19,7 +19,10 @@ on the enterprise graph while it is active. Five kinds:
     ``within`` a duration of the first; clears when either alarm clears.
 ``hidden_danger_overdue``
     a hidden danger (隐患) still not rectified past its deadline (or reported overdue);
-    clears when it is rectified. ``major_only: true`` limits it to major hidden dangers.
+    clears when it is closed (rectified, or verified while still open). ``major_only: true``
+    limits it to major hidden dangers. With an enterprise graph, the roll-up itself raises
+    the risk point of an overdue hidden danger (from the day after the deadline), so such a
+    rule usually has ``effect: none`` -- a ``raise`` would count the hidden danger twice.
 
 A limit is a number, or the name of an alarm limit of the monitoring point in the
 enterprise register (``high``, ``high_high``, ``low``, ``low_low``), resolved when a
