@@ -64,7 +64,26 @@ class TestGrade:
 
     def test_unknown_ruleset_is_usage_error(self) -> None:
         code, _ = invoke("grade", "-r", "nope", str(EXAMPLES / "lec-job.yaml"))
-        assert code == 1  # a ruleset problem is a finding
+        assert code == 2
+
+    def test_broken_ruleset_is_a_finding(self, write_ruleset: Callable[..., str]) -> None:
+        path = write_ruleset(MINIMAL.replace("cite: {source: s}", "cite: {source: nope}"))
+        code, _ = invoke("grade", "-r", path, str(EXAMPLES / "lec-job.yaml"))
+        assert code == 1
+
+    def test_bad_date_in_yaml_facts(self, tmp_path: pathlib.Path) -> None:
+        f = tmp_path / "f.yaml"
+        f.write_text("L: 3\nd: 2020-02-30\n", encoding="utf-8")
+        code, out = invoke("grade", "-r", "lec-generic", str(f))
+        assert code == 2 and "bad-syntax" in out
+
+    def test_jsonl_invalid_utf8_line_is_one_error_record(self, tmp_path: pathlib.Path) -> None:
+        f = tmp_path / "f.jsonl"
+        f.write_bytes(b'{"L": 3, "E": 6, "C": 15}\n{"L": "\xff"}\n{"L": 1, "E": 0.5, "C": 40}\n')
+        code, out = invoke("grade", "-r", "lec-generic", str(f), "--format", "json")
+        assert code == 2
+        assert [json.loads(x).get("level") or json.loads(x)["error"] for x in out.splitlines()] == [
+            "ORANGE", "not-utf8", "BLUE"]
 
     def test_missing_file(self) -> None:
         code, _ = invoke("grade", "-r", "lec-generic", "does-not-exist.yaml")

@@ -249,3 +249,50 @@ class TestRecordDerive:
     def test_unknown_name_in_record_derive(self, write_ruleset: Write) -> None:
         text = RECORDS.replace("share: q / Q", "share: q / QQ")
         assert [c for _, _, c in problems(write_ruleset(text))] == ["unknown-name"]
+
+
+class TestReviewFindings:
+    """Defects found in review, kept fixed."""
+
+    def test_trailing_newline_in_a_name_is_rejected(self, write_ruleset: Write) -> None:
+        text = MINIMAL.replace("  x: {type: number, min: 0, max: 100}", '  "x\\n": {type: number}')
+        assert "bad-value" in [c for _, _, c in problems(write_ruleset(text))]
+
+    @pytest.mark.parametrize("old,new", [
+        ("{from: 30, level: RED}", "{from: .nan, level: RED}"),
+        ("max: 100}", "max: .inf}"),
+    ])
+    def test_non_finite_numbers_rejected(self, write_ruleset: Write, old: str, new: str) -> None:
+        assert [c for _, _, c in problems(write_ruleset(MINIMAL.replace(old, new)))] == ["bad-value"]
+
+    def test_generator_derive_is_a_reusable_list(self, write_ruleset: Write) -> None:
+        text = MINIMAL.replace("rules:", "derive:\n  g: (x for _i in [1, 2])\n  h: sum(g)\nrules:")
+        text = text.replace("_i", "i")
+        a = riskgrade.load(write_ruleset(text)).grade({"x": 3})
+        assert a.values == {"g": [3, 3], "h": 6}
+        assert json.loads(a.to_json())["values"]["g"] == [3, 3]
+
+    @pytest.mark.parametrize("expr,code", [
+        ("((x ** 8) ** 8) ** 8", "expr-exponent"),
+        ("len((1,) * 100000000)", "expr-operator"),
+    ])
+    def test_unbounded_work_rejected(self, write_ruleset: Write, expr: str, code: str) -> None:
+        text = MINIMAL.replace("    expr: x\n", f"    expr: {json.dumps(expr)}\n")
+        assert [c for _, _, c in problems(write_ruleset(text))] == [code]
+
+    def test_overflow_is_a_fact_error(self, write_ruleset: Write) -> None:
+        text = MINIMAL.replace("rules:", "derive:\n  h: x * 1.0e+300 * 1.0e+300\nrules:")
+        rs = riskgrade.load(write_ruleset(text.replace("expr: x", "expr: h")))
+        with pytest.raises(FactError) as ei:
+            rs.grade({"x": 5})
+        assert (ei.value.code, ei.value.field) == ("not-finite", "h")
+
+    def test_table_key_type_must_match_input(self, write_ruleset: Write) -> None:
+        text = MINIMAL.replace("  x: {type: number, min: 0, max: 100}", "  x: {type: number, table: t}")
+        text = text.replace("bands:", "tables:\n  t:\n    key: k\n    columns: {k: string}\n"
+                            "    rows: [{k: 'one'}]\nbands:", 1)
+        assert [c for _, _, c in problems(write_ruleset(text))] == ["type-mismatch"]
+
+    def test_quoted_expression_location(self, write_ruleset: Write) -> None:
+        text = MINIMAL.replace("    expr: x\n", '    expr: "x + zz"\n')
+        assert problems(write_ruleset(text)) == [(24, 16, "unknown-name")]

@@ -64,7 +64,7 @@ class TestMonitorRuleset:
             parse_monitor_ruleset(text, "m.yaml")
         got = [(p.line, p.col, p.code) for p in info.value.problems]
         assert got == [(7, 12, "bad-limit"), (8, 12, "bad-duration"), (9, 12, "bad-level"),
-                       (10, 19, "bad-placeholder"), (11, 29, "bad-citation-kind"), (12, 21, "bad-effect"),
+                       (10, 20, "bad-placeholder"), (11, 29, "bad-citation-kind"), (12, 21, "bad-effect"),
                        (13, 5, "missing-citation"), (13, 9, "duplicate-id"), (15, 13, "bad-points")]
         assert str(info.value.problems[0]).startswith("m.yaml:7:12: bad-limit:")
 

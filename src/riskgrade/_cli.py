@@ -53,7 +53,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except RulesetError as e:
             click.echo(str(e), err=True)
-            ctx.exit(EXIT_FINDINGS)
+            # naming a ruleset that does not exist is a usage error; a broken ruleset is a finding
+            ctx.exit(EXIT_INPUT if e.codes == ["unknown-ruleset"] else EXIT_FINDINGS)
         except FactError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(EXIT_INPUT)

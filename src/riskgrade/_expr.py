@@ -181,6 +181,9 @@ class Compiler:
             raise ExprError("expr-syntax", "expression cannot be parsed") from None
         state = _State(set(extra_names))
         out = self._node(tree.body, state, 0)
+        if isinstance(tree.body, ast.GeneratorExp):
+            # a value must be reusable and serialisable: a bare generator becomes a list
+            out = "[" + out[1:-1] + "]"
         return Compiled(src, out, frozenset(state.used), frozenset(state.calls))
 
     def const(self, value: Any) -> str:
@@ -232,9 +235,14 @@ class Compiler:
                 if isinstance(val, bool) or not isinstance(val, (int, float)) or abs(val) > MAX_EXPONENT:
                     raise self._err(node, "expr-exponent",
                                     f"the exponent must be a number literal of at most {MAX_EXPONENT}")
-            if op in ("*", "**", "%") and any(isinstance(x, ast.Constant) and isinstance(x.value, str)
-                                              for x in (node.left, node.right)):
-                raise self._err(node, "expr-operator", f"operator {op} is not allowed on text")
+            if op in ("*", "**", "%") and any(
+                    (isinstance(x, ast.Constant) and isinstance(x.value, str))
+                    or isinstance(x, (ast.Tuple, ast.List, ast.ListComp, ast.Set, ast.JoinedStr))
+                    for x in (node.left, node.right)):
+                raise self._err(node, "expr-operator", f"operator {op} is not allowed on text or lists")
+            if op == "**" and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
+                                  for n in ast.walk(node.left)):
+                raise self._err(node, "expr-exponent", "powers of powers are not allowed")
             return f"({self._node(node.left, st, d)} {op} {self._node(node.right, st, d)})"
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):

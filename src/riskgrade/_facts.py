@@ -46,7 +46,7 @@ def read_facts(path: str) -> Iterator[FactRecord]:
         raise FactError(f"cannot read {path}: {e}", record=path, code="unreadable") from None
     try:
         data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
+    except (json.JSONDecodeError, yaml.YAMLError, ValueError, OverflowError, RecursionError) as e:
         raise FactError(f"{path}: not valid {'JSON' if path.endswith('.json') else 'YAML'}: {e}",
                         record=path, code="bad-syntax") from None
     if isinstance(data, dict) and isinstance(data.get("records"), list):
@@ -68,18 +68,30 @@ def read_facts(path: str) -> Iterator[FactRecord]:
 
 def _jsonl(path: str) -> Iterator[FactRecord]:
     try:
-        fh = open(path, encoding="utf-8")  # noqa: SIM115 - closed below, streamed line by line
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, streamed line by line
     except OSError as e:
         raise FactError(f"cannot read {path}: {e.strerror}", record=path, code="unreadable") from None
     with fh:
         index = 0
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+        for lineno, raw in enumerate(fh, start=1):
             where = f"{path}:{lineno}"
             try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield FactRecord(index, where, error=FactError(f"not UTF-8: {e.reason}", record=where,
+                                                                 code="not-utf8"))
+                index += 1
+                continue
+            if not line.strip():
+                continue
+            try:
                 rec = json.loads(line)
-            except json.JSONDecodeError as e:
+            except (json.JSONDecodeError, ValueError, RecursionError) as e:
+                if not isinstance(e, json.JSONDecodeError):
+                    yield FactRecord(index, where, error=FactError(f"not valid JSON: {e}", record=where,
+                                                                     code="bad-syntax"))
+                    index += 1
+                    continue
                 yield FactRecord(index, where, error=FactError(f"not valid JSON: {e.msg} (column {e.colno})",
                                                                  record=where, code="bad-syntax"))
             else:

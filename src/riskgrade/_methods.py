@@ -58,7 +58,8 @@ def _emit_direct(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[
 
 
 def _explain_direct(rule: Mapping[str, Any], detail: Any, values: Mapping[str, Any], lang: str) -> str:
-    return (f"条件成立: {rule['when']}" if lang == "zh" else f"condition holds: {rule['when']}")
+    when = " ".join(str(rule["when"]).split())
+    return f"条件 {when}" if lang == "zh" else f"condition {when}"
 
 
 # -- composite ----------------------------------------------------------------------------------

@@ -77,7 +77,8 @@ class Bands:
             lv = int(Level.parse(row["level"])) if "level" in row else 0
             if n == len(order) - 1:
                 lines.append("else:" if n else "if True:")
-                lines.append(f"    if {x} != {x}: raise FactError('value is not a number', code='nan')")
+                lines.append(f"    if {x} != {x} or {x} == _INF: raise FactError(f'{{{x}!r}} is not a finite number', "
+                             "code='not-finite')")
             else:
                 lines.append(f"{'if' if n == 0 else 'elif'} {x} {cmp} {row['to']!r}:")
             lines.append(f"    {d} = {j}; {r} = {lv}")
@@ -336,6 +337,9 @@ class Ruleset:
             _ = oth
         steps.append(Step("decision", "level", f"{'结论' if zh else 'result'}: {a.level.name} "
                           f"{a.level.label(lang)} ({how})"))
+        for change in (self.doc.get("layers") or ()):
+            for line in change.get("changes") or ():
+                steps.append(Step("layer", str(change.get("layer", "")), f"{'辖区细化' if zh else 'layer'}: {line}"))
         return steps
 
     _otherwise_citation: Citation | None
@@ -353,6 +357,14 @@ class Ruleset:
 
 
 def _run_case(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
+    try:
+        return _run_case_checked(rs, i, case)
+    except Exception as e:  # a broken case is a failing case, reported with the others
+        return CaseResult(rs.id, i, str(case.get("note", "")), False, dict(case.get("want") or {}),
+                          {"exception": f"{type(e).__name__}: {e}"}, (f"case crashed: {type(e).__name__}: {e}",))
+
+
+def _run_case_checked(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
     note = case["note"]
     want = case.get("want")
     want_err = case.get("want_error")
@@ -374,7 +386,7 @@ def _run_case(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
     if want_err is not None:
         problems.append(f"want error {want_err['code']}, got level {a.level.name}")
     elif want is not None:
-        if "level" in want and Level.parse(want["level"]) is not a.level:
+        if want.get("level") is not None and Level.parse(want["level"]) is not a.level:
             problems.append(f"level: want {Level.parse(want['level']).name}, got {a.level.name}")
         if "score" in want and not _close(want["score"], a.score):
             problems.append(f"score: want {want['score']}, got {a.score}")
@@ -475,6 +487,15 @@ class _Builder:
         for name, spec in inputs.items():
             if spec.get("table") and spec["table"] not in self.tables:
                 self.p(("inputs", name, "table"), "unknown-table", f"no table named {spec['table']!r}")
+            elif spec.get("table"):
+                t = self.tables[spec["table"]]
+                key_types = {t.columns[k] for k in t.key}
+                want = {"number": {"number", "integer"}, "integer": {"integer", "number"},
+                        "string": {"string"}, "enum": {"string", "number", "integer"}}.get(spec["type"], set())
+                if not key_types & want:
+                    self.p(("inputs", name, "table"), "type-mismatch",
+                           f"input {name!r} is {spec['type']} but table {spec['table']!r} is keyed by "
+                           f"{'/'.join(sorted(key_types))}")
         self._check_source_refs(sources)
         functions = dict(self.functions)
         functions.update(self._table_functions())
@@ -649,6 +670,14 @@ class _Builder:
             self.p((*path, "derive"), "unknown-key", "'derive' is only for list inputs with fields", key=True)
         if t == "enum" and not spec.get("values"):
             self.p(path, "missing-key", "an enum input needs 'values'")
+        vals = spec.get("values")
+        if vals is not None:
+            items = list(vals.keys() if isinstance(vals, dict) else vals)
+            bad = [v for v in items if not isinstance(v, (str, int, float)) or isinstance(v, float) and not math.isfinite(v)]
+            if bad:
+                self.p((*path, "values"), "bad-value", f"allowed values must be numbers or text, not {bad[0]!r}")
+            elif len({type(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else float for v in items}) > 1:
+                self.p((*path, "values"), "bad-value", "allowed values must all be numbers or all be text")
         if "default" in spec and spec.get("required") is True:
             self.p((*path, "default"), "conflicting-keys", "an input with a default cannot be required", key=True)
         if "default" in spec:
@@ -687,7 +716,7 @@ class _Builder:
         lines += [
             "        except _FE as e:",
             f"            raise _FE(e.message, field=f'{name}[{{i_}}].{{at_}}', code=e.code, value=e.value) from None",
-            "        except (ArithmeticError, TypeError, ValueError, KeyError) as e:",
+            "        except Exception as e:",
             f"            raise _fail(f'{name}[{{i_}}].{{at_}}', e) from None",
             "    return records",
         ]
@@ -981,7 +1010,8 @@ class _Builder:
         ns: dict[str, Any] = {}
         ns.update({"FactError": FactError, "_LEVELS": (None, *Level), "_NUM": _NUM, "_INF": _INF,
                    "_bad": _bad, "_missing": _missing, "_extra": _extra, "_fail": _fail, "_FE": FactError,
-                   "_new": tuple.__new__, "_A": Assessment, "_not_mapping": _not_mapping})
+                   "_new": tuple.__new__, "_A": Assessment, "_not_mapping": _not_mapping,
+                   "_nonfinite": _nonfinite})
         L: list[str] = ["def grade(facts):"]
         required = [n for n, s in inputs.items() if "default" not in s and s.get("required", True)]
         optional = [n for n in inputs if n not in required]
@@ -1020,12 +1050,13 @@ class _Builder:
         for n in order:
             L.append(f"        at_ = {n!r}")
             L.append(f"        v_{n} = {derive_src[n][0]}")
+            L.append(f"        if v_{n}.__class__ is float and not (-_INF < v_{n} < _INF): _nonfinite(v_{n})")
         for i, rule in enumerate(self.doc["rules"]):
             L.append(f"        at_ = {rule['id']!r}")
             L += ["        " + ln for ln in rule_lines[i]]
         L.append("    except _FE as e:")
         L.append("        raise _FE(e.message, field=e.field or at_, code=e.code, value=e.value) from None")
-        L.append("    except (ArithmeticError, TypeError, ValueError, KeyError) as e:")
+        L.append("    except Exception as e:  # any other failure of a formula is reported, never leaked")
         L.append("        raise _fail(at_, e) from None")
         rs = ", ".join(f"r_{i}" for i in range(nrules))
         ds = ", ".join(f"d_{i}" for i in range(nrules))
@@ -1071,8 +1102,17 @@ class _Builder:
         data = {k: v for k, v in self.doc.items() if k != "cases"}
         data["__tables__"] = {n: [dict(r) for r in t.rows] for n, t in sorted(self.tables.items())}
         data["__layers__"] = [getattr(layer, "fingerprint", str(layer)) for layer in self.layers]
-        blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        blob = json.dumps(_canon(data), sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
         return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _canon(v: Any) -> Any:
+    """Data with text keys only (so mixed or date keys can be sorted), for fingerprints."""
+    if isinstance(v, dict):
+        return {f"{type(k).__name__}:{k}": _canon(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_canon(x) for x in v]
+    return v
 
 
 def _freeze(v: Any) -> Any:
@@ -1092,6 +1132,10 @@ def _slices(nv: int, ni: int, nr: int) -> tuple[slice, slice, slice, slice]:
             slice(a + nv + ni + nr, a + nv + ni + 2 * nr))
 
 
+def _nonfinite(value: float) -> None:
+    raise FactError(f"the result {value!r} is not a finite number (overflow?)", code="not-finite", value=value)
+
+
 def _not_mapping(facts: Any) -> FactError:
     if isinstance(facts, Mapping):  # a mapping whose lookup raised TypeError: unhashable key, etc.
         return FactError("facts mapping cannot be read", code="not-a-mapping")
@@ -1107,7 +1151,8 @@ def _extra(facts: Mapping[str, Any], known: frozenset[str]) -> None:
 
 def _bad(name: str, value: Any, allowed: list[Any] | None, lo: Any = None, hi: Any = None) -> None:
     if allowed is not None:
-        raise FactError(f"{value!r} is not an allowed value; allowed: {', '.join(_n(a) for a in allowed)}",
+        shown = ", ".join(_n(a) for a in sorted(allowed, key=lambda a: (str(type(a)), str(a))))
+        raise FactError(f"{value!r} is not an allowed value; allowed: {shown}",
                         field=name, code="not-allowed", value=value)
     if isinstance(value, float) and (value != value or value in (_INF, -_INF)):
         raise FactError(f"{value!r} is not a finite number", field=name, code="not-finite", value=value)
@@ -1150,8 +1195,9 @@ def _check_value(spec: Mapping[str, Any], value: Any, name: str, allowed: frozen
     if t in ("string", "enum"):
         if t == "string" and not isinstance(value, str):
             raise FactError(f"must be text, got {value!r}", field=name, code="wrong-type", value=value)
-        if isinstance(value, (list, dict)):
-            raise FactError(f"must be a single value, got {value!r}", field=name, code="wrong-type", value=value)
+        if isinstance(value, (list, dict, bool)):
+            raise FactError(f"must be a single number or text, got {value!r}", field=name, code="wrong-type",
+                            value=value)
         if allowed is not None and value not in allowed:
             _bad(name, value, sorted(allowed, key=str))
         return value

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,7 +55,7 @@ CITE: dict[str, Any] = {
     },
 }
 
-_number = {"type": "number"}
+_number = {"type": "number", "finite": True}
 
 FIELD: dict[str, Any] = {
     "type": {"type": "string", "required": True,
@@ -93,8 +95,8 @@ TABLE: dict[str, Any] = {
 }
 
 BAND_ROW: dict[str, Any] = {
-    "from": {"type": "number", "nullable": True},
-    "to": {"type": "number", "nullable": True},
+    "from": {"type": "number", "nullable": True, "finite": True},
+    "to": {"type": "number", "nullable": True, "finite": True},
     "level": {"type": "string"},
     "value": {"type": ["number", "string", "integer"]},
     "label": label_schema,
@@ -189,6 +191,18 @@ class _Validator(cerberus.Validator):  # type: ignore[misc]
     types_mapping = cerberus.Validator.types_mapping.copy()
     types_mapping["date"] = cerberus.TypeDefinition("date", (datetime.date,), ())
 
+    def _validate_regex(self, pattern: str, field: str, value: Any) -> None:
+        """{'type': 'string'}"""
+        # the whole value must match: cerberus' own check lets "name\n" through ($ matches before \n),
+        # and names end up in generated code
+        if isinstance(value, str) and re.fullmatch(pattern, value) is None:
+            self._error(field, cerberus.errors.REGEX_MISMATCH)
+
+    def _validate_finite(self, finite: bool, field: str, value: Any) -> None:
+        """{'type': 'boolean'}"""
+        if finite and isinstance(value, float) and not math.isfinite(value):
+            self._error(field, "must be a finite number")
+
 
 def check(doc: Any, schema: Mapping[str, Any], located: Located, base: tuple[Any, ...] = (),
           allow_unknown: bool = False) -> list[Problem]:
@@ -247,6 +261,8 @@ def _to_problem(err: Any, path: tuple[Any, ...], located: Located) -> Problem:
                                f"{'at least' if err.code == c.MIN_LENGTH.code else 'at most'} {err.constraint}")
     if err.code in (c.MIN_VALUE.code, c.MAX_VALUE.code):
         return located.problem(path, "bad-value", f"{field!r} is out of range ({rule} {err.constraint})")
+    if rule == "finite" or (err.code == 0 and err.info == ("must be a finite number",)):
+        return located.problem(path, "bad-value", f"{field!r} must be a finite number, got {err.value!r}")
     if err.code == c.KEYSRULES.code or rule == "keysrules":
         return located.problem(path, "bad-name", f"name {field!r} is not allowed here", key=True)
     return located.problem(path, "schema", f"{field!r}: {rule} {err.constraint!r} failed")

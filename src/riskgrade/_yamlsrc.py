@@ -64,6 +64,8 @@ def parse_yaml(text: str, file: str) -> Located:
         raise RulesetError([Problem("too-large", f"file is larger than {_MAX_BYTES} bytes", file, 1, 1)])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise RulesetError([Problem("too-deep", "the document nests too deeply", file, 1, 1)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -76,7 +78,12 @@ def parse_yaml(text: str, file: str) -> Located:
         return Located(None, file, {(): (1, 1)})
     constructor = yaml.SafeLoader("")
     budget = [_MAX_NODES]
-    data = _convert(node, (), marks, problems, file, constructor, budget)
+    try:
+        data = _convert(node, (), marks, problems, file, constructor, budget)
+    except RecursionError:
+        # a recursive alias (a: &x [1, *x]) or very deep nesting
+        raise RulesetError([Problem("too-deep", "the document nests too deeply (a recursive alias?)",
+                                    file, 1, 1)]) from None
     if problems:
         raise RulesetError(problems)
     return Located(data, file, marks)
@@ -107,7 +114,12 @@ def _convert(node: yaml.Node, path: Path, marks: dict[Path, tuple[int, int]],
         return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
-        constructor.flatten_mapping(node)
+        try:
+            constructor.flatten_mapping(node)
+        except yaml.constructor.ConstructorError as exc:
+            problems.append(Problem("yaml-value", str(exc.problem), file, node.start_mark.line + 1,
+                                    node.start_mark.column + 1))
+            return None
         for knode, vnode in node.value:
             key = _convert(knode, ("<keynode>",), {}, problems, file, constructor, budget)
             if not isinstance(key, Hashable) or isinstance(key, (list, dict)):
@@ -123,9 +135,35 @@ def _convert(node: yaml.Node, path: Path, marks: dict[Path, tuple[int, int]],
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(v, (*path, i), marks, problems, file, constructor, budget) for i, v in enumerate(node.value)]
+    if isinstance(node, yaml.ScalarNode) and node.style in ('"', "'"):
+        # point at the text inside the quotes
+        marks[path] = (node.start_mark.line + 1, node.start_mark.column + 2)
+    elif isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # a block scalar's text starts on the next line, at its indentation
+        marks[path] = _block_start(node)
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         problems.append(Problem("yaml-value", str(exc.problem), file, node.start_mark.line + 1,
                                 node.start_mark.column + 1))
-        return None
+    except (ValueError, OverflowError) as exc:  # e.g. 2020-02-30, or an integer with too many digits
+        problems.append(Problem("yaml-value", f"bad value: {exc}", file, node.start_mark.line + 1,
+                                node.start_mark.column + 1))
+    return None
+
+
+def _block_start(node: yaml.ScalarNode) -> tuple[int, int]:
+    buf = node.start_mark.buffer
+    pos = node.start_mark.pointer
+    if not buf:
+        return (node.start_mark.line + 2, 1)
+    nl = buf.find("\n", pos)
+    line = node.start_mark.line + 1
+    while nl != -1:
+        line += 1
+        start = nl + 1
+        nl = buf.find("\n", start)
+        text = buf[start: nl if nl != -1 else len(buf)]
+        if text.strip():
+            return (line, len(text) - len(text.lstrip(" ")) + 1)
+    return (node.start_mark.line + 2, 1)
