@@ -673,7 +673,8 @@ class _Builder:
         vals = spec.get("values")
         if vals is not None:
             items = list(vals.keys() if isinstance(vals, dict) else vals)
-            bad = [v for v in items if not isinstance(v, (str, int, float)) or isinstance(v, float) and not math.isfinite(v)]
+            bad = [v for v in items
+                   if not isinstance(v, (str, int, float)) or (isinstance(v, float) and not math.isfinite(v))]
             if bad:
                 self.p((*path, "values"), "bad-value", f"allowed values must be numbers or text, not {bad[0]!r}")
             elif len({type(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else float for v in items}) > 1:
