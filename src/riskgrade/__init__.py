@@ -19,6 +19,7 @@ from ._model import Assessment, Citation, Fired, RulesetRef, Step
 from ._monitor import Alert, FeedResult, Monitor
 from ._region import RegionGraph
 from ._ruleset import CaseResult, Ruleset
+from ._warnings import load_monitor_ruleset
 from .exceptions import (
     FactError,
     GraphError,
@@ -58,4 +59,5 @@ __all__ = [
     "list_rulesets",
     "load",
     "load_enterprise",
+    "load_monitor_ruleset",
 ]
