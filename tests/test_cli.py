@@ -52,6 +52,13 @@ class TestGrade:
         assert lines[3]["field"] == "C" and lines[3]["record"].endswith("lec-jobs.jsonl:4")
         assert lines[4]["record"].endswith("lec-jobs.jsonl:5")
 
+    def test_zh_errors_explain_the_code(self) -> None:
+        code, out = invoke("grade", "-r", "lec-generic", str(EXAMPLES / "lec-jobs.jsonl"), "--lang", "zh")
+        assert code == 2
+        line = next(x for x in out.splitlines() if x.startswith(str(EXAMPLES / "lec-jobs.jsonl") + ":4"))
+        assert line.endswith("错误: not-allowed(不是允许的取值): C: 10 is not an allowed value; "
+                             "allowed: 1, 3, 7, 15, 40, 100")
+
     def test_zh(self) -> None:
         code, out = invoke("grade", "-r", "lec-generic", str(EXAMPLES / "lec-job.yaml"), "--lang", "zh")
         assert code == 0

@@ -31,6 +31,35 @@ _T = {
            "failed": "failed", "want": "want", "got": "got", "rulesets": "rulesets"},
 }
 
+#: what each fact error code means, for people reading Chinese output (the detail stays as raised)
+FACT_CODES_ZH = {
+    "missing-fact": "缺少必填事实(且无默认值)",
+    "unknown-fact": "不是本规则集的输入项(可能拼写有误)",
+    "wrong-type": "类型不对",
+    "not-allowed": "不是允许的取值",
+    "out-of-range": "超出取值范围",
+    "not-finite": "不是有限数值",
+    "not-in-table": "在对照表中查不到",
+    "requirement-failed": "不满足规则集的要求",
+    "eval-error": "无法计算",
+    "not-a-mapping": "记录不是键值映射",
+    "bad-syntax": "文件或行的语法错误",
+    "not-utf8": "不是 UTF-8 编码",
+    "unreadable": "无法读取",
+    "too-few": "条目过少",
+    "too-many": "条目过多",
+    "nan": "不是数值",
+}
+
+
+def fact_error_text(err: FactError, lang: str) -> str:
+    """``code: field: message``, with the code explained in Chinese when ``lang`` is zh."""
+    field = f"{err.field}: " if err.field else ""
+    if lang == "zh" and err.code in FACT_CODES_ZH:
+        return f"{err.code}({FACT_CODES_ZH[err.code]}): {field}{err.message}"
+    return f"{err.code}: {field}{err.message}"
+
+
 _lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
                             help="Language of the output (default: zh if LANG starts with zh, else en).")
 
@@ -56,7 +85,8 @@ class _Group(click.Group):
             # naming a ruleset that does not exist is a usage error; a broken ruleset is a finding
             ctx.exit(EXIT_INPUT if e.codes == ["unknown-ruleset"] else EXIT_FINDINGS)
         except FactError as e:
-            click.echo(f"error: {e}", err=True)
+            lang = _lang(ctx.params.get("lang") if ctx.params else None)
+            click.echo(f"{_T[lang]['error']}: {fact_error_text(e, lang)}", err=True)
             ctx.exit(EXIT_INPUT)
         except RiskgradeError as e:
             click.echo(f"error: {e}", err=True)
@@ -203,8 +233,7 @@ def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, fa
             if fmt == "json":
                 click.echo(dumps(record_error_dict(rec, res)))
             else:
-                click.echo(f"{rec.where}: {_T[lang]['error']}: {res.code}: "
-                           f"{res.field + ': ' if res.field else ''}{res.message}")
+                click.echo(f"{rec.where}: {_T[lang]['error']}: {fact_error_text(res, lang)}")
             continue
         if fmt == "json":
             click.echo(res.to_json(lang=lang))
@@ -236,7 +265,7 @@ def explain_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, 
     for rec, res in _records(rs, facts):
         if isinstance(res, FactError):
             errors += 1
-            click.echo(f"{rec.where}: {_T[lang]['error']}: {res}", err=fmt == "json")
+            click.echo(f"{rec.where}: {_T[lang]['error']}: {fact_error_text(res, lang)}", err=fmt == "json")
             continue
         if fmt == "json":
             click.echo(res.to_json(trace=True, lang=lang))

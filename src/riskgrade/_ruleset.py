@@ -1133,6 +1133,13 @@ def _slices(nv: int, ni: int, nr: int) -> tuple[slice, slice, slice, slice]:
             slice(a + nv + ni + nr, a + nv + ni + 2 * nr))
 
 
+def _sort_key(a: Any) -> tuple[int, Any]:
+    """Numbers in numeric order, then text (a mixed set must not make sorting fail)."""
+    if isinstance(a, (int, float)) and not isinstance(a, bool):
+        return (0, a)
+    return (1, str(a))
+
+
 def _nonfinite(value: float) -> None:
     raise FactError(f"the result {value!r} is not a finite number (overflow?)", code="not-finite", value=value)
 
@@ -1152,7 +1159,7 @@ def _extra(facts: Mapping[str, Any], known: frozenset[str]) -> None:
 
 def _bad(name: str, value: Any, allowed: list[Any] | None, lo: Any = None, hi: Any = None) -> None:
     if allowed is not None:
-        shown = ", ".join(_n(a) for a in sorted(allowed, key=lambda a: (str(type(a)), str(a))))
+        shown = ", ".join(_n(a) for a in sorted(allowed, key=_sort_key))
         raise FactError(f"{value!r} is not an allowed value; allowed: {shown}",
                         field=name, code="not-allowed", value=value)
     if isinstance(value, float) and (value != value or value in (_INF, -_INF)):
