@@ -60,6 +60,14 @@ class TestProblems:
         assert problems(write_ruleset(text)) == [(19, 16, "band-gap"), (24, 15, "unknown-name"),
                                                  (26, 20, "unknown-source")]
 
+    def test_schema_and_later_problems_together(self, write_ruleset: Write) -> None:
+        text = MINIMAL.replace("  x: {type: number, min: 0, max: 100}",
+                               "  x: {type: number, min: 0, max: 100, colour: red}")
+        text = text.replace("      - {from: 20, to: 30, level: ORANGE}", "      - {from: 21, to: 30, level: ORANGE}")
+        text = text.replace("    expr: x\n", "    expr: x + y\n")
+        assert problems(write_ruleset(text)) == [(12, 39, "unknown-key"), (19, 16, "band-gap"),
+                                                 (24, 15, "unknown-name")]
+
     def test_band_overlap(self, write_ruleset: Write) -> None:
         text = MINIMAL.replace("{from: 20, to: 30, level: ORANGE}", "{from: 15, to: 30, level: ORANGE}")
         assert problems(write_ruleset(text)) == [(19, 16, "band-overlap")]

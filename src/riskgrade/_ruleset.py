@@ -440,6 +440,14 @@ def compile_located(located: Located, *, layers: Iterable[Any] = (),
     doc = located.data
     problems = _schema.check(doc, _schema.TOP | {k: {"nullable": True} for k in _extra_sections()}, located)
     if problems:
+        # report the later stages' problems too, as far as the document's shape lets them run
+        if isinstance(doc, dict) and not layers:
+            try:
+                _Builder(located, doc, {**builtin_methods(), **(methods or {})}, functions or {}, ()).build()
+            except RulesetError as e:
+                problems += list(e.problems)
+            except Exception:  # too broken for the later stages; the schema problems stand
+                pass
         raise RulesetError(problems)
     assert isinstance(doc, dict)
     layers = tuple(layers)
