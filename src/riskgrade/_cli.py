@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -220,33 +220,43 @@ def _grading_options(fn: Any) -> Any:
     return fn
 
 
-@main.command("grade")
-@_grading_options
-def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
-    """Grade FACTS (.yaml, .json or .jsonl); one result per input record."""
-    lang = _lang(lang)
+def _run_records(ref: str, jurisdiction: str | None, facts: str, lang: str, *, json_errors: bool,
+                 on_result: Callable[[Any, Any], None]) -> None:
+    """Grade every record of FACTS: one output per record (a result, or an error record); exit 2 if
+    any record was an error."""
     rs = _load_ruleset(ref, jurisdiction)
     errors = 0
     for rec, res in _records(rs, facts):
         if isinstance(res, FactError):
             errors += 1
-            if fmt == "json":
+            if json_errors:
                 click.echo(dumps(record_error_dict(rec, res)))
             else:
                 click.echo(f"{rec.where}: {_T[lang]['error']}: {fact_error_text(res, lang)}")
             continue
-        if fmt == "json":
-            click.echo(res.to_json(lang=lang))
-        else:
-            click.echo(f"{rec.where}: {styled_level(res.level, lang)}  "
-                       f"{_T[lang]['score']} {_num(res.score)}")
-            fired = {f.id for f in res.fired}
-            for step in res.trace(lang):
-                if step.kind == "rule" and step.name in fired:
-                    click.echo(f"  · {step.text}")
-            click.echo(f"  ruleset {res.ruleset.id} {res.ruleset.version} {res.ruleset.fingerprint[:19]}")
+        on_result(rec, res)
     if errors:
         sys.exit(EXIT_INPUT)
+
+
+@main.command("grade")
+@_grading_options
+def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
+    """Grade FACTS (.yaml, .json or .jsonl); one result per input record."""
+    lang = _lang(lang)
+
+    def show(rec: Any, res: Any) -> None:
+        if fmt == "json":
+            click.echo(res.to_json(lang=lang))
+            return
+        click.echo(f"{rec.where}: {styled_level(res.level, lang)}  {_T[lang]['score']} {_num(res.score)}")
+        fired = {f.id for f in res.fired}
+        for step in res.trace(lang):
+            if step.kind == "rule" and step.name in fired:
+                click.echo(f"  · {step.text}")
+        click.echo(f"  ruleset {res.ruleset.id} {res.ruleset.version} {res.ruleset.fingerprint[:19]}")
+
+    _run_records(ref, jurisdiction, facts, lang, json_errors=fmt == "json", on_result=show)
 
 
 def _num(v: Any) -> str:
@@ -260,21 +270,16 @@ def _num(v: Any) -> str:
 def explain_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
     """Explain the grading of FACTS step by step, for people."""
     lang = _lang(lang)
-    rs = _load_ruleset(ref, jurisdiction)
-    errors = 0
-    for rec, res in _records(rs, facts):
-        if isinstance(res, FactError):
-            errors += 1
-            click.echo(f"{rec.where}: {_T[lang]['error']}: {fact_error_text(res, lang)}", err=fmt == "json")
-            continue
+
+    def show(rec: Any, res: Any) -> None:
         if fmt == "json":
             click.echo(res.to_json(trace=True, lang=lang))
-            continue
+            return
         click.echo(f"== {rec.where}: {styled_level(res.level, lang)}")
         for step in res.trace(lang):
             click.echo(f"  {step.text}")
-    if errors:
-        sys.exit(EXIT_INPUT)
+
+    _run_records(ref, jurisdiction, facts, lang, json_errors=fmt == "json", on_result=show)
 
 
 @main.command("test")
