@@ -62,8 +62,6 @@ class Bands:
     name: str
     closed: str
     rows: tuple[Mapping[str, Any], ...]
-    fn_name: str
-    levels_const: str
     fn: Callable[[Any], int]
 
     def inline(self, x: str, d: str, r: str) -> list[str]:
@@ -130,7 +128,6 @@ class CompileContext:
         self.bands: dict[str, Bands] = {}
         self.outputs: dict[str, tuple[Any, ...]] = {}
         self._rule_pos: dict[int, int] = {}
-        self.reads: set[str] = set()
         self.broken_bands: set[str] = set()
 
     def problem(self, path: tuple[Any, ...], code: str, message: str, *, key: bool = False) -> None:
@@ -149,7 +146,6 @@ class CompileContext:
             self.problems.append(Problem(e.code, e.message, self.located.file, line,
                                          col + (e.col if e.line == 1 else 0)))
             return "None"
-        self.reads |= c.names
         return c.source
 
     def declare_output(self, name: str, path: tuple[Any, ...]) -> None:
@@ -259,35 +255,36 @@ class Ruleset:
             lv = levels[i]
             if not lv:
                 continue
-            m = self._methods[i]
-            detail = m.explain(rule, details[i], values, "en")
-            if m.name in ("score", "lec", "ls"):
-                ins = a.inputs
-                detail = self._band_detail(rule, details[i], {**values, "__inputs__": ins}, "en")
+            detail = self._detail(i, details[i], values, a.inputs, "en")
             out.append(Fired(rule["id"], Level(lv), self._citations[i], _label(rule.get("label"), "en"), detail))
         return tuple(out)
 
-    def _band_detail(self, rule: Mapping[str, Any], idx: Any, values: Mapping[str, Any], lang: str) -> str:
+    def _detail(self, i: int, detail: Any, values: Mapping[str, Any], inputs: Mapping[str, Any],
+                lang: str) -> str:
+        """The one-line explanation of rule ``i``'s outcome."""
+        rule = self.rules[i]
+        if self._methods[i].name in ("score", "lec", "ls"):
+            return self._band_detail(rule, detail, values, inputs, lang)
+        return self._methods[i].explain(rule, detail, values, lang)
+
+    def _band_detail(self, rule: Mapping[str, Any], idx: Any, values: Mapping[str, Any],
+                     inputs: Mapping[str, Any], lang: str) -> str:
         b = self.bands[rule["bands"]]
         out = rule.get("as", {"lec": "D", "ls": "R"}.get(rule["method"], "score"))
         val = values.get(out, "?")
         row = b.rows[idx]
         lab = _label(row.get("label"), lang)
-        formula = ""
+        parts: list[str] = []
         if rule["method"] == "lec":
             parts = [str(rule.get(k, k)) for k in ("L", "E", "C")]
-            ins = {**self._last_inputs(values), **values}
-            nums = [_n(ins[p]) if p in ins else p for p in parts]
-            formula = f" = {' × '.join(parts)} = {' × '.join(nums)}"
         elif rule["method"] == "ls":
             parts = [str(rule.get("L", "L")), str(rule.get("S", rule.get("S_as", "S")))]
-            ins = {**self._last_inputs(values), **values}
-            nums = [_n(ins[p]) if p in ins else p for p in parts]
+        formula = ""
+        if parts:
+            known = {**inputs, **values}
+            nums = [_n(known[p]) if p in known else p for p in parts]
             formula = f" = {' × '.join(parts)} = {' × '.join(nums)}"
         return f"{out}{formula} = {_n(val)}: {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
-
-    def _last_inputs(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        return values.get("__inputs__", {}) if isinstance(values, dict) else {}
 
     def _trace(self, a: Assessment, lang: str) -> list[Step]:
         zh = lang == "zh"
@@ -315,12 +312,8 @@ class Ruleset:
             steps.append(Step("derive", name, f"{'计算' if zh else 'derive'} {name} = {text} = {_n(vals[name])}"))
         levels, details = a[self._slices[2]], a[self._slices[3]]
         for i, rule in enumerate(self.rules):
-            m = self._methods[i]
             lv = levels[i]
-            if m.name in ("score", "lec", "ls"):
-                detail = self._band_detail(rule, details[i], {**vals, "__inputs__": ins}, lang)
-            else:
-                detail = m.explain(rule, details[i], vals, lang)
+            detail = self._detail(i, details[i], vals, ins, lang)
             lab = _label(rule.get("label"), lang)
             cite = self._citations[i].text(lang)
             not_fired = "→ 未触发" if zh else "→ not fired"
@@ -521,7 +514,7 @@ class _Builder:
         self._compiler = comp
         ctx = CompileContext(self.loc, doc, comp, self.methods)
         for name, spec in (doc.get("bands") or {}).items():
-            b = self._bands(name, spec, comp)
+            b = self._bands(name, spec)
             if b is not None:
                 ctx.bands[name] = b
             else:
@@ -633,7 +626,6 @@ class _Builder:
                                  score_name, otherwise, comp)
         code = compile(src, f"<riskgrade ruleset {doc['id']}>", "exec")
         exec(code, ns)
-        self._namespace = ns
         fingerprint = self._fingerprint()
         layer_names = tuple(getattr(layer, "name", str(layer)) for layer in self.layers)
         juris = doc["jurisdiction"]
@@ -886,7 +878,7 @@ class _Builder:
             "has": Function("has", has, (2, 2), "has(table, key): the key is in the table", static),
         }
 
-    def _bands(self, name: str, spec: Mapping[str, Any], comp: Compiler) -> Bands | None:
+    def _bands(self, name: str, spec: Mapping[str, Any]) -> Bands | None:
         path = ("bands", name)
         rows = spec["rows"]
         ok = True
@@ -939,19 +931,12 @@ class _Builder:
             ok = False
         if not ok:
             return None
-        sorted_rows = tuple(rows[j] for j in order)
-        cmp = "<=" if spec["closed"] == "upper" else "<"
-        lines = [f"def band_{name}(x):", "    if x != x: raise FactError('value is not a number', code='nan')"]
-        for n, r in enumerate(sorted_rows[:-1]):
-            lines.append(f"    if x {cmp} {r['to']!r}: return {order[n]}")
-        lines.append(f"    return {order[-1]}")
-        ns: dict[str, Any] = {"FactError": FactError}
+        bands = Bands(name, spec["closed"], tuple(rows), lambda x: 0)
+        # band('name', x) in expressions runs the same comparisons as the inlined grading code
+        lines = ["def band_fn(x):", *("    " + ln for ln in bands.inline("x", "d", "r")), "    return d"]
+        ns: dict[str, Any] = {"FactError": FactError, "_INF": _INF}
         exec("\n".join(lines), ns)
-        fn = ns[f"band_{name}"]
-        levels = tuple(int(Level.parse(r["level"])) if "level" in r else 0 for r in rows)
-        fn_name = comp.const(fn)
-        lv_name = comp.const(levels)
-        return Bands(name, spec["closed"], tuple(rows), fn_name, lv_name, fn)
+        return attrs.evolve(bands, fn=ns["band_fn"])
 
     def _band_functions(self, bands: Mapping[str, Bands]) -> dict[str, Function]:
         def band(name: str, x: Any) -> Any:
