@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 import riskgrade
-from riskgrade._graph import RiskGraph, assess
-from riskgrade._levels import Level
-from riskgrade._region import EnterpriseSummary, RegionGraph
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.graph import RiskGraph, assess
+from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
 
 AS_OF = dt.date(2024, 6, 30)
 LS = [10, 6, 3, 1, 0.5]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from click.testing import CliRunner
 
-from riskgrade._cli import main
+from riskgrade._cli.main import main
 
 from .conftest import MINIMAL
 

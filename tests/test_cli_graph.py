@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from riskgrade._cli_graph import assess_cmd, region_cmd
+from riskgrade._cli.graph import assess_cmd, region_cmd
 
 ROOT = Path(__file__).resolve().parent.parent
 CHEM = str(ROOT / "examples" / "enterprises" / "chem-plant.yaml")

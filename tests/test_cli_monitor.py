@@ -1,4 +1,4 @@
-"""Tests for ``riskgrade monitor`` (riskgrade._cli_monitor), in-process with click's runner."""
+"""Tests for ``riskgrade monitor`` (riskgrade._cli.monitor), in-process with click's runner."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from riskgrade._cli_monitor import monitor_cmd
+from riskgrade._cli.monitor import monitor_cmd
 
 
 def _brief(r: dict[str, Any]) -> tuple[Any, ...]:

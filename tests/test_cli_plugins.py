@@ -6,7 +6,7 @@ import os
 
 from click.testing import CliRunner
 
-from riskgrade._cli import main
+from riskgrade._cli.main import main
 
 from .test_layers import EXAMPLES, require
 

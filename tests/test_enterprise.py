@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from riskgrade._enterprise import HiddenDanger, load_enterprise, parse_record, uscc_check_char
+from riskgrade._enterprise.register import HiddenDanger, load_enterprise, parse_record, uscc_check_char
 from riskgrade.exceptions import FactError
 from tests._enterprises import register
 

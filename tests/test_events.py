@@ -1,10 +1,10 @@
-"""Tests for riskgrade._events: parsing and validating monitoring events."""
+"""Tests for riskgrade._monitor.events: parsing and validating monitoring events."""
 
 from __future__ import annotations
 
 import pytest
 
-from riskgrade._events import Event, EventError, format_time, parse_event, parse_time, read_events
+from riskgrade._monitor.events import Event, EventError, format_time, parse_event, parse_time, read_events
 
 T0 = "2024-05-01T08:00:00+08:00"
 T0_EPOCH = 1714521600.0

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskgrade._expr import Compiler, ExprError
+from riskgrade._compile.expr import Compiler, ExprError
 
 from .strategies import NAMES, environments, expressions, reference_eval
 

@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from riskgrade._facts import read_facts
+from riskgrade._source.facts import read_facts
 from riskgrade.exceptions import FactError
 
 

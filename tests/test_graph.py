@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import riskgrade
-from riskgrade._graph import LevelChange, RiskGraph, assess
-from riskgrade._levels import Level
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.graph import LevelChange, RiskGraph, assess
 from riskgrade.exceptions import FactError, GraphError
 from tests._enterprises import AS_OF, FACTS, register
 
@@ -281,7 +281,7 @@ class TestAssessment:
         assert (info.value.record, info.value.field, info.value.code) == ("P-1", "ruleset", "missing-ruleset")
 
     def test_ruleset_assess_method(self) -> None:
-        assert LEC.assess(riskgrade._enterprise.load_enterprise(register()), as_of=AS_OF).level == Level.YELLOW
+        assert LEC.assess(riskgrade.load_enterprise(register()), as_of=AS_OF).level == Level.YELLOW
 
     def test_tree(self) -> None:
         a = assess(LEC, register(hidden_dangers=[{"id": "HD-1", "target": "P-2", "grade": "major",

@@ -10,10 +10,10 @@ import textwrap
 import pytest
 
 import riskgrade
-from riskgrade import _jurisdictions
-from riskgrade._layers import apply_layers, load_layer, provenance, read_layer, version_ok
-from riskgrade._ruleset import compile_located
-from riskgrade._yamlsrc import load_yaml
+from riskgrade._compile.layers import apply_layers, load_layer, provenance, read_layer, version_ok
+from riskgrade._compile.pipeline import compile_located
+from riskgrade._core import jurisdictions as _jurisdictions
+from riskgrade._source.yaml import load_yaml
 from riskgrade.exceptions import RefinementError, RulesetError
 
 from .conftest import MINIMAL

@@ -1,4 +1,4 @@
-"""Tests for riskgrade._monitor: warnings on the real durable-rules engine and the real enterprise graph."""
+"""Tests for riskgrade._monitor.monitor: warnings on the real durable-rules engine and the real enterprise graph."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from riskgrade._enterprise import load_enterprise
-from riskgrade._events import read_events
-from riskgrade._graph import RiskGraph
-from riskgrade._levels import Level
-from riskgrade._monitor import Monitor, engine_rules
-from riskgrade._warnings import WarningRules, load_monitor_ruleset, parse_monitor_ruleset
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.graph import RiskGraph
+from riskgrade._enterprise.register import load_enterprise
+from riskgrade._monitor.events import read_events
+from riskgrade._monitor.monitor import Monitor, engine_rules
+from riskgrade._monitor.rules import WarningRules, load_monitor_ruleset, parse_monitor_ruleset
 from riskgrade.exceptions import MonitorError
 
 RULES_YAML = """\

@@ -11,7 +11,7 @@ import shlex
 import pytest
 from click.testing import CliRunner
 
-from riskgrade._cli import main
+from riskgrade._cli.main import main
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "plugins.md"

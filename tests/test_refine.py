@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import riskgrade
-from riskgrade._refine import (
+from riskgrade._compile.refine import (
     band_looser_at,
     bands_direction,
     check_refinement,

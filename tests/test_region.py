@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from riskgrade._levels import Level
-from riskgrade._region import EnterpriseSummary, RegionGraph, region_chain, region_kind
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph, region_chain, region_kind
 from riskgrade.exceptions import GraphError
 
 

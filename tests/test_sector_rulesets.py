@@ -16,7 +16,7 @@ import pytest
 
 import riskgrade
 from riskgrade import FactError, Level
-from riskgrade._registry import shipped
+from riskgrade._source.registry import shipped
 
 HAZCHEM = pathlib.Path(__file__).resolve().parent.parent / "rulesets" / "hazchem"
 
@@ -277,7 +277,7 @@ EXAMPLE_RULESETS = [
 
 @pytest.mark.parametrize(("name", "ref", "levels"), EXAMPLE_RULESETS)
 def test_bundled_sector_example_grades(name: str, ref: str, levels: list[str]) -> None:
-    from riskgrade._facts import read_facts
+    from riskgrade._source.facts import read_facts
 
     rs = riskgrade.load(ref)
     got = []

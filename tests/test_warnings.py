@@ -1,12 +1,12 @@
-"""Tests for riskgrade._warnings: the warnings section and kind: monitor rulesets."""
+"""Tests for riskgrade._monitor.rules: the warnings section and kind: monitor rulesets."""
 
 from __future__ import annotations
 
 import pytest
 
-from riskgrade._levels import Level
-from riskgrade._sections import registered
-from riskgrade._warnings import Effect, load_monitor_ruleset, parse_duration, parse_monitor_ruleset
+from riskgrade._compile.sections import registered
+from riskgrade._core.levels import Level
+from riskgrade._monitor.rules import Effect, load_monitor_ruleset, parse_duration, parse_monitor_ruleset
 from riskgrade.exceptions import RulesetError
 
 HEAD = "kind: monitor\nid: t\nwarnings:\n"

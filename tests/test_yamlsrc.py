@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from riskgrade._yamlsrc import load_yaml, parse_yaml
+from riskgrade._source.yaml import load_yaml, parse_yaml
 from riskgrade.exceptions import RulesetError
 
 
@@ -22,7 +22,7 @@ class TestParseYaml:
         assert [(p.line, p.code) for p in ei.value.problems] == [(2, "duplicate-key"), (4, "duplicate-key")]
 
     def test_alias_bomb_is_bounded(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        import riskgrade._yamlsrc as ys
+        import riskgrade._source.yaml as ys
 
         monkeypatch.setattr(ys, "_MAX_NODES", 50_000)
         lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import riskgrade
-from riskgrade._registry import _ruleset_dirs, shipped
+from riskgrade._source.registry import _ruleset_dirs, shipped
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "docs", "rulesets")

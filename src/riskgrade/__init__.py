@@ -11,16 +11,16 @@
 
 from __future__ import annotations
 
-from ._api import list_rulesets, load
-from ._enterprise import Enterprise, load_enterprise
-from ._graph import EnterpriseAssessment, LevelChange, RiskGraph
-from ._levels import Level
-from ._model import Assessment, Citation, Fired, RulesetRef, Step
-from ._monitor import Alert, FeedResult, Monitor
-from ._region import RegionGraph
-from ._ruleset import CaseResult, Ruleset
-from ._warnings import load_monitor_ruleset
-from .exceptions import (
+from riskgrade._api import list_rulesets, load
+from riskgrade._compile.pipeline import CaseResult, Ruleset
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.graph import EnterpriseAssessment, LevelChange, RiskGraph
+from riskgrade._enterprise.region import RegionGraph
+from riskgrade._enterprise.register import Enterprise, load_enterprise
+from riskgrade._grade.assessment import Assessment, Citation, Fired, RulesetRef, Step
+from riskgrade._monitor.monitor import Alert, FeedResult, Monitor
+from riskgrade._monitor.rules import load_monitor_ruleset
+from riskgrade.exceptions import (
     FactError,
     GraphError,
     MonitorError,

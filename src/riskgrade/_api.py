@@ -6,8 +6,8 @@ import functools
 import os
 from typing import Any
 
-from ._registry import find, shipped
-from ._ruleset import Ruleset, load_file
+from riskgrade._compile.pipeline import Ruleset, load_file
+from riskgrade._source.registry import find, shipped
 
 __all__ = ["list_rulesets", "load"]
 
@@ -31,7 +31,7 @@ def load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None) -> Rul
 def _load_cached(path: str, mtime: int, jurisdiction: str | None) -> Ruleset:
     if jurisdiction is None:
         return load_file(path)
-    from ._layers import load_for_jurisdiction
+    from riskgrade._compile.layers import load_for_jurisdiction
 
     return load_for_jurisdiction(path, jurisdiction)
 

@@ -32,10 +32,10 @@ from typing import Any
 import attrs
 import pluggy
 
-from . import hookspecs
-from ._expr import Function, builtin_functions
-from ._methods import Method, builtin_methods
-from .exceptions import PluginError
+from riskgrade import hookspecs
+from riskgrade._compile.expr import Function, builtin_functions
+from riskgrade._compile.methods import Method, builtin_methods
+from riskgrade.exceptions import PluginError
 
 __all__ = ["BUILTIN", "GROUP", "PluginInfo", "Plugins", "get_plugins"]
 

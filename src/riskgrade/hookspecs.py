@@ -38,8 +38,8 @@ from typing import Any
 
 import pluggy
 
-from ._expr import Function
-from ._methods import Method
+from riskgrade._compile.expr import Function
+from riskgrade._compile.methods import Method
 
 __all__ = [
     "Function",

@@ -49,8 +49,8 @@ from typing import Any, Literal
 
 import attrs
 
-from ._yamlsrc import Located, load_yaml
-from .exceptions import FactError, RulesetError
+from riskgrade._source.yaml import Located, load_yaml
+from riskgrade.exceptions import FactError, RulesetError
 
 __all__ = [
     "ACCIDENT_GRADES",

@@ -28,8 +28,8 @@ from typing import Any
 import attrs
 import networkx as nx
 
-from ._levels import Level
-from .exceptions import GraphError
+from riskgrade._core.levels import Level
+from riskgrade.exceptions import GraphError
 
 __all__ = ["REGION_NAMES", "EnterpriseSummary", "RegionGraph", "region_chain", "region_kind"]
 

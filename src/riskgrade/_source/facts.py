@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import yaml
 
-from .exceptions import FactError
+from riskgrade.exceptions import FactError
 
 __all__ = ["FactRecord", "read_facts"]
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import cerberus
 
-from ._yamlsrc import Located
-from .exceptions import Problem
+from riskgrade._source.yaml import Located
+from riskgrade.exceptions import Problem
 
 __all__ = ["FORMAT_VERSION", "SECTORS", "check", "label_schema", "schema_problems"]
 

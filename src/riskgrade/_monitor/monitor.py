@@ -53,11 +53,11 @@ import attrs
 import durable_rules_engine  # type: ignore[import-not-found]
 from durable import engine as _durable
 
-from ._enterprise import HiddenDanger, parse_record
-from ._events import CST, Event, EventError, format_time, parse_event, read_events
-from ._levels import Level
-from ._warnings import Citation, WarningRule, WarningRules
-from .exceptions import FactError, GraphError, MonitorError
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.register import HiddenDanger, parse_record
+from riskgrade._monitor.events import CST, Event, EventError, format_time, parse_event, read_events
+from riskgrade._monitor.rules import Citation, WarningRule, WarningRules
+from riskgrade.exceptions import FactError, GraphError, MonitorError
 
 __all__ = ["Alert", "DynamicLevelChange", "FeedResult", "GraphEffects", "GraphRecords", "Monitor", "engine_rules"]
 
@@ -204,7 +204,7 @@ def engine_rules(rule: WarningRule, limit: float | None = None) -> dict[str, dic
     Rule names are ``<rule id>#<signal>``; ``limit`` is the rule's limit resolved to a
     number (for ``threshold`` and ``sustained``).
 
-    >>> from riskgrade._warnings import parse_monitor_ruleset, EXAMPLE
+    >>> from riskgrade._monitor.rules import parse_monitor_ruleset, EXAMPLE
     >>> rule = parse_monitor_ruleset(EXAMPLE).rules[0]
     >>> sorted(engine_rules(rule, 80.0))
     ['t#back', 't#over']
@@ -416,7 +416,7 @@ def _rules_of(ruleset: Any) -> WarningRules:
             return found
         raise MonitorError("the ruleset has no 'warnings' section")
     if isinstance(ruleset, str):
-        from ._cli_monitor import load_rules
+        from riskgrade._cli.monitor import load_rules
 
         return load_rules(ruleset)
     raise MonitorError(f"not a ruleset with warnings: {ruleset!r}")

@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from ._levels import Level
+from riskgrade._core.levels import Level
 
 __all__ = ["Compiled", "Compiler", "ExprError", "Function", "builtin_functions"]
 
@@ -89,7 +89,7 @@ def _count(*args: Any) -> int:
 
 def _require(cond: Any, message: str) -> bool:
     if not cond:
-        from .exceptions import FactError
+        from riskgrade.exceptions import FactError
 
         raise FactError(str(message), code="requirement-failed")
     return True

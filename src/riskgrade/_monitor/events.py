@@ -41,7 +41,7 @@ from typing import Any
 
 import attrs
 
-from .exceptions import FactError
+from riskgrade.exceptions import FactError
 
 __all__ = [
     "ALARM_KINDS",

@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from ._graph import EnterpriseAssessment, assess
-from ._levels import Level
-from ._region import EnterpriseSummary, RegionGraph
-from .exceptions import FactError, GraphError, RiskgradeError, RulesetError
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.graph import EnterpriseAssessment, assess
+from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
+from riskgrade.exceptions import FactError, GraphError, RiskgradeError, RulesetError
 
 __all__ = ["assess_cmd", "region_cmd"]
 

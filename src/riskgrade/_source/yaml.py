@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import yaml
 
-from .exceptions import Problem, RulesetError
+from riskgrade.exceptions import Problem, RulesetError
 
 __all__ = ["Located", "load_yaml", "parse_yaml"]
 

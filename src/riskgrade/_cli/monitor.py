@@ -16,12 +16,12 @@ from typing import Any, TextIO
 
 import click
 
-from ._events import CST, Event, read_events
-from ._levels import Level
-from ._monitor import Monitor, dumps
-from ._warnings import WarningRules, load_monitor_ruleset
-from ._yamlsrc import load_yaml
-from .exceptions import FactError, GraphError, MonitorError, RiskgradeError, RulesetError
+from riskgrade._core.levels import Level
+from riskgrade._monitor.events import CST, Event, read_events
+from riskgrade._monitor.monitor import Monitor, dumps
+from riskgrade._monitor.rules import WarningRules, load_monitor_ruleset
+from riskgrade._source.yaml import load_yaml
+from riskgrade.exceptions import FactError, GraphError, MonitorError, RiskgradeError, RulesetError
 
 __all__ = ["load_rules", "monitor_cmd", "render_text"]
 
@@ -51,7 +51,7 @@ def load_rules(ref: str) -> WarningRules:
             data = located.data
             if isinstance(data, dict) and data.get("kind") == "monitor" and data.get("id") == ref:
                 return load_monitor_ruleset(path)
-    from ._api import load
+    from riskgrade._api import load
 
     ruleset: Any = load(ref)
     section = ruleset.section("warnings")
@@ -107,7 +107,7 @@ def _render_hidden_danger(record: dict[str, Any], zh: bool) -> str:
 
 def _graph_for(enterprise: Any, as_of: _dt.date | None) -> Any:
     """The enterprise graph (graded with the register's own rulesets) that applies warning effects."""
-    from ._graph import RiskGraph
+    from riskgrade._enterprise.graph import RiskGraph
 
     return RiskGraph.build(None, enterprise, as_of=as_of)
 
@@ -134,7 +134,7 @@ def _first_date(lines: list[str]) -> _dt.date | None:
 def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: TextIO, fmt: str, lang: str,
                 tolerance: float | None) -> None:
     """Replay EVENTS.jsonl (or stdin) through the warning rules; stream warnings and level changes."""
-    from ._enterprise import load_enterprise
+    from riskgrade._enterprise.register import load_enterprise
 
     try:
         rules = load_rules(ruleset_ref)

@@ -24,13 +24,13 @@ from typing import Any
 
 import attrs
 
-from . import _schema
-from ._expr import Compiled, Compiler, ExprError, Function
-from ._levels import Level
-from ._methods import Method, builtin_methods
-from ._model import Assessment, Citation, Fired, RulesetRef, Step, dumps
-from ._yamlsrc import Located, load_yaml
-from .exceptions import FactError, Problem, RulesetError
+from riskgrade._compile.expr import Compiled, Compiler, ExprError, Function
+from riskgrade._compile.methods import Method, builtin_methods
+from riskgrade._core.levels import Level
+from riskgrade._grade.assessment import Assessment, Citation, Fired, RulesetRef, Step, dumps
+from riskgrade._source.yaml import Located, load_yaml
+from riskgrade._validate import schema as _schema
+from riskgrade.exceptions import FactError, Problem, RulesetError
 
 __all__ = ["CaseResult", "CompileContext", "Ruleset", "compile_located", "load_file"]
 
@@ -242,7 +242,7 @@ class Ruleset:
 
     def assess(self, enterprise: Any, *, as_of: datetime.date | None = None) -> Any:
         """Assess a whole enterprise (see :func:`riskgrade.load_enterprise`)."""
-        from ._graph import assess
+        from riskgrade._enterprise.graph import assess
 
         return assess(self, enterprise, as_of=as_of)
 
@@ -445,7 +445,7 @@ def compile_located(located: Located, *, layers: Iterable[Any] = (),
     assert isinstance(doc, dict)
     layers = tuple(layers)
     if layers:
-        from ._layers import apply_layers
+        from riskgrade._compile.layers import apply_layers
 
         located, doc = apply_layers(located, doc, layers)
     all_methods = dict(builtin_methods())
@@ -455,7 +455,7 @@ def compile_located(located: Located, *, layers: Iterable[Any] = (),
 
 
 def _extra_sections() -> list[str]:
-    from ._sections import registered
+    from riskgrade._compile.sections import registered
 
     return sorted(registered())
 
@@ -611,7 +611,7 @@ class _Builder:
                     break
         tiers = self._control_tiers(doc.get("control_tiers"))
         sections: dict[str, Any] = {}
-        from ._sections import compile_section, registered
+        from riskgrade._compile.sections import compile_section, registered
 
         for sec in registered():
             if doc.get(sec) is not None:

@@ -53,11 +53,11 @@ from typing import Any, Literal
 
 import attrs
 
-from ._enterprise import ACCIDENT_GRADES, Accident, HiddenDanger, accident_rank, grade_zh
-from ._levels import Level
-from ._sections import register
-from ._yamlsrc import Located, parse_yaml
-from .exceptions import Problem, RulesetError
+from riskgrade._compile.sections import register
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.register import ACCIDENT_GRADES, Accident, HiddenDanger, accident_rank, grade_zh
+from riskgrade._source.yaml import Located, parse_yaml
+from riskgrade.exceptions import Problem, RulesetError
 
 __all__ = [
     "DEFAULT_ROLLUP",
@@ -418,7 +418,7 @@ def _compile_condition(w: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Condi
 
 
 def compile_rollup(data: Any, located: Located, path: tuple[Any, ...], context: Any) -> tuple[Any, list[Problem]]:
-    """The section compiler registered for ``rollup:`` (see :mod:`riskgrade._sections`)."""
+    """The section compiler registered for ``rollup:`` (see :mod:`riskgrade._compile.sections`)."""
     ruleset_id = located.data.get("id") if isinstance(located.data, Mapping) else None
     return compile_rollup_data(data, located, path, f"ruleset:{ruleset_id}" if ruleset_id else "ruleset")
 
@@ -439,7 +439,7 @@ def rollup_from_yaml(text: str, file: str = "<rollup>") -> Rollup:
 
 
 register("rollup", compile_rollup,
-         "how levels roll up hazards → risk points → units → enterprise (see riskgrade._rollup)")
+         "how levels roll up hazards → risk points → units → enterprise (see riskgrade._enterprise.rollup)")
 
 
 # --------------------------------------------------------------------------- the default

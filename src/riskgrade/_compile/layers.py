@@ -34,15 +34,22 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import _jurisdictions, _schema
-from ._expr import Compiler, ExprError, Function
-from ._levels import Level
-from ._refine import band_looser_at, band_matcher, bands_direction, lookup_matcher, value_direction
-from ._yamlsrc import Located, load_yaml, parse_yaml
-from .exceptions import Problem, RefinementError, RulesetError
+from riskgrade._compile.expr import Compiler, ExprError, Function
+from riskgrade._compile.refine import (
+    band_looser_at,
+    band_matcher,
+    bands_direction,
+    lookup_matcher,
+    value_direction,
+)
+from riskgrade._core import jurisdictions as _jurisdictions
+from riskgrade._core.levels import Level
+from riskgrade._source.yaml import Located, load_yaml, parse_yaml
+from riskgrade._validate import schema as _schema
+from riskgrade.exceptions import Problem, RefinementError, RulesetError
 
 if TYPE_CHECKING:
-    from ._ruleset import Ruleset
+    from riskgrade._compile.pipeline import Ruleset
 
 __all__ = ["Layer", "LayerFile", "apply_layers", "layers_for", "load_for_jurisdiction", "load_layer",
            "provenance", "read_layer"]
@@ -573,7 +580,7 @@ def layers_for(ruleset_id: str, jurisdiction: str, plugins: Any = None, *,
     ``exclude_at`` leaves out the layers of that jurisdiction (used when a layer file is checked
     on its own).
     """
-    from ._plugins import get_plugins
+    from riskgrade._plugins import get_plugins
 
     plugins = plugins or get_plugins()
     order = {j.code: i for i, j in enumerate(_jurisdictions.chain(jurisdiction))}
@@ -589,8 +596,8 @@ def layers_for(ruleset_id: str, jurisdiction: str, plugins: Any = None, *,
 def load_for_jurisdiction(path: str, jurisdiction: str, plugins: Any = None) -> Ruleset:
     """Load the ruleset at ``path`` refined by every installed layer from the province down to
     ``jurisdiction`` (plugins' expression functions and methods included)."""
-    from ._plugins import get_plugins
-    from ._ruleset import compile_located
+    from riskgrade._compile.pipeline import compile_located
+    from riskgrade._plugins import get_plugins
 
     plugins = plugins or get_plugins()
     located = load_yaml(path)
@@ -615,9 +622,9 @@ class LayerFile:
 def load_layer(path: str, plugins: Any = None) -> LayerFile:
     """Check the layer file at ``path`` against the ruleset it refines; raises :class:`RulesetError`
     (or :class:`RefinementError`) with located problems."""
-    from ._plugins import get_plugins
-    from ._registry import find
-    from ._ruleset import compile_located
+    from riskgrade._compile.pipeline import compile_located
+    from riskgrade._plugins import get_plugins
+    from riskgrade._source.registry import find
 
     plugins = plugins or get_plugins()
     layer = read_layer(path)

@@ -4,7 +4,7 @@ A :class:`RiskGraph` holds a networkx ``DiGraph`` whose edges run from dependenc
 dependent (hazard → risk point → unit → enterprise, plus declared extra dependencies such
 as a tank farm that endangers a neighbouring unit). Risk points (and hazards with facts)
 are graded by their sector ruleset; every node's *inherent* and *dynamic* level then
-follows from the roll-up (:mod:`riskgrade._rollup`). Levels are judged *as of* a date.
+follows from the roll-up (:mod:`riskgrade._enterprise.rollup`). Levels are judged *as of* a date.
 
 Incremental re-grade. Each node keeps the count of its children at each level, so a
 change re-evaluates only the changed node and those of its ancestors whose inputs changed,
@@ -36,7 +36,7 @@ a lock that holds at every ancestor like a roll-up floor. Both return level chan
 graph was built (tests use them to prove that re-grading is incremental).
 
 >>> import riskgrade, datetime
->>> from riskgrade._enterprise import load_enterprise
+>>> from riskgrade._enterprise.register import load_enterprise
 >>> ent = load_enterprise({"id": "E-1", "name": "示例", "sectors": ["hazchem"], "jurisdiction": "620402",
 ...     "ruleset": "lec-generic", "units": [{"id": "U-1", "name": "罐区"}],
 ...     "risk_points": [{"id": "P-1", "unit": "U-1", "name": "储罐", "facts": {"L": 3, "E": 6, "C": 7}},
@@ -58,7 +58,8 @@ from typing import Any
 import attrs
 import networkx as nx
 
-from ._enterprise import (
+from riskgrade._core.levels import Level
+from riskgrade._enterprise.register import (
     Accident,
     Dependency,
     Enterprise,
@@ -70,9 +71,17 @@ from ._enterprise import (
     load_enterprise,
     parse_record,
 )
-from ._levels import Level
-from ._rollup import DEFAULT_ROLLUP, KIND_LABELS, Applied, Basis, External, Outcome, Rollup, evaluate
-from .exceptions import FactError, GraphError
+from riskgrade._enterprise.rollup import (
+    DEFAULT_ROLLUP,
+    KIND_LABELS,
+    Applied,
+    Basis,
+    External,
+    Outcome,
+    Rollup,
+    evaluate,
+)
+from riskgrade.exceptions import FactError, GraphError
 
 __all__ = [
     "TIER_LABELS",

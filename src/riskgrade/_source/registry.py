@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import yaml
 
-from .exceptions import Problem, RulesetError
+from riskgrade.exceptions import Problem, RulesetError
 
 __all__ = ["ShippedRuleset", "find", "shipped"]
 

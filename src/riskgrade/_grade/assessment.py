@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._levels import Level
+from riskgrade._core.levels import Level
 
 if TYPE_CHECKING:
-    from ._ruleset import Ruleset
+    from riskgrade._compile.pipeline import Ruleset
 
 __all__ = ["Assessment", "Citation", "Fired", "RulesetRef", "Step"]
 

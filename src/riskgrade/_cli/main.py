@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from ._facts import read_facts, record_error_dict
-from ._levels import Level
-from ._model import dumps
-from .exceptions import FactError, RiskgradeError, RulesetError
+from riskgrade._core.levels import Level
+from riskgrade._grade.assessment import dumps
+from riskgrade._source.facts import read_facts, record_error_dict
+from riskgrade.exceptions import FactError, RiskgradeError, RulesetError
 
 __all__ = ["main"]
 
@@ -104,7 +104,7 @@ def main() -> None:
 @_lang_option
 def list_cmd(fmt: str, lang: str | None) -> None:
     """List the shipped rulesets."""
-    from ._api import list_rulesets
+    from riskgrade._api import list_rulesets
 
     lang = _lang(lang)
     items = list_rulesets()
@@ -149,15 +149,15 @@ def _load_any(path: str) -> Any:
     """Load a ruleset-language file of any kind (ruleset, layer, monitor); raises RulesetError."""
     kind = _kind(path)
     if kind == "ruleset":
-        from ._ruleset import load_file
+        from riskgrade._compile.pipeline import load_file
 
         return load_file(path)
     if kind == "layer":
-        from ._layers import load_layer
+        from riskgrade._compile.layers import load_layer
 
         return load_layer(path)
     if kind == "monitor":
-        from . import _warnings
+        from riskgrade._monitor import rules as _warnings
 
         return _warnings.load_monitor_ruleset(path)
     return None
@@ -201,7 +201,7 @@ def _records(ruleset: Any, facts_path: str) -> Iterator[tuple[Any, Any]]:
 
 
 def _load_ruleset(ref: str, jurisdiction: str | None) -> Any:
-    from ._api import load
+    from riskgrade._api import load
 
     return load(ref, jurisdiction=jurisdiction)
 
@@ -320,25 +320,3 @@ def test_cmd(paths: tuple[str, ...], verbose: bool, lang: str | None) -> None:
     click.echo(summary)
     if failed or broken:
         sys.exit(EXIT_FINDINGS)
-
-
-def _attach_optional() -> None:
-    """Attach the commands that live in other modules (graph, monitor, plugins)."""
-    import importlib
-
-    for mod, names in (("riskgrade._cli_graph", ("assess_cmd", "region_cmd")),
-                       ("riskgrade._cli_monitor", ("monitor_cmd",)),
-                       ("riskgrade._cli_plugins", ("plugins_cmd", "check_refinement_cmd"))):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-            continue
-        for n in names:
-            cmd = getattr(m, n, None)
-            if isinstance(cmd, click.Command):
-                main.add_command(cmd)
-
-
-_attach_optional()

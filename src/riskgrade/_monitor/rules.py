@@ -64,10 +64,10 @@ from typing import Any
 
 import attrs
 
-from ._levels import Level
-from ._sections import register
-from ._yamlsrc import Located, load_yaml, parse_yaml
-from .exceptions import Problem, RulesetError
+from riskgrade._compile.sections import register
+from riskgrade._core.levels import Level
+from riskgrade._source.yaml import Located, load_yaml, parse_yaml
+from riskgrade.exceptions import Problem, RulesetError
 
 __all__ = [
     "KINDS",

@@ -20,7 +20,7 @@ import re
 
 import attrs
 
-from .exceptions import Problem, RulesetError
+from riskgrade.exceptions import Problem, RulesetError
 
 __all__ = ["HITECH_ZONE", "Jurisdiction", "chain", "get", "known"]
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._levels import Level
+from riskgrade._core.levels import Level
 
 if TYPE_CHECKING:
-    from ._ruleset import CompileContext
+    from riskgrade._compile.pipeline import CompileContext
 
 __all__ = ["Method", "builtin_methods"]
 

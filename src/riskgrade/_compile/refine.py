@@ -34,8 +34,8 @@ from typing import Any
 
 import attrs
 
-from ._levels import Level
-from .exceptions import FactError, RulesetError
+from riskgrade._core.levels import Level
+from riskgrade.exceptions import FactError, RulesetError
 
 __all__ = ["DEFAULT_EXAMPLES", "Counterexample", "DifferentialResult", "RefinementReport", "band_looser_at",
            "check_refinement", "differential", "value_direction"]
@@ -252,7 +252,7 @@ def value_direction(doc: Mapping[str, Any], match: Callable[[ast.Call], bool],
         b = bands.get(name)
         return bands_direction(b["rows"]) if isinstance(b, Mapping) and b.get("rows") else 0
 
-    from ._expr import builtin_functions
+    from riskgrade._compile.expr import builtin_functions
 
     known = set(builtin_functions()) | {"lookup", "has", "band"} | set(known_functions)
     pol = _Polarity(doc, match, known - _MONOTONE_CALLS)
@@ -459,8 +459,8 @@ def check_refinement(ref: str, jurisdiction: str, *, max_examples: int = DEFAULT
     >>> check_refinement("lec-generic", "620402", max_examples=20).ok
     True
     """
-    from . import _jurisdictions
-    from ._api import load
+    from riskgrade._api import load
+    from riskgrade._core import jurisdictions as _jurisdictions
 
     try:
         final = load(ref, jurisdiction=jurisdiction)

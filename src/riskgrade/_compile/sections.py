@@ -17,8 +17,8 @@ from typing import Any
 
 import attrs
 
-from ._yamlsrc import Located
-from .exceptions import Problem
+from riskgrade._source.yaml import Located
+from riskgrade.exceptions import Problem
 
 __all__ = ["SectionCompiler", "compile_section", "register", "registered"]
 
@@ -57,7 +57,7 @@ def _import_builtin_sections() -> None:
     # modules register their sections on import; importing here keeps the order deterministic
     import importlib
 
-    for mod in ("riskgrade._rollup", "riskgrade._warnings"):
+    for mod in ("riskgrade._enterprise.rollup", "riskgrade._monitor.rules"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:  # module not written yet in this checkout
