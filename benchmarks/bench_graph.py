@@ -19,8 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import riskgrade
-from riskgrade._core.levels import Level
-from riskgrade._enterprise.graph import RiskGraph, assess
+from riskgrade import Level, RiskGraph, assess
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
 
 AS_OF = dt.date(2024, 6, 30)
@@ -102,7 +101,7 @@ def bench_region() -> tuple[float, float]:
     for i in range(10_000):
         data = enterprise(2, 5, rnd)
         data.update(id=f"E-{i}", jurisdiction=rnd.choice(counties))
-        registers.append(riskgrade._enterprise.load_enterprise(data))
+        registers.append(riskgrade.load_enterprise(data))
     t0 = time.perf_counter()
     region2 = RegionGraph.of([assess(ruleset, e, as_of=AS_OF) for e in registers], AS_OF)
     full_e2e = time.perf_counter() - t0

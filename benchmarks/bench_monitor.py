@@ -19,10 +19,8 @@ from typing import Any
 
 from durable import engine
 
-from riskgrade._enterprise.graph import RiskGraph
-from riskgrade._enterprise.register import load_enterprise
+from riskgrade import Monitor, RiskGraph, load_enterprise
 from riskgrade._monitor.events import Event
-from riskgrade._monitor.monitor import Monitor
 from riskgrade._monitor.rules import load_monitor_ruleset
 
 T0 = 1719792000.0  # 2024-07-01T08:00:00+08:00

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 import riskgrade
-from riskgrade._core.levels import Level
-from riskgrade._enterprise.graph import LevelChange, RiskGraph, assess
+from riskgrade import Level, LevelChange, RiskGraph, assess
 from riskgrade.exceptions import FactError, GraphError
 from tests._enterprises import AS_OF, FACTS, register
 
@@ -280,8 +279,8 @@ class TestAssessment:
             assess(lambda ref: LEC, register(ruleset=None), as_of=AS_OF)
         assert (info.value.record, info.value.field, info.value.code) == ("P-1", "ruleset", "missing-ruleset")
 
-    def test_ruleset_assess_method(self) -> None:
-        assert LEC.assess(riskgrade.load_enterprise(register()), as_of=AS_OF).level == Level.YELLOW
+    def test_assess_with_a_ruleset(self) -> None:
+        assert riskgrade.assess(LEC, riskgrade.load_enterprise(register()), as_of=AS_OF).level == Level.YELLOW
 
     def test_tree(self) -> None:
         a = assess(LEC, register(hidden_dangers=[{"id": "HD-1", "target": "P-2", "grade": "major",

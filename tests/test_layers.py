@@ -10,8 +10,9 @@ import textwrap
 import pytest
 
 import riskgrade
-from riskgrade._compile.layers import apply_layers, load_layer, provenance, read_layer, version_ok
-from riskgrade._compile.pipeline import compile_located
+from riskgrade._api import compile_located, load_layer
+from riskgrade._compile.layers import apply_layers, read_layer, version_ok
+from riskgrade._compile.methods import builtin_methods
 from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade._source.yaml import load_yaml
 from riskgrade.exceptions import RefinementError, RulesetError
@@ -98,7 +99,7 @@ class TestApplyLayers:
         rs = refine(base, lay)
         assert [rs.grade({"x": x}).level.name for x in (10, 12, 15, 16, 20, 25)] == [
             "BLUE", "YELLOW", "YELLOW", "ORANGE", "ORANGE", "ORANGE"]
-        assert provenance(rs) == [f"threshold b ORANGE 20 → 15 by 620421 靖远县, {lay}:7"]
+        assert rs.provenance() == [f"threshold b ORANGE 20 → 15 by 620421 靖远县, {lay}:7"]
         assert rs.grade({"x": 16}).fired[0].citation.layer == f"threshold b ORANGE 20 → 15 by 620421 靖远县, {lay}:7"
         assert rs.ref.layers == ("620421 靖远县",)
         assert rs.jurisdiction == "620421"
@@ -106,7 +107,8 @@ class TestApplyLayers:
     def test_base_is_not_modified(self, base: str, tmp_path: pathlib.Path) -> None:
         located = load_yaml(base)
         before = repr(located.data)
-        apply_layers(located, located.data, [read_layer(layer_file(tmp_path, "thresholds: {b: {RED: 25}}\n"))])
+        apply_layers(located, located.data, [read_layer(layer_file(tmp_path, "thresholds: {b: {RED: 25}}\n"))],
+                     builtin_methods())
         assert repr(located.data) == before
 
     def test_threshold_raised_is_rejected_with_file_and_line(self, base: str, tmp_path: pathlib.Path) -> None:

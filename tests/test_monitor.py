@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 
-from riskgrade._core.levels import Level
-from riskgrade._enterprise.graph import RiskGraph
-from riskgrade._enterprise.register import load_enterprise
+from riskgrade import Level, Monitor, RiskGraph, load_enterprise
 from riskgrade._monitor.events import read_events
-from riskgrade._monitor.monitor import Monitor, engine_rules
+from riskgrade._monitor.monitor import engine_rules
 from riskgrade._monitor.rules import WarningRules, load_monitor_ruleset, parse_monitor_ruleset
 from riskgrade.exceptions import MonitorError
 
@@ -333,7 +331,7 @@ class TestEngine:
     def test_an_error_inside_an_action_is_a_monitor_error(self) -> None:
         mon = Monitor(rules(), graph(), tolerance=0)
         mon.feed(reading(T0, 20))
-        ruleset = mon._host.get_ruleset(mon.name)
+        ruleset = mon._engine._host.get_ruleset(mon.name)
 
         def boom(c: Any) -> None:
             raise RuntimeError("sensor table corrupt")
@@ -360,7 +358,7 @@ class TestEngine:
         for i in range(2000):
             mon.feed(alarm(T0 + i * 10, "PI-101"))
         assert len(mon._hits) == 0
-        assert mon._host.get_facts(mon.name, mon._sid) == []
+        assert mon._engine._host.get_facts(mon.name, mon._sid) == []
 
 
 def test_read_events_feeds_the_monitor() -> None:

@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 import riskgrade
-from riskgrade._compile.refine import (
-    band_looser_at,
-    bands_direction,
-    check_refinement,
-    differential,
-    lookup_matcher,
-    value_direction,
-)
+from riskgrade import check_refinement
+from riskgrade._compile.refine import band_looser_at, bands_direction, lookup_matcher, value_direction
+from riskgrade._differential import differential
 from riskgrade.exceptions import RefinementError
 
 from .test_layers import EXAMPLES, require

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from riskgrade._core.levels import Level
+from riskgrade import Level
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph, region_chain, region_kind
 from riskgrade.exceptions import GraphError
 

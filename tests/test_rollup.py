@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 import riskgrade
-from riskgrade._core.levels import Level
-from riskgrade._enterprise.graph import RiskGraph
+from riskgrade import Level, RiskGraph
 from riskgrade._enterprise.rollup import DEFAULT_ROLLUP, compile_rollup_data, months_before, rollup_from_yaml
 from riskgrade.exceptions import RulesetError
 from tests._enterprises import AS_OF, register

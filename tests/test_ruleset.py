@@ -277,7 +277,7 @@ class TestReviewFindings:
         text = MINIMAL.replace("rules:", "derive:\n  g: (x for _i in [1, 2])\n  h: sum(g)\nrules:")
         text = text.replace("_i", "i")
         a = riskgrade.load(write_ruleset(text)).grade({"x": 3})
-        assert a.values == {"g": [3, 3], "h": 6}
+        assert a.values == {"g": [3, 3], "h": 6, "score": 3}  # a score rule without 'as:' keeps its score
         assert json.loads(a.to_json())["values"]["g"] == [3, 3]
 
     @pytest.mark.parametrize("expr,code", [

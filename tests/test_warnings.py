@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from riskgrade._compile.sections import registered
-from riskgrade._core.levels import Level
+from riskgrade import Level
+from riskgrade._api import SECTIONS
 from riskgrade._monitor.rules import Effect, load_monitor_ruleset, parse_duration, parse_monitor_ruleset
 from riskgrade.exceptions import RulesetError
 
@@ -81,4 +81,4 @@ class TestMonitorRuleset:
 
 
 def test_warnings_section_is_registered() -> None:
-    assert "warnings" in registered()
+    assert "warnings" in SECTIONS

@@ -11,22 +11,31 @@
 
 from __future__ import annotations
 
-from riskgrade._api import list_rulesets, load
-from riskgrade._compile.pipeline import CaseResult, Ruleset
+from riskgrade._api import LayerFile, Monitor, RiskGraph, assess, check_refinement, list_rulesets, load
+from riskgrade._compile.extension import Function, Method
+from riskgrade._compile.layers import Layer
+from riskgrade._compile.refine import Counterexample, DifferentialResult, RefinementReport
+from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
-from riskgrade._enterprise.graph import EnterpriseAssessment, LevelChange, RiskGraph
-from riskgrade._enterprise.region import RegionGraph
-from riskgrade._enterprise.register import Enterprise, load_enterprise
-from riskgrade._grade.assessment import Assessment, Citation, Fired, RulesetRef, Step
-from riskgrade._monitor.monitor import Alert, FeedResult, Monitor
-from riskgrade._monitor.rules import load_monitor_ruleset
+from riskgrade._core.provenance import RulesetRef
+from riskgrade._enterprise.graph import ChainStep, EnterpriseAssessment, LevelChange, NodeResult
+from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
+from riskgrade._enterprise.register import Enterprise, HiddenDanger, load_enterprise
+from riskgrade._grade.assessment import Assessment, Fired, Step
+from riskgrade._grade.ruleset import CaseResult, Ruleset
+from riskgrade._monitor.events import Event, EventError
+from riskgrade._monitor.monitor import Alert, FeedResult
+from riskgrade._monitor.rules import WarningRule, WarningRules, load_monitor_ruleset
 from riskgrade.exceptions import (
     FactError,
+    FunctionError,
     GraphError,
     MonitorError,
     PluginError,
+    Problem,
     RefinementError,
     RiskgradeError,
+    RiskgradeWarning,
     RulesetError,
 )
 
@@ -36,28 +45,55 @@ __all__ = [
     "Alert",
     "Assessment",
     "CaseResult",
+    "ChainStep",
     "Citation",
+    "Counterexample",
+    "DifferentialResult",
     "Enterprise",
     "EnterpriseAssessment",
+    "EnterpriseSummary",
+    "Event",
+    "EventError",
     "FactError",
     "FeedResult",
     "Fired",
+    "Function",
+    "FunctionError",
     "GraphError",
+    "HiddenDanger",
+    "Layer",
+    "LayerFile",
     "Level",
     "LevelChange",
+    "Method",
     "Monitor",
     "MonitorError",
+    "NodeResult",
     "PluginError",
+    "Problem",
     "RefinementError",
+    "RefinementReport",
     "RegionGraph",
     "RiskGraph",
     "RiskgradeError",
+    "RiskgradeWarning",
     "Ruleset",
     "RulesetError",
     "RulesetRef",
     "Step",
+    "WarningRule",
+    "WarningRules",
+    "assess",
+    "check_refinement",
     "list_rulesets",
     "load",
     "load_enterprise",
     "load_monitor_ruleset",
 ]
+
+# one front door: the public types say they live here (as httpx does); errors live in riskgrade.exceptions
+for _name in __all__:
+    _obj = globals()[_name]
+    if (isinstance(_obj, type) or callable(_obj)) and _obj.__module__ != "riskgrade.exceptions":
+        _obj.__module__ = "riskgrade"
+del _name, _obj

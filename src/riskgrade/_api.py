@@ -1,42 +1,246 @@
-"""The front door: :func:`load` and :func:`list_rulesets`."""
+"""The front door: the one module that wires the stages together.
+
+``load`` = registry (which file) → plugins (methods, functions, layers) → pipeline stages →
+compiled :class:`~riskgrade.Ruleset`; ``assess`` = register → graph (with a resolver that loads
+through ``load``, and the plugins' roll-up modifiers) → assessment; ``check_refinement`` =
+static check (by loading) + the differential check (hypothesis, imported only when asked).
+"""
 
 from __future__ import annotations
 
-import functools
+import datetime
 import os
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from riskgrade._compile.pipeline import Ruleset, load_file
-from riskgrade._source.registry import find, shipped
+import attrs
 
-__all__ = ["list_rulesets", "load"]
+from riskgrade._compile import pipeline
+from riskgrade._compile.layers import Layer, read_layer
+from riskgrade._compile.refine import DEFAULT_EXAMPLES, DifferentialResult, RefinementReport
+from riskgrade._compile.sections import SectionCompiler
+from riskgrade._core import jurisdictions as _jurisdictions
+from riskgrade._enterprise import graph as _graph
+from riskgrade._enterprise import rollup as _rollup
+from riskgrade._enterprise.register import Enterprise
+from riskgrade._grade import ruleset as _ruleset
+from riskgrade._grade.ruleset import Ruleset
+from riskgrade._monitor import monitor as _monitor
+from riskgrade._monitor import rules as _rules
+from riskgrade._plugins import Plugins, get_plugins
+from riskgrade._source import registry
+from riskgrade._source.yaml import Located, load_yaml
+from riskgrade.exceptions import MonitorError, RulesetError
+
+__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "layers_for",
+           "list_rulesets", "load", "load_layer", "load_rules"]
+
+#: the optional sections later stages own, handed to the compiler
+SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
+
+
+def _options(plugins: Plugins | None, layers: Iterable[Layer] = ()) -> pipeline.Options:
+    p = plugins or get_plugins()
+    return pipeline.Options(tuple(layers), p.methods(), p.functions(), SECTIONS)
+
+
+def compile_located(located: Located, *, layers: Iterable[Layer] = (), plugins: Plugins | None = None,
+                    until: str | None = None) -> Ruleset | None:
+    """Run the compiler on a parsed document (up to the stage ``until``) with the plugins' methods and
+    functions and the optional sections; the compiled ruleset, or None when stopped early."""
+    art = pipeline.run(located, _options(plugins, layers), until=until)
+    return None if art is None else _ruleset.build(art)
+
+
+def compile_file(path: str, *, layers: Iterable[Layer] = (), plugins: Plugins | None = None) -> Ruleset:
+    """Load and compile the ruleset file at ``path`` (not cached; :func:`load` caches)."""
+    rs = compile_located(load_yaml(path), layers=layers, plugins=plugins)
+    assert rs is not None
+    return rs
 
 
 def load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None) -> Ruleset:
     """Load a ruleset by shipped id (``"lec-generic"``, ``"nonmetal-mine@2017"``) or file path.
 
     With ``jurisdiction`` (a GB/T 2260 code), the layers of every jurisdiction from the
-    province down to that code are applied, stricter only (see docs/plugins.md).
-    Compiled rulesets are cached: loading the same ref twice returns the same object.
+    province down to that code are applied, stricter only (see docs/plugins.md); an unknown
+    code is a :class:`~riskgrade.RulesetError`. Compiled rulesets are cached: loading the same
+    ref twice returns the same object, until any file it was built from (its YAML, CSV tables,
+    layer files) changes.
 
     >>> load("lec-generic").id
     'lec-generic'
     """
-    path = find(os.fspath(ref))
-    mtime = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
-    return _load_cached(os.path.abspath(path) if os.path.exists(path) else path, mtime, jurisdiction)
-
-
-@functools.lru_cache(maxsize=128)
-def _load_cached(path: str, mtime: int, jurisdiction: str | None) -> Ruleset:
+    path = registry.find(os.fspath(ref))
+    key = os.path.abspath(path) if os.path.exists(path) else path
+    if jurisdiction is not None:
+        _jurisdictions.get(jurisdiction)  # an unknown or malformed code is an error, not "no layers"
+    cached = _CACHE.get((key, jurisdiction))
+    if cached is not None and _stamp(cached[1].files) == cached[0]:
+        return cached[1]
     if jurisdiction is None:
-        return load_file(path)
-    from riskgrade._compile.layers import load_for_jurisdiction
+        rs = compile_file(path)
+    else:
+        plugins = get_plugins()
+        located = load_yaml(path)
+        data = located.data if isinstance(located.data, dict) else {}
+        rs = compile_file(path, layers=layers_for(str(data.get("id")), jurisdiction, plugins), plugins=plugins)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[(key, jurisdiction)] = (_stamp(rs.files), rs)
+    return rs
 
-    return load_for_jurisdiction(path, jurisdiction)
+
+#: (path, jurisdiction) → (the mtimes and sizes of every file the ruleset was built from, ruleset)
+_CACHE: dict[tuple[str, str | None], tuple[tuple[tuple[str, int, int], ...], Ruleset]] = {}
+_CACHE_SIZE = 128
+
+
+def _stamp(files: Iterable[str]) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for f in files:
+        try:
+            st = os.stat(f)
+            out.append((f, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((f, -1, -1))
+    return tuple(out)
 
 
 def list_rulesets() -> list[dict[str, Any]]:
     """Metadata of every shipped ruleset (id, edition, title, sector, version, file)."""
     return [{"id": s.id, "edition": s.edition, "effective": s.effective, "title": s.title, "sector": s.sector,
-             "version": s.version, "file": s.path} for s in shipped()]
+             "version": s.version, "file": s.path} for s in registry.shipped()]
+
+
+# -- layers ------------------------------------------------------------------------------------
+def layers_for(ruleset_id: str, jurisdiction: str, plugins: Plugins | None = None, *,
+               exclude_at: str | None = None) -> list[Layer]:
+    """The installed layers refining ``ruleset_id`` along the chain province → ``jurisdiction``, in order.
+
+    ``exclude_at`` leaves out the layers of that jurisdiction (used when a layer file is checked
+    on its own).
+    """
+    plugins = plugins or get_plugins()
+    order = {j.code: i for i, j in enumerate(_jurisdictions.chain(jurisdiction))}
+    found = []
+    for plugin, src in plugins.layers():
+        layer = read_layer(src, plugin)
+        if layer.ruleset == ruleset_id and layer.jurisdiction in order and layer.jurisdiction != exclude_at:
+            found.append(layer)
+    found.sort(key=lambda lay: (order[lay.jurisdiction], lay.id, lay.file))
+    return found
+
+
+@attrs.frozen
+class LayerFile:
+    """A layer file checked on its own: ``layer`` and the ``ruleset`` it yields (the base refined by
+    the installed layers above the layer's jurisdiction, then by this layer)."""
+
+    layer: Layer
+    ruleset: Ruleset
+
+    def run_cases(self) -> list[Any]:
+        """Run the cases of the refined ruleset (the layers' cases)."""
+        return list(self.ruleset.run_cases())
+
+
+def load_layer(path: str, plugins: Plugins | None = None) -> LayerFile:
+    """Check the layer file at ``path`` against the ruleset it refines; raises :class:`RulesetError`
+    (or :class:`~riskgrade.RefinementError`) with located problems."""
+    plugins = plugins or get_plugins()
+    layer = read_layer(path)
+    try:
+        base_path = registry.find(layer.ruleset)
+    except RulesetError:
+        raise RulesetError([layer.located.problem(("refines", "ruleset"), "unknown-ruleset",
+                                                  f"no shipped ruleset {layer.ruleset!r}")]) from None
+    above = layers_for(layer.ruleset, layer.jurisdiction, plugins, exclude_at=layer.jurisdiction)
+    return LayerFile(layer, compile_file(base_path, layers=[*above, layer], plugins=plugins))
+
+
+def check_refinement(ref: str, jurisdiction: str, *, max_examples: int = DEFAULT_EXAMPLES) -> RefinementReport:
+    """Run the static check (by loading) and the differential check step by step down the chain.
+
+    >>> check_refinement("lec-generic", "620402", max_examples=20).ok
+    True
+    """
+    from riskgrade._differential import differential  # hypothesis: heavy, loaded only for this check
+
+    try:
+        final = load(ref, jurisdiction=jurisdiction)
+    except RulesetError as e:
+        return RefinementReport(ref, jurisdiction, tuple(str(p) for p in e.problems))
+    steps: list[tuple[str, str, DifferentialResult]] = []
+    prev = load(ref)
+    prev_label = f"{prev.jurisdiction} (base)"
+    for j in _jurisdictions.chain(jurisdiction):
+        cur = load(ref, jurisdiction=j.code)
+        if cur.fingerprint == prev.fingerprint:
+            continue
+        steps.append((prev_label, j.label, differential(prev, cur, max_examples=max_examples)))
+        prev, prev_label = cur, j.label
+    unproven = tuple(ch for lay in final.doc.get("layers") or () for ch in lay.get("unproven") or ())
+    return RefinementReport(ref, jurisdiction, (), unproven, tuple(steps))
+
+
+# -- enterprise and monitoring ------------------------------------------------------------------
+def _load_ref(ref: str) -> Ruleset:
+    return load(ref)
+
+
+class RiskGraph(_graph.RiskGraph):
+    __doc__ = _graph.RiskGraph.__doc__
+
+    @classmethod
+    def build(cls, ruleset_or_resolver: Any, enterprise: Enterprise | Mapping[str, Any] | str,
+              *, as_of: datetime.date | None = None, rollup: _rollup.Rollup | None = None,
+              loader: Callable[[str], Any] | None = None, modifiers: Mapping[str, Callable[..., Any]] | None = None,
+              enrich: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] | None = None) -> RiskGraph:
+        """Build and fully grade the graph of ``enterprise`` (see :meth:`riskgrade.assess`).
+
+        Ruleset names in the register are loaded with :func:`riskgrade.load`; plugin roll-up
+        modifiers (``riskgrade_rollup_modifiers``) are applied where a ``rollup:`` section names them.
+        """
+        graph = super().build(ruleset_or_resolver, enterprise, as_of=as_of, rollup=rollup,
+                              loader=loader or _load_ref,
+                              modifiers=get_plugins().rollup_modifiers() if modifiers is None else modifiers,
+                              enrich=enrich or get_plugins().enrich_facts)
+        assert isinstance(graph, RiskGraph)
+        return graph
+
+
+def assess(ruleset_or_resolver: Any, enterprise: Enterprise | Mapping[str, Any] | str, *,
+           as_of: datetime.date | None = None) -> _graph.EnterpriseAssessment:
+    """Assess ``enterprise`` (an :class:`~riskgrade.Enterprise`, a register mapping or file path).
+
+    ``ruleset_or_resolver``: the default ruleset, a ruleset name, a callable resolving ruleset
+    names, or ``None`` to resolve the names in the register with :func:`riskgrade.load`. ``as_of``
+    defaults to today and is recorded.
+
+    >>> import riskgrade, datetime
+    >>> a = riskgrade.assess(None, "examples/enterprises/chem-plant.yaml", as_of=datetime.date(2024, 6, 30))
+    >>> a.level.name, a.inherent_level.name
+    ('RED', 'ORANGE')
+    """
+    return RiskGraph.build(ruleset_or_resolver, enterprise, as_of=as_of).assessment()
+
+
+def load_rules(ref: str) -> _rules.WarningRules:
+    """The warning rules of ``ref``: a ``kind: monitor`` file, a shipped monitoring ruleset id,
+    or any ruleset :func:`load` accepts that has a ``warnings`` section."""
+    found = _rules.find_monitor_ruleset(ref)
+    if found is not None:
+        return found
+    section = load(ref).section("warnings")
+    if not isinstance(section, _rules.WarningRules):
+        raise MonitorError(f"ruleset {ref!r} has no 'warnings' section")
+    return section
+
+
+class Monitor(_monitor.Monitor):
+    __doc__ = _monitor.Monitor.__doc__
+
+    def __init__(self, ruleset: Any, enterprise: Any, **kw: Any) -> None:
+        super().__init__(load_rules(ruleset) if isinstance(ruleset, str) else ruleset, enterprise, **kw)
+

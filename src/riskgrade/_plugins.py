@@ -34,7 +34,8 @@ import pluggy
 
 from riskgrade import hookspecs
 from riskgrade._compile.expr import Function, builtin_functions
-from riskgrade._compile.methods import Method, builtin_methods
+from riskgrade._compile.extension import Method
+from riskgrade._compile.methods import builtin_methods
 from riskgrade.exceptions import PluginError
 
 __all__ = ["BUILTIN", "GROUP", "PluginInfo", "Plugins", "get_plugins"]

@@ -6,6 +6,8 @@ Every error riskgrade raises derives from :class:`RiskgradeError`::
     ├── RulesetError        a ruleset (or layer) file is wrong: located, coded, collected problems
     │   └── RefinementError a layer or plugin would make a standard looser
     ├── FactError           facts are wrong: names the record and the field
+    ├── FunctionError       a function or plugin failed while grading: not bad input; names the
+    │                       function, the rule and its file:line, keeps the original as __cause__
     ├── GraphError          an enterprise register is inconsistent (e.g. a dependency cycle)
     ├── PluginError         a plugin failed: names the plugin and the hook
     └── MonitorError        the real-time layer failed (an action raised inside the rules engine)
@@ -25,6 +27,7 @@ import attrs
 
 __all__ = [
     "FactError",
+    "FunctionError",
     "GraphError",
     "MonitorError",
     "PluginError",
@@ -128,6 +131,39 @@ class FactError(RiskgradeError, ValueError):
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.code, "message": self.message, "record": self.record, "field": self.field}
+
+
+class FunctionError(RiskgradeError):
+    """A function or plugin method failed while grading -- a bug in the code, not bad input.
+
+    ``function`` names it, ``plugin`` the plugin that contributed it (None for riskgrade's own),
+    ``rule`` the rule (or derived value) being graded and ``file``/``line`` where that rule sits in
+    its YAML. The original exception is ``__cause__``, so its traceback is shown too. The CLI
+    reports it with exit code 3 (not 2, bad input).
+    """
+
+    def __init__(self, message: str, *, function: str, plugin: str | None = None, rule: str | None = None,
+                 file: str = "", line: int = 0) -> None:
+        self.message = message
+        self.function = function
+        self.plugin = plugin
+        self.rule = rule
+        self.file = file
+        self.line = line
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        who = f"function {self.function!r}" + (f" of plugin {self.plugin!r}" if self.plugin else "")
+        where = ""
+        if self.rule:
+            where = f" in rule {self.rule!r}"
+            if self.file:
+                where += f" ({self.file}:{self.line})" if self.line else f" ({self.file})"
+        return f"{who} failed{where}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": "function-error", "message": str(self), "function": self.function,
+                "plugin": self.plugin, "rule": self.rule, "file": self.file, "line": self.line}
 
 
 class GraphError(RiskgradeError):

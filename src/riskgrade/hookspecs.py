@@ -39,7 +39,7 @@ from typing import Any
 import pluggy
 
 from riskgrade._compile.expr import Function
-from riskgrade._compile.methods import Method
+from riskgrade._compile.extension import Method
 
 __all__ = [
     "Function",

@@ -13,8 +13,9 @@ from typing import Any
 
 import click
 
+from riskgrade._api import assess
 from riskgrade._core.levels import Level
-from riskgrade._enterprise.graph import EnterpriseAssessment, assess
+from riskgrade._enterprise.graph import EnterpriseAssessment
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
 from riskgrade.exceptions import FactError, GraphError, RiskgradeError, RulesetError
 

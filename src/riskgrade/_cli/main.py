@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
+import yaml
 
+from riskgrade._api import compile_file, list_rulesets, load, load_layer
+from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
-from riskgrade._grade.assessment import dumps
+from riskgrade._monitor.rules import load_monitor_ruleset
 from riskgrade._source.facts import read_facts, record_error_dict
 from riskgrade.exceptions import FactError, RiskgradeError, RulesetError
 
@@ -104,8 +107,6 @@ def main() -> None:
 @_lang_option
 def list_cmd(fmt: str, lang: str | None) -> None:
     """List the shipped rulesets."""
-    from riskgrade._api import list_rulesets
-
     lang = _lang(lang)
     items = list_rulesets()
     if fmt == "json":
@@ -130,8 +131,6 @@ def _iter_ruleset_files(paths: tuple[str, ...]) -> Iterator[str]:
 
 
 def _kind(path: str) -> str:
-    import yaml
-
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
@@ -149,17 +148,11 @@ def _load_any(path: str) -> Any:
     """Load a ruleset-language file of any kind (ruleset, layer, monitor); raises RulesetError."""
     kind = _kind(path)
     if kind == "ruleset":
-        from riskgrade._compile.pipeline import load_file
-
-        return load_file(path)
+        return compile_file(path)
     if kind == "layer":
-        from riskgrade._compile.layers import load_layer
-
         return load_layer(path)
     if kind == "monitor":
-        from riskgrade._monitor import rules as _warnings
-
-        return _warnings.load_monitor_ruleset(path)
+        return load_monitor_ruleset(path)
     return None
 
 
@@ -201,8 +194,6 @@ def _records(ruleset: Any, facts_path: str) -> Iterator[tuple[Any, Any]]:
 
 
 def _load_ruleset(ref: str, jurisdiction: str | None) -> Any:
-    from riskgrade._api import load
-
     return load(ref, jurisdiction=jurisdiction)
 
 

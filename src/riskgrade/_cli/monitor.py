@@ -8,56 +8,19 @@ line, the ruleset or the enterprise register is wrong; 3 the rules engine failed
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import sys
-from collections.abc import Iterator
-from importlib import resources
 from typing import Any, TextIO
 
 import click
 
+from riskgrade._api import Monitor, RiskGraph, load_rules
 from riskgrade._core.levels import Level
+from riskgrade._enterprise.register import load_enterprise
 from riskgrade._monitor.events import CST, Event, read_events
-from riskgrade._monitor.monitor import Monitor, dumps
-from riskgrade._monitor.rules import WarningRules, load_monitor_ruleset
-from riskgrade._source.yaml import load_yaml
+from riskgrade._monitor.monitor import dumps
 from riskgrade.exceptions import FactError, GraphError, MonitorError, RiskgradeError, RulesetError
 
-__all__ = ["load_rules", "monitor_cmd", "render_text"]
-
-
-def _monitor_files() -> Iterator[str]:
-    try:
-        root = str(resources.files("riskgrade.rulesets"))
-    except ModuleNotFoundError:  # running from a source tree without the package installed
-        root = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "rulesets")
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for fn in sorted(filenames):
-            if fn.endswith((".yaml", ".yml")):
-                yield os.path.join(dirpath, fn)
-
-
-def load_rules(ref: str) -> WarningRules:
-    """The warning rules of ``ref``: a ``kind: monitor`` file, a shipped monitoring ruleset id,
-    or any ruleset :func:`riskgrade.load` accepts that has a ``warnings`` section."""
-    if os.path.exists(ref):
-        located = load_yaml(ref)
-        if isinstance(located.data, dict) and located.data.get("kind") == "monitor":
-            return load_monitor_ruleset(ref)
-    else:
-        for path in _monitor_files():
-            located = load_yaml(path)
-            data = located.data
-            if isinstance(data, dict) and data.get("kind") == "monitor" and data.get("id") == ref:
-                return load_monitor_ruleset(path)
-    from riskgrade._api import load
-
-    ruleset: Any = load(ref)
-    section = ruleset.section("warnings")
-    if not isinstance(section, WarningRules):
-        raise MonitorError(f"ruleset {ref!r} has no 'warnings' section")
-    return section
+__all__ = ["monitor_cmd", "render_text"]
 
 
 def render_text(record: dict[str, Any], lang: str) -> str:
@@ -107,8 +70,6 @@ def _render_hidden_danger(record: dict[str, Any], zh: bool) -> str:
 
 def _graph_for(enterprise: Any, as_of: _dt.date | None) -> Any:
     """The enterprise graph (graded with the register's own rulesets) that applies warning effects."""
-    from riskgrade._enterprise.graph import RiskGraph
-
     return RiskGraph.build(None, enterprise, as_of=as_of)
 
 
@@ -134,8 +95,6 @@ def _first_date(lines: list[str]) -> _dt.date | None:
 def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: TextIO, fmt: str, lang: str,
                 tolerance: float | None) -> None:
     """Replay EVENTS.jsonl (or stdin) through the warning rules; stream warnings and level changes."""
-    from riskgrade._enterprise.register import load_enterprise
-
     try:
         rules = load_rules(ruleset_ref)
         enterprise = load_enterprise(enterprise_file)

@@ -7,15 +7,18 @@ from typing import Any
 
 import click
 
-from riskgrade._grade.assessment import dumps
+from riskgrade._api import check_refinement
+from riskgrade._compile.layers import read_layer
+from riskgrade._compile.refine import DEFAULT_EXAMPLES
+from riskgrade._core import jurisdictions as _jurisdictions
+from riskgrade._core.canonical import dumps
+from riskgrade._plugins import get_plugins
 from riskgrade.exceptions import RulesetError
 
 __all__ = ["check_refinement_cmd", "plugins_cmd"]
 
 
 def _contributions(plugins: Any) -> dict[str, dict[str, Any]]:
-    from riskgrade._compile.layers import read_layer
-
     out: dict[str, dict[str, Any]] = {i.name: {"layers": [], "functions": [], "methods": [], "rollup_modifiers": []}
                                       for i in plugins.info()}
     for name, src in plugins.layers():
@@ -37,8 +40,6 @@ def _contributions(plugins: Any) -> dict[str, dict[str, Any]]:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def plugins_cmd(fmt: str) -> None:
     """List the installed plugins and what each contributes (layers, functions, methods, ...)."""
-    from riskgrade._plugins import get_plugins
-
     plugins = get_plugins()
     contrib = _contributions(plugins)
     items = []
@@ -74,9 +75,6 @@ def check_refinement_cmd(ref: str, jurisdiction: str, examples: int | None, fmt:
     Runs the static check (loading the layers) and the differential check, step by step
     from the province down; exit 0 when both pass, 1 on any finding.
     """
-    from riskgrade._compile.refine import DEFAULT_EXAMPLES, check_refinement
-    from riskgrade._core import jurisdictions as _jurisdictions
-
     try:
         j = _jurisdictions.get(jurisdiction)
     except RulesetError as e:

@@ -30,11 +30,12 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from riskgrade._compile.expr import Compiler, ExprError, Function
+from riskgrade._compile.extension import Method
 from riskgrade._compile.refine import (
     band_looser_at,
     band_matcher,
@@ -43,16 +44,13 @@ from riskgrade._compile.refine import (
     value_direction,
 )
 from riskgrade._core import jurisdictions as _jurisdictions
+from riskgrade._core.canonical import fmt_number as _n
 from riskgrade._core.levels import Level
 from riskgrade._source.yaml import Located, load_yaml, parse_yaml
 from riskgrade._validate import schema as _schema
 from riskgrade.exceptions import Problem, RefinementError, RulesetError
 
-if TYPE_CHECKING:
-    from riskgrade._compile.pipeline import Ruleset
-
-__all__ = ["Layer", "LayerFile", "apply_layers", "layers_for", "load_for_jurisdiction", "load_layer",
-           "provenance", "read_layer"]
+__all__ = ["Layer", "apply_layers", "read_layer", "version_ok"]
 
 _VERSIONS = re.compile(r"^\s*(>=|<=|==|!=|>|<)?\s*([0-9]+(?:\.[0-9]+)*)\s*$")
 
@@ -101,6 +99,13 @@ class Layer:
     basis: str
     plugin: str = ""
     located: Located = attrs.field(eq=False, repr=False, default=None)
+    #: the file on disk the layer was read from ("" when it came from elsewhere)
+    path: str = attrs.field(eq=False, repr=False, default="")
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files the layer was built from (for cache invalidation)."""
+        return (self.path,) if self.path else ()
 
     @property
     def data(self) -> dict[str, Any]:
@@ -137,7 +142,8 @@ def read_layer(source: Any, plugin: str = "") -> Layer:
         mtime = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
         return _read_path(path, mtime, plugin)
     text = source.read_text(encoding="utf-8")
-    return _parse(text, str(source), str(source), plugin)
+    layer = _parse(text, str(source), str(source), plugin)
+    return attrs.evolve(layer, path=os.path.abspath(str(source))) if os.path.exists(str(source)) else layer
 
 
 @functools.lru_cache(maxsize=256)
@@ -145,7 +151,8 @@ def _read_path(path: str, mtime: int, plugin: str) -> Layer:
     located = load_yaml(path)
     with open(path, "rb") as fh:
         blob = fh.read()
-    return _from_located(located, _display(path), hashlib.sha256(blob).hexdigest(), plugin)
+    return attrs.evolve(_from_located(located, _display(path), hashlib.sha256(blob).hexdigest(), plugin),
+                        path=os.path.abspath(path))
 
 
 def _parse(text: str, path: str, display: str, plugin: str) -> Layer:
@@ -229,25 +236,19 @@ class _Merged(Located):
 # ----------------------------------------------------------------------------------------------
 # applying
 # ----------------------------------------------------------------------------------------------
-def _outputs(rules: Iterable[Any]) -> set[str]:
+def _outputs(rules: Iterable[Any], methods: Mapping[str, Method]) -> set[str]:
+    """The value names the rules output, as their methods declare them."""
     out: set[str] = set()
     for r in rules:
-        if not isinstance(r, Mapping):
-            continue
-        m = r.get("method")
-        if m == "lec":
-            out.add(str(r.get("as", "D")))
-        elif m == "ls":
-            out.add(str(r.get("as", "R")))
-            if "S_dimensions" in r:
-                out.add(str(r.get("S_as", "S")))
-        elif r.get("as"):
-            out.add(str(r["as"]))
+        m = methods.get(r.get("method", "")) if isinstance(r, Mapping) else None
+        if m is not None:
+            out.update(m.output_names(r))
     return out
 
 
 class _Apply:
-    def __init__(self, located: Located, doc: dict[str, Any]) -> None:
+    def __init__(self, located: Located, doc: dict[str, Any], methods: Mapping[str, Method]) -> None:
+        self.methods = methods
         self.loc = located
         self.doc = copy.deepcopy(doc)
         self.base_rules = len(doc.get("rules") or ())
@@ -284,7 +285,7 @@ class _Apply:
             for name, spec in (d.get(sect) or {}).items():
                 taken = name in (doc.get(sect) or {}) or (sect in ("inputs", "derive") and (
                     name in (doc.get("inputs") or {}) or name in (doc.get("derive") or {})
-                    or name in _outputs(doc["rules"])))
+                    or name in _outputs(doc["rules"], self.methods)))
                 if taken:
                     self.p(layer, (sect, name), "layer-conflict",
                            f"{sect[:-1] if sect != 'derive' else 'derived value'} {name!r} already exists; "
@@ -354,7 +355,7 @@ class _Apply:
                         self.p(layer, cpath, "unknown-column", f"table {tname!r} has no column {col!r}", key=True)
                         continue
                     old = row.get(col)
-                    direction, proven = value_direction(self.doc, lookup_matcher(tname, col))
+                    direction, proven = value_direction(self.doc, lookup_matcher(tname, col), methods=self.methods)
                     if direction and isinstance(old, (int, float)) and isinstance(new, (int, float)):
                         if (new - old) * direction < 0:
                             self.loose(layer, cpath, f"{tname}[{change[key]}].{col} {old} → {new} makes grading "
@@ -410,7 +411,7 @@ class _Apply:
                         r["to"] = new
                 direction = 1
                 if any("value" in r for r in rows):
-                    direction, proven = value_direction(self.doc, band_matcher(bname))
+                    direction, proven = value_direction(self.doc, band_matcher(bname), methods=self.methods)
                     if not proven:
                         unproven.append(f"bands {bname} threshold {which} {old} → {new} {by}, {layer.at(path)}")
                 worse = band_looser_at(rows, new_rows, spec["closed"], direction or 1)
@@ -477,7 +478,7 @@ class _Apply:
     def precheck(self) -> None:
         """Compile the expressions a layer added, so that their mistakes point into the layer file."""
         doc = self.doc
-        names = set(doc.get("inputs") or {}) | set(doc.get("derive") or {}) | _outputs(doc["rules"])
+        names = set(doc.get("inputs") or {}) | set(doc.get("derive") or {}) | _outputs(doc["rules"], self.methods)
         records = {n: set(s.get("fields") or {}) for n, s in (doc.get("inputs") or {}).items()
                    if isinstance(s, Mapping) and s.get("type") == "list"}
         exprs: list[tuple[tuple[Any, ...], Any]] = []
@@ -537,18 +538,17 @@ def _nothing(*args: Any) -> None:
     return None
 
 
-def _n(v: Any) -> str:
-    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
-def apply_layers(located: Located, doc: dict[str, Any], layers: Iterable[Any]) -> tuple[Located, dict[str, Any]]:
+def apply_layers(located: Located, doc: dict[str, Any], layers: Iterable[Any],
+                 methods: Mapping[str, Method]) -> tuple[Located, dict[str, Any]]:
     """Apply ``layers`` in order to a validated ruleset document; returns the merged locations and document.
 
     Raises :class:`RefinementError` (a change would make grading looser) or
     :class:`RulesetError` (a change is malformed), naming the layer file and line.
     The base document is not modified.
     """
-    work = _Apply(located, doc)
+    work = _Apply(located, doc, methods)
     for layer in layers:
         work.apply(layer)
     work.precheck()
@@ -558,82 +558,3 @@ def apply_layers(located: Located, doc: dict[str, Any], layers: Iterable[Any]) -
         raise RulesetError(work.problems)
     work.finish()
     return work.merged(), work.doc
-
-
-def provenance(ruleset: Any) -> list[str]:
-    """Every change the ruleset's layers made, one line each, in the order applied.
-
-    >>> import riskgrade
-    >>> provenance(riskgrade.load("lec-generic"))
-    []
-    """
-    return [ch for lay in (ruleset.doc.get("layers") or ()) for ch in lay.get("changes") or ()]
-
-
-# ----------------------------------------------------------------------------------------------
-# finding the layers of a jurisdiction
-# ----------------------------------------------------------------------------------------------
-def layers_for(ruleset_id: str, jurisdiction: str, plugins: Any = None, *,
-               exclude_at: str | None = None) -> list[Layer]:
-    """The installed layers refining ``ruleset_id`` along the chain province → ``jurisdiction``, in order.
-
-    ``exclude_at`` leaves out the layers of that jurisdiction (used when a layer file is checked
-    on its own).
-    """
-    from riskgrade._plugins import get_plugins
-
-    plugins = plugins or get_plugins()
-    order = {j.code: i for i, j in enumerate(_jurisdictions.chain(jurisdiction))}
-    found = []
-    for plugin, src in plugins.layers():
-        layer = read_layer(src, plugin)
-        if layer.ruleset == ruleset_id and layer.jurisdiction in order and layer.jurisdiction != exclude_at:
-            found.append(layer)
-    found.sort(key=lambda lay: (order[lay.jurisdiction], lay.id, lay.file))
-    return found
-
-
-def load_for_jurisdiction(path: str, jurisdiction: str, plugins: Any = None) -> Ruleset:
-    """Load the ruleset at ``path`` refined by every installed layer from the province down to
-    ``jurisdiction`` (plugins' expression functions and methods included)."""
-    from riskgrade._compile.pipeline import compile_located
-    from riskgrade._plugins import get_plugins
-
-    plugins = plugins or get_plugins()
-    located = load_yaml(path)
-    data = located.data if isinstance(located.data, dict) else {}
-    layers = layers_for(str(data.get("id")), jurisdiction, plugins)
-    return compile_located(located, layers=layers, methods=plugins.methods(), functions=plugins.functions())
-
-
-@attrs.frozen
-class LayerFile:
-    """A layer file checked on its own: ``layer`` and the ``ruleset`` it yields (the base refined by
-    the installed layers above the layer's jurisdiction, then by this layer)."""
-
-    layer: Layer
-    ruleset: Any
-
-    def run_cases(self) -> list[Any]:
-        """Run the cases of the refined ruleset (the layers' cases)."""
-        return list(self.ruleset.run_cases())
-
-
-def load_layer(path: str, plugins: Any = None) -> LayerFile:
-    """Check the layer file at ``path`` against the ruleset it refines; raises :class:`RulesetError`
-    (or :class:`RefinementError`) with located problems."""
-    from riskgrade._compile.pipeline import compile_located
-    from riskgrade._plugins import get_plugins
-    from riskgrade._source.registry import find
-
-    plugins = plugins or get_plugins()
-    layer = read_layer(path)
-    try:
-        base_path = find(layer.ruleset)
-    except RulesetError:
-        raise RulesetError([layer.located.problem(("refines", "ruleset"), "unknown-ruleset",
-                                                  f"no shipped ruleset {layer.ruleset!r}")]) from None
-    above = layers_for(layer.ruleset, layer.jurisdiction, plugins, exclude_at=layer.jurisdiction)
-    rs = compile_located(load_yaml(base_path), layers=[*above, layer], methods=plugins.methods(),
-                         functions=plugins.functions())
-    return LayerFile(layer, rs)

@@ -1,53 +1,23 @@
-"""Grading methods: the registry of rule kinds (``method:`` in a rule).
+"""The built-in grading methods, declared (see :mod:`riskgrade._compile.extension`).
 
-A method turns a rule's YAML into lines of Python placed in the ruleset's
-generated grading function. It sets ``r_<i>`` to the rule's level as an int
-(0 when the rule does not fire) and may set ``d_<i>`` (a detail: the band row or the
-criteria matched) and output values ``v_<name>``.
-
-Built in: ``direct`` (condition → level), ``composite`` (at least k of n criteria →
-level), ``score`` (expression + bands), ``lec`` (D = L·E·C + bands), ``ls``
-(R = L·S, S the max over its dimensions, + bands). Plugins register more through
-the ``riskgrade_methods`` hook.
+``direct`` (condition → level), ``composite`` (at least k of n criteria → level), ``score``
+(expression + bands), ``lec`` (D = L·E·C + bands), ``ls`` (R = L·S, S the max over its
+dimensions, + bands). Each declares its keys, expressions and outputs like a plugin method;
+being built in, each also has an ``emit`` that inlines its code in the generated grading
+function instead of calling ``compute``. Plugins add methods through ``riskgrade_methods``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-import attrs
-
+from riskgrade._compile.extension import BANDS, EXPR, LEVEL, NAME, CompileContext, Method
 from riskgrade._core.levels import Level
 
-if TYPE_CHECKING:
-    from riskgrade._compile.pipeline import CompileContext
+__all__ = ["builtin_methods"]
 
-__all__ = ["Method", "builtin_methods"]
-
-
-@attrs.frozen
-class Method:
-    """A grading method.
-
-    ``schema``: cerberus schema of the keys the rule may have besides the common ones
-    (``id``, ``method``, ``label``, ``cite``, ``note``). ``total``: the method gives a level
-    for every valid input (so a ruleset needs no ``otherwise``). ``emit(rule, index,
-    ctx)`` returns the code lines and the names of the values it outputs; it reports
-    problems through ``ctx.problem``. ``explain(rule, detail, values, lang)`` renders
-    one line for the trace.
-    """
-
-    name: str
-    schema: Mapping[str, Any]
-    total: bool
-    emit: Callable[[Mapping[str, Any], int, CompileContext], tuple[list[str], list[str]]]
-    explain: Callable[[Mapping[str, Any], Any, Mapping[str, Any], str], str]
-    doc: str = ""
-
-
-_expr = {"type": ["string", "number"], "required": True}
-_level = {"type": "string", "required": True, "allowed": ["RED", "ORANGE", "YELLOW", "BLUE"]}
+_OPTIONAL = {**EXPR, "required": False}
 
 
 # -- direct -----------------------------------------------------------------------------------
@@ -89,11 +59,11 @@ def _explain_composite(rule: Mapping[str, Any], detail: Any, values: Mapping[str
 
 
 # -- band based ---------------------------------------------------------------------------------
-def _emit_banded(i: int, ctx: CompileContext, bands_name: str, score_src: str, path: tuple[Any, ...],
-                 out_name: str | None) -> list[str]:
-    lines = []
-    target = f"v_{out_name}" if out_name else f"s_{i}"
-    lines.append(f"{target} = {score_src}")
+def emit_banded(i: int, ctx: CompileContext, bands_name: str, score_src: str, path: tuple[Any, ...],
+                out_name: str) -> list[str]:
+    """Lines that set ``v_<out_name>`` to the score and grade it by the bands ``bands_name``."""
+    target = f"v_{out_name}"
+    lines = [f"{target} = {score_src}"]
     bands = ctx.bands_for_levels(bands_name, path)
     if bands is None:
         return [*lines, f"r_{i} = 0", f"d_{i} = None"]
@@ -104,86 +74,70 @@ def _emit_banded(i: int, ctx: CompileContext, bands_name: str, score_src: str, p
 def _score_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[list[str], list[str]]:
     pos = ctx.rule_pos(i)
     src = ctx.expr(rule["expr"], ("rules", pos, "expr"))
-    out = rule.get("as")
-    if out:
-        ctx.declare_output(out, ("rules", pos, "as"))
-    return _emit_banded(i, ctx, rule["bands"], src, ("rules", pos, "bands"), out), [out] if out else []
+    outs = ctx.declare_outputs(_SCORE, rule, i)
+    return emit_banded(i, ctx, rule["bands"], src, ("rules", pos, "bands"), outs[-1]), outs
 
 
 def _lec_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[list[str], list[str]]:
     pos = ctx.rule_pos(i)
     parts = [ctx.expr(rule.get(k, k), ("rules", pos, k)) for k in ("L", "E", "C")]
-    out = rule.get("as", "D")
-    ctx.declare_output(out, ("rules", pos, "as"))
+    outs = ctx.declare_outputs(_LEC, rule, i)
     src = f"({parts[0]} * {parts[1]} * {parts[2]})"
-    return _emit_banded(i, ctx, rule["bands"], src, ("rules", pos, "bands"), out), [out]
+    return emit_banded(i, ctx, rule["bands"], src, ("rules", pos, "bands"), outs[-1]), outs
 
 
 def _ls_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[list[str], list[str]]:
     pos = ctx.rule_pos(i)
     lsrc = ctx.expr(rule.get("L", "L"), ("rules", pos, "L"))
     lines: list[str] = []
-    outs: list[str] = []
+    outs = ctx.declare_outputs(_LS, rule, i)
     if "S_dimensions" in rule:
         dims = [ctx.expr(d, ("rules", pos, "S_dimensions", j)) for j, d in enumerate(rule["S_dimensions"])]
-        s_out = rule.get("S_as", "S")
-        ctx.declare_output(s_out, ("rules", pos, "S_as"))
-        lines.append(f"v_{s_out} = max({', '.join(dims)}{',' if len(dims) == 1 else ''})")
-        ssrc = f"v_{s_out}"
-        outs.append(s_out)
+        lines.append(f"v_{outs[0]} = max({', '.join(dims)}{',' if len(dims) == 1 else ''})")
+        ssrc = f"v_{outs[0]}"
     else:
         ssrc = ctx.expr(rule.get("S", "S"), ("rules", pos, "S"))
-    out = rule.get("as", "R")
-    ctx.declare_output(out, ("rules", pos, "as"))
-    outs.append(out)
-    lines += _emit_banded(i, ctx, rule["bands"], f"({lsrc} * {ssrc})", ("rules", pos, "bands"), out)
+    lines += emit_banded(i, ctx, rule["bands"], f"({lsrc} * {ssrc})", ("rules", pos, "bands"), outs[-1])
     return lines, outs
 
 
-def _explain_scored(out_key: str) -> Callable[[Mapping[str, Any], Any, Mapping[str, Any], str], str]:
-    def explain(rule: Mapping[str, Any], detail: Any, values: Mapping[str, Any], lang: str) -> str:
-        name = rule.get("as", out_key)
-        val = values.get(name) if name else None
-        return f"{name} = {_num(val)}" if name else ""
-
-    return explain
+def _product(*xs: Any) -> Any:
+    out = 1
+    for x in xs:
+        out = out * x
+    return out
 
 
-def _num(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
+_DIRECT = Method("direct", {"when": EXPR, "level": LEVEL}, expressions={"when": 1},
+                 compute=bool, explain=_explain_direct, emit=_emit_direct,
+                 doc="the rule's level when its condition holds (直接判定)")
+_CRITERION = {"type": "dict", "schema": {
+    "id": {"type": "string", "required": True, "regex": r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"},
+    "when": EXPR,
+    "label": {"type": ["string", "dict"]},
+    "cite": {"type": "dict"},
+    "note": {"type": ["string", "dict"]},
+}}
+_COMPOSITE = Method("composite", {"criteria": {"type": "list", "required": True, "minlength": 1,
+                                               "schema": _CRITERION},
+                                  "at_least": {"type": "integer", "required": True, "min": 1},
+                                  "level": LEVEL},
+                    compute=bool, explain=_explain_composite, emit=_emit_composite,
+                    doc="the rule's level when at least k of its criteria hold (综合判定)")
+_SCORE = Method("score", {"expr": EXPR, "bands": BANDS, "as": NAME}, expressions={"expr": 1},
+                outputs={"as": "score"}, banded=True, compute=lambda expr: expr, emit=_score_emit,
+                doc="a score expression graded by bands")
+_LEC = Method("lec", {"L": _OPTIONAL, "E": _OPTIONAL, "C": _OPTIONAL, "bands": BANDS, "as": NAME},
+              expressions={"L": 1, "E": 1, "C": 1}, defaults={"L": "L", "E": "E", "C": "C"}, outputs={"as": "D"},
+              banded=True, compute=_product, operator="×", emit=_lec_emit, doc="D = L × E × C graded by bands (LEC)")
+_LS = Method("ls", {"L": _OPTIONAL, "S": {**_OPTIONAL, "excludes": "S_dimensions"},
+                    "S_dimensions": {"type": "list", "minlength": 1, "schema": EXPR, "excludes": "S"},
+                    "S_as": NAME, "bands": BANDS, "as": NAME},
+             expressions={"L": 1, "S": 1}, list_expressions={"S_dimensions": 1}, defaults={"L": "L", "S": "S"},
+             outputs={"S_as": ("S", "S_dimensions"), "as": "R"}, banded=True, compute=_product, operator="×",
+             emit=_ls_emit, doc="R = L × S, S the max of its dimensions, graded by bands")
 
 
 def builtin_methods() -> dict[str, Method]:
     """The grading methods shipped with riskgrade."""
-    crit = {"type": "dict", "schema": {
-        "id": {"type": "string", "required": True, "regex": r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"},
-        "when": _expr,
-        "label": {"type": ["string", "dict"]},
-        "cite": {"type": "dict"},
-        "note": {"type": ["string", "dict"]},
-    }}
-    out = {"type": "string", "regex": r"^[A-Za-z][A-Za-z0-9_]*$"}
-    bands = {"type": "string", "required": True}
-    return {
-        "direct": Method("direct", {"when": _expr, "level": _level}, False, _emit_direct, _explain_direct,
-                         "the rule's level when its condition holds (直接判定)"),
-        "composite": Method("composite", {"criteria": {"type": "list", "required": True, "minlength": 1,
-                                                       "schema": crit},
-                                          "at_least": {"type": "integer", "required": True, "min": 1},
-                                          "level": _level},
-                            False, _emit_composite, _explain_composite,
-                            "the rule's level when at least k of its criteria hold (综合判定)"),
-        "score": Method("score", {"expr": _expr, "bands": bands, "as": out}, True, _score_emit,
-                        _explain_scored(""), "a score expression graded by bands"),
-        "lec": Method("lec", {"L": _expr | {"required": False}, "E": _expr | {"required": False},
-                              "C": _expr | {"required": False}, "bands": bands, "as": out},
-                      True, _lec_emit, _explain_scored("D"), "D = L × E × C graded by bands (LEC)"),
-        "ls": Method("ls", {"L": _expr | {"required": False}, "S": _expr | {"required": False, "excludes": "S_dimensions"},
-                            "S_dimensions": {"type": "list", "minlength": 1, "schema": _expr, "excludes": "S"},
-                            "S_as": out, "bands": bands, "as": out},
-                     True, _ls_emit, _explain_scored("R"), "R = L × S, S the max of its dimensions, graded by bands"),
-    }
+    return {m.name: m for m in (_DIRECT, _COMPOSITE, _SCORE, _LEC, _LS)}

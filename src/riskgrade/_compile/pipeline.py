@@ -1,42 +1,53 @@
-"""Ruleset compiler and the compiled :class:`Ruleset`.
+"""The ruleset compiler: a named, ordered list of stages (:data:`STAGES`).
 
-Stages, in order (each collects located problems; any problem stops the load with a
-:class:`~riskgrade.exceptions.RulesetError` listing them all, sorted by location):
+``load`` (bytes → located tree, :mod:`riskgrade._source.yaml`) happens before; then
 
-1. **load** -- safe YAML with locations (``_yamlsrc``);
-2. **validate** -- the cerberus schema of format v1 (``_schema``), then rule methods' own schemas;
-3. **layer** -- jurisdiction layers and plugins (``_layers``), stricter only;
-4. **resolve** -- sources, tables (inline or CSV), bands (proven gap- and overlap-free);
-5. **compile** -- expressions to Python (``_expr``), derive order, one generated grading function;
-6. **check** -- every rule's citation resolves; a level is always produced.
+1. **validate** -- the cerberus schema of the format (:mod:`riskgrade._validate.schema`);
+2. **layer** -- jurisdiction layers, stricter only (:mod:`riskgrade._compile.layers`);
+3. **resolve** -- inputs, sources, tables (inline or CSV), bands (proven gap- and overlap-free);
+4. **compile** -- expressions to Python (:mod:`riskgrade._compile.expr`), derive order, each rule
+   through its declared method (:mod:`riskgrade._compile.extension`);
+5. **check** -- citations resolve, a level for every input, optional sections, cases;
+6. **generate** -- one grading function's source, each line mapped back to its YAML rule.
+
+Each stage records located problems; :func:`run` stops after the stage that found any (or at
+``until``) and raises one :class:`~riskgrade.exceptions.RulesetError` listing them, sorted by
+location, at most ``Options.error_limit``. The result is an :class:`Artefact`, which
+:mod:`riskgrade._grade.ruleset` turns into a ``Ruleset``. This module is pure: no plugin
+discovery, no file other than the ruleset's own CSV tables.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
-import datetime
-import hashlib
-import json
+import graphlib
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-from riskgrade._compile.expr import Compiled, Compiler, ExprError, Function
-from riskgrade._compile.methods import Method, builtin_methods
+from riskgrade._compile import values
+from riskgrade._compile.expr import Compiler, ExprError, Function
+from riskgrade._compile.extension import CompileContext, Method
+from riskgrade._compile.layers import apply_layers
+from riskgrade._compile.methods import builtin_methods, emit_banded
+from riskgrade._compile.sections import SectionCompiler
+from riskgrade._compile.tables import Bands, Table
+from riskgrade._core.canonical import fingerprint
+from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
-from riskgrade._grade.assessment import Assessment, Citation, Fired, RulesetRef, Step, dumps
-from riskgrade._source.yaml import Located, load_yaml
+from riskgrade._core.provenance import RulesetRef
+from riskgrade._source.yaml import Located
 from riskgrade._validate import schema as _schema
-from riskgrade.exceptions import FactError, Problem, RulesetError
+from riskgrade.exceptions import FactError, FunctionError, Problem, RulesetError
 
-__all__ = ["CaseResult", "CompileContext", "Ruleset", "compile_located", "load_file"]
+__all__ = ["STAGES", "STAGE_NAMES", "Artefact", "Options", "Stage", "Unit", "run"]
 
 _INF = math.inf
 _NUM = (int, float)
-_META_KEYS = frozenset({"id", "name"})
 
 
 def _label(v: Any, lang: str = "en") -> str:
@@ -48,364 +59,6 @@ def _label(v: Any, lang: str = "en") -> str:
 # ----------------------------------------------------------------------------------------------
 # compiled pieces
 # ----------------------------------------------------------------------------------------------
-@attrs.frozen
-class Table:
-    name: str
-    key: tuple[str, ...]
-    columns: Mapping[str, str]
-    rows: tuple[Mapping[str, Any], ...]
-    index: Mapping[Any, Mapping[str, Any]]
-
-
-@attrs.frozen
-class Bands:
-    name: str
-    closed: str
-    rows: tuple[Mapping[str, Any], ...]
-    fn: Callable[[Any], int]
-
-    def inline(self, x: str, d: str, r: str) -> list[str]:
-        """Code that sets ``d`` (the row index) and ``r`` (the level int) for the value ``x``."""
-        cmp = "<=" if self.closed == "upper" else "<"
-        order = sorted(range(len(self.rows)),
-                       key=lambda j: (-_INF if self.rows[j].get("from") is None else self.rows[j]["from"]))
-        lines = []
-        for n, j in enumerate(order):
-            row = self.rows[j]
-            lv = int(Level.parse(row["level"])) if "level" in row else 0
-            if n == len(order) - 1:
-                lines.append("else:" if n else "if True:")
-                lines.append(f"    if {x} != {x} or {x} == _INF: raise FactError(f'{{{x}!r}} is not a finite number', "
-                             "code='not-finite')")
-            else:
-                lines.append(f"{'if' if n == 0 else 'elif'} {x} {cmp} {row['to']!r}:")
-            lines.append(f"    {d} = {j}; {r} = {lv}")
-        return lines
-
-    def row_text(self, i: int, var: str = "x") -> str:
-        r = self.rows[i]
-        lo, hi = r.get("from"), r.get("to")
-        lt_lo = "<" if self.closed == "upper" else "≤"
-        lt_hi = "≤" if self.closed == "upper" else "<"
-        if lo is None and hi is None:
-            return f"any {var}"
-        if lo is None:
-            return f"{var} {lt_hi} {_n(hi)}"
-        if hi is None:
-            return f"{var} {'>' if self.closed == 'upper' else '≥'} {_n(lo)}"
-        return f"{_n(lo)} {lt_lo} {var} {lt_hi} {_n(hi)}"
-
-
-def _n(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-@attrs.frozen
-class CaseResult:
-    """The outcome of one ruleset case: ``ok`` and, when not, what differed."""
-
-    ruleset: str
-    index: int
-    note: str
-    ok: bool
-    expected: Mapping[str, Any]
-    actual: Mapping[str, Any]
-    problems: tuple[str, ...] = ()
-
-
-class CompileContext:
-    """What a method or section compiler may use while a ruleset compiles."""
-
-    def __init__(self, located: Located, doc: dict[str, Any], compiler: Compiler,
-                 methods: Mapping[str, Method]) -> None:
-        self.located = located
-        self.doc = doc
-        self.compiler = compiler
-        self.methods = methods
-        self.problems: list[Problem] = []
-        self.bands: dict[str, Bands] = {}
-        self.outputs: dict[str, tuple[Any, ...]] = {}
-        self._rule_pos: dict[int, int] = {}
-        self.broken_bands: set[str] = set()
-
-    def problem(self, path: tuple[Any, ...], code: str, message: str, *, key: bool = False) -> None:
-        self.problems.append(self.located.problem(path, code, message, key=key))
-
-    def rule_pos(self, i: int) -> int:
-        return self._rule_pos.get(i, i)
-
-    def expr(self, text: Any, path: tuple[Any, ...], extra: Iterable[str] = ()) -> str:
-        """Compile an expression found at ``path``; on error record a located problem."""
-        try:
-            c: Compiled = self.compiler.compile(text, extra_names=extra)
-        except ExprError as e:
-            line, col = self.located.where(path)
-            # the expression's own offset, when it sits on the same line as the key
-            self.problems.append(Problem(e.code, e.message, self.located.file, line,
-                                         col + (e.col if e.line == 1 else 0)))
-            return "None"
-        return c.source
-
-    def declare_output(self, name: str, path: tuple[Any, ...]) -> None:
-        if name in self.outputs or name in self.doc.get("inputs", {}) or name in (self.doc.get("derive") or {}):
-            self.problem(path, "duplicate-name", f"value {name!r} is already defined")
-        self.outputs[name] = path
-        self.compiler.names.add(name)
-
-    def bands_for_levels(self, name: str, path: tuple[Any, ...]) -> Bands | None:
-        b = self.bands.get(name)
-        if b is None and name in self.broken_bands:
-            return None  # already reported where the bands are defined
-        if b is None:
-            self.problem(path, "unknown-bands", f"no bands named {name!r}"
-                         + (f"; defined: {', '.join(sorted(self.bands))}" if self.bands else ""))
-            return None
-        if any("level" not in r for r in b.rows):
-            self.problem(path, "bands-without-levels", f"bands {name!r} must give a level in every row")
-            return None
-        return b
-
-
-# ----------------------------------------------------------------------------------------------
-# the compiled ruleset
-# ----------------------------------------------------------------------------------------------
-class Ruleset:
-    """A compiled, immutable ruleset. Grading is a pure function of (ruleset, facts).
-
-    >>> import riskgrade
-    >>> rs = riskgrade.load("lec-generic")
-    >>> rs.id, rs.grade({"L": 3, "E": 6, "C": 15}).level.zh
-    ('lec-generic', '较大风险')
-    """
-
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-
-    id: str
-    version: str
-    edition: str
-    sector: str
-    jurisdiction: str
-    title: Mapping[str, str]
-    effective: datetime.date
-    fingerprint: str
-    file: str
-    ref: RulesetRef
-    sources: Mapping[str, Mapping[str, Any]]
-    inputs: Mapping[str, Mapping[str, Any]]
-    tables: Mapping[str, Table]
-    bands: Mapping[str, Bands]
-    rules: tuple[Mapping[str, Any], ...]
-    cases: tuple[Mapping[str, Any], ...]
-    control_tiers: Mapping[Level, str]
-    doc: Mapping[str, Any]
-    layers: tuple[Any, ...]
-    _sections: Mapping[str, Any]
-    _fn: Callable[[Mapping[str, Any]], Assessment]
-    _value_names: tuple[str, ...]
-    _input_names: tuple[str, ...]
-    _citations: tuple[Citation, ...]
-    _methods: tuple[Method, ...]
-    _source_code: str
-    _slices: tuple[slice, slice, slice, slice]
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Ruleset is immutable")
-
-    def __repr__(self) -> str:
-        return f"<Ruleset {self.id} {self.version} ({self.edition}) {self.jurisdiction} {self.fingerprint[:12]}>"
-
-    # -- grading --------------------------------------------------------------------------------
-    def grade(self, facts: Mapping[str, Any]) -> Assessment:
-        """Grade one set of facts. Raises :class:`FactError` naming the field on bad input.
-
-        (Each compiled ruleset replaces this method by its generated grading function,
-        so a call costs no wrapper; this definition documents it.)
-        """
-        return self._fn(facts)
-
-    def grade_many(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Assessment | FactError]:
-        """Grade each record; yields exactly one result per input, in order: an
-        :class:`Assessment` or a :class:`FactError` whose ``record`` is the input's index."""
-        fn = self._fn
-        for i, facts in enumerate(records):
-            try:
-                yield fn(facts)
-            except FactError as e:
-                yield e.at(record=i)
-
-    def section(self, name: str) -> Any:
-        """The compiled optional section ``name`` (e.g. ``rollup``), or None."""
-        return self._sections.get(name)
-
-    def assess(self, enterprise: Any, *, as_of: datetime.date | None = None) -> Any:
-        """Assess a whole enterprise (see :func:`riskgrade.load_enterprise`)."""
-        from riskgrade._enterprise.graph import assess
-
-        return assess(self, enterprise, as_of=as_of)
-
-    # -- explanation ----------------------------------------------------------------------------
-    def _fired(self, a: Assessment) -> tuple[Fired, ...]:
-        out = []
-        values = a.values
-        levels, details = a[self._slices[2]], a[self._slices[3]]
-        for i, rule in enumerate(self.rules):
-            lv = levels[i]
-            if not lv:
-                continue
-            detail = self._detail(i, details[i], values, a.inputs, "en")
-            out.append(Fired(rule["id"], Level(lv), self._citations[i], _label(rule.get("label"), "en"), detail))
-        return tuple(out)
-
-    def _detail(self, i: int, detail: Any, values: Mapping[str, Any], inputs: Mapping[str, Any],
-                lang: str) -> str:
-        """The one-line explanation of rule ``i``'s outcome."""
-        rule = self.rules[i]
-        if self._methods[i].name in ("score", "lec", "ls"):
-            return self._band_detail(rule, detail, values, inputs, lang)
-        return self._methods[i].explain(rule, detail, values, lang)
-
-    def _band_detail(self, rule: Mapping[str, Any], idx: Any, values: Mapping[str, Any],
-                     inputs: Mapping[str, Any], lang: str) -> str:
-        b = self.bands[rule["bands"]]
-        out = rule.get("as", {"lec": "D", "ls": "R"}.get(rule["method"], "score"))
-        val = values.get(out, "?")
-        row = b.rows[idx]
-        lab = _label(row.get("label"), lang)
-        parts: list[str] = []
-        if rule["method"] == "lec":
-            parts = [str(rule.get(k, k)) for k in ("L", "E", "C")]
-        elif rule["method"] == "ls":
-            parts = [str(rule.get("L", "L")), str(rule.get("S", rule.get("S_as", "S")))]
-        formula = ""
-        if parts:
-            known = {**inputs, **values}
-            nums = [_n(known[p]) if p in known else p for p in parts]
-            formula = f" = {' × '.join(parts)} = {' × '.join(nums)}"
-        return f"{out}{formula} = {_n(val)}: {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
-
-    def _trace(self, a: Assessment, lang: str) -> list[Step]:
-        zh = lang == "zh"
-        steps: list[Step] = []
-        ins = a.inputs
-        for name, spec in self.inputs.items():
-            lab = _label(spec.get("label"), lang)
-            v = ins[name]
-            if v is None:
-                continue
-            shown = f"{len(v)} {'条记录' if zh else 'records'}" if isinstance(v, list) else _n(v)
-            unit = f" {spec['unit']}" if spec.get("unit") and not isinstance(v, list) else ""
-            meaning = ""
-            if spec.get("table") and not isinstance(v, list):
-                t = self.tables[spec["table"]]
-                row = t.index.get(v)
-                if row is not None:
-                    meaning = next((str(row[c]) for c in (("zh",) if zh else ("en",)) + ("description_zh", "label")
-                                    if row.get(c)), "")
-            steps.append(Step("input", name, f"{'输入' if zh else 'input'} {name}"
-                              f"{f' ({lab})' if lab else ''} = {shown}{unit}{f' — {meaning}' if meaning else ''}"))
-        vals = a.values
-        for name, spec in (self.doc.get("derive") or {}).items():
-            text = " ".join(str(spec if not isinstance(spec, dict) else spec["expr"]).split())
-            steps.append(Step("derive", name, f"{'计算' if zh else 'derive'} {name} = {text} = {_n(vals[name])}"))
-        levels, details = a[self._slices[2]], a[self._slices[3]]
-        for i, rule in enumerate(self.rules):
-            lv = levels[i]
-            detail = self._detail(i, details[i], vals, ins, lang)
-            lab = _label(rule.get("label"), lang)
-            cite = self._citations[i].text(lang)
-            not_fired = "→ 未触发" if zh else "→ not fired"
-            res = f"→ {Level(lv).name} {Level(lv).label(lang)}" if lv else not_fired
-            steps.append(Step("rule", rule["id"], f"{'规则' if zh else 'rule'} {rule['id']}"
-                              f"{f' ({lab})' if lab else ''}: {detail} {res}; {'依据' if zh else 'cite'}: {cite}"))
-        if any(levels):
-            how = "取已触发规则的最高等级" if zh else "the highest level among fired rules"
-        else:
-            oth = self.doc.get("otherwise") or {}
-            cite = self._otherwise_citation.text(lang) if self._otherwise_citation else ""
-            how = (f"无规则触发, 采用默认等级; 依据: {cite}" if zh
-                   else f"no rule fired, the default level applies; cite: {cite}")
-            _ = oth
-        steps.append(Step("decision", "level", f"{'结论' if zh else 'result'}: {a.level.name} "
-                          f"{a.level.label(lang)} ({how})"))
-        for change in (self.doc.get("layers") or ()):
-            for line in change.get("changes") or ():
-                steps.append(Step("layer", str(change.get("layer", "")), f"{'辖区细化' if zh else 'layer'}: {line}"))
-        return steps
-
-    _otherwise_citation: Citation | None
-
-    # -- cases ----------------------------------------------------------------------------------
-    def run_cases(self) -> list[CaseResult]:
-        """Run the ruleset's own ``cases``; each result says what was expected and what came out."""
-        return [_run_case(self, i, c) for i, c in enumerate(self.cases)]
-
-    def describe(self) -> dict[str, Any]:
-        """Metadata for listings."""
-        return {"id": self.id, "title": dict(self.title), "sector": self.sector, "jurisdiction": self.jurisdiction,
-                "version": self.version, "edition": self.edition, "effective": self.effective.isoformat(),
-                "fingerprint": self.fingerprint, "file": self.file}
-
-
-def _run_case(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
-    try:
-        return _run_case_checked(rs, i, case)
-    except Exception as e:  # a broken case is a failing case, reported with the others
-        return CaseResult(rs.id, i, str(case.get("note", "")), False, dict(case.get("want") or {}),
-                          {"exception": f"{type(e).__name__}: {e}"}, (f"case crashed: {type(e).__name__}: {e}",))
-
-
-def _run_case_checked(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
-    note = case["note"]
-    want = case.get("want")
-    want_err = case.get("want_error")
-    problems: list[str] = []
-    try:
-        a = rs.grade(case["facts"])
-    except FactError as e:
-        actual: dict[str, Any] = {"error": e.code, "field": e.field}
-        if want_err is None:
-            problems.append(f"unexpected error: {e}")
-        else:
-            if e.code != want_err["code"]:
-                problems.append(f"error code: want {want_err['code']}, got {e.code}")
-            if "field" in want_err and e.field != want_err["field"]:
-                problems.append(f"error field: want {want_err['field']}, got {e.field}")
-        return CaseResult(rs.id, i, note, not problems, dict(want_err or want or {}), actual, tuple(problems))
-    fired = [f.id for f in a.fired]
-    actual = {"level": a.level.name, "score": a.score, "values": a.values, "fired": fired}
-    if want_err is not None:
-        problems.append(f"want error {want_err['code']}, got level {a.level.name}")
-    elif want is not None:
-        if want.get("level") is not None and Level.parse(want["level"]) is not a.level:
-            problems.append(f"level: want {Level.parse(want['level']).name}, got {a.level.name}")
-        if "score" in want and not _close(want["score"], a.score):
-            problems.append(f"score: want {want['score']}, got {a.score}")
-        for k, v in (want.get("values") or {}).items():
-            if k not in a.values:
-                problems.append(f"value {k}: no such value")
-            elif not _close(v, a.values[k]):
-                problems.append(f"value {k}: want {v!r}, got {a.values[k]!r}")
-        if "fired" in want and sorted(want["fired"]) != sorted(fired):
-            problems.append(f"fired: want {sorted(want['fired'])}, got {sorted(fired)}")
-        for rid in want.get("not_fired") or ():
-            if rid in fired:
-                problems.append(f"rule {rid} fired but should not")
-    return CaseResult(rs.id, i, note, not problems, dict(want or {}), actual, tuple(problems))
-
-
-def _close(want: Any, got: Any) -> bool:
-    if isinstance(want, bool) or isinstance(got, bool):
-        return bool(want == got)
-    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
-        return math.isclose(want, got, rel_tol=1e-9, abs_tol=1e-12)
-    if isinstance(want, str) and isinstance(got, Level):
-        return Level.parse(want) is got
-    return bool(want == got)
-
-
 # ----------------------------------------------------------------------------------------------
 # compilation
 # ----------------------------------------------------------------------------------------------
@@ -420,63 +73,120 @@ _COMMON_RULE_KEYS: dict[str, Any] = {
 }
 
 
-def load_file(path: str, *, layers: Iterable[Any] = (), methods: Mapping[str, Method] | None = None,
-              functions: Mapping[str, Function] | None = None) -> Ruleset:
-    """Load and compile the ruleset file at ``path``."""
-    return compile_located(load_yaml(path), layers=layers, methods=methods, functions=functions)
+@attrs.frozen
+class Options:
+    """What a compilation may use besides the document: layers, plugin methods and functions,
+    the optional sections' compilers, and the error limit."""
+
+    layers: tuple[Any, ...] = ()
+    methods: Mapping[str, Method] = attrs.field(factory=dict)
+    functions: Mapping[str, Function] = attrs.field(factory=dict)
+    sections: Mapping[str, SectionCompiler] = attrs.field(factory=dict)
+    #: stop after the stage that brings the number of problems to this limit
+    error_limit: int = RulesetError.LIMIT
 
 
-def compile_located(located: Located, *, layers: Iterable[Any] = (),
-                    methods: Mapping[str, Method] | None = None,
-                    functions: Mapping[str, Function] | None = None) -> Ruleset:
-    """Compile a parsed ruleset document (stages 2-6)."""
-    doc = located.data
-    problems = _schema.check(doc, _schema.TOP | {k: {"nullable": True} for k in _extra_sections()}, located)
-    if problems:
-        # report the later stages' problems too, as far as the document's shape lets them run
-        if isinstance(doc, dict) and not layers:
-            try:
-                _Builder(located, doc, {**builtin_methods(), **(methods or {})}, functions or {}, ()).build()
-            except RulesetError as e:
-                problems += list(e.problems)
-            except Exception:  # too broken for the later stages; the schema problems stand
-                pass
-        raise RulesetError(problems)
-    assert isinstance(doc, dict)
-    layers = tuple(layers)
-    if layers:
-        from riskgrade._compile.layers import apply_layers
+@attrs.frozen
+class Artefact:
+    """The compiler's output: the generated grading source, the constants it refers to and what
+    the compiled :class:`~riskgrade.Ruleset` knows about itself (``meta``)."""
 
-        located, doc = apply_layers(located, doc, layers)
-    all_methods = dict(builtin_methods())
-    if methods:
-        all_methods.update(methods)
-    return _Builder(located, doc, all_methods, functions or {}, layers).build()
+    meta: Mapping[str, Any]
+    source: str
+    namespace: Mapping[str, Any]
+    #: rule id or derived value name → (file, line) of its YAML, for errors raised while grading
+    locations: Mapping[str, tuple[str, int]]
+    #: generated line number → (file, line) of the YAML it was generated from
+    line_map: Mapping[int, tuple[str, int]]
+    sections: Mapping[str, Any]
+    value_names: tuple[str, ...]
+    input_names: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    methods: tuple[Method, ...]
+    otherwise_citation: Citation | None
+    case_lines: tuple[int, ...]
 
 
-def _extra_sections() -> list[str]:
-    from riskgrade._compile.sections import registered
+@attrs.frozen
+class Stage:
+    """One named step of the compiler: ``run(unit)`` adds to the unit and records problems."""
 
-    return sorted(registered())
+    name: str
+    run: Callable[[Unit], None]
+    doc: str
 
 
-class _Builder:
-    def __init__(self, located: Located, doc: dict[str, Any], methods: Mapping[str, Method],
-                 functions: Mapping[str, Function], layers: tuple[Any, ...]) -> None:
+def _stage_validate(u: Unit) -> None:
+    top = _schema.TOP | {k: {"nullable": True} for k in sorted(u.options.sections)}
+    u.problems += _schema.check(u.doc, top, u.loc)
+    if not isinstance(u.doc, dict):
+        u.stop = True
+    elif u.problems:
+        # later stages still run (so that their problems are reported together) when every schema
+        # problem leaves the document's shape intact; otherwise they would only repeat them
+        u.stop = u.options.layers != () or any(pr.code not in _SHAPE_KEEPING for pr in u.problems)
+
+
+def _stage_layer(u: Unit) -> None:
+    if u.options.layers:
+        u.loc, u.doc = apply_layers(u.loc, u.doc, u.options.layers, u.methods)
+
+
+#: schema problem codes after which the document still has the shape later stages rely on
+_SHAPE_KEEPING = frozenset({"unknown-key"})
+
+#: the compiler, in order. ``load`` (bytes → located tree) is :func:`riskgrade._source.yaml.load_yaml`.
+STAGES: tuple[Stage, ...] = (
+    Stage("validate", _stage_validate, "the format's schema (cerberus), every problem located"),
+    Stage("layer", _stage_layer, "jurisdiction layers, stricter only (province → city → county)"),
+    Stage("resolve", lambda u: u.resolve(), "inputs, sources, tables (inline or CSV), bands (gap- and overlap-free)"),
+    Stage("compile", lambda u: u.compile(), "expressions to Python, derive order, each rule through its method"),
+    Stage("check", lambda u: u.check(), "citations resolve, a level for every input, sections, cases"),
+    Stage("generate", lambda u: u.generate(), "one grading function's source, mapped back to the YAML"),
+)
+STAGE_NAMES = tuple(s.name for s in STAGES)
+
+
+def run(located: Located, options: Options | None = None, *, until: str | None = None) -> Artefact | None:
+    """Run the stages on ``located`` (up to and including ``until``).
+
+    Raises :class:`RulesetError` with every problem found (sorted by location, at most
+    ``options.error_limit``); returns the :class:`Artefact`, or None when stopped early by ``until``.
+    """
+    if until is not None and until not in STAGE_NAMES:
+        raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGE_NAMES)}")
+    u = Unit(located, options or Options())
+    for stage in STAGES:
+        stage.run(u)
+        if u.stop or len(u.problems) >= u.options.error_limit or stage.name == until:
+            break
+    if u.problems:
+        raise RulesetError(u.problems[: u.options.error_limit])
+    return u.artefact if until is None or until == "generate" else None
+
+
+class Unit:
+    """The compilation unit the stages work on: the document, what was built from it, the problems."""
+
+    def __init__(self, located: Located, options: Options) -> None:
         self.loc = located
-        self.doc = doc
-        self.methods = methods
-        self.functions = dict(functions)
-        self.layers = layers
+        self.doc: Any = located.data
+        self.options = options
+        self.methods = {**builtin_methods(), **options.methods}
+        self.functions = dict(options.functions)
+        self.layers = tuple(options.layers)
         self.problems: list[Problem] = []
+        self.stop = False
         self.tables: dict[str, Table] = {}
         self._record_derivers: dict[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] = {}
         self.base_dir = os.path.dirname(os.path.abspath(located.file)) if located.file else os.getcwd()
+        self.files: list[str] = [os.path.abspath(located.file)] if located.file else []
+        self.artefact: Artefact | None = None
 
     def p(self, path: tuple[Any, ...], code: str, msg: str, *, key: bool = False) -> None:
         self.problems.append(self.loc.problem(path, code, msg, key=key))
 
-    def build(self) -> Ruleset:
+    def resolve(self) -> None:
         doc = self.doc
         sources = doc["sources"]
         inputs = doc["inputs"]
@@ -520,6 +230,11 @@ class _Builder:
             else:
                 ctx.broken_bands.add(name)
         comp.functions.update(self._band_functions(ctx.bands))
+        self.ctx = ctx
+
+    def compile(self) -> None:
+        doc, comp, ctx = self.doc, self._compiler, self.ctx
+        derive = doc.get("derive") or {}
         # derive, in dependency order
         derive_src: dict[str, tuple[str, frozenset[str]]] = {}
         path: tuple[Any, ...]
@@ -581,7 +296,7 @@ class _Builder:
                 cite = attrs.evolve(cite, status="unverified")
             citations.append(cite)
             ctx._rule_pos[i] = i
-            lines, _outs = m.emit(rule, i, ctx)
+            lines = m.emit(rule, i, ctx)[0] if m.emit is not None else self._emit_declared(m, rule, i)
             rule_methods.append(m)
             if not any(ln.lstrip().startswith(f"d_{i} =") for ln in lines):
                 lines = [*lines, f"d_{i} = None"]
@@ -591,6 +306,12 @@ class _Builder:
                 if "cite" in crit:
                     self._citation(crit["cite"], (*path, "criteria", crit_i, "cite"))
         self.problems += ctx.problems
+        self.derive_src, self.order, self.rule_lines = derive_src, order, rule_lines
+        self.rule_methods, self.citations, self.total, self.emitted_all = rule_methods, citations, total, emitted_all
+
+    def check(self) -> None:
+        doc, ctx, inputs = self.doc, self.ctx, self.doc["inputs"]
+        rules, rule_methods, total, emitted_all = doc["rules"], self.rule_methods, self.total, self.emitted_all
         otherwise = doc.get("otherwise")
         oth_cite = None
         if otherwise is not None:
@@ -601,51 +322,71 @@ class _Builder:
                    "and a citation so that no input falls through silently")
         score_name = doc.get("score")
         outputs = list(ctx.outputs)
-        value_names = [n for n in order] + outputs
+        value_names = list(self.order) + outputs
         if score_name is not None and score_name not in value_names and emitted_all:
             self.p(("score",), "unknown-name", f"score {score_name!r} is not a derived value or method output")
         if score_name is None:
             for i, rule in enumerate(rules):
                 if isinstance(rule, dict) and i < len(rule_methods) and rule_methods[i].total:
-                    score_name = rule.get("as", {"lec": "D", "ls": "R"}.get(rule.get("method", "")))
+                    score_name = rule_methods[i].score_name(rule)
                     break
         tiers = self._control_tiers(doc.get("control_tiers"))
         sections: dict[str, Any] = {}
-        from riskgrade._compile.sections import compile_section, registered
-
-        for sec in registered():
+        for sec, section in sorted(self.options.sections.items()):
             if doc.get(sec) is not None:
-                compiled, probs = compile_section(sec, doc[sec], self.loc, (sec,), ctx)
+                compiled, probs = section.compile(doc[sec], self.loc, (sec,), ctx)
                 self.problems += probs
                 sections[sec] = compiled
         self._check_cases(doc.get("cases") or [], inputs)
+        self.otherwise, self.oth_cite, self.score_name, self.value_names = otherwise, oth_cite, score_name, value_names
+        self.tiers, self.sections = tiers, sections
+
+    def generate(self) -> None:
         if self.problems:
-            raise RulesetError(self.problems)
-        # generate the grading function
-        src, ns = self._generate(inputs, order, derive_src, rule_lines, len(rules), value_names,
-                                 score_name, otherwise, comp)
-        code = compile(src, f"<riskgrade ruleset {doc['id']}>", "exec")
-        exec(code, ns)
+            return
+        doc = self.doc
+        inputs = doc["inputs"]
+        rules = doc["rules"]
+        src, ns, line_map, locations = self._generate(inputs, self.order, self.derive_src, self.rule_lines, len(rules),
+                                                      self.value_names, self.score_name, self.otherwise,
+                                                      self._compiler)
+        for layer in self.layers:
+            self.files += [f for f in getattr(layer, "files", ()) if f not in self.files]
+        self.files += [f for t in self.tables.values() for f in t.files if f not in self.files]
         fingerprint = self._fingerprint()
         layer_names = tuple(getattr(layer, "name", str(layer)) for layer in self.layers)
         juris = doc["jurisdiction"]
         ref = RulesetRef(doc["id"], doc["version"], doc["edition"], juris, fingerprint, layer_names)
         title = doc["title"] if isinstance(doc["title"], dict) else {"zh": doc["title"], "en": doc["title"]}
-        kw = dict(
+        meta = dict(
             id=doc["id"], version=doc["version"], edition=doc["edition"], sector=doc["sector"],
             jurisdiction=juris, title=title, effective=doc["effective"], fingerprint=fingerprint,
-            file=self.loc.file, ref=ref, sources=sources, inputs=inputs, tables=self.tables, bands=ctx.bands,
-            rules=tuple(rules), cases=tuple(doc.get("cases") or ()), control_tiers=tiers, doc=doc,
-            layers=self.layers, _sections=sections, _fn=ns["grade"], _value_names=tuple(value_names),
-            _input_names=tuple(inputs), _citations=tuple(citations), _methods=tuple(rule_methods),
-            _source_code=src, _otherwise_citation=oth_cite,
-            _slices=_slices(len(value_names), len(inputs), len(rules)),
+            file=self.loc.file, ref=ref, sources=doc["sources"], inputs=inputs, tables=self.tables,
+            bands=self.ctx.bands, rules=tuple(rules), cases=tuple(doc.get("cases") or ()),
+            control_tiers=self.tiers, doc=doc, layers=self.layers, files=tuple(self.files),
         )
-        # the generated function is the grading entry point itself: no wrapper call per grade
-        kw["grade"] = ns["grade"]
-        ruleset = Ruleset(**kw)
-        ns["_RS"] = ruleset  # the generated function builds Assessments that point back at their ruleset
-        return ruleset
+        case_lines = tuple(self.loc.where(("cases", i))[0] for i in range(len(doc.get("cases") or ())))
+        self.artefact = Artefact(meta, src, ns, locations, line_map, self.sections, tuple(self.value_names),
+                                 tuple(inputs), tuple(self.citations), tuple(self.rule_methods), self.oth_cite,
+                                 case_lines)
+
+    def _emit_declared(self, m: Method, rule: Mapping[str, Any], i: int) -> list[str]:
+        """The code of a rule whose method is declared (a plugin's): its expressions compiled,
+        its ``compute`` called with them, the score graded by the rule's bands."""
+        ctx = self.ctx
+        pos = ctx.rule_pos(i)
+        args = [f"{k}={ctx.expr(text, ('rules', pos, k))}" for k, text, _ in m.expression_keys(rule)]
+        for k in m.list_expressions:
+            items = [ctx.expr(x, ("rules", pos, k, j)) for j, x in enumerate(rule.get(k) or ())]
+            args.append(f"{k}=({''.join(s + ', ' for s in items)})")
+        call = f"{ctx.compiler.const(m.compute)}({', '.join(args)})"
+        if m.banded:
+            outs = ctx.declare_outputs(m, rule, i)
+            return emit_banded(i, ctx, rule["bands"], call, ("rules", pos, "bands"), outs[-1])
+        if rule.get("level") not in Level.__members__:
+            self.p(("rules", pos), "missing-key", f"method {m.name!r} without bands needs 'level:'")
+            return [f"r_{i} = 0"]
+        return [f"r_{i} = {int(Level[rule['level']])} if {call} else 0"]
 
     # -- pieces ---------------------------------------------------------------------------------
     def _check_keys(self, spec: Mapping[str, Any], schema: Mapping[str, Any], path: tuple[Any, ...]) -> None:
@@ -683,7 +424,7 @@ class _Builder:
             self.p((*path, "default"), "conflicting-keys", "an input with a default cannot be required", key=True)
         if "default" in spec:
             try:
-                _check_value(spec, spec["default"], "default", self._allowed(spec))
+                values.check_value(spec, spec["default"], "default", self._allowed(spec))
             except FactError as e:
                 self.p((*path, "default"), "bad-default", e.message)
         lo, hi = spec.get("min"), spec.get("max")
@@ -717,12 +458,14 @@ class _Builder:
         lines += [
             "        except _FE as e:",
             f"            raise _FE(e.message, field=f'{name}[{{i_}}].{{at_}}', code=e.code, value=e.value) from None",
+            "        except _FnE:",
+            "            raise",
             "        except Exception as e:",
             f"            raise _fail(f'{name}[{{i_}}].{{at_}}', e) from None",
             "    return records",
         ]
         ns = comp.namespace()
-        ns.update({"_FE": FactError, "_fail": _fail})
+        ns.update({"_FE": FactError, "_FnE": FunctionError, "_fail": values.fail})
         exec("\n".join(lines), ns)  # generated from checked expression trees only
         fn: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = ns["derive_records"]
         return fn
@@ -815,7 +558,8 @@ class _Builder:
                     a = a.strip()
                     if a and a not in index:
                         index[a] = r
-        return Table(name, tuple(keys), dict(cols), tuple(rows), index)
+        files = (os.path.abspath(os.path.join(self.base_dir, spec['csv'])),) if 'csv' in spec else ()
+        return Table(name, tuple(keys), dict(cols), tuple(rows), index, files)
 
     def _convert_row(self, row: Mapping[str, Any], cols: Mapping[str, str], where: str | None,
                      path: tuple[Any, ...]) -> dict[str, Any] | None:
@@ -858,8 +602,6 @@ class _Builder:
             return key in tables[table].index
 
         def static(args: list[Any], comp: Compiler) -> str | None:
-            import ast
-
             a0 = args[0] if args else None
             if not (isinstance(a0, ast.Constant) and isinstance(a0.value, str)):
                 return "the table name must be a literal, e.g. lookup('lec_L', L, 'zh')"
@@ -945,8 +687,6 @@ class _Builder:
             return Level.parse(r["level"]) if "level" in r else r["value"]
 
         def static(args: list[Any], comp: Compiler) -> str | None:
-            import ast
-
             a0 = args[0]
             if not (isinstance(a0, ast.Constant) and isinstance(a0.value, str)):
                 return "the bands name must be a literal, e.g. band('lec_D', D)"
@@ -957,8 +697,6 @@ class _Builder:
         return {"band": Function("band", band, (2, 2), "band(bands, x): the level or value of x's band", static)}
 
     def _derive_order(self, derive_src: Mapping[str, tuple[str, frozenset[str]]]) -> list[str]:
-        import graphlib
-
         graph = {n: {d for d in deps if d in derive_src} for n, (_, deps) in derive_src.items()}
         try:
             return list(graphlib.TopologicalSorter(graph).static_order())
@@ -1000,13 +738,22 @@ class _Builder:
     def _generate(self, inputs: Mapping[str, Any], order: list[str],
                   derive_src: Mapping[str, tuple[str, frozenset[str]]], rule_lines: list[list[str]], nrules: int,
                   value_names: list[str], score_name: str | None, otherwise: Mapping[str, Any] | None,
-                  comp: Compiler) -> tuple[str, dict[str, Any]]:
+                  comp: Compiler) -> tuple[str, dict[str, Any], dict[int, tuple[str, int]],
+                                          dict[str, tuple[str, int]]]:
+        """The grading function's source; the names it needs besides the runtime's
+        (:mod:`riskgrade._grade.runtime`); generated line → YAML line; rule/derive name → YAML line."""
         ns: dict[str, Any] = {}
-        ns.update({"FactError": FactError, "_LEVELS": (None, *Level), "_NUM": _NUM, "_INF": _INF,
-                   "_bad": _bad, "_missing": _missing, "_extra": _extra, "_fail": _fail, "_FE": FactError,
-                   "_new": tuple.__new__, "_A": Assessment, "_not_mapping": _not_mapping,
-                   "_nonfinite": _nonfinite})
+        line_map: dict[int, tuple[str, int]] = {}
+        locations: dict[str, tuple[str, int]] = {}
+        file = self.loc.file
         L: list[str] = ["def grade(facts):"]
+
+        def mapped(lines: list[str], path: tuple[Any, ...], name: str) -> None:
+            line = self.loc.where(path)[0]
+            locations[name] = (file, line)
+            for ln in lines:
+                L.append(ln)
+                line_map[len(L)] = (file, line)
         required = [n for n, s in inputs.items() if "default" not in s and s.get("required", True)]
         optional = [n for n in inputs if n not in required]
         if required:
@@ -1042,14 +789,16 @@ class _Builder:
         L.append("    at_ = None")
         L.append("    try:")
         for n in order:
-            L.append(f"        at_ = {n!r}")
-            L.append(f"        v_{n} = {derive_src[n][0]}")
-            L.append(f"        if v_{n}.__class__ is float and not (-_INF < v_{n} < _INF): _nonfinite(v_{n})")
+            mapped([f"        at_ = {n!r}", f"        v_{n} = {derive_src[n][0]}",
+                    f"        if v_{n}.__class__ is float and not (-_INF < v_{n} < _INF): _nonfinite(v_{n})"],
+                   ("derive", n), n)
         for i, rule in enumerate(self.doc["rules"]):
-            L.append(f"        at_ = {rule['id']!r}")
-            L += ["        " + ln for ln in rule_lines[i]]
+            mapped([f"        at_ = {rule['id']!r}", *("        " + ln for ln in rule_lines[i])], ("rules", i), rule["id"])
         L.append("    except _FE as e:")
         L.append("        raise _FE(e.message, field=e.field or at_, code=e.code, value=e.value) from None")
+        L.append("    except _FnE as e:  # a function or plugin failed: not bad input; say where, keep the cause")
+        L.append("        _locate(e, at_)")
+        L.append("        raise")
         L.append("    except Exception as e:  # any other failure of a formula is reported, never leaked")
         L.append("        raise _fail(at_, e) from None")
         rs = ", ".join(f"r_{i}" for i in range(nrules))
@@ -1063,7 +812,7 @@ class _Builder:
         # one flat tuple: (ruleset, level, score, *values, *inputs, *rule levels, *rule details)
         L.append(f"    return _new(_A, (_RS, _LEVELS[lv_], {score}, {vals}{ins}{rs}, {ds},))")
         ns.update(comp.namespace())
-        return "\n".join(L) + "\n", ns
+        return "\n".join(L) + "\n", ns, line_map, locations
 
     def _emit_check(self, n: str, spec: Mapping[str, Any], comp: Compiler, optional: bool) -> list[str]:
         t = spec["type"]
@@ -1071,7 +820,7 @@ class _Builder:
         out: list[str] = []
         guard = f"if {v} is not None and " if optional else "if "
         allowed = self._allowed(spec)
-        slow = comp.const(_slow_check(n, spec, allowed))
+        slow = comp.const(values.slow_check(n, spec, allowed))
         if t in ("number", "integer") and allowed is not None and not any(isinstance(a, bool) for a in allowed):
             # fast path: membership in the published scale; anything else (wrong type, bool, off-scale)
             # goes through the full check, which raises the precise error
@@ -1096,17 +845,7 @@ class _Builder:
         data = {k: v for k, v in self.doc.items() if k != "cases"}
         data["__tables__"] = {n: [dict(r) for r in t.rows] for n, t in sorted(self.tables.items())}
         data["__layers__"] = [getattr(layer, "fingerprint", str(layer)) for layer in self.layers]
-        blob = json.dumps(_canon(data), sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-        return "sha256:" + hashlib.sha256(blob).hexdigest()
-
-
-def _canon(v: Any) -> Any:
-    """Data with text keys only (so mixed or date keys can be sorted), for fingerprints."""
-    if isinstance(v, dict):
-        return {f"{type(k).__name__}:{k}": _canon(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_canon(x) for x in v]
-    return v
+        return fingerprint(data)
 
 
 def _freeze(v: Any) -> Any:
@@ -1116,141 +855,3 @@ def _freeze(v: Any) -> Any:
 
 
 # -- runtime helpers used by generated code -----------------------------------------------------
-def _missing(name: str) -> FactError:
-    return FactError("required fact is missing (and has no default)", field=name, code="missing-fact")
-
-
-def _slices(nv: int, ni: int, nr: int) -> tuple[slice, slice, slice, slice]:
-    a = 3
-    return (slice(a, a + nv), slice(a + nv, a + nv + ni), slice(a + nv + ni, a + nv + ni + nr),
-            slice(a + nv + ni + nr, a + nv + ni + 2 * nr))
-
-
-def _sort_key(a: Any) -> tuple[int, Any]:
-    """Numbers in numeric order, then text (a mixed set must not make sorting fail)."""
-    if isinstance(a, (int, float)) and not isinstance(a, bool):
-        return (0, a)
-    return (1, str(a))
-
-
-def _nonfinite(value: float) -> None:
-    raise FactError(f"the result {value!r} is not a finite number (overflow?)", code="not-finite", value=value)
-
-
-def _not_mapping(facts: Any) -> FactError:
-    if isinstance(facts, Mapping):  # a mapping whose lookup raised TypeError: unhashable key, etc.
-        return FactError("facts mapping cannot be read", code="not-a-mapping")
-    return FactError(f"facts must be a mapping, not {type(facts).__name__}", code="not-a-mapping")
-
-
-def _extra(facts: Mapping[str, Any], known: frozenset[str]) -> None:
-    extra = sorted(str(k) for k in facts if k not in known and k not in _META_KEYS and not str(k).startswith("_"))
-    if extra:
-        raise FactError(f"unknown fact {extra[0]!r} (not an input of this ruleset)", field=extra[0],
-                        code="unknown-fact")
-
-
-def _bad(name: str, value: Any, allowed: list[Any] | None, lo: Any = None, hi: Any = None) -> None:
-    if allowed is not None:
-        shown = ", ".join(_n(a) for a in sorted(allowed, key=_sort_key))
-        raise FactError(f"{value!r} is not an allowed value; allowed: {shown}",
-                        field=name, code="not-allowed", value=value)
-    if isinstance(value, float) and (value != value or value in (_INF, -_INF)):
-        raise FactError(f"{value!r} is not a finite number", field=name, code="not-finite", value=value)
-    raise FactError(f"{value!r} is out of range [{_n(lo)}, {_n(hi)}]", field=name, code="out-of-range", value=value)
-
-
-def _fail(at: str | None, e: Exception) -> FactError:
-    return FactError(f"cannot compute: {type(e).__name__}: {e}", field=at, code="eval-error")
-
-
-def _slow_check(name: str, spec: Mapping[str, Any], allowed: frozenset[Any] | None) -> Callable[[Any], Any]:
-    """A checker for one input value (types other than the fast numeric path)."""
-
-    def check(value: Any) -> Any:
-        return _check_value(spec, value, name, allowed)
-
-    return check
-
-
-def _check_value(spec: Mapping[str, Any], value: Any, name: str, allowed: frozenset[Any] | None = None) -> Any:
-    t = spec["type"]
-    if value is None:
-        raise FactError("value is null", field=name, code="wrong-type")
-    if t in ("number", "integer"):
-        if isinstance(value, bool) or not isinstance(value, int if t == "integer" else _NUM):
-            raise FactError(f"must be {'an integer' if t == 'integer' else 'a number'}, got {value!r}",
-                            field=name, code="wrong-type", value=value)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise FactError(f"{value!r} is not a finite number", field=name, code="not-finite", value=value)
-        if allowed is not None and value not in allowed:
-            _bad(name, value, sorted(allowed))
-        lo, hi = spec.get("min"), spec.get("max")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            _bad(name, value, None, lo if lo is not None else -_INF, hi if hi is not None else _INF)
-        return value
-    if t == "bool":
-        if not isinstance(value, bool):
-            raise FactError(f"must be true or false, got {value!r}", field=name, code="wrong-type", value=value)
-        return value
-    if t in ("string", "enum"):
-        if t == "string" and not isinstance(value, str):
-            raise FactError(f"must be text, got {value!r}", field=name, code="wrong-type", value=value)
-        if isinstance(value, (list, dict, bool)):
-            raise FactError(f"must be a single number or text, got {value!r}", field=name, code="wrong-type",
-                            value=value)
-        if allowed is not None and value not in allowed:
-            _bad(name, value, sorted(allowed, key=str))
-        return value
-    if t == "date":
-        if isinstance(value, datetime.datetime):
-            return value.date()
-        if isinstance(value, datetime.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return datetime.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise FactError(f"must be a date YYYY-MM-DD, got {value!r}", field=name, code="wrong-type", value=value)
-    if t == "list":
-        if not isinstance(value, (list, tuple)):
-            raise FactError(f"must be a list, got {type(value).__name__}", field=name, code="wrong-type")
-        if "min_items" in spec and len(value) < spec["min_items"]:
-            raise FactError(f"needs at least {spec['min_items']} items", field=name, code="too-few")
-        if "max_items" in spec and len(value) > spec["max_items"]:
-            raise FactError(f"takes at most {spec['max_items']} items", field=name, code="too-many")
-        fields = spec.get("fields")
-        if fields is None:
-            item_spec = {"type": spec.get("items", "string")}
-            return [_check_value(item_spec, x, f"{name}[{i}]") for i, x in enumerate(value)]
-        out = []
-        for i, rec in enumerate(value):
-            where = f"{name}[{i}]"
-            if not isinstance(rec, Mapping):
-                raise FactError(f"must be a record (mapping), got {type(rec).__name__}", field=where,
-                                code="wrong-type")
-            unknown = [k for k in rec if k not in fields and not str(k).startswith("_")]
-            if unknown:
-                raise FactError(f"unknown field {unknown[0]!r}", field=f"{where}.{unknown[0]}", code="unknown-fact")
-            r: dict[str, Any] = {}
-            for fname, fspec in fields.items():
-                fwhere = f"{where}.{fname}"
-                if fname in rec and rec[fname] is not None:
-                    fa = fspec.get("values")
-                    fallowed = frozenset(fa.keys() if isinstance(fa, dict) else fa) if fa is not None else None
-                    r[fname] = _check_value(fspec, rec[fname], fwhere, fallowed)
-                elif "default" in fspec:
-                    r[fname] = fspec["default"]
-                elif fspec.get("required", True):
-                    raise FactError("required field is missing", field=fwhere, code="missing-fact")
-                else:
-                    r[fname] = None
-            out.append(r)
-        return out
-    raise FactError(f"unsupported input type {t}", field=name, code="wrong-type")
-
-
-def canonical(a: Assessment) -> str:
-    """Canonical JSON of an assessment (used by tests and the CLI)."""
-    return dumps(a.to_dict())

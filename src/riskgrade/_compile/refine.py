@@ -16,12 +16,11 @@
 with hypothesis from the input declarations (table keys, allowed values, ranges with
 the band thresholds, lists), plus every case, are graded by both rulesets; a refined
 level below the base level, or an error where the base grades, is a finding, reported
-as a minimal (shrunk) counterexample.
+as a minimal (shrunk) counterexample. It lives in :mod:`riskgrade._differential`, the one module
+that imports hypothesis; this module holds its result types.
 
->>> import riskgrade
->>> base = riskgrade.load("lec-generic")
->>> differential(base, base, max_examples=20).ok
-True
+>>> bands_direction([{"to": 70, "level": "BLUE"}, {"from": 70, "level": "RED"}])
+1
 """
 
 from __future__ import annotations
@@ -34,11 +33,13 @@ from typing import Any
 
 import attrs
 
+from riskgrade._compile.expr import builtin_functions
+from riskgrade._compile.extension import Method
+from riskgrade._compile.methods import builtin_methods
 from riskgrade._core.levels import Level
-from riskgrade.exceptions import FactError, RulesetError
 
 __all__ = ["DEFAULT_EXAMPLES", "Counterexample", "DifferentialResult", "RefinementReport", "band_looser_at",
-           "check_refinement", "differential", "value_direction"]
+           "value_direction"]
 
 #: the differential check's default budget of generated fact sets per refinement step
 DEFAULT_EXAMPLES = 400
@@ -107,26 +108,18 @@ def _parse(text: Any) -> ast.expr | None:
         return None
 
 
-def _rule_exprs(rule: Mapping[str, Any], bands_dir: Callable[[str], int]) -> Iterator_:
-    m = rule.get("method")
-    if m in ("direct",):
-        yield rule.get("when"), 1
-    elif m == "composite":
-        for c in rule.get("criteria") or ():
-            if isinstance(c, Mapping):
-                yield c.get("when"), 1
-    elif m in ("score", "lec", "ls"):
-        d = bands_dir(str(rule.get("bands")))
-        keys = {"score": ("expr",), "lec": ("L", "E", "C"), "ls": ("L", "S")}[m]
-        for k in keys:
-            if k in rule or m != "score":
-                yield rule.get(k, k), d
-        for e in rule.get("S_dimensions") or ():
-            yield e, d
-    else:  # a plugin method: its expressions cannot be read
-        for k, v in rule.items():
-            if k not in ("id", "method", "label", "cite", "note", "bands", "as", "level") and isinstance(v, str):
-                yield v, 0
+def _rule_exprs(rule: Mapping[str, Any], bands_dir: Callable[[str], int],
+                methods: Mapping[str, Method]) -> Iterator_:
+    """Every expression of ``rule`` with its sign, read from its method's declaration."""
+    m = methods.get(str(rule.get("method")))
+    if m is None:
+        return
+    d = bands_dir(str(rule.get("bands"))) if m.banded else 1
+    for _path, text, sign in m.all_expressions(rule):
+        yield text, sign * d
+    for c in rule.get("criteria") or ():  # composite: each criterion's condition
+        if isinstance(c, Mapping):
+            yield c.get("when"), 1
 
 
 Iterator_ = Iterable[tuple[Any, int]]
@@ -235,7 +228,7 @@ class _Polarity:
 
 
 def value_direction(doc: Mapping[str, Any], match: Callable[[ast.Call], bool],
-                    known_functions: Iterable[str] = ()) -> tuple[int, bool]:
+                    known_functions: Iterable[str] = (), methods: Mapping[str, Method] | None = None) -> tuple[int, bool]:
     """How the occurrences picked by ``match`` act on the level in ``doc``: ``(direction, proven)``.
 
     ``direction`` +1: a higher value is stricter; -1: a lower one; 0: the value is not used
@@ -252,13 +245,11 @@ def value_direction(doc: Mapping[str, Any], match: Callable[[ast.Call], bool],
         b = bands.get(name)
         return bands_direction(b["rows"]) if isinstance(b, Mapping) and b.get("rows") else 0
 
-    from riskgrade._compile.expr import builtin_functions
-
     known = set(builtin_functions()) | {"lookup", "has", "band"} | set(known_functions)
     pol = _Polarity(doc, match, known - _MONOTONE_CALLS)
     for rule in doc.get("rules") or ():
         if isinstance(rule, Mapping):
-            for text, sign in _rule_exprs(rule, bands_dir):
+            for text, sign in _rule_exprs(rule, bands_dir, methods or builtin_methods()):
                 if text is not None:
                     pol.walk(_parse(text), sign)
     found = set(pol.found)
@@ -290,7 +281,7 @@ def band_matcher(name: str) -> Callable[[ast.Call], bool]:
 
 
 # ----------------------------------------------------------------------------------------------
-# differential
+# results of the differential check (computed by riskgrade._differential)
 # ----------------------------------------------------------------------------------------------
 @attrs.frozen
 class Counterexample:
@@ -318,125 +309,6 @@ class DifferentialResult:
     counterexample: Counterexample | None = None
 
 
-_MISSING = object()
-
-
-def _strategy(inputs: Mapping[str, Mapping[str, Any]], tables: Mapping[str, Any],
-              cuts: Sequence[float]) -> Any:
-    from hypothesis import strategies as st
-
-    def scalar(spec: Mapping[str, Any]) -> Any:
-        t = spec["type"]
-        vals = spec.get("values")
-        if vals:
-            return st.sampled_from(sorted(vals.keys() if isinstance(vals, Mapping) else vals, key=str))
-        if spec.get("table") and spec["table"] in tables:
-            keys = [k for k in tables[spec["table"]].index if not isinstance(k, str) or t in ("string", "enum")]
-            if keys:
-                return st.sampled_from(sorted(keys, key=lambda k: (str(type(k)), k)))
-        if t == "bool":
-            return st.booleans()
-        if t in ("number", "integer"):
-            lo, hi = spec.get("min"), spec.get("max")
-            lo_i = math.ceil(lo) if lo is not None else -10**6
-            hi_i = math.floor(hi) if hi is not None else 10**6
-            ints = st.integers(lo_i, hi_i)
-            if t == "integer":
-                return ints
-            inside = [c for c in cuts if (lo is None or c >= lo) and (hi is None or c <= hi)]
-            parts = [ints, st.floats(lo if lo is not None else -1e6, hi if hi is not None else 1e6,
-                                     allow_nan=False, allow_infinity=False)]
-            if inside:
-                parts.insert(0, st.sampled_from(sorted(inside)))
-            return st.one_of(*parts)
-        if t == "date":
-            return st.dates()
-        return st.sampled_from(["", "x"])
-
-    def field(spec: Mapping[str, Any]) -> Any:
-        if spec["type"] == "list":
-            if spec.get("fields"):
-                rec = st.fixed_dictionaries({k: scalar(v) for k, v in spec["fields"].items()})
-            else:
-                rec = scalar({"type": spec.get("items", "string")})
-            return st.lists(rec, min_size=spec.get("min_items", 0), max_size=min(spec.get("max_items", 4), 4))
-        return scalar(spec)
-
-    parts = {}
-    for name, spec in inputs.items():
-        s = field(spec)
-        if "default" in spec or spec.get("required") is False:
-            s = st.one_of(st.just(_MISSING), s)  # shrinks towards "left out"
-        parts[name] = s
-    return st.fixed_dictionaries(parts).map(lambda d: {k: v for k, v in d.items() if v is not _MISSING})
-
-
-def _compare(base: Any, refined: Any, facts: Mapping[str, Any]) -> Counterexample | None:
-    # inputs a layer added are left out for the base (they have defaults in the refined ruleset)
-    base_facts = {k: v for k, v in facts.items() if k in base.inputs or k not in refined.inputs}
-    try:
-        a = base.grade(base_facts)
-    except FactError:
-        return None
-    try:
-        b = refined.grade(facts)
-        b2 = refined.grade(dict(facts))
-    except FactError as e:
-        return Counterexample(dict(facts), a.level, None, f"{e.code}: {e.message}")
-    except Exception as e:  # a plugin function failed in an unexpected way
-        return Counterexample(dict(facts), a.level, None, f"{type(e).__name__}: {e}")
-    if b.to_json() != b2.to_json():
-        return Counterexample(dict(facts), a.level, b.level, "not reproducible (an impure plugin function?)")
-    if b.level < a.level:
-        return Counterexample(dict(facts), a.level, b.level)
-    return None
-
-
-def differential(base: Any, refined: Any, *, max_examples: int = DEFAULT_EXAMPLES,
-                 cases: Iterable[Mapping[str, Any]] = (), use_cases: bool = True) -> DifferentialResult:
-    """Check that ``refined`` grades every fact set at least as high as ``base``.
-
-    First every case (of both rulesets, and ``cases``), then ``max_examples`` fact sets
-    generated from the inputs of ``refined`` (derandomized: the same result every run). The
-    first finding is shrunk to a minimal counterexample. ``use_cases=False`` skips the
-    rulesets' own cases (to see what generation alone finds).
-    """
-    from hypothesis import HealthCheck, find, settings
-    from hypothesis.errors import NoSuchExample, Unsatisfiable
-
-    all_cases = [*base.cases, *refined.cases, *cases] if use_cases else [*cases]
-    for i, c in enumerate(all_cases):
-        facts = c.get("facts")
-        if isinstance(facts, Mapping):
-            found = _compare(base, refined, facts)
-            if found is not None:
-                return DifferentialResult(False, i + 1, 0, attrs.evolve(found, found_by=f"case {c.get('note')!r}"))
-    cuts: list[float] = []
-    for rs in (base, refined):
-        for b in rs.bands.values():
-            for r in b.rows:
-                cuts += [float(r[k]) for k in ("from", "to") if r.get(k) is not None]
-    strategy = _strategy(refined.inputs, refined.tables, sorted(set(cuts)))
-    count = [0]
-
-    def looser(facts: Mapping[str, Any]) -> bool:
-        count[0] += 1
-        return _compare(base, refined, facts) is not None
-
-    cfg = settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
-                   suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
-    try:
-        facts = find(strategy, looser, settings=cfg)
-    except (NoSuchExample, Unsatisfiable):
-        return DifferentialResult(True, len(all_cases), count[0])
-    found = _compare(base, refined, facts)
-    assert found is not None
-    return DifferentialResult(False, len(all_cases), count[0], found)
-
-
-# ----------------------------------------------------------------------------------------------
-# both, for a ruleset and a jurisdiction
-# ----------------------------------------------------------------------------------------------
 @attrs.frozen
 class RefinementReport:
     """The outcome of :func:`check_refinement`: static problems, unproven changes and one
@@ -451,29 +323,3 @@ class RefinementReport:
     @property
     def ok(self) -> bool:
         return not self.static_problems and all(r.ok for _, _, r in self.steps)
-
-
-def check_refinement(ref: str, jurisdiction: str, *, max_examples: int = DEFAULT_EXAMPLES) -> RefinementReport:
-    """Run the static check (by loading) and the differential check step by step down the chain.
-
-    >>> check_refinement("lec-generic", "620402", max_examples=20).ok
-    True
-    """
-    from riskgrade._api import load
-    from riskgrade._core import jurisdictions as _jurisdictions
-
-    try:
-        final = load(ref, jurisdiction=jurisdiction)
-    except RulesetError as e:
-        return RefinementReport(ref, jurisdiction, tuple(str(p) for p in e.problems))
-    steps: list[tuple[str, str, DifferentialResult]] = []
-    prev = load(ref)
-    prev_label = f"{prev.jurisdiction} (base)"
-    for j in _jurisdictions.chain(jurisdiction):
-        cur = load(ref, jurisdiction=j.code)
-        if cur.fingerprint == prev.fingerprint:
-            continue
-        steps.append((prev_label, j.label, differential(prev, cur, max_examples=max_examples)))
-        prev, prev_label = cur, j.label
-    unproven = tuple(ch for lay in final.doc.get("layers") or () for ch in lay.get("unproven") or ())
-    return RefinementReport(ref, jurisdiction, (), unproven, tuple(steps))

@@ -1,13 +1,12 @@
-"""Optional top-level ruleset sections owned by other modules.
+"""Optional top-level ruleset sections owned by later stages.
 
-The core ruleset compiler knows the sections of the format v1 (inputs, tables,
-bands, derive, rules, cases ...). Modules that add a section -- the enterprise
-roll-up (``rollup``), the monitoring warnings (``warnings``) -- register a compiler
-for it here. The core compiler calls it with the section's data and the located
-document, and stores the result on the compiled ruleset (``Ruleset.section(name)``).
-
-A section compiler returns ``(compiled, problems)``; any problem makes the whole
-ruleset fail to load, reported together with the core's problems.
+The compiler knows the sections of the format (inputs, tables, bands, derive, rules, cases ...).
+A later stage that adds a section -- the enterprise roll-up (``rollup``), the monitoring
+warnings (``warnings``) -- declares a :class:`SectionCompiler` for it, and the front door
+(:mod:`riskgrade._api`) passes the compilers to the pipeline (``Options.sections``): the compiler
+never imports the stages above it. The result is stored on the compiled ruleset
+(``Ruleset.section(name)``). A section compiler returns ``(compiled, problems)``; any problem
+makes the whole ruleset fail to load, reported together with the compiler's own problems.
 """
 
 from __future__ import annotations
@@ -20,46 +19,17 @@ import attrs
 from riskgrade._source.yaml import Located
 from riskgrade.exceptions import Problem
 
-__all__ = ["SectionCompiler", "compile_section", "register", "registered"]
+__all__ = ["SectionCompile", "SectionCompiler"]
 
 #: ``compile(data, located, path, context) -> (compiled object, problems)``;
-#: ``context`` is the core's compile context (names, tables, expression compiler)
+#: ``context`` is the compiler's :class:`~riskgrade._compile.extension.CompileContext`
 SectionCompile = Callable[[Any, Located, tuple[Any, ...], Any], tuple[Any, list[Problem]]]
 
 
 @attrs.frozen
 class SectionCompiler:
+    """The compiler of one optional top-level section."""
+
     name: str
     compile: SectionCompile
     doc: str = ""
-
-
-_REGISTRY: dict[str, SectionCompiler] = {}
-
-
-def register(name: str, compile: SectionCompile, doc: str = "") -> None:
-    """Register the compiler of the top-level section ``name`` (import-time, once per name)."""
-    _REGISTRY[name] = SectionCompiler(name, compile, doc)
-
-
-def registered() -> dict[str, SectionCompiler]:
-    """The registered section compilers by name."""
-    _import_builtin_sections()
-    return dict(_REGISTRY)
-
-
-def compile_section(name: str, data: Any, located: Located, path: tuple[Any, ...],
-                    context: Any) -> tuple[Any, list[Problem]]:
-    return registered()[name].compile(data, located, path, context)
-
-
-def _import_builtin_sections() -> None:
-    # modules register their sections on import; importing here keeps the order deterministic
-    import importlib
-
-    for mod in ("riskgrade._enterprise.rollup", "riskgrade._monitor.rules"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:  # module not written yet in this checkout
-            if exc.name != mod:
-                raise

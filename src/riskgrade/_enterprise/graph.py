@@ -157,26 +157,26 @@ class _Node:
         self.c_lock_dyn[contrib[3]] += sign
 
 
-def _make_resolver(ruleset_or_resolver: Any, enterprise: Enterprise) -> tuple[Resolver, Any]:
-    """(cached resolver by ruleset id, default ruleset or None)."""
+def _make_resolver(ruleset_or_resolver: Any, enterprise: Enterprise,
+                   loader: Callable[[str], Any] | None) -> tuple[Resolver, Any]:
+    """(cached resolver by ruleset id, default ruleset or None). ``loader`` loads a ruleset name
+    (the front door injects :func:`riskgrade.load`)."""
     cache: dict[str, Any] = {}
     default: Any = None
-    if ruleset_or_resolver is None or isinstance(ruleset_or_resolver, str):
-        import riskgrade
 
-        def base(ref: str) -> Any:
-            return riskgrade.load(ref)
+    def base(ref: str) -> Any:
+        if loader is None:
+            raise GraphError(f"cannot load ruleset {ref!r}: no loader (use riskgrade.RiskGraph or riskgrade.assess)",
+                             record=enterprise.id, field="ruleset")
+        return loader(ref)
+
+    if ruleset_or_resolver is None or isinstance(ruleset_or_resolver, str):
         if isinstance(ruleset_or_resolver, str):
             default = base(ruleset_or_resolver)
             cache[ruleset_or_resolver] = default
     elif hasattr(ruleset_or_resolver, "grade"):
-        import riskgrade
-
         default = ruleset_or_resolver
         cache[default.id] = default
-
-        def base(ref: str) -> Any:
-            return riskgrade.load(ref)
     elif callable(ruleset_or_resolver):
         base = ruleset_or_resolver
     else:
@@ -213,11 +213,17 @@ class RiskGraph:
         self._heap: list[tuple[int, str]] = []
         self._queued: set[str] = set()
         self._before: dict[str, tuple[Level | None, Level | None]] = {}
+        #: plugin roll-up modifiers by name (``when: {plugin: NAME}`` in a ``rollup:`` section)
+        self._modifier_fns: dict[str, Callable[..., Any]] = {}
+        #: the plugins' fact enrichers, applied to each risk point's facts before grading
+        self._enrich: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
     def build(cls, ruleset_or_resolver: Any, enterprise: Enterprise | Mapping[str, Any] | str,
-              *, as_of: _dt.date | None = None, rollup: Rollup | None = None) -> RiskGraph:
+              *, as_of: _dt.date | None = None, rollup: Rollup | None = None,
+              loader: Callable[[str], Any] | None = None, modifiers: Mapping[str, Callable[..., Any]] | None = None,
+              enrich: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] | None = None) -> RiskGraph:
         """Build and fully grade the graph of ``enterprise``.
 
         ``ruleset_or_resolver`` is the enterprise's default :class:`Ruleset` (its ``rollup:``
@@ -226,12 +232,14 @@ class RiskGraph:
         Raises :class:`GraphError` on a dependency cycle, :class:`FactError` on bad facts.
         """
         ent = enterprise if isinstance(enterprise, Enterprise) else load_enterprise(enterprise)
-        resolve, default = _make_resolver(ruleset_or_resolver, ent)
+        resolve, default = _make_resolver(ruleset_or_resolver, ent, loader)
         if rollup is None:
             section = default.section("rollup") if default is not None and hasattr(default, "section") else None
             rollup = section if isinstance(section, Rollup) else DEFAULT_ROLLUP
         defaulted = as_of is None
         graph = cls(ent, resolve, default, rollup, as_of or _dt.date.today(), defaulted)
+        graph._modifier_fns = dict(modifiers or {})
+        graph._enrich = enrich
         graph._build()
         return graph
 
@@ -309,17 +317,32 @@ class RiskGraph:
                             field="ruleset", code="missing-ruleset")
         ruleset = self._resolve(ref)
         self.gradings += 1
+        if self._enrich is not None:
+            facts = self._enrich(ruleset.id, facts)
         try:
             result = ruleset.grade(facts)
         except FactError as exc:
             raise exc.at(record=node.id, prefix="facts") from None
         node.own, node.grading, node.ruleset_id = result.level, result, ref
 
+    def _plugin_condition(self, node: _Node) -> Callable[[str], bool]:
+        """``when: {plugin: NAME}``: asks the plugin modifier ``NAME`` about this node."""
+        fns = self._modifier_fns
+
+        def holds(name: str) -> bool:
+            fn = fns.get(name)
+            if fn is None:
+                raise GraphError(f"roll-up modifier {name!r} is not installed (riskgrade plugins lists them)",
+                                 record=node.id, field="rollup")
+            return bool(fn(kind=node.kind, node=node.id, record=node.record, own=node.own, as_of=self.as_of))
+
+        return holds
+
     def _evaluate(self, node: _Node) -> None:
         self.evaluations += 1
         rule = self.rollup.for_kind(node.kind)
         rec = node.record
-        kw: dict[str, Any] = {"as_of": self.as_of, "own": node.own}
+        kw: dict[str, Any] = {"as_of": self.as_of, "own": node.own, "plugin": self._plugin_condition(node)}
         if node.kind == "unit":
             kw["major_hazard_grade"] = rec.major_hazard_grade
         elif node.kind == "enterprise":
@@ -1077,7 +1100,7 @@ def assess(ruleset_or_resolver: Any, enterprise: Enterprise | Mapping[str, Any] 
     with ``riskgrade.load`` (cached per call). ``as_of`` defaults to today and is recorded.
 
     >>> import riskgrade, datetime
-    >>> a = assess(None, "examples/enterprises/chem-plant.yaml", as_of=datetime.date(2024, 6, 30))
+    >>> a = assess(riskgrade.load, "examples/enterprises/chem-plant.yaml", as_of=datetime.date(2024, 6, 30))
     >>> a.level.name, a.inherent_level.name
     ('RED', 'ORANGE')
     >>> print(a.explain("en").splitlines()[3])  # doctest: +ELLIPSIS

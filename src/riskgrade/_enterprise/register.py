@@ -136,8 +136,9 @@ class HiddenDanger:
     then (status ``open``, or ``closed`` after ``d``). It is overdue when open and its
     rectification ``deadline`` is before ``d``.
 
-    >>> hd = HiddenDanger("HD-1", "P-1", "major", _dt.date(2024, 1, 5), _dt.date(2024, 2, 1), "open")
-    >>> hd.is_open(_dt.date(2024, 1, 4)), hd.is_open(_dt.date(2024, 3, 1)), hd.is_overdue(_dt.date(2024, 3, 1))
+    >>> import datetime as dt
+    >>> hd = HiddenDanger("HD-1", "P-1", "major", dt.date(2024, 1, 5), dt.date(2024, 2, 1), "open")
+    >>> hd.is_open(dt.date(2024, 1, 4)), hd.is_open(dt.date(2024, 3, 1)), hd.is_overdue(dt.date(2024, 3, 1))
     (False, True, True)
     """
 

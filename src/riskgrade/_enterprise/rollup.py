@@ -26,6 +26,9 @@ condition                                              holds when               
 ``accident: {within_months: 12,``                      ≥ count enterprise accidents in      dynamic
 ``severity_at_least: 一般, count: 1}``                  (as_of − months, as_of]
 ``standardisation: [一级]``                             safety standardisation grade in list dynamic
+``plugin: NAME``                                       the plugin roll-up modifier NAME     dynamic
+                                                       (hook ``riskgrade_rollup_modifiers``)
+                                                       says so for this node
 =====================================================  ===================================  =========
 
 Every node has an *inherent* level (own facts, children's inherent levels, structural modifiers)
@@ -48,12 +51,12 @@ by the monitoring layer). Effects are applied in stages, whatever their order in
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
-from riskgrade._compile.sections import register
+from riskgrade._compile.sections import SectionCompiler
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import ACCIDENT_GRADES, Accident, HiddenDanger, accident_rank, grade_zh
 from riskgrade._source.yaml import Located, parse_yaml
@@ -91,6 +94,7 @@ _CONDITIONS: dict[str, tuple[str, frozenset[str]]] = {
     "hidden_danger": ("dynamic", frozenset({"risk_point", "unit", "enterprise"})),
     "accident": ("dynamic", frozenset({"enterprise"})),
     "standardisation": ("dynamic", frozenset({"enterprise"})),
+    "plugin": ("dynamic", frozenset(KINDS)),
 }
 _ACC_SPELL = {**{k: k for k, _ in ACCIDENT_GRADES}, **{zh: k for k, zh in ACCIDENT_GRADES}}
 _ACC_ZH = dict(ACCIDENT_GRADES)
@@ -129,6 +133,7 @@ class Condition:
     overdue: bool | None = None
     within_months: int = 12
     severity_at_least: str = "general"
+    plugin: str = ""
 
     @property
     def phase(self) -> str:
@@ -145,6 +150,8 @@ class Condition:
             if self.overdue is not None:
                 d["overdue"] = self.overdue
             return {self.name: d}
+        if self.name == "plugin":
+            return {self.name: self.plugin}
         return {self.name: {"within_months": self.within_months, "severity_at_least": self.severity_at_least,
                             "count": self.count}}
 
@@ -168,6 +175,8 @@ class Condition:
             if self.overdue:
                 return f"逾期未整改的{what_zh}" if zh else f"open {what_en} past its rectification deadline"
             return f"未整改的{what_zh}" if zh else f"open {what_en}"
+        if n == "plugin":
+            return f"插件条件 {self.plugin}" if zh else f"plugin condition {self.plugin}"
         sev = _ACC_ZH[self.severity_at_least]
         return (f"近{self.within_months}个月内发生{sev}及以上事故" if zh
                 else f"{self.severity_at_least} or worse accident within the last {self.within_months} months")
@@ -366,6 +375,11 @@ def _compile_condition(w: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Condi
             key=True)
         return None
     q = (*p, name)
+    if name == "plugin":
+        if not isinstance(arg, str) or not arg:
+            bad(q, "rollup-bad-condition", f"plugin takes the name of a plugin roll-up modifier, got {arg!r}")
+            return None
+        return Condition(name, plugin=arg)
     if name in ("major_hazard_grade", "standardisation"):
         items = arg if isinstance(arg, list) else [arg]
         grades = [_GRADES.get(g) if not isinstance(g, bool) else None for g in items]
@@ -438,7 +452,7 @@ def rollup_from_yaml(text: str, file: str = "<rollup>") -> Rollup:
     return rollup
 
 
-register("rollup", compile_rollup,
+SECTION = SectionCompiler("rollup", compile_rollup,
          "how levels roll up hazards → risk points → units → enterprise (see riskgrade._enterprise.rollup)")
 
 
@@ -559,7 +573,8 @@ def _max_index(counts: Sequence[int]) -> int:
 def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels: Sequence[int],
              child_locks: Sequence[int], as_of: _dt.date, major_hazard_grade: int | None = None,
              standardisation: int | None = None, hidden_dangers: Sequence[HiddenDanger] = (),
-             accidents: Sequence[Accident] = (), externals: Sequence[External] = ()) -> Outcome:
+             accidents: Sequence[Accident] = (), externals: Sequence[External] = (),
+             plugin: Callable[[str], bool] | None = None) -> Outcome:
     """Evaluate one node: ``child_levels[i]`` / ``child_locks[i]`` count children at level ``i`` (1-4;
     index 0 counts children without a lock). See the module docstring for the stages.
 
@@ -580,7 +595,7 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
         if not dynamic and m.when.phase != "structural":
             continue
         subjects = _holds(m.when, child_levels, as_of, major_hazard_grade, standardisation, hidden_dangers,
-                          accidents)
+                          accidents, plugin)
         if subjects is None:
             continue
         if m.effect == "raise":
@@ -628,8 +643,11 @@ def _applied(m: Modifier, subjects: tuple[str, ...], before: Level, after: Level
 
 
 def _holds(c: Condition, child_levels: Sequence[int], as_of: _dt.date, mhg: int | None, std: int | None,
-           hds: Sequence[HiddenDanger], accidents: Sequence[Accident]) -> tuple[str, ...] | None:
+           hds: Sequence[HiddenDanger], accidents: Sequence[Accident],
+           plugin: Callable[[str], bool] | None = None) -> tuple[str, ...] | None:
     n = c.name
+    if n == "plugin":
+        return () if plugin is not None and plugin(c.plugin) else None
     if n == "children_at_least":
         return () if sum(child_levels[int(c.level):]) >= c.count else None
     if n == "major_hazard_grade":

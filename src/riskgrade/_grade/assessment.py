@@ -2,63 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import operator
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from riskgrade._core.canonical import dumps
+from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
+from riskgrade._core.provenance import RulesetRef
 
 if TYPE_CHECKING:
-    from riskgrade._compile.pipeline import Ruleset
+    from riskgrade._grade.ruleset import Ruleset
 
-__all__ = ["Assessment", "Citation", "Fired", "RulesetRef", "Step"]
+__all__ = ["Assessment", "Fired", "RulesetRef", "Step"]
 
 SCHEMA_VERSION = 1
-
-
-@attrs.frozen
-class Citation:
-    """Where a decision comes from.
-
-    ``basis`` is the kind of the citation: ``clause`` (a clause that says it directly),
-    ``derived`` (a reading derived from a principle of the standard) or ``local`` (a
-    local configuration choice). ``status`` is the source's verification status.
-    ``layer`` names the jurisdiction layer that introduced or changed the decision.
-    """
-
-    source: str
-    title: str = ""
-    number: str = ""
-    clause: str = ""
-    basis: str = "clause"
-    status: str = "verified"
-    layer: str = ""
-
-    def text(self, lang: str = "en") -> str:
-        parts = [p for p in (self.title, self.number) if p]
-        s = " ".join(parts) or self.source
-        if self.clause:
-            s += f" {self.clause}" if lang == "zh" else f", {self.clause}"
-        kind = _BASIS[lang if lang in ("zh", "en") else "en"][self.basis]
-        s += f" [{kind}]"
-        if self.status != "verified":
-            s += f" [{_STATUS[lang if lang in ('zh', 'en') else 'en'].get(self.status, self.status)}]"
-        if self.layer:
-            s += f" [{self.layer}]"
-        return s
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "title": self.title, "number": self.number, "clause": self.clause,
-                "basis": self.basis, "status": self.status, "layer": self.layer}
-
-
-_BASIS = {"zh": {"clause": "条款直接规定", "derived": "据原则推导", "local": "本地配置"},
-          "en": {"clause": "stated by clause", "derived": "derived from principle", "local": "local choice"}}
-_STATUS = {"zh": {"unverified": "未核实", "partial": "部分核实", "superseded": "已被替代"},
-           "en": {"unverified": "unverified", "partial": "partly verified", "superseded": "superseded"}}
 
 
 @attrs.frozen
@@ -74,22 +33,6 @@ class Fired:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "level": self.level.name, "label": self.label, "detail": self.detail,
                 "citation": self.citation.to_dict()}
-
-
-@attrs.frozen
-class RulesetRef:
-    """Which ruleset produced a result: id, version, edition, jurisdiction, fingerprint."""
-
-    id: str
-    version: str
-    edition: str
-    jurisdiction: str
-    fingerprint: str
-    layers: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "version": self.version, "edition": self.edition,
-                "jurisdiction": self.jurisdiction, "fingerprint": self.fingerprint, "layers": list(self.layers)}
 
 
 @attrs.frozen
@@ -194,23 +137,3 @@ class Assessment(tuple):  # type: ignore[type-arg]
         return eq if eq is NotImplemented else not eq
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def dumps(obj: Any, indent: int | None = None) -> str:
-    """Canonical JSON used for every riskgrade output."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, allow_nan=False, indent=indent,
-                      default=_json_default, separators=(",", ": ") if indent else (",", ":"))
-
-
-def _json_default(o: Any) -> Any:
-    import datetime
-
-    if isinstance(o, (datetime.date, datetime.datetime)):
-        return o.isoformat()
-    if isinstance(o, Level):
-        return o.name
-    if isinstance(o, (set, frozenset)):
-        return sorted(o)
-    if isinstance(o, Mapping):
-        return dict(o)
-    raise TypeError(f"cannot serialise {type(o).__name__}")

@@ -50,8 +50,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
-import durable_rules_engine  # type: ignore[import-not-found]
-from durable import engine as _durable
 
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import HiddenDanger, parse_record
@@ -251,18 +249,6 @@ def engine_rules(rule: WarningRule, limit: float | None = None) -> dict[str, dic
     raise ValueError(f"unknown warning kind {rule.kind!r}")
 
 
-class _QuietHost(_durable.Host):  # type: ignore[misc]
-    """A durable-rules host without the background dispatcher and timer threads.
-
-    ``Host._run`` starts threads that every 0.2 s pick up queued actions of *any*
-    session and fire wall-clock timers. We post to one session at a time and run its
-    actions in the posting call, and we use no timers, so the threads could only race us.
-    """
-
-    def _run(self) -> None:
-        return None
-
-
 _NAMES = itertools.count(1)
 _NAMES_LOCK = threading.Lock()
 
@@ -416,9 +402,7 @@ def _rules_of(ruleset: Any) -> WarningRules:
             return found
         raise MonitorError("the ruleset has no 'warnings' section")
     if isinstance(ruleset, str):
-        from riskgrade._cli.monitor import load_rules
-
-        return load_rules(ruleset)
+        raise MonitorError(f"{ruleset!r}: load it first (riskgrade.Monitor loads a ruleset reference)")
     raise MonitorError(f"not a ruleset with warnings: {ruleset!r}")
 
 
@@ -492,16 +476,15 @@ class Monitor:
             raise MonitorError("; ".join(problems))
         self._together_points = {p for r in self.rules.rules if r.kind == "together" for p in r.points}
         self._hits: list[tuple[str, dict[str, Any]]] = []
-        self._action_errors: list[BaseException] = []
         self.name = _unique_name(self.enterprise_id)
-        self._host = _QuietHost()
         self._sid = self.enterprise_id
+        self._engine: Any = None
         if definitions:
-            ruleset_def = {name: dict(defn, run=self._action(name)) for name, defn in definitions.items()}
-            self._host.register_rulesets({self.name: ruleset_def})
-            self._engine: Any = self._host.get_ruleset(self.name)
-        else:
-            self._engine = None
+            # durable-rules loads a native extension: imported when a monitor needs it, not by `import riskgrade`
+            from riskgrade._monitor.engine import Engine
+
+            hits = self._hits
+            self._engine = Engine(self.name, definitions, lambda rule, m: hits.append((rule, m)))
         self._closed = False
         self._broken: MonitorError | None = None
         self._seq = 0
@@ -518,36 +501,13 @@ class Monitor:
 
     # -- engine plumbing
 
-    def _action(self, name: str) -> Any:
-        hits = self._hits
-        errors = self._action_errors
-
-        def action(c: Any) -> None:
-            try:
-                hits.append((name, dict(c._m)))
-            except BaseException as exc:  # durable-rules would swallow it; keep it for feed() to raise
-                errors.append(exc)
-
-        return action
-
     def _call(self, method: str, fact: dict[str, Any]) -> None:
         if self._engine is None:
             return
         try:
-            state = getattr(self._host, method)(self.name, fact)
-        except _durable.MessageNotHandledException:
-            return  # no rule matches this fact: nothing to do
-        except _durable.MessageObservedException as exc:
-            raise self._fail(f"durable-rules rejected fact {fact.get('id')!r} as already observed") from exc
-        if isinstance(state, dict) and "exception" in state:
-            raise self._fail(f"an action failed inside durable-rules: {state['exception']}")
-        # actions of our session ran in the call above; anything still queued would be another session's
-        pending = durable_rules_engine.start_action(self._engine._handle)
-        if pending:
-            raise self._fail("durable-rules left actions queued after a post")
-        if self._action_errors:
-            failure = self._action_errors[0]
-            raise self._fail(f"an action raised {type(failure).__name__}: {failure}") from failure
+            self._engine.call(method, fact)
+        except Exception as exc:  # the engine adapter's EngineFailure (its module is imported lazily)
+            raise self._fail(str(exc)) from exc
 
     def _fail(self, message: str) -> MonitorError:
         self._broken = MonitorError(f"monitor {self.name}: {message}")
@@ -646,7 +606,7 @@ class Monitor:
     def close(self) -> None:
         """Free the engine's ruleset. The monitor cannot be fed afterwards."""
         if not self._closed and self._engine is not None:
-            durable_rules_engine.delete_ruleset(self._engine._handle)
+            self._engine.close()
         self._closed = True
 
     def __enter__(self) -> Monitor:

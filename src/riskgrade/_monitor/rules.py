@@ -58,14 +58,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from riskgrade._compile.sections import register
+from riskgrade._compile.sections import SectionCompiler
 from riskgrade._core.levels import Level
+from riskgrade._source import registry
 from riskgrade._source.yaml import Located, load_yaml, parse_yaml
 from riskgrade.exceptions import Problem, RulesetError
 
@@ -480,7 +482,7 @@ def compile_warnings(data: Any, located: Located, path: tuple[Any, ...],
                         fingerprint=_fingerprint(compiled, ident, version, 0.0)), problems
 
 
-register("warnings", compile_warnings, "warning rules of the real-time monitoring layer (预警规则)")
+SECTION = SectionCompiler("warnings", compile_warnings, "warning rules of the real-time monitoring layer (预警规则)")
 
 
 def _monitor_ruleset(located: Located) -> WarningRules:
@@ -523,3 +525,16 @@ def load_monitor_ruleset(path: str) -> WarningRules:
     """Compile a ``kind: monitor`` ruleset file; raise :class:`RulesetError` with every problem."""
     return _monitor_ruleset(load_yaml(path))
 
+
+def find_monitor_ruleset(ref: str) -> WarningRules | None:
+    """The ``kind: monitor`` ruleset ``ref`` (a file, or the id of a shipped one), or None if it is not one."""
+    if os.path.exists(ref):
+        located = load_yaml(ref)
+        if isinstance(located.data, dict) and located.data.get("kind") == "monitor":
+            return load_monitor_ruleset(ref)
+        return None
+    for path in registry.shipped_files():
+        data = load_yaml(path).data
+        if isinstance(data, dict) and data.get("kind") == "monitor" and data.get("id") == ref:
+            return load_monitor_ruleset(path)
+    return None

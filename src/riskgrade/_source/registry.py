@@ -13,7 +13,7 @@ import yaml
 
 from riskgrade.exceptions import Problem, RulesetError
 
-__all__ = ["ShippedRuleset", "find", "shipped"]
+__all__ = ["ShippedRuleset", "find", "shipped", "shipped_files"]
 
 
 @attrs.frozen
@@ -30,6 +30,16 @@ class ShippedRuleset:
 def _ruleset_dirs() -> Iterator[str]:
     root = resources.files("riskgrade.rulesets")
     yield str(root)
+
+
+def shipped_files() -> Iterator[str]:
+    """Every YAML file shipped in ``riskgrade.rulesets`` (rulesets, monitoring rulesets, layers), sorted."""
+    for root in _ruleset_dirs():
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for fn in sorted(filenames):
+                if fn.endswith((".yaml", ".yml")):
+                    yield os.path.join(dirpath, fn)
 
 
 @functools.lru_cache(maxsize=1)

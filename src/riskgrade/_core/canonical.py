@@ -1,0 +1,97 @@
+"""One JSON dumper, one fingerprint, one number formatter — for every output riskgrade writes.
+
+>>> dumps({"b": 1, "a": "红"})
+'{"a":"红","b":1}'
+>>> fmt_number(4.200000000000001), fmt_number(270.0), fmt_number(0.1 + 0.2), fmt_number(12)
+('4.2', '270', '0.3', '12')
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["dumps", "fingerprint", "fmt_number", "jsonable"]
+
+#: significant digits shown in text (enough for every published threshold, none of the float noise)
+_DIGITS = 12
+
+
+def fmt_number(v: Any) -> str:
+    """A number as people read it: integers without ``.0``, floats without binary noise.
+
+    Non-numbers are returned as ``str(v)``.
+    """
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, int):
+        s = str(v) if abs(v) < 10**30 else f"{v:.{_DIGITS}g}"
+        return s
+    if not math.isfinite(v):
+        return str(v)
+    if v.is_integer() and abs(v) < 1e16:
+        return str(int(v))
+    s = f"{v:.{_DIGITS}g}"
+    if "e" not in s and "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return s
+
+
+def _clean_float(v: float) -> float | int:
+    """A float rounded to the digits :func:`fmt_number` shows, so JSON carries no noise either."""
+    if not math.isfinite(v):
+        raise ValueError(f"{v!r} is not a finite number and has no JSON form")
+    if v.is_integer() and abs(v) < 1e16:
+        return v
+    return float(f"{v:.{_DIGITS}g}")
+
+
+def jsonable(o: Any) -> Any:
+    """``o`` as plain JSON data (dates ISO, levels by name, sets sorted, floats without noise)."""
+    if isinstance(o, float):
+        return _clean_float(o)
+    if isinstance(o, Mapping):
+        return {(k if isinstance(k, str) else str(k)): jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [jsonable(x) for x in o]
+    if isinstance(o, (set, frozenset)):
+        return [jsonable(x) for x in sorted(o, key=lambda x: (str(type(x)), str(x)))]
+    if isinstance(o, (datetime.date, datetime.datetime)):
+        return o.isoformat()
+    if isinstance(o, enum.Enum):
+        return o.name
+    if o is None or isinstance(o, (str, int, bool)):
+        return o
+    to_dict = getattr(o, "to_dict", None)
+    if callable(to_dict):
+        return jsonable(to_dict())
+    raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+def dumps(obj: Any, indent: int | None = None, *, sort_keys: bool = True) -> str:
+    """Canonical JSON: sorted keys, UTF-8 text (not ``\\u`` escapes), no NaN, no float noise.
+
+    ``indent`` for people; compact separators otherwise (one record per line in streams).
+    """
+    return json.dumps(jsonable(obj), sort_keys=sort_keys, ensure_ascii=False, allow_nan=False, indent=indent,
+                      separators=(",", ": ") if indent else (",", ":"))
+
+
+def _canon_keys(v: Any) -> Any:
+    # text keys only (so mixed or date keys can be sorted), typed so that 1 and "1" differ
+    if isinstance(v, Mapping):
+        return {f"{type(k).__name__}:{k}": _canon_keys(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_canon_keys(x) for x in v]
+    return v
+
+
+def fingerprint(data: Any) -> str:
+    """``sha256:`` of the canonical form of ``data`` (what a ruleset or layer was built from)."""
+    blob = json.dumps(_canon_keys(data), sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    return "sha256:" + hashlib.sha256(blob).hexdigest()

@@ -1,0 +1,336 @@
+"""The compiled artefact: :class:`Ruleset` (frozen), built from the compiler's output.
+
+The compiler (:mod:`riskgrade._compile.pipeline`) produces an :class:`Artefact`: the generated
+grading source, the constants it refers to and everything a ruleset knows about itself. This
+module executes that source once, registers it in :mod:`linecache` under a readable name (so
+tracebacks show the generated line and pdb can step through it) and wraps it in a ``Ruleset``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import linecache
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from riskgrade._compile.extension import Method
+from riskgrade._compile.pipeline import Artefact
+from riskgrade._compile.tables import Bands, Table
+from riskgrade._core.canonical import dumps, fmt_number
+from riskgrade._core.citation import Citation
+from riskgrade._core.levels import Level
+from riskgrade._grade import runtime
+from riskgrade._grade.assessment import Assessment, Fired, RulesetRef, Step
+from riskgrade.exceptions import FactError
+
+__all__ = ["CaseResult", "Ruleset", "build", "canonical"]
+
+_n = fmt_number
+
+
+def _label(v: Any, lang: str = "en") -> str:
+    if isinstance(v, dict):
+        return str(v.get(lang) or v.get("en") or v.get("zh") or "")
+    return "" if v is None else str(v)
+
+
+@attrs.frozen
+class CaseResult:
+    """The outcome of one ruleset case: ``ok`` and, when not, what differed.
+
+    ``file``/``line`` locate the case in its YAML (0 when unknown).
+    """
+
+    ruleset: str
+    index: int
+    note: str
+    ok: bool
+    expected: Mapping[str, Any]
+    actual: Mapping[str, Any]
+    problems: tuple[str, ...] = ()
+    file: str = ""
+    line: int = 0
+
+
+@attrs.frozen(eq=False, slots=False, repr=False)
+class Ruleset:
+    """A compiled, immutable ruleset. Grading is a pure function of (ruleset, facts).
+
+    Build one with :func:`riskgrade.load`.
+
+    >>> import riskgrade
+    >>> rs = riskgrade.load("lec-generic")
+    >>> rs.id, rs.grade({"L": 3, "E": 6, "C": 15}).level.zh
+    ('lec-generic', '较大风险')
+    """
+
+    id: str
+    version: str
+    edition: str
+    sector: str
+    jurisdiction: str
+    title: Mapping[str, str]
+    effective: datetime.date
+    fingerprint: str
+    file: str
+    ref: RulesetRef
+    sources: Mapping[str, Mapping[str, Any]]
+    inputs: Mapping[str, Mapping[str, Any]]
+    tables: Mapping[str, Table]
+    bands: Mapping[str, Bands]
+    rules: tuple[Mapping[str, Any], ...]
+    cases: tuple[Mapping[str, Any], ...]
+    control_tiers: Mapping[Level, str]
+    doc: Mapping[str, Any]
+    layers: tuple[Any, ...]
+    #: every file the ruleset was built from (YAML, CSV tables, layer files)
+    files: tuple[str, ...]
+    _sections: Mapping[str, Any]
+    _fn: Callable[[Mapping[str, Any]], Assessment]
+    _value_names: tuple[str, ...]
+    _input_names: tuple[str, ...]
+    _citations: tuple[Citation, ...]
+    _methods: tuple[Method, ...]
+    _source_code: str
+    _code_name: str
+    _otherwise_citation: Citation | None
+    _case_lines: tuple[int, ...]
+    _line_map: Mapping[int, tuple[str, int]]
+    _slices: tuple[slice, slice, slice, slice]
+
+    # -- grading --------------------------------------------------------------------------------
+    def grade(self, facts: Mapping[str, Any]) -> Assessment:
+        """Grade one set of facts. Raises :class:`FactError` naming the field on bad input, and
+        :class:`~riskgrade.exceptions.FunctionError` when a function or plugin fails.
+
+        (Each compiled ruleset replaces this method by its generated grading function,
+        so a call costs no wrapper; this definition documents it.)
+        """
+        return self._fn(facts)
+
+    def grade_many(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Assessment | FactError]:
+        """Grade each record; yields exactly one result per input, in order: an
+        :class:`Assessment` or a :class:`FactError` whose ``record`` is the input's index."""
+        fn = self._fn
+        for i, facts in enumerate(records):
+            try:
+                yield fn(facts)
+            except FactError as e:
+                yield e.at(record=i)
+
+    def section(self, name: str) -> Any:
+        """The compiled optional section ``name`` (e.g. ``rollup``), or None."""
+        return self._sections.get(name)
+
+    def provenance(self) -> list[str]:
+        """Every change the ruleset's jurisdiction layers made, one line each, in the order applied.
+
+        >>> import riskgrade
+        >>> riskgrade.load("lec-generic").provenance()
+        []
+        """
+        return [ch for lay in (self.doc.get("layers") or ()) for ch in lay.get("changes") or ()]
+
+    def source_line(self, lineno: int) -> tuple[str, int] | None:
+        """The YAML ``(file, line)`` that line ``lineno`` of the generated grading code came from."""
+        return self._line_map.get(lineno)
+
+    def __repr__(self) -> str:
+        return f"<Ruleset {self.id} {self.version} ({self.edition}) {self.jurisdiction} {self.fingerprint[:12]}>"
+
+    # -- explanation ----------------------------------------------------------------------------
+    def _fired(self, a: Assessment) -> tuple[Fired, ...]:
+        out = []
+        values = a.values
+        levels, details = a[self._slices[2]], a[self._slices[3]]
+        for i, rule in enumerate(self.rules):
+            lv = levels[i]
+            if not lv:
+                continue
+            detail = self._detail(i, details[i], values, a.inputs, "en")
+            out.append(Fired(rule["id"], Level(lv), self._citations[i], _label(rule.get("label"), "en"), detail))
+        return tuple(out)
+
+    def _detail(self, i: int, detail: Any, values: Mapping[str, Any], inputs: Mapping[str, Any],
+                lang: str) -> str:
+        """The one-line explanation of rule ``i``'s outcome, from its method's declaration."""
+        rule, m = self.rules[i], self._methods[i]
+        if m.explain is not None:
+            return m.explain(rule, detail, values, lang)
+        if m.banded:
+            return self._band_detail(rule, m, detail, values, inputs, lang)
+        return f"{m.name}: {'成立' if lang == 'zh' else 'holds'}" if detail else m.name
+
+    def _band_detail(self, rule: Mapping[str, Any], m: Method, idx: Any, values: Mapping[str, Any],
+                     inputs: Mapping[str, Any], lang: str) -> str:
+        b = self.bands[rule["bands"]]
+        out = m.score_name(rule) or "score"
+        val = values.get(out, "?")
+        row = b.rows[idx]
+        lab = _label(row.get("label"), lang)
+        formula = ""
+        if m.operator:
+            # an omitted term computed by the rule itself shows under its output name (ls: S_as)
+            parts = [str(text if k in rule else rule.get(f"{k}_as", text)) for k, text, _ in m.expression_keys(rule)]
+            known = {**inputs, **values}
+            nums = [_n(known[p]) if p in known else p for p in parts]
+            op = f" {m.operator} "
+            formula = f" = {op.join(parts)} = {op.join(nums)}"
+        return f"{out}{formula} = {_n(val)}: {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
+
+    def _trace(self, a: Assessment, lang: str) -> list[Step]:
+        zh = lang == "zh"
+        steps: list[Step] = []
+        ins = a.inputs
+        for name, spec in self.inputs.items():
+            lab = _label(spec.get("label"), lang)
+            v = ins[name]
+            if v is None:
+                continue
+            shown = f"{len(v)} {'条记录' if zh else 'records'}" if isinstance(v, list) else _n(v)
+            unit = f" {spec['unit']}" if spec.get("unit") and not isinstance(v, list) else ""
+            meaning = ""
+            if spec.get("table") and not isinstance(v, list):
+                t = self.tables[spec["table"]]
+                row = t.index.get(v)
+                if row is not None:
+                    meaning = next((str(row[c]) for c in (("zh",) if zh else ("en",)) + ("description_zh", "label")
+                                    if row.get(c)), "")
+            steps.append(Step("input", name, f"{'输入' if zh else 'input'} {name}"
+                              f"{f' ({lab})' if lab else ''} = {shown}{unit}{f' — {meaning}' if meaning else ''}"))
+        vals = a.values
+        for name, spec in (self.doc.get("derive") or {}).items():
+            text = " ".join(str(spec if not isinstance(spec, dict) else spec["expr"]).split())
+            steps.append(Step("derive", name, f"{'计算' if zh else 'derive'} {name} = {text} = {_n(vals[name])}"))
+        levels, details = a[self._slices[2]], a[self._slices[3]]
+        for i, rule in enumerate(self.rules):
+            lv = levels[i]
+            detail = self._detail(i, details[i], vals, ins, lang)
+            lab = _label(rule.get("label"), lang)
+            cite = self._citations[i].text(lang)
+            not_fired = "→ 未触发" if zh else "→ not fired"
+            res = f"→ {Level(lv).name} {Level(lv).label(lang)}" if lv else not_fired
+            steps.append(Step("rule", rule["id"], f"{'规则' if zh else 'rule'} {rule['id']}"
+                              f"{f' ({lab})' if lab else ''}: {detail} {res}; {'依据' if zh else 'cite'}: {cite}"))
+        if any(levels):
+            how = "取已触发规则的最高等级" if zh else "the highest level among fired rules"
+        else:
+            oth = self.doc.get("otherwise") or {}
+            cite = self._otherwise_citation.text(lang) if self._otherwise_citation else ""
+            how = (f"无规则触发, 采用默认等级; 依据: {cite}" if zh
+                   else f"no rule fired, the default level applies; cite: {cite}")
+            _ = oth
+        steps.append(Step("decision", "level", f"{'结论' if zh else 'result'}: {a.level.name} "
+                          f"{a.level.label(lang)} ({how})"))
+        for change in (self.doc.get("layers") or ()):
+            for line in change.get("changes") or ():
+                steps.append(Step("layer", str(change.get("layer", "")), f"{'辖区细化' if zh else 'layer'}: {line}"))
+        return steps
+
+
+    # -- cases ----------------------------------------------------------------------------------
+    def run_cases(self) -> list[CaseResult]:
+        """Run the ruleset's own ``cases``; each result says what was expected and what came out."""
+        lines = self._case_lines
+        return [attrs.evolve(_run_case(self, i, c), file=self.file, line=lines[i] if i < len(lines) else 0)
+                for i, c in enumerate(self.cases)]
+
+    def describe(self) -> dict[str, Any]:
+        """Metadata for listings."""
+        return {"id": self.id, "title": dict(self.title), "sector": self.sector, "jurisdiction": self.jurisdiction,
+                "version": self.version, "edition": self.edition, "effective": self.effective.isoformat(),
+                "fingerprint": self.fingerprint, "file": self.file}
+
+
+def _run_case(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
+    try:
+        return _run_case_checked(rs, i, case)
+    except Exception as e:  # a broken case is a failing case, reported with the others
+        return CaseResult(rs.id, i, str(case.get("note", "")), False, dict(case.get("want") or {}),
+                          {"exception": f"{type(e).__name__}: {e}"}, (f"case crashed: {type(e).__name__}: {e}",))
+
+
+def _run_case_checked(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
+    note = case["note"]
+    want = case.get("want")
+    want_err = case.get("want_error")
+    problems: list[str] = []
+    try:
+        a = rs.grade(case["facts"])
+    except FactError as e:
+        actual: dict[str, Any] = {"error": e.code, "field": e.field}
+        if want_err is None:
+            problems.append(f"unexpected error: {e}")
+        else:
+            if e.code != want_err["code"]:
+                problems.append(f"error code: want {want_err['code']}, got {e.code}")
+            if "field" in want_err and e.field != want_err["field"]:
+                problems.append(f"error field: want {want_err['field']}, got {e.field}")
+        return CaseResult(rs.id, i, note, not problems, dict(want_err or want or {}), actual, tuple(problems))
+    fired = [f.id for f in a.fired]
+    actual = {"level": a.level.name, "score": a.score, "values": a.values, "fired": fired}
+    if want_err is not None:
+        problems.append(f"want error {want_err['code']}, got level {a.level.name}")
+    elif want is not None:
+        if want.get("level") is not None and Level.parse(want["level"]) is not a.level:
+            problems.append(f"level: want {Level.parse(want['level']).name}, got {a.level.name}")
+        if "score" in want and not _close(want["score"], a.score):
+            problems.append(f"score: want {want['score']}, got {a.score}")
+        for k, v in (want.get("values") or {}).items():
+            if k not in a.values:
+                problems.append(f"value {k}: no such value")
+            elif not _close(v, a.values[k]):
+                problems.append(f"value {k}: want {v!r}, got {a.values[k]!r}")
+        if "fired" in want and sorted(want["fired"]) != sorted(fired):
+            problems.append(f"fired: want {sorted(want['fired'])}, got {sorted(fired)}")
+        for rid in want.get("not_fired") or ():
+            if rid in fired:
+                problems.append(f"rule {rid} fired but should not")
+    return CaseResult(rs.id, i, note, not problems, dict(want or {}), actual, tuple(problems))
+
+
+def _close(want: Any, got: Any) -> bool:
+    if isinstance(want, bool) or isinstance(got, bool):
+        return bool(want == got)
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        return math.isclose(want, got, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(want, str) and isinstance(got, Level):
+        return Level.parse(want) is got
+    return bool(want == got)
+
+
+
+
+def canonical(a: Assessment) -> str:
+    """Canonical JSON of an assessment (used by tests and the CLI)."""
+    return dumps(a.to_dict())
+
+
+def build(art: Artefact) -> Ruleset:
+    """Execute the generated grading source of ``art`` and wrap it in a :class:`Ruleset`."""
+    name = f"<riskgrade ruleset {art.meta['id']} {art.meta['version']} {art.meta['fingerprint'][7:19]}>"
+    src = art.source
+    # registered like attrs registers its generated methods: tracebacks and pdb show the source
+    linecache.cache[name] = (len(src), None, src.splitlines(True), name)
+    ns = dict(art.namespace)
+    ns.update(runtime.namespace(art.locations))
+    exec(compile(src, name, "exec"), ns)  # source generated from checked expression trees only
+    fn = ns["grade"]
+    rs = Ruleset(**art.meta, sections=art.sections, fn=fn, value_names=art.value_names,
+                 input_names=art.input_names, citations=art.citations, methods=art.methods,
+                 source_code=src, code_name=name, otherwise_citation=art.otherwise_citation,
+                 case_lines=art.case_lines, line_map=art.line_map,
+                 slices=_slices(len(art.value_names), len(art.input_names), len(art.meta["rules"])))
+    # the generated function is the grading entry point itself: no wrapper call per grade
+    object.__setattr__(rs, "grade", fn)
+    ns["_RS"] = rs  # the generated function builds Assessments that point back at their ruleset
+    return rs
+
+
+def _slices(nv: int, ni: int, nr: int) -> tuple[slice, slice, slice, slice]:
+    a = 3
+    return (slice(a, a + nv), slice(a + nv, a + nv + ni), slice(a + nv + ni, a + nv + ni + nr),
+            slice(a + nv + ni + nr, a + nv + ni + 2 * nr))
