@@ -53,6 +53,19 @@ def _clean_float(v: float) -> float | int:
 
 def jsonable(o: Any) -> Any:
     """``o`` as plain JSON data (dates ISO, levels by name, sets sorted, floats without noise)."""
+    t = type(o)
+    if t is str or t is int or t is bool or o is None:
+        return o
+    if t is float:
+        return _clean_float(o)
+    if t is dict:
+        return {(k if type(k) is str else str(k)): jsonable(v) for k, v in o.items()}
+    if t is list or t is tuple:
+        return [jsonable(x) for x in o]
+    if isinstance(o, enum.Enum):
+        return o.name
+    if isinstance(o, (str, int)):  # subclasses of the plain types
+        return int(o) if isinstance(o, int) and not isinstance(o, bool) else o
     if isinstance(o, float):
         return _clean_float(o)
     if isinstance(o, Mapping):
@@ -63,10 +76,6 @@ def jsonable(o: Any) -> Any:
         return [jsonable(x) for x in sorted(o, key=lambda x: (str(type(x)), str(x)))]
     if isinstance(o, (datetime.date, datetime.datetime)):
         return o.isoformat()
-    if isinstance(o, enum.Enum):
-        return o.name
-    if o is None or isinstance(o, (str, int, bool)):
-        return o
     to_dict = getattr(o, "to_dict", None)
     if callable(to_dict):
         return jsonable(to_dict())
