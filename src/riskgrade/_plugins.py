@@ -36,7 +36,7 @@ from riskgrade import hookspecs
 from riskgrade._compile.expr import Function, builtin_functions
 from riskgrade._compile.extension import Method
 from riskgrade._compile.methods import builtin_methods
-from riskgrade.exceptions import PluginError
+from riskgrade.exceptions import FactError, FunctionError, PluginError
 
 __all__ = ["BUILTIN", "GROUP", "PluginInfo", "Plugins", "get_plugins"]
 
@@ -141,20 +141,35 @@ class Plugins:
         return out
 
     def functions(self) -> dict[str, Function]:
-        """The plugins' expression functions by name (clashes are a :class:`PluginError`)."""
-        return self._named("riskgrade_functions", Function, set(builtin_functions()))
+        """The plugins' expression functions by name (clashes are a :class:`PluginError`).
+
+        Each ``impl`` is wrapped so that a failure (anything but a ``FactError`` or
+        ``FunctionError``) becomes a :class:`~riskgrade.exceptions.FunctionError` naming the
+        function and its plugin, with the original as ``__cause__``; the generated grading code
+        then locates it at the rule being graded.
+        """
+        owners: dict[str, str] = {}
+        named = self._named("riskgrade_functions", Function, set(builtin_functions()), owners)
+        return {k: attrs.evolve(f, impl=_guard(f.impl, k, owners[k])) for k, f in named.items()}
 
     def methods(self) -> dict[str, Method]:
-        """The plugins' grading methods by name (built-in names cannot be replaced)."""
-        return self._named("riskgrade_methods", Method, set(builtin_methods()))
+        """The plugins' grading methods by name (built-in names cannot be replaced).
+
+        Each ``compute`` is wrapped like a function's ``impl`` (see :meth:`functions`).
+        """
+        owners: dict[str, str] = {}
+        named = self._named("riskgrade_methods", Method, set(builtin_methods()), owners)
+        return {k: m if m.compute is None else attrs.evolve(m, compute=_guard(m.compute, k, owners[k]))
+                for k, m in named.items()}
 
     def function_owners(self) -> dict[str, str]:
         """Function name → the plugin that contributes it."""
         return {f: name for name, res in self.each("riskgrade_functions") for f in _as_map(res)}
 
-    def _named(self, hook: str, cls: type[Any], builtin: set[str]) -> dict[str, Any]:
+    def _named(self, hook: str, cls: type[Any], builtin: set[str],
+               owner: dict[str, str] | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        owner: dict[str, str] = {}
+        owner = {} if owner is None else owner
         for name, res in self.each(hook):
             if not isinstance(res, (Mapping, Iterable)):
                 raise PluginError(f"must return a list of {cls.__name__} objects", plugin=name, hook=hook)
@@ -185,7 +200,7 @@ class Plugins:
                     raise PluginError(f"modifier {key!r} is already contributed by plugin {owner[key]!r}",
                                       plugin=name, hook=hook)
                 owner[key] = name
-                out[str(key)] = fn
+                out[str(key)] = _guard_hook(fn, str(key), name, hook)
         return out
 
     def enrich_facts(self, ruleset_id: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -219,6 +234,36 @@ class Plugins:
             module = getattr(obj, "__name__", type(obj).__module__ + "." + type(obj).__qualname__)
             out.append(PluginInfo(name, dist, version, str(module), hooks))
         return out
+
+
+def _guard(fn: Callable[..., Any], function: str, plugin: str) -> Callable[..., Any]:
+    """``fn`` raising :class:`FunctionError` (cause kept) for anything but a fact or function error."""
+
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (FactError, FunctionError):
+            raise
+        except Exception as e:
+            raise FunctionError(f"{type(e).__name__}: {e}", function=function, plugin=plugin) from e
+
+    return guarded
+
+
+def _guard_hook(fn: Callable[..., Any], key: str, plugin: str, hook: str) -> Callable[..., Any]:
+    """``fn`` raising :class:`PluginError` naming the plugin and the hook (cause kept)."""
+
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PluginError:
+            raise
+        except Exception as e:
+            raise PluginError(f"{key!r}: {type(e).__name__}: {e}", plugin=plugin, hook=hook) from e
+
+    return guarded
 
 
 def _as_map(res: Any) -> dict[str, Any]:

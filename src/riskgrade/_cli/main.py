@@ -1,7 +1,8 @@
 """The ``riskgrade`` command line.
 
 Exit codes: 0 ok; 1 findings or failures (a ruleset with problems, a failing case);
-2 usage or input errors (bad options, unreadable or invalid facts).
+2 usage or input errors (bad options, unreadable or invalid facts); 3 a function or plugin
+failed while grading (:class:`~riskgrade.exceptions.FunctionError`: a bug in code, not bad input).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._monitor.rules import load_monitor_ruleset
 from riskgrade._source.facts import read_facts, record_error_dict
-from riskgrade.exceptions import FactError, RiskgradeError, RulesetError
+from riskgrade.exceptions import FactError, FunctionError, RiskgradeError, RulesetError
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FUNCTION = 0, 1, 2, 3
 
 _T = {
     "zh": {"ok": "通过", "fail": "失败", "cases": "个用例", "problems": "个问题", "valid": "有效",
@@ -91,6 +92,9 @@ class _Group(click.Group):
             lang = _lang(ctx.params.get("lang") if ctx.params else None)
             click.echo(f"{_T[lang]['error']}: {fact_error_text(e, lang)}", err=True)
             ctx.exit(EXIT_INPUT)
+        except FunctionError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(EXIT_FUNCTION)
         except RiskgradeError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(EXIT_INPUT)
@@ -99,7 +103,15 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="riskgrade")
 def main() -> None:
-    """riskgrade — grade safety risk under the dual prevention mechanism (风险分级管控与隐患排查治理)."""
+    """riskgrade — grade safety risk under the dual prevention mechanism (风险分级管控与隐患排查治理).
+
+    \b
+    Exit codes:
+      0  ok
+      1  findings: a ruleset with problems, a failing case, a refinement finding
+      2  usage or input errors: bad options, unreadable or invalid facts
+      3  a function or plugin failed while grading (a bug in code, not bad input)
+    """
 
 
 @main.command("list")
@@ -191,6 +203,9 @@ def _records(ruleset: Any, facts_path: str) -> Iterator[tuple[Any, Any]]:
             yield rec, ruleset.grade(rec.facts)
         except FactError as e:
             yield rec, e.at(record=rec.where)
+        except FunctionError as e:
+            yield rec, e
+            return
 
 
 def _load_ruleset(ref: str, jurisdiction: str | None) -> Any:
@@ -218,6 +233,12 @@ def _run_records(ref: str, jurisdiction: str | None, facts: str, lang: str, *, j
     rs = _load_ruleset(ref, jurisdiction)
     errors = 0
     for rec, res in _records(rs, facts):
+        if isinstance(res, FunctionError):  # a bug in a function or plugin, not bad input: stop, exit 3
+            if json_errors:
+                click.echo(dumps({**res.to_dict(), "record": rec.where}))
+            else:
+                click.echo(f"{rec.where}: {_T[lang]['error']}: {res}", err=True)
+            sys.exit(EXIT_FUNCTION)
         if isinstance(res, FactError):
             errors += 1
             if json_errors:
