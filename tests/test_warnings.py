@@ -71,7 +71,7 @@ class TestMonitorRuleset:
     def test_unknown_kind_and_field(self) -> None:
         with pytest.raises(RulesetError) as info:
             parse_monitor_ruleset(HEAD + "  - {id: x, kind: thresold}\n  - {id: y, kind: together, colour: red}\n")
-        assert "unknown-kind" in info.value.codes and "unknown-field" in info.value.codes
+        assert "unknown-kind" in info.value.codes and "unknown-key" in info.value.codes
 
     def test_shipped_chem_plant_ruleset_loads(self) -> None:
         rules = load_monitor_ruleset("rulesets/monitoring/chem-plant-monitor.yaml")

@@ -16,6 +16,7 @@ from riskgrade._compile.extension import Function, Method
 from riskgrade._compile.layers import Layer
 from riskgrade._compile.refine import Counterexample, DifferentialResult, RefinementReport
 from riskgrade._core.citation import Citation
+from riskgrade._core.codes import describe
 from riskgrade._core.levels import Level
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._enterprise.graph import ChainStep, EnterpriseAssessment, LevelChange, NodeResult
@@ -85,6 +86,7 @@ __all__ = [
     "WarningRules",
     "assess",
     "check_refinement",
+    "describe",
     "list_rulesets",
     "load",
     "load_enterprise",

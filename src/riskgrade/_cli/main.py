@@ -3,6 +3,7 @@
 Exit codes: 0 ok; 1 findings or failures (a ruleset with problems, a failing case);
 2 usage or input errors (bad options, unreadable or invalid facts); 3 a function or plugin
 failed while grading (:class:`~riskgrade.exceptions.FunctionError`: a bug in code, not bad input).
+Error codes and their meanings: docs/errors.md.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 
 from riskgrade._api import compile_file, list_rulesets, load, load_layer
 from riskgrade._core.canonical import dumps
+from riskgrade._core.codes import describe
 from riskgrade._core.levels import Level
 from riskgrade._monitor.rules import load_monitor_ruleset
 from riskgrade._source.facts import read_facts, record_error_dict
@@ -35,32 +37,12 @@ _T = {
            "failed": "failed", "want": "want", "got": "got", "rulesets": "rulesets"},
 }
 
-#: what each fact error code means, for people reading Chinese output (the detail stays as raised)
-FACT_CODES_ZH = {
-    "missing-fact": "缺少必填事实(且无默认值)",
-    "unknown-fact": "不是本规则集的输入项(可能拼写有误)",
-    "wrong-type": "类型不对",
-    "not-allowed": "不是允许的取值",
-    "out-of-range": "超出取值范围",
-    "not-finite": "不是有限数值",
-    "not-in-table": "在对照表中查不到",
-    "requirement-failed": "不满足规则集的要求",
-    "eval-error": "无法计算",
-    "not-a-mapping": "记录不是键值映射",
-    "bad-syntax": "文件或行的语法错误",
-    "not-utf8": "不是 UTF-8 编码",
-    "unreadable": "无法读取",
-    "too-few": "条目过少",
-    "too-many": "条目过多",
-    "nan": "不是数值",
-}
-
-
 def fact_error_text(err: FactError, lang: str) -> str:
-    """``code: field: message``, with the code explained in Chinese when ``lang`` is zh."""
+    """``code: field: message``, with the code explained in Chinese (from the catalogue) when ``lang`` is zh."""
     field = f"{err.field}: " if err.field else ""
-    if lang == "zh" and err.code in FACT_CODES_ZH:
-        return f"{err.code}({FACT_CODES_ZH[err.code]}): {field}{err.message}"
+    meaning = describe(err.code, "zh") if lang == "zh" else ""
+    if meaning:
+        return f"{err.code}({meaning}): {field}{err.message}"
     return f"{err.code}: {field}{err.message}"
 
 

@@ -272,7 +272,7 @@ def compile_rollup_data(data: Any, located: Located | None = None, path: tuple[A
             continue
         for key in spec:
             if key not in ("combine", "modifiers"):
-                bad((kind, key), "rollup-unknown-key", f"unknown key {key!r} (use combine, modifiers)", key=True)
+                bad((kind, key), "unknown-key", f"unknown key {key!r} (use combine, modifiers)", key=True)
         combine = spec.get("combine", "max")
         if combine != "max":
             bad((kind, "combine"), "rollup-bad-combine", f"combine {combine!r} is not supported (use max)")
@@ -300,7 +300,7 @@ def _compile_modifier(m: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Modifi
     ok = True
     for key in m:
         if key not in ("id", "when", "label", "basis", *_EFFECTS):
-            bad((*p, key), "rollup-unknown-key",
+            bad((*p, key), "unknown-key",
                 f"unknown key {key!r} (use id, when, label, basis, raise/lower/floor/veto)", key=True)
             ok = False
     mid = m.get("id")
@@ -348,7 +348,7 @@ def _compile_basis(b: Any, p: tuple[Any, ...], bad: Any) -> Basis | None:
     kind, cite, note = b.get("kind"), b.get("cite", ""), b.get("note", "")
     extra = [k for k in b if k not in ("kind", "cite", "note")]
     if extra:
-        bad((*p, extra[0]), "rollup-unknown-key", f"unknown key {extra[0]!r} in basis (use kind, cite, note)",
+        bad((*p, extra[0]), "unknown-key", f"unknown key {extra[0]!r} in basis (use kind, cite, note)",
             key=True)
         return None
     if kind not in ("clause", "derived", "local"):
@@ -394,7 +394,7 @@ def _compile_condition(w: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Condi
         return None
     for key in arg:
         if key not in allowed:
-            bad((*q, key), "rollup-unknown-key", f"unknown key {key!r} in {name} (use {', '.join(allowed)})",
+            bad((*q, key), "unknown-key", f"unknown key {key!r} in {name} (use {', '.join(allowed)})",
                 key=True)
             return None
     count = arg.get("count", 1)

@@ -275,7 +275,7 @@ def _rule(data: Any, located: Located, path: tuple[Any, ...], seen: set[str]) ->
     }[kind]
     for key in data:
         if key not in common | specific:
-            ck.add((key,), "unknown-field", f"{key!r} is not a field of a {kind} warning "
+            ck.add((key,), "unknown-key", f"{key!r} is not a field of a {kind} warning "
                                             f"(allowed: {', '.join(sorted(common | specific))})", key=True)
     rid = data.get("id")
     if not isinstance(rid, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", rid):
@@ -437,7 +437,7 @@ def _effect(value: Any, ck: _Checker) -> Effect | None:
         return None
     for key in value:
         if key not in ("raise", "node", "floor"):
-            ck.add(("effect", key), "bad-effect", f"{key!r} is not a field of an effect (raise, floor, node)",
+            ck.add(("effect", key), "unknown-key", f"{key!r} is not a field of an effect (raise, floor, node)",
                    key=True)
     steps = value.get("raise", 0 if "floor" in value else 1)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 3:
@@ -494,7 +494,7 @@ def _monitor_ruleset(located: Located) -> WarningRules:
         problems.append(located.problem(("kind",), "not-monitor", "a monitoring ruleset has 'kind: monitor'"))
     for key in data:
         if key not in ("kind", "id", "version", "title", "description", "tolerance", "warnings"):
-            problems.append(located.problem((key,), "unknown-field", f"{key!r} is not a field of a monitoring "
+            problems.append(located.problem((key,), "unknown-key", f"{key!r} is not a field of a monitoring "
                                             "ruleset (kind, id, version, title, description, tolerance, warnings)",
                                             key=True))
     tolerance = 0.0
