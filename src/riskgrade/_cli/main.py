@@ -16,12 +16,13 @@ from typing import Any
 import click
 import yaml
 
-from riskgrade._api import compile_file, list_rulesets, load, load_layer
+from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer
 from riskgrade._core.canonical import dumps
 from riskgrade._core.codes import describe
 from riskgrade._core.levels import Level
 from riskgrade._monitor.rules import load_monitor_ruleset
 from riskgrade._source.facts import read_facts, record_error_dict
+from riskgrade._source.yaml import load_yaml
 from riskgrade.exceptions import FactError, FunctionError, RiskgradeError, RulesetError
 
 __all__ = ["main"]
@@ -138,11 +139,14 @@ def _kind(path: str) -> str:
     return "ruleset"
 
 
-def _load_any(path: str) -> Any:
-    """Load a ruleset-language file of any kind (ruleset, layer, monitor); raises RulesetError."""
+def _load_any(path: str, *, until: str | None = None) -> Any:
+    """Load a ruleset-language file of any kind (ruleset, layer, monitor); raises RulesetError.
+
+    ``until`` runs a ruleset's compiler stages only up to that stage (``validate`` stops after
+    ``check``: everything is checked, no grading code is generated)."""
     kind = _kind(path)
     if kind == "ruleset":
-        return compile_file(path)
+        return compile_located(load_yaml(path), until=until) if until else compile_file(path)
     if kind == "layer":
         return load_layer(path)
     if kind == "monitor":
@@ -163,7 +167,7 @@ def validate_cmd(paths: tuple[str, ...], lang: str | None) -> None:
             continue
         n += 1
         try:
-            _load_any(path)
+            _load_any(path, until="check")
         except RulesetError as e:
             bad += 1
             for p in e.problems:
