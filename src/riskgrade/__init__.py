@@ -11,13 +11,23 @@
 
 from __future__ import annotations
 
-from riskgrade._api import LayerFile, Monitor, RiskGraph, assess, check_refinement, list_rulesets, load
+from riskgrade._api import (
+    LayerFile,
+    Monitor,
+    RiskGraph,
+    assess,
+    check_refinement,
+    jurisdiction_chain,
+    list_rulesets,
+    load,
+)
 from riskgrade._compile.expr import Compiled, Compiler
 from riskgrade._compile.extension import CompileContext, Function, Method
 from riskgrade._compile.layers import Layer
 from riskgrade._compile.refine import Counterexample, DifferentialResult, RefinementReport
 from riskgrade._compile.tables import Bands, Table
 from riskgrade._core.citation import Citation
+from riskgrade._core.jurisdictions import Jurisdiction
 from riskgrade._core.levels import Level
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._enterprise.graph import ChainStep, EnterpriseAssessment, LevelChange, NodeResult
@@ -96,6 +106,7 @@ __all__ = [
     "GraphError",
     "Hazard",
     "HiddenDanger",
+    "Jurisdiction",
     "KindRollup",
     "Layer",
     "LayerFile",
@@ -130,6 +141,7 @@ __all__ = [
     "WarningRules",
     "assess",
     "check_refinement",
+    "jurisdiction_chain",
     "list_rulesets",
     "load",
     "load_enterprise",

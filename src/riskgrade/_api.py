@@ -32,8 +32,8 @@ from riskgrade._source import registry
 from riskgrade._source.yaml import Located, load_yaml
 from riskgrade.exceptions import MonitorError, RulesetError
 
-__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "layers_for",
-           "list_rulesets", "load", "load_layer", "load_rules"]
+__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "jurisdiction_chain",
+           "layers_for", "list_rulesets", "load", "load_layer", "load_rules"]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -111,6 +111,17 @@ def list_rulesets() -> list[dict[str, Any]]:
     """Metadata of every shipped ruleset (id, edition, title, sector, version, file)."""
     return [{"id": s.id, "edition": s.edition, "effective": s.effective, "title": s.title, "sector": s.sector,
              "version": s.version, "file": s.path} for s in registry.shipped()]
+
+
+def jurisdiction_chain(code: str) -> tuple[_jurisdictions.Jurisdiction, ...]:
+    """The jurisdictions from the province down to ``code`` (GB/T 2260, or ``city/zone name``), province
+    first: the order layers are applied in. A malformed or unknown code is a :class:`RulesetError`
+    (``unknown-jurisdiction``).
+
+    >>> [j.label for j in jurisdiction_chain("620421")]
+    ['620000 甘肃省', '620400 白银市', '620421 靖远县']
+    """
+    return _jurisdictions.chain(code)
 
 
 # -- layers ------------------------------------------------------------------------------------
