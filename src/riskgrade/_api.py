@@ -30,7 +30,7 @@ from riskgrade._monitor import rules as _rules
 from riskgrade._plugins import Plugins, get_plugins
 from riskgrade._source import registry
 from riskgrade._source.yaml import Located, load_yaml
-from riskgrade.exceptions import MonitorError, RulesetError
+from riskgrade.exceptions import MonitorError, Problem, RulesetError
 
 __all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "jurisdiction_chain",
            "layers_for", "list_rulesets", "load", "load_layer", "load_rules"]
@@ -140,7 +140,25 @@ def layers_for(ruleset_id: str, jurisdiction: str, plugins: Plugins | None = Non
         if layer.ruleset == ruleset_id and layer.jurisdiction in order and layer.jurisdiction != exclude_at:
             found.append(layer)
     found.sort(key=lambda lay: (order[lay.jurisdiction], lay.id, lay.file))
+    _check_requires(found)
     return found
+
+
+def _check_requires(layers: list[Layer]) -> None:
+    """A missing layer in the chain is an error: every ``requires:`` of a layer names a layer applied
+    before it (a jurisdiction above), or the layer would refine something it was not written for."""
+    problems = []
+    for i, lay in enumerate(layers):
+        before = {other.id for other in layers[:i] if other.jurisdiction != lay.jurisdiction}
+        for k, need in enumerate(lay.requires):
+            if need not in before:
+                where = ("requires", k)
+                msg = (f"layer {lay.id!r} ({lay.name}) builds on layer {need!r}, which is not installed "
+                       f"for a jurisdiction above it")
+                problems.append(lay.located.problem(where, "missing-layer", msg) if lay.located is not None
+                                else Problem("missing-layer", msg, lay.file))
+    if problems:
+        raise RulesetError(problems)
 
 
 @attrs.frozen
@@ -167,6 +185,7 @@ def load_layer(path: str, plugins: Plugins | None = None) -> LayerFile:
         raise RulesetError([layer.located.problem(("refines", "ruleset"), "unknown-ruleset",
                                                   f"no shipped ruleset {layer.ruleset!r}")]) from None
     above = layers_for(layer.ruleset, layer.jurisdiction, plugins, exclude_at=layer.jurisdiction)
+    _check_requires([*above, layer])
     return LayerFile(layer, compile_file(base_path, layers=[*above, layer], plugins=plugins))
 
 
