@@ -79,3 +79,62 @@ class TestLayerFilesInValidateAndTest:
         code, out = run("validate", path)
         assert code == 1
         assert out.startswith(f"{path}:11:13: refine-looser: threshold lec_D ORANGE 160 → 200")
+
+
+class TestLang:
+    """README: "All commands take ``--lang zh|en``" -- with the one default of ``_cli.main``."""
+
+    def test_every_command_takes_lang(self) -> None:
+        from riskgrade._cli import main as full
+
+        for name, cmd in full.commands.items():
+            assert "--lang" in [o for p in cmd.params for o in getattr(p, "opts", [])], name
+
+    def test_plugins_commands_share_the_main_lang_default(self) -> None:
+        from riskgrade._cli import main as full
+
+        def lang(name: str) -> object:
+            (opt,) = [p for p in full.commands[name].params if p.name == "lang"]
+            return opt.default, opt.help
+
+        assert lang("plugins") == lang("check-refinement") == lang("list") == lang("grade")
+
+    def test_plugins_zh_and_en(self) -> None:
+        from riskgrade._cli import main as full
+
+        require(*EXAMPLES)
+        zh = CliRunner().invoke(full, ["plugins", "--lang", "zh"])
+        en = CliRunner().invoke(full, ["plugins", "--lang", "en"])
+        assert zh.exit_code == en.exit_code == 0
+        assert "  钩子: riskgrade_layers" in zh.output.splitlines() and "  函数: crowd_factor" in zh.output.splitlines()
+        assert "  hooks: riskgrade_layers" in en.output.splitlines() and "hooks:" not in zh.output
+
+    def test_check_refinement_zh_and_en(self) -> None:
+        from riskgrade._cli import main as full
+
+        require(*EXAMPLES)
+        args = ["check-refinement", "-r", "lec-generic", "-j", "620421", "-n", "20", "--lang"]
+        zh = CliRunner().invoke(full, [*args, "zh"])
+        en = CliRunner().invoke(full, [*args, "en"])
+        assert zh.exit_code == en.exit_code == 0
+        assert zh.output.splitlines()[:2] == ["check-refinement lec-generic 辖区 620421 靖远县", "静态检查: 通过"]
+        assert "差分检查 620400 白银市 → 620421 靖远县: 通过(7 个用例,20 组生成的事实)" in zh.output.splitlines()
+        assert en.output.splitlines()[:2] == ["check-refinement lec-generic for 620421 靖远县", "static: ok"]
+
+
+class TestUnknownJurisdiction:
+    def test_check_refinement_with_an_unlisted_baiyin_code_is_a_usage_error(self) -> None:
+        code, out = run("check-refinement", "--ruleset", "lec-generic", "--jurisdiction", "620432")
+        assert code == 2
+        assert "620432" in out and "ok" not in out.split("Error:")[-1]
+
+    def test_load_with_an_unlisted_baiyin_code_raises(self) -> None:
+        import pytest
+
+        import riskgrade
+
+        with pytest.raises(riskgrade.RulesetError) as e:
+            riskgrade.load("lec-generic", jurisdiction="620432")
+        assert e.value.codes == ["unknown-jurisdiction"] and "620432" in str(e.value)
+        for code in ("620000", "620400", "620421", "620422", "110105"):  # 620402/620403: the test plugins
+            riskgrade.load("lec-generic", jurisdiction=code)

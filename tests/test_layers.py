@@ -258,3 +258,46 @@ class TestExamplePlugins:
         lf = load_layer(path)
         assert lf.ruleset.ref.layers == ("620400 白银市", "620421 靖远县")
         assert [c.ok for c in lf.run_cases()] == [True, True, True]
+
+
+class TestMissingLayerInTheChain:
+    """A county layer that says it builds on the city layer (``requires:``) is an error without it."""
+
+    def _plugins(self, *names: str) -> object:
+        import importlib
+
+        from riskgrade._plugins import Plugins
+
+        mods = {"baiyin": "riskgrade_baiyin.plugin", "jingyuan": "riskgrade_jingyuan.plugin"}
+        return Plugins([(n, importlib.import_module(mods[n])) for n in names], entry_points=False)
+
+    def test_jingyuan_declares_it_builds_on_baiyin(self) -> None:
+        require(*EXAMPLES)
+        import riskgrade_jingyuan
+
+        path = pathlib.Path(riskgrade_jingyuan.__file__).parent / "layers" / "lec-generic.yaml"
+        assert read_layer(str(path)).requires == ("baiyin-lec",)
+
+    def test_without_the_city_layer_loading_the_county_is_an_error(self) -> None:
+        from riskgrade._api import compile_file, layers_for
+        from riskgrade._source import registry
+
+        require(*EXAMPLES)
+        with pytest.raises(RulesetError) as e:
+            layers_for("lec-generic", "620421", self._plugins("jingyuan"))  # type: ignore[arg-type]
+        assert e.value.codes == ["missing-layer"]
+        (p,) = e.value.problems
+        assert "baiyin-lec" in p.message and p.file.endswith("lec-generic.yaml") and p.line
+        with pytest.raises(RulesetError):
+            compile_file(registry.find("lec-generic"),
+                         layers=layers_for("lec-generic", "620421", self._plugins("jingyuan")),  # type: ignore[arg-type]
+                         plugins=self._plugins("jingyuan"))  # type: ignore[arg-type]
+
+    def test_with_the_city_layer_it_loads(self) -> None:
+        from riskgrade._api import layers_for
+
+        require(*EXAMPLES)
+        found = layers_for("lec-generic", "620421", self._plugins("baiyin", "jingyuan"))  # type: ignore[arg-type]
+        assert [lay.id for lay in found] == ["baiyin-lec", "jingyuan-lec"]
+        # a county the layer does not cover needs nothing
+        assert [lay.id for lay in layers_for("lec-generic", "620422", self._plugins("jingyuan"))] == []  # type: ignore[arg-type]

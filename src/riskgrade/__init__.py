@@ -11,23 +11,55 @@
 
 from __future__ import annotations
 
-from riskgrade._api import LayerFile, Monitor, RiskGraph, assess, check_refinement, list_rulesets, load
-from riskgrade._compile.extension import Function, Method
+from riskgrade._api import (
+    LayerFile,
+    Monitor,
+    RiskGraph,
+    assess,
+    check_refinement,
+    jurisdiction_chain,
+    list_rulesets,
+    load,
+)
+from riskgrade._compile.expr import Compiled, Compiler
+from riskgrade._compile.extension import CompileContext, Function, Method
 from riskgrade._compile.layers import Layer
 from riskgrade._compile.refine import Counterexample, DifferentialResult, RefinementReport
+from riskgrade._compile.tables import Bands, Table
 from riskgrade._core.citation import Citation
 from riskgrade._core.codes import describe
+from riskgrade._core.jurisdictions import Jurisdiction
 from riskgrade._core.levels import Level
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._enterprise.graph import ChainStep, EnterpriseAssessment, LevelChange, NodeResult
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
-from riskgrade._enterprise.register import Enterprise, HiddenDanger, load_enterprise
+from riskgrade._enterprise.register import (
+    Accident,
+    Dependency,
+    Enterprise,
+    Hazard,
+    HiddenDanger,
+    MonitoringPoint,
+    RiskPoint,
+    Unit,
+    load_enterprise,
+)
+from riskgrade._enterprise.rollup import Applied, Basis, Condition, External, KindRollup, Modifier, Rollup
 from riskgrade._grade.assessment import Assessment, Fired, Step
 from riskgrade._grade.ruleset import CaseResult, Ruleset
-from riskgrade._monitor.events import Event, EventError
-from riskgrade._monitor.monitor import Alert, FeedResult
-from riskgrade._monitor.rules import WarningRule, WarningRules, load_monitor_ruleset
+from riskgrade._monitor.events import Event
+from riskgrade._monitor.monitor import Alert, DynamicLevelChange, FeedResult
+from riskgrade._monitor.rules import (
+    Effect,
+    Message,
+    WarningCitation,
+    WarningRule,
+    WarningRules,
+    load_monitor_ruleset,
+)
+from riskgrade._source.yaml import Located
 from riskgrade.exceptions import (
+    EventError,
     FactError,
     FunctionError,
     GraphError,
@@ -43,32 +75,51 @@ from riskgrade.exceptions import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accident",
     "Alert",
+    "Applied",
     "Assessment",
+    "Bands",
+    "Basis",
     "CaseResult",
     "ChainStep",
     "Citation",
+    "CompileContext",
+    "Compiled",
+    "Compiler",
+    "Condition",
     "Counterexample",
+    "Dependency",
     "DifferentialResult",
+    "DynamicLevelChange",
+    "Effect",
     "Enterprise",
     "EnterpriseAssessment",
     "EnterpriseSummary",
     "Event",
     "EventError",
+    "External",
     "FactError",
     "FeedResult",
     "Fired",
     "Function",
     "FunctionError",
     "GraphError",
+    "Hazard",
     "HiddenDanger",
+    "Jurisdiction",
+    "KindRollup",
     "Layer",
     "LayerFile",
     "Level",
     "LevelChange",
+    "Located",
+    "Message",
     "Method",
+    "Modifier",
     "Monitor",
     "MonitorError",
+    "MonitoringPoint",
     "NodeResult",
     "PluginError",
     "Problem",
@@ -76,17 +127,23 @@ __all__ = [
     "RefinementReport",
     "RegionGraph",
     "RiskGraph",
+    "RiskPoint",
     "RiskgradeError",
     "RiskgradeWarning",
+    "Rollup",
     "Ruleset",
     "RulesetError",
     "RulesetRef",
     "Step",
+    "Table",
+    "Unit",
+    "WarningCitation",
     "WarningRule",
     "WarningRules",
     "assess",
     "check_refinement",
     "describe",
+    "jurisdiction_chain",
     "list_rulesets",
     "load",
     "load_enterprise",

@@ -30,10 +30,10 @@ from riskgrade._monitor import rules as _rules
 from riskgrade._plugins import Plugins, get_plugins
 from riskgrade._source import registry
 from riskgrade._source.yaml import Located, load_yaml
-from riskgrade.exceptions import MonitorError, RulesetError
+from riskgrade.exceptions import MonitorError, Problem, RulesetError
 
-__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "layers_for",
-           "list_rulesets", "load", "load_layer", "load_rules"]
+__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "jurisdiction_chain",
+           "layers_for", "list_rulesets", "load", "load_layer", "load_rules"]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -113,6 +113,17 @@ def list_rulesets() -> list[dict[str, Any]]:
              "version": s.version, "file": s.path} for s in registry.shipped()]
 
 
+def jurisdiction_chain(code: str) -> tuple[_jurisdictions.Jurisdiction, ...]:
+    """The jurisdictions from the province down to ``code`` (GB/T 2260, or ``city/zone name``), province
+    first: the order layers are applied in. A malformed or unknown code is a :class:`RulesetError`
+    (``unknown-jurisdiction``).
+
+    >>> [j.label for j in jurisdiction_chain("620421")]
+    ['620000 甘肃省', '620400 白银市', '620421 靖远县']
+    """
+    return _jurisdictions.chain(code)
+
+
 # -- layers ------------------------------------------------------------------------------------
 def layers_for(ruleset_id: str, jurisdiction: str, plugins: Plugins | None = None, *,
                exclude_at: str | None = None) -> list[Layer]:
@@ -129,7 +140,25 @@ def layers_for(ruleset_id: str, jurisdiction: str, plugins: Plugins | None = Non
         if layer.ruleset == ruleset_id and layer.jurisdiction in order and layer.jurisdiction != exclude_at:
             found.append(layer)
     found.sort(key=lambda lay: (order[lay.jurisdiction], lay.id, lay.file))
+    _check_requires(found)
     return found
+
+
+def _check_requires(layers: list[Layer]) -> None:
+    """A missing layer in the chain is an error: every ``requires:`` of a layer names a layer applied
+    before it (a jurisdiction above), or the layer would refine something it was not written for."""
+    problems = []
+    for i, lay in enumerate(layers):
+        before = {other.id for other in layers[:i] if other.jurisdiction != lay.jurisdiction}
+        for k, need in enumerate(lay.requires):
+            if need not in before:
+                where = ("requires", k)
+                msg = (f"layer {lay.id!r} ({lay.name}) builds on layer {need!r}, which is not installed "
+                       f"for a jurisdiction above it")
+                problems.append(lay.located.problem(where, "missing-layer", msg) if lay.located is not None
+                                else Problem("missing-layer", msg, lay.file))
+    if problems:
+        raise RulesetError(problems)
 
 
 @attrs.frozen
@@ -156,6 +185,7 @@ def load_layer(path: str, plugins: Plugins | None = None) -> LayerFile:
         raise RulesetError([layer.located.problem(("refines", "ruleset"), "unknown-ruleset",
                                                   f"no shipped ruleset {layer.ruleset!r}")]) from None
     above = layers_for(layer.ruleset, layer.jurisdiction, plugins, exclude_at=layer.jurisdiction)
+    _check_requires([*above, layer])
     return LayerFile(layer, compile_file(base_path, layers=[*above, layer], plugins=plugins))
 
 

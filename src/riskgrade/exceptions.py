@@ -6,6 +6,7 @@ Every error riskgrade raises derives from :class:`RiskgradeError`::
     ├── RulesetError        a ruleset (or layer) file is wrong: located, coded, collected problems
     │   └── RefinementError a layer or plugin would make a standard looser
     ├── FactError           facts are wrong: names the record and the field
+    │   └── EventError      a malformed monitoring event: names the line and the field
     ├── FunctionError       a function or plugin failed while grading: not bad input; names the
     │                       function, the rule and its file:line, keeps the original as __cause__
     ├── GraphError          an enterprise register is inconsistent (e.g. a dependency cycle)
@@ -26,6 +27,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "EventError",
     "FactError",
     "FunctionError",
     "GraphError",
@@ -192,3 +194,15 @@ class PluginError(RiskgradeError):
 
 class MonitorError(RiskgradeError):
     """The real-time monitoring layer failed (for example, an action raised inside durable-rules)."""
+
+
+class EventError(FactError):
+    """A malformed event: ``record`` is the line (or index) and ``field`` the bad field."""
+
+    def __init__(self, message: str, *, field: str | None = None, record: Any = None,
+                 code: str = "invalid-event", value: Any = None) -> None:
+        super().__init__(message, field=field, record=record, code=code, value=value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "error", "line": self.record, "field": self.field, "error": self.code,
+                "message": self.message}

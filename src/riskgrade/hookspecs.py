@@ -38,8 +38,7 @@ from typing import Any
 
 import pluggy
 
-from riskgrade._compile.expr import Function
-from riskgrade._compile.extension import Method
+from riskgrade._compile.extension import Function, Method
 
 __all__ = [
     "Function",

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from riskgrade._api import check_refinement
+from riskgrade._cli.main import _lang, _lang_option
 from riskgrade._compile.layers import read_layer
 from riskgrade._compile.refine import DEFAULT_EXAMPLES
 from riskgrade._core import jurisdictions as _jurisdictions
@@ -16,6 +17,19 @@ from riskgrade._plugins import get_plugins
 from riskgrade.exceptions import RulesetError
 
 __all__ = ["check_refinement_cmd", "plugins_cmd"]
+
+_T = {
+    "zh": {"hooks": "钩子", "layer": "分层", "error": "错误", "refines": "细化", "functions": "函数",
+           "methods": "分级方法", "rollup_modifiers": "汇总修正", "ok": "通过", "finding": "发现问题",
+           "static": "静态检查", "differential": "差分检查", "none": "没有适用的分层",
+           "unproven": "{n} 处改动无法静态证明", "for": "辖区",
+           "step": "{status}({cases} 个用例,{examples} 组生成的事实)", "counterexample": "反例"},
+    "en": {"hooks": "hooks", "layer": "layer", "error": "ERROR", "refines": "refines", "functions": "functions",
+           "methods": "methods", "rollup_modifiers": "rollup modifiers", "ok": "ok", "finding": "FINDING",
+           "static": "static", "differential": "differential", "none": "no layer applies",
+           "unproven": "{n} change(s) not provable statically", "for": "for",
+           "step": "{status} ({cases} cases, {examples} generated fact sets)", "counterexample": "counterexample"},
+}
 
 
 def _contributions(plugins: Any) -> dict[str, dict[str, Any]]:
@@ -38,8 +52,10 @@ def _contributions(plugins: Any) -> dict[str, dict[str, Any]]:
 
 @click.command("plugins")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def plugins_cmd(fmt: str) -> None:
+@_lang_option
+def plugins_cmd(fmt: str, lang: str | None) -> None:
     """List the installed plugins and what each contributes (layers, functions, methods, ...)."""
+    t = _T[_lang(lang)]
     plugins = get_plugins()
     contrib = _contributions(plugins)
     items = []
@@ -51,16 +67,16 @@ def plugins_cmd(fmt: str) -> None:
         return
     for it in items:
         click.echo(f"{it['name']}  ({it['distribution']} {it['version']}, {it['module']})")
-        click.echo(f"  hooks: {', '.join(it['hooks']) or '-'}")
+        click.echo(f"  {t['hooks']}: {', '.join(it['hooks']) or '-'}")
         for lay in it["layers"]:
             if "error" in lay:
-                click.echo(f"  layer: ERROR {lay['error']}")
+                click.echo(f"  {t['layer']}: {t['error']} {lay['error']}")
             else:
-                click.echo(f"  layer: {lay['id']} — {lay['jurisdiction']} refines {lay['refines']} "
+                click.echo(f"  {t['layer']}: {lay['id']} — {lay['jurisdiction']} {t['refines']} {lay['refines']} "
                            f"{lay['versions']} ({lay['file']})")
         for key in ("functions", "methods", "rollup_modifiers"):
             if it[key]:
-                click.echo(f"  {key.replace('_', ' ')}: {', '.join(it[key])}")
+                click.echo(f"  {t[key]}: {', '.join(it[key])}")
 
 
 @click.command("check-refinement")
@@ -69,12 +85,14 @@ def plugins_cmd(fmt: str) -> None:
 @click.option("--examples", "-n", type=click.IntRange(1, 100_000), default=None,
               help="Generated fact sets per refinement step (default: 400).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def check_refinement_cmd(ref: str, jurisdiction: str, examples: int | None, fmt: str) -> None:
+@_lang_option
+def check_refinement_cmd(ref: str, jurisdiction: str, examples: int | None, fmt: str, lang: str | None) -> None:
     """Prove that the layers for JURISDICTION only make REF stricter.
 
     Runs the static check (loading the layers) and the differential check, step by step
     from the province down; exit 0 when both pass, 1 on any finding.
     """
+    t = _T[_lang(lang)]
     try:
         j = _jurisdictions.get(jurisdiction)
     except RulesetError as e:
@@ -95,22 +113,23 @@ def check_refinement_cmd(ref: str, jurisdiction: str, examples: int | None, fmt:
                                   "found_by": r.counterexample.found_by}}
                              for a, b, r in rep.steps]}, indent=2))
     else:
-        click.echo(f"check-refinement {rep.ruleset} for {j.label}")
+        click.echo(f"check-refinement {rep.ruleset} {t['for']} {j.label}")
         if rep.static_problems:
-            click.echo("static: FINDING")
+            click.echo(f"{t['static']}: {t['finding']}")
             for p in rep.static_problems:
                 click.echo(f"  {p}")
         else:
-            extra = f" ({len(rep.unproven)} change(s) not provable statically)" if rep.unproven else ""
-            click.echo(f"static: ok{extra}")
+            extra = f" ({t['unproven'].format(n=len(rep.unproven))})" if rep.unproven else ""
+            click.echo(f"{t['static']}: {t['ok']}{extra}")
             for u in rep.unproven:
                 click.echo(f"  ? {u}")
         if not rep.steps and not rep.static_problems:
-            click.echo("differential: no layer applies")
+            click.echo(f"{t['differential']}: {t['none']}")
         for a, b, r in rep.steps:
-            status = "ok" if r.ok else "FINDING"
-            click.echo(f"differential {a} → {b}: {status} ({r.cases} cases, {r.examples} generated fact sets)")
+            status = t["ok"] if r.ok else t["finding"]
+            click.echo(f"{t['differential']} {a} → {b}: "
+                       + t["step"].format(status=status, cases=r.cases, examples=r.examples))
             if r.counterexample is not None:
-                click.echo(f"  counterexample: {r.counterexample.text()}")
+                click.echo(f"  {t['counterexample']}: {r.counterexample.text()}")
     if not rep.ok:
         sys.exit(1)

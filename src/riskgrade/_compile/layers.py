@@ -64,6 +64,8 @@ LAYER_SCHEMA: dict[str, Any] = {
         "ruleset": {"type": "string", "required": True},
         "versions": {"type": "string", "required": True}}},
     "version": {"type": "string"},
+    #: ids of the layers (of jurisdictions above this one) this layer is written on top of
+    "requires": {"type": "list", "schema": {"type": "string", "regex": r"^[a-z][a-z0-9\-]*$"}},
     "basis": {"type": "string", "allowed": ["clause", "derived", "local"]},
     "note": _schema._text,
     "sources": _schema.TOP["sources"] | {"required": False, "minlength": 0},
@@ -101,6 +103,8 @@ class Layer:
     located: Located = attrs.field(eq=False, repr=False, default=None)
     #: the file on disk the layer was read from ("" when it came from elsewhere)
     path: str = attrs.field(eq=False, repr=False, default="")
+    #: ids of the layers above this one it builds on (``requires:``): loading without them is an error
+    requires: tuple[str, ...] = ()
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -176,7 +180,8 @@ def _from_located(located: Located, display: str, digest: str, plugin: str) -> L
         raise RulesetError([located.problem(("refines", "versions"), "bad-value",
                                             f"version range {data['refines']['versions']!r}: write e.g. '>=1.0, <2'")])
     return Layer(data["id"], j.label, j.code, data["refines"]["ruleset"], data["refines"]["versions"], display,
-                 "sha256:" + digest, data.get("basis", "local"), plugin, located)
+                 "sha256:" + digest, data.get("basis", "local"), plugin, located,
+                 requires=tuple(data.get("requires") or ()))
 
 
 def _vtuple(v: str) -> tuple[int, ...]:

@@ -4,7 +4,9 @@ The divisions riskgrade knows by name are Gansu and Baiyin (data verified from t
 region datasets, see ``reference/gb2260_gansu_baiyin.csv``). The Baiyin high-tech zone
 (白银高新技术产业开发区) has no code of its own; it is a named sub-jurisdiction of the
 city, written ``620400/白银高新技术产业开发区`` (the same form the region roll-up uses).
-Other well-formed codes get their chain from the code's structure and show as the code.
+Other well-formed codes get their chain from the code's structure and show as the code,
+except below a city whose divisions are all known (Baiyin): there an unlisted code such as
+620432 is not a jurisdiction, and is an error rather than a county without layers.
 
 >>> [j.code for j in chain("620421")]
 ['620000', '620400', '620421']
@@ -59,6 +61,8 @@ _KNOWN: dict[str, Jurisdiction] = {j.code: j for j in (
     Jurisdiction("620423", "景泰县", "county", "620400"),
     Jurisdiction(HITECH_ZONE, "白银高新技术产业开发区", "zone", "620400"),
 )}
+#: the cities whose every county-level division is in the table: any other code below them is unknown
+_COMPLETE = frozenset({"620400"})
 _ALIASES = {"620400/高新区": HITECH_ZONE, "620400/白银高新区": HITECH_ZONE, "620400/hitech": HITECH_ZONE}
 
 
@@ -91,6 +95,10 @@ def get(code: str) -> Jurisdiction:
         return Jurisdiction(code, zone, "zone", parent)
     if not _CODE.match(code):
         raise _bad(code, f"{code!r} is not a GB/T 2260 six-digit code (e.g. 620421)")
+    if code[:4] + "00" in _COMPLETE and code not in _KNOWN:
+        city = _KNOWN[code[:4] + "00"]
+        raise _bad(code, f"{code!r} is not a division of {city.label} (known: "
+                         f"{', '.join(j.code for j in _KNOWN.values() if j.parent == city.code and j.kind != 'zone')})")
     if code.endswith("0000"):
         return Jurisdiction(code, code, "province", None)
     if code.endswith("00"):

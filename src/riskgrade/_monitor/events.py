@@ -41,7 +41,7 @@ from typing import Any
 
 import attrs
 
-from riskgrade.exceptions import FactError
+from riskgrade.exceptions import EventError
 
 __all__ = [
     "ALARM_KINDS",
@@ -116,18 +116,6 @@ class Event:
             if value is not None:
                 out[name] = value
         return out
-
-
-class EventError(FactError):
-    """A malformed event: ``record`` is the line (or index) and ``field`` the bad field."""
-
-    def __init__(self, message: str, *, field: str | None = None, record: Any = None,
-                 code: str = "invalid-event", value: Any = None) -> None:
-        super().__init__(message, field=field, record=record, code=code, value=value)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": "error", "line": self.record, "field": self.field, "error": self.code,
-                "message": self.message}
 
 
 def parse_time(value: Any, field: str = "time", record: Any = None) -> float:

@@ -54,7 +54,7 @@ import attrs
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import HiddenDanger, parse_record
 from riskgrade._monitor.events import CST, Event, EventError, format_time, parse_event, read_events
-from riskgrade._monitor.rules import Citation, WarningRule, WarningRules
+from riskgrade._monitor.rules import WarningCitation, WarningRule, WarningRules
 from riskgrade.exceptions import FactError, GraphError, MonitorError
 
 __all__ = ["Alert", "DynamicLevelChange", "FeedResult", "GraphEffects", "GraphRecords", "Monitor", "engine_rules"]
@@ -72,7 +72,7 @@ class Alert:
     level: Level
     message_zh: str
     message_en: str
-    cite: Citation
+    cite: WarningCitation
     nodes: tuple[str, ...]
     steps: int
     raised_at: float

@@ -74,9 +74,9 @@ from riskgrade.exceptions import Problem, RulesetError
 __all__ = [
     "KINDS",
     "LIMIT_NAMES",
-    "Citation",
     "Effect",
     "Message",
+    "WarningCitation",
     "WarningRule",
     "WarningRules",
     "compile_warnings",
@@ -158,7 +158,7 @@ def _show(value: Any) -> str:
 
 
 @attrs.frozen
-class Citation:
+class WarningCitation:
     """The standard clause a warning rule rests on, and the kind of that citation."""
 
     source: str
@@ -191,7 +191,7 @@ class WarningRule:
     kind: str
     level: Level
     message: Message
-    cite: Citation
+    cite: WarningCitation
     effect: Effect | None
     point: str | None = None
     points: tuple[str, ...] = ()
@@ -416,7 +416,7 @@ def _message(value: Any, kind: str, ck: _Checker) -> Message | None:
     return Message(zh=value["zh"], en=value["en"])
 
 
-def _cite(value: Any, ck: _Checker) -> Citation | None:
+def _cite(value: Any, ck: _Checker) -> WarningCitation | None:
     if not isinstance(value, dict) or not isinstance(value.get("source"), str) or not value["source"].strip():
         ck.add(("cite",), "missing-citation", "every warning rule cites its source: cite: {source: ..., clause: ...}")
         return None
@@ -426,7 +426,7 @@ def _cite(value: Any, ck: _Checker) -> Citation | None:
         ck.add(("cite", "kind"), "bad-citation-kind", f"citation kind must be one of {', '.join(CITATION_KINDS)}")
         return None
     clause = value.get("clause", "")
-    return Citation(source=value["source"], clause=str(clause), kind=kind)
+    return WarningCitation(source=value["source"], clause=str(clause), kind=kind)
 
 
 def _effect(value: Any, ck: _Checker) -> Effect | None:
