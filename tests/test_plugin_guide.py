@@ -67,3 +67,35 @@ def test_guide_examples_run() -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def _block(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_pyproject_snippet_is_complete() -> None:
+    import tomllib
+
+    (snippet,) = _block("toml")
+    doc = tomllib.loads(snippet)
+    real = tomllib.loads((ROOT / "plugins" / "riskgrade-baiyin" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert doc["build-system"] == real["build-system"]
+    for key in ("name", "version", "requires-python", "entry-points"):
+        assert doc["project"][key] == real["project"][key], key
+    assert doc["tool"] == real["tool"]
+
+
+def test_the_copy_command_leaves_build_artefacts_behind(tmp_path: pathlib.Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs a git checkout")
+    (cmd,) = [ln.strip() for b in _block("sh") for ln in b.splitlines() if ln.strip().startswith("git archive")]
+    archive, extract = cmd.split("|")
+    data = subprocess.run(shlex.split(archive), cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run([*shlex.split(extract), "-C", str(tmp_path)], input=data, check=True)
+    copied = tmp_path / "riskgrade-mycounty"
+    assert (copied / "pyproject.toml").is_file()
+    assert (copied / "src" / "riskgrade_jingyuan" / "layers" / "lec-generic.yaml").is_file()
+    assert not [p for p in copied.rglob("*") if p.name == "build" or p.name.endswith(".egg-info")]

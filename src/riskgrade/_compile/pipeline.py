@@ -116,9 +116,31 @@ class Stage:
     doc: str
 
 
+def _reserved_keys(u: Unit) -> list[Problem]:
+    """The keys only the layer stage writes (a layer's provenance): a ruleset file setting them would
+    fake a jurisdiction layer, so they are an error (``reserved-key``) before layering runs."""
+    doc = u.doc
+    out: list[Problem] = []
+    if not isinstance(doc, dict):
+        return out
+    if "layers" in doc:
+        out.append(u.loc.problem(("layers",), "reserved-key", "'layers' records the jurisdiction layers applied; "
+                                 "it is written when a ruleset is loaded for a jurisdiction, not in the file",
+                                 key=True))
+    for i, rule in enumerate(doc.get("rules") or () if isinstance(doc.get("rules"), list) else ()):
+        cite = rule.get("cite") if isinstance(rule, dict) else None
+        if isinstance(cite, dict) and "layer" in cite:
+            out.append(u.loc.problem(("rules", i, "cite", "layer"), "reserved-key",
+                                     "cite 'layer' names the jurisdiction layer that changed the rule; it is "
+                                     "written by the layer, not in the ruleset", key=True))
+    return out
+
+
 def _stage_validate(u: Unit) -> None:
     top = _schema.TOP | {k: {"nullable": True} for k in sorted(u.options.sections)}
-    u.problems += _schema.check(u.doc, top, u.loc)
+    reserved = _reserved_keys(u)
+    doc = {k: v for k, v in u.doc.items() if k != "layers"} if reserved and isinstance(u.doc, dict) else u.doc
+    u.problems += reserved + _schema.check(doc, top, u.loc)
     if not isinstance(u.doc, dict):
         u.stop = True
     elif u.problems:
@@ -133,7 +155,7 @@ def _stage_layer(u: Unit) -> None:
 
 
 #: schema problem codes after which the document still has the shape later stages rely on
-_SHAPE_KEEPING = frozenset({"unknown-key"})
+_SHAPE_KEEPING = frozenset({"unknown-key", "reserved-key"})
 
 #: the compiler, in order. ``load`` (bytes → located tree) is :func:`riskgrade._source.yaml.load_yaml`.
 STAGES: tuple[Stage, ...] = (
