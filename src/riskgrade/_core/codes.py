@@ -74,6 +74,7 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("unknown-key", R + M, "未知的键(此处不允许,可能拼写有误)", "unknown key (not allowed here; a typo?)"),
     ("missing-key", R, "缺少必需的键", "a required key is missing"),
     ("missing-layer", R, "辖区链上缺少所依赖的上级图层(插件未安装)", "a layer builds on a parent layer that is not installed"),
+    ("reserved-key", R, "此键由辖区图层写入, 基础规则集中不得出现", "a key only layering writes (layer provenance); not allowed in a base ruleset"),
     ("wrong-type", R + F, "类型不对", "wrong type"),
     ("bad-value", R + F + E, "取值不对(不在允许范围或格式内)", "the value is not allowed (range, choice or form)"),
     ("conflicting-keys", R, "这些键不能同时使用", "keys that cannot be used together"),
