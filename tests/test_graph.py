@@ -206,7 +206,7 @@ class TestExternalModifiers:
             k: (v.before.name, v.after.name) for k, v in changes.items() if v.before and v.after} == {"E-1": ("YELLOW", "ORANGE"), "P-2": ("BLUE", "ORANGE"), "U-1": ("YELLOW", "ORANGE")}
         assert g.inherent_level("P-2") == Level.BLUE
         mod = g.assessment()["P-2"].modifiers[0]
-        assert (mod.id, mod.external, mod.basis.kind, mod.label_zh) == ("gas", True, "local", "可燃气体二级报警")
+        assert (mod.id, mod.external, mod.basis.basis, mod.label_zh) == ("gas", True, "local", "可燃气体二级报警")
         assert list(g.clear_modifier("P-2", "gas")) == ["E-1", "P-2", "U-1"]
         assert g.clear_modifier("P-2", "gas") == {}
 
@@ -236,17 +236,17 @@ class TestAssessment:
             "enterprise E-620402-CHEM-01 (白银示例化工有限公司): RED (major risk), inherent ORANGE, as of 2024-06-30",
             "  RED ← highest child: unit U-SYN (合成车间)",
             "  RED ← highest child: risk point P-SYN-REACTOR (合成反应釜)",
-            "  RED ← veto → RED: open major hidden danger HD-2024-007 at risk point P-SYN-REACTOR (合成反应釜) "
-            "[derived: 重大事故隐患判定标准 (per sector) + 双重预防机制 (安委办〔2016〕11号)]",
-            "  also: -1 level: safety standardisation grade 1 (no effect: held by a veto/floor) "
-            "[derived: 应急〔2018〕19号 (标准化一级 +15 分)]",
+            "  RED ← veto → RED: open major hidden danger HD-2024-007 at risk point P-SYN-REACTOR (合成反应釜); "
+            "cite: 重大事故隐患判定标准 (per sector) + 双重预防机制 (安委办〔2016〕11号) [derived from principle]",
+            "  also: -1 level: safety standardisation grade 1 (no effect: held by a veto/floor); "
+            "cite: 应急〔2018〕19号 (标准化一级 +15 分) [derived from principle]",
         ]
 
     def test_explain_zh_mine(self) -> None:
         a = assess(None, str(EXAMPLES / "mine.yaml"), as_of=AS_OF)
         lines = a.explain("zh").splitlines()
-        assert lines[1] == "  重大风险 ← 升1级：近12个月内发生一般及以上事故 A-2023-11（企业 E-620403-MINE-01（平川示例矿业有限公司）） " \
-               "[本地规定: 应急〔2018〕19号 (accident deductions)]"
+        assert lines[1] == "  重大风险 ← 升1级：近12个月内发生一般及以上事故 A-2023-11（企业 E-620403-MINE-01（平川示例矿业有限公司））; " \
+               "依据: 应急〔2018〕19号 (accident deductions) [本地配置]"
         assert lines[-1].startswith("  一般风险 ← 按规则集 lec-generic 评定风险点 P-FACE-ROOF（采场顶板）（得分 126，规则 lec")
 
     def test_to_json_byte_identical_and_records_ruleset(self) -> None:

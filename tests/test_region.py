@@ -6,8 +6,14 @@ import json
 
 import pytest
 
-from riskgrade import Level
-from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph, region_chain, region_kind
+from riskgrade import Level, jurisdiction_chain
+from riskgrade._enterprise.region import (
+    REGION_NAMES,
+    EnterpriseSummary,
+    RegionGraph,
+    region_chain,
+    region_kind,
+)
 from riskgrade.exceptions import GraphError
 
 
@@ -104,3 +110,8 @@ class TestCounts:
                 "620400    白银市        1    1       0       0     0",
                 "620402      白银区      1    1       0       0     0",
                 "", "by sector", "  hazchem: RED 1  ORANGE 0  YELLOW 0  BLUE 0"]
+
+
+def test_region_names_come_from_the_one_jurisdiction_table() -> None:
+    assert REGION_NAMES["620421"] == jurisdiction_chain("620421")[-1].name == "靖远县"
+    assert "620401" not in REGION_NAMES  # 市辖区 is a statistical placeholder, not a jurisdiction

@@ -153,7 +153,7 @@ class TestStandardisation:
 
 class TestBasis:
     def test_every_default_modifier_cites_its_basis(self) -> None:
-        kinds = {m.id: m.basis.kind for k in ("risk_point", "unit", "enterprise")
+        kinds = {m.id: m.basis.basis for k in ("risk_point", "unit", "enterprise")
                  for m in DEFAULT_ROLLUP.for_kind(k).modifiers}
         assert kinds == {"risk-point-major-hidden-danger": "derived", "overdue-hidden-danger": "local",
                 "unit-major-hidden-danger": "derived", "major-hazard-grade-1": "local",
@@ -239,3 +239,22 @@ def test_months_before_clamps() -> None:
     assert [dt.date(2023, 6, 30), dt.date(2023, 2, 28), dt.date(2023, 12, 31)] == [
         months_before(dt.date(2024, 6, 30), 12), months_before(dt.date(2024, 2, 29), 12),
         months_before(dt.date(2024, 1, 31), 1)]
+
+
+class TestOneSpellingTable:
+    """Registers and roll-ups read grades and severities from one table (_core.spellings)."""
+
+    def test_accident_severity_spelled_as_in_a_register(self) -> None:
+        for spelling in ("一般事故", "一般", "general", "较大事故"):
+            rollup, problems = compile_rollup_data({"enterprise": {"modifiers": [
+                {"id": "acc", "when": {"accident": {"severity_at_least": spelling}}, "raise": 1,
+                 "basis": {"kind": "derived", "cite": "国务院令第493号"}}]}})
+            assert problems == [], spelling
+            assert rollup.for_kind("enterprise").modifiers[0].when.severity_at_least in ("general", "larger")
+
+    def test_grades_in_every_spelling(self) -> None:
+        for spelling in ("一级", 1, "1"):
+            rollup, problems = compile_rollup_data({"enterprise": {"modifiers": [
+                {"id": "std", "when": {"standardisation": [spelling]}, "lower": 1,
+                 "basis": {"kind": "derived", "cite": "应急〔2018〕19号"}}]}})
+            assert problems == [] and rollup.for_kind("enterprise").modifiers[0].when.grades == (1,)

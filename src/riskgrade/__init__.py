@@ -44,7 +44,7 @@ from riskgrade._enterprise.register import (
     Unit,
     load_enterprise,
 )
-from riskgrade._enterprise.rollup import Applied, Basis, Condition, External, KindRollup, Modifier, Rollup
+from riskgrade._enterprise.rollup import Applied, Condition, External, KindRollup, Modifier, Rollup
 from riskgrade._grade.assessment import Assessment, Fired, Step
 from riskgrade._grade.ruleset import CaseResult, Ruleset
 from riskgrade._monitor.events import Event
@@ -80,7 +80,6 @@ __all__ = [
     "Applied",
     "Assessment",
     "Bands",
-    "Basis",
     "CaseResult",
     "ChainStep",
     "Citation",

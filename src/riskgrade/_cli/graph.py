@@ -7,13 +7,13 @@ Exit codes: 0 success; 2 bad input (a register, ruleset or date that cannot be u
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from typing import Any
 
 import click
 
 from riskgrade._api import assess
+from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.graph import EnterpriseAssessment
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
@@ -76,8 +76,7 @@ def assess_cmd(enterprise_file: str, fmt: str, as_of: str | None, lang: str, rul
         result = _assess_file(enterprise_file, date, ruleset)
     except RiskgradeError as exc:
         if fmt == "json":
-            click.echo(json.dumps({"errors": [_error_record(enterprise_file, exc)]}, sort_keys=True,
-                                  ensure_ascii=False, indent=2))
+            click.echo(dumps({"errors": [_error_record(enterprise_file, exc)]}, indent=2))
         else:
             click.echo(f"{enterprise_file}: {exc}", err=True)
         raise SystemExit(2) from None
@@ -142,7 +141,7 @@ def region_cmd(files_or_dirs: tuple[str, ...], fmt: str, as_of: str | None, lang
         out = region.to_dict()
         out["errors"] = errors
         out["files"] = len(files)
-        click.echo(json.dumps(out, sort_keys=True, ensure_ascii=False, indent=2))
+        click.echo(dumps(out, indent=2))
     else:
         click.echo(region.table(lang))
         for e in errors:

@@ -17,7 +17,7 @@ import click
 import yaml
 
 from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer
-from riskgrade._core.canonical import dumps
+from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._core.codes import describe
 from riskgrade._core.levels import Level
 from riskgrade._monitor.rules import load_monitor_ruleset
@@ -247,7 +247,7 @@ def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, fa
         if fmt == "json":
             click.echo(res.to_json(lang=lang))
             return
-        click.echo(f"{rec.where}: {styled_level(res.level, lang)}  {_T[lang]['score']} {_num(res.score)}")
+        click.echo(f"{rec.where}: {styled_level(res.level, lang)}  {_T[lang]['score']} {fmt_number(res.score)}")
         fired = {f.id for f in res.fired}
         for step in res.trace(lang):
             if step.kind == "rule" and step.name in fired:
@@ -255,12 +255,6 @@ def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, fa
         click.echo(f"  ruleset {res.ruleset.id} {res.ruleset.version} {res.ruleset.fingerprint[:19]}")
 
     _run_records(ref, jurisdiction, facts, lang, json_errors=fmt == "json", on_result=show)
-
-
-def _num(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 @main.command("explain")

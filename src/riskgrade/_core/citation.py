@@ -33,6 +33,8 @@ class Citation:
     basis: str = "clause"
     status: str = "verified"
     layer: str = ""
+    #: a short explanation of the reading (e.g. why a roll-up modifier exists); empty for most
+    note: str = ""
 
     def text(self, lang: str = "en") -> str:
         parts = [p for p in (self.title, self.number) if p]
@@ -48,8 +50,11 @@ class Citation:
         return s
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "title": self.title, "number": self.number, "clause": self.clause,
-                "basis": self.basis, "status": self.status, "layer": self.layer}
+        d = {"source": self.source, "title": self.title, "number": self.number, "clause": self.clause,
+             "basis": self.basis, "status": self.status, "layer": self.layer}
+        if self.note:
+            d["note"] = self.note
+        return d
 
 
 #: the kinds of citation, with how each is shown (zh, en)

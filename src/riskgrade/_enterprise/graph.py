@@ -58,6 +58,7 @@ from typing import Any
 import attrs
 import networkx as nx
 
+from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import (
     Accident,
@@ -75,10 +76,10 @@ from riskgrade._enterprise.rollup import (
     DEFAULT_ROLLUP,
     KIND_LABELS,
     Applied,
-    Basis,
     External,
     Outcome,
     Rollup,
+    basis,
     evaluate,
 )
 from riskgrade.exceptions import FactError, GraphError
@@ -518,7 +519,7 @@ class RiskGraph:
         if kind not in ("clause", "derived", "local"):
             raise GraphError(f"modifier {key!r}: basis kind must be clause, derived or local", record=node_id)
         node.externals[key] = External(key, steps, reason, Level.parse(floor) if floor is not None else None,
-                                       Basis(kind, cite or "monitoring"))  # type: ignore[arg-type]
+                                       basis(kind, cite or "monitoring"))  # type: ignore[arg-type]
         self._push(node_id)
         return self._run()
 
@@ -902,7 +903,7 @@ class ChainStep:
                 subj = " " + ", ".join(m.subjects)
             at = f"（{_node_label(self.node, nodes, lang)}）" if zh else f" at {_node_label(self.node, nodes, lang)}"
             src = "[外部] " if m.external and zh else ("[external] " if m.external else "")
-            return f"{lv} ← {what}{'：' if zh else ': '}{src}{label}{subj}{at} [{m.basis.text(lang)}]"
+            return f"{lv} ← {what}{'：' if zh else ': '}{src}{label}{subj}{at}; {_CITE[zh]}: {m.basis.text(lang)}"
         if self.by in ("max", "lock"):
             child = _node_label(self.child, nodes, lang) if self.child else "?"
             if self.by == "max":
@@ -915,6 +916,10 @@ class ChainStep:
                 return f"{lv} ← 按规则集 {self.ruleset} 评定{own}（得分 {self.score}，规则 {self.rule}；{cite}）"
             return f"{lv} ← {own} graded by {self.ruleset} (score {self.score}, rule {self.rule}; {cite})"
         return f"{lv} ← {'无已评定的下级，取低风险' if zh else 'nothing graded below; low risk'}"
+
+
+#: the word before a citation in an explanation line, as the ruleset trace writes it
+_CITE = {True: "依据", False: "cite"}
 
 
 def _node_label(nid: str | None, nodes: Mapping[str, NodeResult], lang: str) -> str:
@@ -1022,7 +1027,7 @@ class EnterpriseAssessment:
             held = ""
             if a.before == a.after and a.effect in ("raise", "lower"):
                 held = "（未生效：受否决/下限约束）" if zh else " (no effect: held by a veto/floor)"
-            lines.append(f"  {'另' if zh else 'also'}: {what}: {label}{subj}{held} [{a.basis.text(lang)}]")
+            lines.append(f"  {'另' if zh else 'also'}: {what}: {label}{subj}{held}; {_CITE[zh]}: {a.basis.text(lang)}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -1045,9 +1050,7 @@ class EnterpriseAssessment:
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as canonical JSON (sorted keys, UTF-8 text)."""
-        import json
-
-        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, allow_nan=False, indent=indent)
+        return dumps(self.to_dict(), indent=indent)
 
     def tree(self, lang: str = "en", style: Callable[[str, Level], str] | None = None) -> str:
         """The register as a tree (enterprise → units → risk points → hazards) with levels.

@@ -21,23 +21,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
-import json
 from collections.abc import Iterable
 from typing import Any
 
 import attrs
 import networkx as nx
 
+from riskgrade._core import jurisdictions
+from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade.exceptions import GraphError
 
 __all__ = ["REGION_NAMES", "EnterpriseSummary", "RegionGraph", "region_chain", "region_kind"]
 
-#: names of the divisions riskgrade ships (GB/T 2260; Gansu / Baiyin); other codes show as the code
-REGION_NAMES: dict[str, str] = {
-    "620000": "甘肃省", "620400": "白银市", "620401": "市辖区", "620402": "白银区", "620403": "平川区",
-    "620421": "靖远县", "620422": "会宁县", "620423": "景泰县",
-}
+#: names of the divisions riskgrade knows (the one GB/T 2260 table, riskgrade._core.jurisdictions);
+#: other codes show as the code
+REGION_NAMES: dict[str, str] = {j.code: j.name for j in jurisdictions.known() if j.kind != "zone"}
 _KIND_ZH = {"province": "省", "city": "市", "county": "县(区)", "zone": "园区"}
 _ORDER = tuple(reversed(Level))  # RED first
 
@@ -230,7 +229,7 @@ class RegionGraph:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=indent)
+        return dumps(self.to_dict(), indent=indent)
 
     def table(self, lang: str = "en") -> str:
         """The regional table as text: one row per region (province, cities, counties/zones)."""

@@ -49,6 +49,14 @@ from typing import Any, Literal
 
 import attrs
 
+from riskgrade._core.spellings import (
+    ACCIDENT_GRADES,
+    ACCIDENT_SPELLINGS,
+    GRADE_ZH,
+    GRADES,
+    HIDDEN_DANGER_GRADES,
+    HIDDEN_DANGER_STATUSES,
+)
 from riskgrade._source.yaml import Located, load_yaml
 from riskgrade.exceptions import FactError, RulesetError
 
@@ -66,22 +74,10 @@ __all__ = [
     "parse_record",
 ]
 
-#: accident grades of 国务院令第493号, lowest first (key, Chinese name)
-ACCIDENT_GRADES: tuple[tuple[str, str], ...] = (
-    ("general", "一般"), ("larger", "较大"), ("major", "重大"), ("extraordinary", "特别重大"),
-)
-_ACCIDENT_RANK = {k: i for i, (k, _) in enumerate(ACCIDENT_GRADES)}
-_ACCIDENT_SPELL = {**{k: k for k, _ in ACCIDENT_GRADES}, **{zh: k for k, zh in ACCIDENT_GRADES},
-                   **{zh + "事故": k for k, zh in ACCIDENT_GRADES}}
-_GRADE_NUM = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_NUM_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+_ACCIDENT_SPELL = ACCIDENT_SPELLINGS
+_NUM_ZH = GRADE_ZH
 HDGrade = Literal["general", "major"]
 HDStatus = Literal["open", "rectified", "verified"]
-
-
-def accident_rank(grade: str) -> int:
-    """The order of an accident grade key (``general`` = 0 ... ``extraordinary`` = 3)."""
-    return _ACCIDENT_RANK[grade]
 
 
 def grade_zh(grade: int | None) -> str:
@@ -326,7 +322,7 @@ class _Fields:
         v = self.get(field)
         if v is None or v in ("none", "无", ""):
             return None
-        found = _GRADE_NUM.get(str(v).strip())
+        found = GRADES.get(str(v).strip())
         if found is None or isinstance(v, bool):
             raise self.fail(field, "bad-value", f"{v!r} is not a grade (一级/二级/三级/四级 or 1-4)", v)
         return found
@@ -390,10 +386,8 @@ def _is_uscc(code: str) -> bool:
     return bool(_USCC_RE.match(code)) and uscc_check_char(code[:17]) == code[17]
 
 
-_HD_GRADES = {"general": "general", "一般": "general", "一般隐患": "general", "一般事故隐患": "general",
-              "major": "major", "重大": "major", "重大隐患": "major", "重大事故隐患": "major"}
-_HD_STATUS = {"open": "open", "未整改": "open", "整改中": "open", "rectified": "rectified",
-              "已整改": "rectified", "verified": "verified", "已验收": "verified", "closed": "verified"}
+_HD_GRADES = HIDDEN_DANGER_GRADES
+_HD_STATUS = HIDDEN_DANGER_STATUSES
 
 
 def parse_record(kind: str, data: Any, record: str = "", where: Callable[[str], str] = lambda f: "") -> Record:

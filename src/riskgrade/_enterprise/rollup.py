@@ -57,8 +57,10 @@ from typing import Any, Literal
 import attrs
 
 from riskgrade._compile.sections import SectionCompiler
+from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
-from riskgrade._enterprise.register import ACCIDENT_GRADES, Accident, HiddenDanger, accident_rank, grade_zh
+from riskgrade._core.spellings import ACCIDENT_GRADES, ACCIDENT_SPELLINGS, GRADES, accident_rank
+from riskgrade._enterprise.register import Accident, HiddenDanger, grade_zh
 from riskgrade._source.yaml import Located, parse_yaml
 from riskgrade.exceptions import Problem, RulesetError
 
@@ -66,12 +68,12 @@ __all__ = [
     "DEFAULT_ROLLUP",
     "KINDS",
     "Applied",
-    "Basis",
     "Condition",
     "KindRollup",
     "Modifier",
     "Outcome",
     "Rollup",
+    "basis",
     "compile_rollup",
     "compile_rollup_data",
     "evaluate",
@@ -96,29 +98,16 @@ _CONDITIONS: dict[str, tuple[str, frozenset[str]]] = {
     "standardisation": ("dynamic", frozenset({"enterprise"})),
     "plugin": ("dynamic", frozenset(KINDS)),
 }
-_ACC_SPELL = {**{k: k for k, _ in ACCIDENT_GRADES}, **{zh: k for k, zh in ACCIDENT_GRADES}}
+_ACC_SPELL = ACCIDENT_SPELLINGS
 _ACC_ZH = dict(ACCIDENT_GRADES)
-_GRADES = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, 1: 1, 2: 2, 3: 3, 4: 4}
+_GRADES = GRADES
 
 
-@attrs.frozen
-class Basis:
-    """Why a modifier exists: a ``clause`` of a standard, a reading ``derived`` from one, or a ``local`` choice."""
-
-    kind: BasisKind
-    cite: str
-    note: str = ""
-
-    def to_dict(self) -> dict[str, str]:
-        d = {"kind": self.kind, "cite": self.cite}
-        if self.note:
-            d["note"] = self.note
-        return d
-
-    def text(self, lang: str = "en") -> str:
-        kinds = {"clause": "条款", "derived": "推导", "local": "本地规定"} if lang == "zh" else \
-            {"clause": "clause", "derived": "derived", "local": "local"}
-        return f"{kinds[self.kind]}: {self.cite}"
+def basis(kind: BasisKind, cite: str, note: str = "") -> Citation:
+    """Why a modifier exists (``basis: {kind, cite, note}`` in YAML): the one :class:`Citation`, whose
+    ``basis`` is the kind (a ``clause`` of a standard, a reading ``derived`` from one, or a ``local``
+    choice) and whose ``source`` is the cited text."""
+    return Citation(source=cite, basis=kind, note=note)
 
 
 @attrs.frozen
@@ -190,7 +179,7 @@ class Modifier:
     id: str
     when: Condition
     effect: Effect
-    basis: Basis
+    basis: Citation
     steps: int = 0
     level: Level = Level.RED
     label_zh: str = ""
@@ -211,7 +200,7 @@ class Modifier:
         return f"一票否决→{self.level.zh}" if zh else f"veto → {self.level.name}"
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"id": self.id, "when": self.when.to_dict(), "basis": self.basis.to_dict()}
+        d: dict[str, Any] = {"id": self.id, "when": self.when.to_dict(), "basis": _basis_dict(self.basis)}
         d[self.effect] = self.steps if self.effect in ("raise", "lower") else self.level.name
         if self.label_zh or self.label_en:
             d["label"] = {"zh": self.label_zh, "en": self.label_en}
@@ -341,7 +330,7 @@ def _compile_modifier(m: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Modifi
     return Modifier(str(mid), cond, effects[0], basis, steps, level, label.get("zh", ""), label.get("en", ""))
 
 
-def _compile_basis(b: Any, p: tuple[Any, ...], bad: Any) -> Basis | None:
+def _compile_basis(b: Any, p: tuple[Any, ...], bad: Any) -> Citation | None:
     if not isinstance(b, Mapping):
         bad(p, "rollup-missing-basis", "every modifier cites its basis: {kind: clause|derived|local, cite: ...}")
         return None
@@ -357,7 +346,7 @@ def _compile_basis(b: Any, p: tuple[Any, ...], bad: Any) -> Basis | None:
     if not isinstance(cite, str) or not isinstance(note, str) or (kind != "local" and not cite.strip()):
         bad(p, "rollup-bad-basis", "a clause or derived basis needs a cite (text)")
         return None
-    return Basis(kind, cite.strip(), note.strip())
+    return basis(kind, cite.strip(), note.strip())
 
 
 def _compile_condition(w: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Condition | None:
@@ -460,7 +449,7 @@ SECTION = SectionCompiler("rollup", compile_rollup,
 
 
 def _default() -> Rollup:
-    veto_basis = Basis(
+    veto_basis = basis(
         "derived", "重大事故隐患判定标准 (per sector) + 双重预防机制 (安委办〔2016〕11号)",
         "a major hidden danger (重大事故隐患) grades its place as major risk until rectified (一票否决)")
 
@@ -469,24 +458,24 @@ def _default() -> Rollup:
                         "veto", veto_basis, level=Level.RED)
 
     overdue = Modifier("overdue-hidden-danger", Condition("hidden_danger", overdue=True), "raise",
-                       Basis("local", "riskgrade default roll-up",
+                       basis("local", "riskgrade default roll-up",
                              "a hidden danger left open past its rectification deadline raises its risk point "
                              "one level"), steps=1)
     floors = tuple(
         Modifier(f"major-hazard-grade-{g}", Condition("major_hazard_grade", grades=(g,)), "floor",
-                 Basis("local", "GB 18218-2018 表6 (重大危险源分级)",
+                 basis("local", "GB 18218-2018 表6 (重大危险源分级)",
                        "the mapping of 一级/二级/三级/四级 to RED/ORANGE/YELLOW/BLUE is a local choice"), level=lv)
         for g, lv in ((1, Level.RED), (2, Level.ORANGE), (3, Level.YELLOW), (4, Level.BLUE)))
     cluster = Modifier("orange-cluster", Condition("children_at_least", level=Level.ORANGE, count=3), "raise",
-                       Basis("local", "riskgrade default roll-up",
+                       basis("local", "riskgrade default roll-up",
                              "three or more risk points at ORANGE or above in one unit raise the unit one level"),
                        steps=1)
     accident = Modifier("accident-12-months", Condition("accident", within_months=12), "raise",
-                        Basis("local", "应急〔2018〕19号 (accident deductions)",
+                        basis("local", "应急〔2018〕19号 (accident deductions)",
                               "the guideline deducts points for accidents within 3 years; a one-level raise "
                               "for any accident within 12 months is a local choice"), steps=1)
     standard = Modifier("standardisation-grade-1", Condition("standardisation", grades=(1,)), "lower",
-                        Basis("derived", "应急〔2018〕19号 (标准化一级 +15 分)",
+                        basis("derived", "应急〔2018〕19号 (标准化一级 +15 分)",
                               "+15 points equals one 15-point band of the guideline's 100-point scale; "
                               "lowering never passes a floor or veto"), steps=1)
     return Rollup({
@@ -526,7 +515,7 @@ class Applied:
     label_en: str
     effect_zh: str
     effect_en: str
-    basis: Basis
+    basis: Citation
     subjects: tuple[str, ...] = ()
     before: Level = Level.BLUE
     after: Level = Level.BLUE
@@ -534,8 +523,11 @@ class Applied:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "effect": self.effect, "label": {"zh": self.label_zh, "en": self.label_en},
-                "basis": self.basis.to_dict(), "subjects": list(self.subjects),
+                "basis": _basis_dict(self.basis), "subjects": list(self.subjects),
                 "before": self.before.name, "after": self.after.name, "external": self.external}
+
+
+_MONITORING = Citation("monitoring", basis="local")
 
 
 @attrs.frozen
@@ -546,7 +538,7 @@ class External:
     steps: int
     reason: str
     floor: Level | None = None
-    basis: Basis = Basis("local", "monitoring")
+    basis: Citation = _MONITORING
 
 
 @attrs.frozen
@@ -664,3 +656,12 @@ def _holds(c: Condition, child_levels: Sequence[int], as_of: _dt.date, mhg: int 
     rank = accident_rank(c.severity_at_least)
     hit = tuple(sorted(a.id for a in accidents if start < a.date <= as_of and accident_rank(a.severity) >= rank))
     return hit if len(hit) >= c.count else None
+
+
+def _basis_dict(c: Citation) -> dict[str, str]:
+    """A modifier's basis as the ``rollup:`` section writes it (``{kind, cite, note}``), so that a
+    compiled roll-up prints back as YAML that compiles to the same roll-up."""
+    d = {"kind": c.basis, "cite": c.source}
+    if c.note:
+        d["note"] = c.note
+    return d
