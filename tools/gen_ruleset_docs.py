@@ -90,6 +90,24 @@ def page_name(path: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------- a page
+def completeness(c: Mapping[str, Any]) -> str:
+    total = c.get("in_standard")
+    out = f"{c['encoded']} / {total if total else '?'} items 项"
+    return out + (f" — {label(c['note'])}" if c.get("note") else "")
+
+
+def announced(a: Mapping[str, Any]) -> str:
+    parts = [cell(a["edition"])]
+    if a.get("number"):
+        parts.append(cell(a["number"]))
+    if a.get("effective"):
+        parts.append(f"effective 施行 {cell(str(a['effective']))}")
+    parts.append(f"status {cell(a.get('status', 'unverified'))}")
+    if a.get("note"):
+        parts.append(label(a["note"]))
+    return "; ".join(parts)
+
+
 def render(rs: Any) -> str:
     doc = rs.doc
     L: list[str] = [HEADER]
@@ -104,6 +122,8 @@ def render(rs: Any) -> str:
         ["effective 生效", cell(rs.effective.isoformat())],
         ["file", code(shipped_path(rs.file))],
         ["load", code(f"riskgrade.load(\"{rs.id}@{rs.effective.year}\")")],
+        *([["completeness 完整性", completeness(doc["completeness"])]] if doc.get("completeness") else []),
+        *[["announced 已发布未编码", announced(a)] for a in doc.get("announced") or ()],
     ])
     desc = doc.get("description")
     if isinstance(desc, Mapping):
@@ -280,9 +300,12 @@ def render_index(items: list[tuple[str, Any]]) -> str:
     rows = []
     for page, rs in items:
         unv = sum(1 for s in rs.sources.values() if s.get("status") in ("unverified", "partial"))
+        comp = rs.doc.get("completeness")
+        done = f"{comp['encoded']}/{comp.get('in_standard') or '?'}" if comp else "-"
         rows.append([f"[{cell(rs.id)}]({page})", label(rs.title), cell(rs.edition), code(rs.sector),
-                     str(len(rs.cases)), str(unv)])
-    L += table(["id", "title 名称", "edition 版本", "sector", "cases", "sources not fully verified"], rows)
+                     done, str(len(rs.cases)), str(unv)])
+    L += table(["id", "title 名称", "edition 版本", "sector", "items 项", "cases", "sources not fully verified"],
+               rows)
     return "\n".join(L).rstrip("\n") + "\n"
 
 

@@ -59,19 +59,21 @@ def compile_file(path: str, *, layers: Iterable[Layer] = (), plugins: Plugins | 
     return rs
 
 
-def load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None) -> Ruleset:
+def load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None,
+         as_of: datetime.date | None = None) -> Ruleset:
     """Load a ruleset by shipped id (``"lec-generic"``, ``"nonmetal-mine@2017"``) or file path.
 
     With ``jurisdiction`` (a GB/T 2260 code), the layers of every jurisdiction from the
     province down to that code are applied, stricter only (see docs/plugins.md); an unknown
-    code is a :class:`~riskgrade.RulesetError`. Compiled rulesets are cached: loading the same
+    code is a :class:`~riskgrade.RulesetError`. With ``as_of``, a bare shipped id means the
+    edition in force on that date (otherwise the newest edition). Compiled rulesets are cached: loading the same
     ref twice returns the same object, until any file it was built from (its YAML, CSV tables,
     layer files) changes.
 
     >>> load("lec-generic").id
     'lec-generic'
     """
-    path = registry.find(os.fspath(ref))
+    path = registry.find(os.fspath(ref), as_of)
     key = os.path.abspath(path) if os.path.exists(path) else path
     if jurisdiction is not None:
         _jurisdictions.get(jurisdiction)  # an unknown or malformed code is an error, not "no layers"
@@ -108,9 +110,11 @@ def _stamp(files: Iterable[str]) -> tuple[tuple[str, int, int], ...]:
 
 
 def list_rulesets() -> list[dict[str, Any]]:
-    """Metadata of every shipped ruleset (id, edition, title, sector, version, file)."""
+    """Metadata of every shipped ruleset (id, edition, effective, title, sector, version, completeness,
+    announced editions, file)."""
     return [{"id": s.id, "edition": s.edition, "effective": s.effective, "title": s.title, "sector": s.sector,
-             "version": s.version, "file": s.path} for s in registry.shipped()]
+             "version": s.version, "completeness": s.completeness, "announced": list(s.announced), "file": s.path}
+            for s in registry.shipped()]
 
 
 def jurisdiction_chain(code: str) -> tuple[_jurisdictions.Jurisdiction, ...]:
@@ -215,8 +219,12 @@ def check_refinement(ref: str, jurisdiction: str, *, max_examples: int = DEFAULT
 
 
 # -- enterprise and monitoring ------------------------------------------------------------------
-def _load_ref(ref: str) -> Ruleset:
-    return load(ref)
+def _loader(as_of: datetime.date | None) -> Callable[[str], Ruleset]:
+    """Loads the ruleset names of a register: the edition in force on the assessment date."""
+    def load_ref(ref: str) -> Ruleset:
+        return load(ref, as_of=as_of)
+
+    return load_ref
 
 
 class RiskGraph(_graph.RiskGraph):
@@ -233,7 +241,7 @@ class RiskGraph(_graph.RiskGraph):
         modifiers (``riskgrade_rollup_modifiers``) are applied where a ``rollup:`` section names them.
         """
         graph = super().build(ruleset_or_resolver, enterprise, as_of=as_of, rollup=rollup,
-                              loader=loader or _load_ref,
+                              loader=loader or _loader(as_of or datetime.date.today()),
                               modifiers=get_plugins().rollup_modifiers() if modifiers is None else modifiers,
                               enrich=enrich or get_plugins().enrich_facts)
         assert isinstance(graph, RiskGraph)

@@ -23,6 +23,7 @@ from riskgrade._core.levels import Level
 from riskgrade._monitor.rules import load_monitor_ruleset
 from riskgrade._source.facts import read_facts, record_error_dict
 from riskgrade._source.yaml import load_yaml
+from riskgrade._validate.schema import SECTORS
 from riskgrade.exceptions import FactError, FunctionError, RiskgradeError, RulesetError
 
 __all__ = ["main"]
@@ -98,19 +99,32 @@ def main() -> None:
 
 
 @main.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: an array of {id, edition, effective, sector, title, version, completeness, announced}")
+@click.option("--sector", "sectors", multiple=True, type=click.Choice(sorted(SECTORS)),
+              help="only the rulesets of this sector (repeatable)")
 @_lang_option
-def list_cmd(fmt: str, lang: str | None) -> None:
-    """List the shipped rulesets."""
+def list_cmd(fmt: str, sectors: tuple[str, ...], lang: str | None) -> None:
+    """List the shipped rulesets (with how much of each standard they encode)."""
     lang = _lang(lang)
-    items = list_rulesets()
+    items = [it for it in list_rulesets() if not sectors or it["sector"] in sectors]
     if fmt == "json":
         click.echo(dumps([{k: v for k, v in it.items() if k != "file"} for it in items], indent=2))
         return
+    zh = lang == "zh"
     for it in items:
         title = it["title"]
         t = title.get(lang, "") if isinstance(title, dict) else str(title)
-        click.echo(f"{it['id']:<32} {it['version']:<8} {it['sector']:<16} {it['edition']}  — {t}")
+        comp = it.get("completeness") or {}
+        done = ""
+        if comp:
+            total = comp.get("in_standard")
+            done = f"  [{comp['encoded']}/{total if total else '?'} {'项' if zh else 'items'}]"
+        click.echo(f"{it['id']:<36} {it['version']:<8} {it['sector']:<16} {it['edition']}  — {t}{done}")
+        for ann in it.get("announced") or ():
+            word = "已发布未编码" if zh else "announced, not encoded"
+            eff = f", {'施行' if zh else 'effective'} {ann['effective']}" if ann.get("effective") else ""
+            click.echo(f"{'':<36} {'':<8} {'':<16} {ann['edition']}  ({word}{eff})")
 
 
 def _iter_ruleset_files(paths: tuple[str, ...]) -> Iterator[str]:

@@ -360,6 +360,10 @@ class Unit:
                 self.problems += probs
                 sections[sec] = compiled
         self._check_cases(doc.get("cases") or [], inputs)
+        comp = doc.get("completeness")
+        if comp and comp.get("in_standard") is not None and comp["encoded"] > comp["in_standard"]:
+            self.p(("completeness", "encoded"), "bad-value",
+                   f"{comp['encoded']} items encoded but the standard has {comp['in_standard']}")
         self.otherwise, self.oth_cite, self.score_name, self.value_names = otherwise, oth_cite, score_name, value_names
         self.tiers, self.sections = tiers, sections
 

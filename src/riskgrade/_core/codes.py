@@ -73,6 +73,7 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- schema
     ("unknown-key", R + M, "未知的键(此处不允许,可能拼写有误)", "unknown key (not allowed here; a typo?)"),
     ("missing-key", R, "缺少必需的键", "a required key is missing"),
+    ("no-edition-in-force", R, "评定日期当天没有施行中的版本", "no edition of the ruleset was in force on the assessment date"),
     ("missing-layer", R, "辖区链上缺少所依赖的上级图层(插件未安装)", "a layer builds on a parent layer that is not installed"),
     ("reserved-key", R, "此键由辖区图层写入, 基础规则集中不得出现", "a key only layering writes (layer provenance); not allowed in a base ruleset"),
     ("wrong-type", R + F, "类型不对", "wrong type"),

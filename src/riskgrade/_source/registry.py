@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 from collections.abc import Iterator
@@ -25,6 +26,10 @@ class ShippedRuleset:
     title: Any
     sector: str
     version: str
+    #: ``{"encoded": n, "in_standard": m | None, ...}`` as the ruleset states it, or None
+    completeness: Any = None
+    #: editions of the standard known to exist but not encoded (``announced:`` in the YAML)
+    announced: tuple[Any, ...] = ()
 
 
 def _ruleset_dirs() -> Iterator[str]:
@@ -58,7 +63,8 @@ def shipped() -> tuple[ShippedRuleset, ...]:
                     continue
                 out.append(ShippedRuleset(str(head.get("id")), str(head.get("edition", "")),
                                           str(head.get("effective", "")), path, head.get("title"),
-                                          str(head.get("sector", "")), str(head.get("version", ""))))
+                                          str(head.get("sector", "")), str(head.get("version", "")),
+                                          head.get("completeness"), tuple(head.get("announced") or ())))
     out.sort(key=lambda s: (s.id, s.effective, s.edition))
     return tuple(out)
 
@@ -72,8 +78,13 @@ def _head(path: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def find(ref: str) -> str:
-    """The file for ``ref``: a path, a shipped id (newest edition) or ``id@edition``."""
+def find(ref: str, as_of: datetime.date | None = None) -> str:
+    """The file for ``ref``: a path, a shipped id or ``id@edition``.
+
+    A bare id means the newest edition, or with ``as_of`` the edition in force on that date (the
+    latest ``effective`` not after it); no edition in force then is a :class:`RulesetError`
+    (``no-edition-in-force``).
+    """
     if os.path.exists(ref) or ref.endswith((".yaml", ".yml")) or os.sep in ref:
         return ref
     rid, _, edition = ref.partition("@")
@@ -85,4 +96,12 @@ def find(ref: str) -> str:
         known = sorted({s.id for s in shipped()})
         raise RulesetError([Problem("unknown-ruleset", f"no shipped ruleset {ref!r}; shipped: {', '.join(known)}",
                                     ref)])
+    if as_of is not None and not edition:
+        day = as_of.isoformat()
+        in_force = [s for s in matches if s.effective <= day]
+        if not in_force:
+            editions = ", ".join(f"{s.edition} (from {s.effective})" for s in matches)
+            raise RulesetError([Problem("no-edition-in-force", f"no edition of {rid!r} was in force on {day}; "
+                                        f"editions: {editions}", ref)])
+        return in_force[-1].path
     return matches[-1].path

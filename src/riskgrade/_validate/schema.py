@@ -184,6 +184,20 @@ TOP: dict[str, Any] = {
     "control_tiers": {"type": "dict"},
     "cases": {"type": "list", "schema": {"type": "dict", "schema": CASE}},
     "extra_facts": {"type": "string", "allowed": ["reject", "ignore"], "default": "reject"},
+    # how much of the standard is encoded: items encoded / items in the standard (null when unknown)
+    "completeness": {"type": "dict", "schema": {
+        "encoded": {"type": "integer", "required": True, "min": 0},
+        "in_standard": {"type": "integer", "nullable": True, "min": 1},
+        "note": _text,
+    }},
+    # editions of the standard known to exist but not encoded here (so users learn they exist)
+    "announced": {"type": "list", "schema": {"type": "dict", "schema": {
+        "edition": {"type": "string", "required": True},
+        "number": {"type": "string"},
+        "effective": {"type": ["date", "string"]},
+        "status": {"type": "string", "allowed": ["verified", "unverified", "partial"], "default": "unverified"},
+        "note": _text,
+    }}},
 }
 
 
