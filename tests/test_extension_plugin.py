@@ -156,7 +156,7 @@ class TestPluginsCommand:
         i = lines.index("mes  (riskgrade-mes 0.1.0, riskgrade_mes.plugin)")
         assert lines[i + 1:i + 5] == [
             "  hooks: riskgrade_functions, riskgrade_methods, riskgrade_rollup_modifiers, riskgrade_enrich_facts",
-            "  functions: mes_fail", "  methods: mes", "  rollup modifiers: mes-night-shift"]
+            "  functions: mes_fail", "  methods: mes-demo", "  rollup modifiers: mes-night-shift"]
 
 
 def _hooks() -> list[str]:

@@ -25,7 +25,7 @@ from riskgrade._compile.expr import Compiled, Compiler
 from riskgrade._compile.extension import CompileContext, Function, Method
 from riskgrade._compile.layers import Layer
 from riskgrade._compile.refine import Counterexample, DifferentialResult, RefinementReport
-from riskgrade._compile.tables import Bands, Table
+from riskgrade._compile.tables import Bands, Matrix, Table
 from riskgrade._core.citation import Citation
 from riskgrade._core.codes import describe
 from riskgrade._core.jurisdictions import Jurisdiction
@@ -113,6 +113,7 @@ __all__ = [
     "Level",
     "LevelChange",
     "Located",
+    "Matrix",
     "Message",
     "Method",
     "Modifier",

@@ -17,6 +17,7 @@ import click
 import yaml
 
 from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer
+from riskgrade._compile.library import read_library
 from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._core.codes import describe
 from riskgrade._core.levels import Level
@@ -165,6 +166,8 @@ def _load_any(path: str, *, until: str | None = None) -> Any:
         return load_layer(path)
     if kind == "monitor":
         return load_monitor_ruleset(path)
+    if kind == "library":
+        return read_library(path)
     return None
 
 
@@ -177,7 +180,7 @@ def validate_cmd(paths: tuple[str, ...], lang: str | None) -> None:
     bad = 0
     n = 0
     for path in _iter_ruleset_files(paths):
-        if _kind(path) not in ("ruleset", "layer", "monitor"):
+        if _kind(path) not in ("ruleset", "layer", "monitor", "library"):
             continue
         n += 1
         try:

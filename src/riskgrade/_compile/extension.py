@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from riskgrade._compile.expr import Compiled, Compiler, ExprError, Function
-from riskgrade._compile.tables import Bands
+from riskgrade._compile.tables import Bands, Matrix
 from riskgrade._source.yaml import Located
 from riskgrade.exceptions import Problem
 
@@ -136,6 +136,7 @@ class CompileContext:
         self.methods = methods
         self.problems: list[Problem] = []
         self.bands: dict[str, Bands] = {}
+        self.matrices: dict[str, Matrix] = {}
         self.outputs: dict[str, tuple[Any, ...]] = {}
         self._rule_pos: dict[int, int] = {}
         self.broken_bands: set[str] = set()

@@ -46,7 +46,7 @@ from riskgrade._compile.refine import (
 from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade._core.canonical import fmt_number as _n
 from riskgrade._core.levels import Level
-from riskgrade._source.yaml import Located, load_yaml, parse_yaml
+from riskgrade._source.yaml import Located, Routed, load_yaml, parse_yaml
 from riskgrade._validate import schema as _schema
 from riskgrade.exceptions import Problem, RefinementError, RulesetError
 
@@ -206,36 +206,6 @@ def version_ok(version: str, spec: str) -> bool:
         if not {"==": a == b, "!=": a != b, ">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b}[op]:
             return False
     return True
-
-
-# ----------------------------------------------------------------------------------------------
-# locations of merged content
-# ----------------------------------------------------------------------------------------------
-@attrs.frozen
-class _Merged(Located):
-    """The base document's locations, with the paths of layer-added content routed to the layer file."""
-
-    routes: tuple[tuple[tuple[Any, ...], Located, tuple[Any, ...]], ...] = ()
-
-    def _route(self, path: tuple[Any, ...]) -> tuple[Located, tuple[Any, ...]] | None:
-        p = tuple(path)
-        for prefix, loc, target in self.routes:
-            if p[: len(prefix)] == prefix:
-                return loc, (*target, *p[len(prefix):])
-        return None
-
-    def where(self, path: Any) -> tuple[int, int]:
-        r = self._route(path)
-        return r[0].where(r[1]) if r else Located.where(self, path)
-
-    def key_where(self, path: Any) -> tuple[int, int]:
-        r = self._route(path)
-        return r[0].key_where(r[1]) if r else Located.key_where(self, path)
-
-    def problem(self, path: Any, code: str, message: str, *, key: bool = False) -> Problem:
-        r = self._route(path)
-        return r[0].problem(r[1], code, message, key=key) if r else Located.problem(self, path, code, message,
-                                                                                    key=key)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -528,8 +498,8 @@ class _Apply:
                 file = r[0].file if r else merged.file
                 self.problems.append(Problem(e.code, e.message, file, line, col + (e.col if e.line == 1 else 0)))
 
-    def merged(self) -> _Merged:
-        return _Merged(self.loc.data, self.loc.file, self.loc.marks, tuple(self.routes))
+    def merged(self) -> Routed:
+        return Routed(self.loc.data, self.loc.file, self.loc.marks, tuple(self.routes))
 
     def finish(self) -> None:
         for r in self.doc["rules"]:

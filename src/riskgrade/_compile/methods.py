@@ -2,7 +2,7 @@
 
 ``direct`` (condition → level), ``composite`` (at least k of n criteria → level), ``score``
 (expression + bands), ``lec`` (D = L·E·C + bands), ``ls`` (R = L·S, S the max over its
-dimensions, + bands). Each declares its keys, expressions and outputs like a plugin method;
+dimensions, + bands), ``mes`` (R = M·E·S + bands), ``matrix`` (the cell of a risk matrix). Each declares its keys, expressions and outputs like a plugin method;
 being built in, each also has an ``emit`` that inlines its code in the generated grading
 function instead of calling ``compute``. Plugins add methods through ``riskgrade_methods``.
 """
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from riskgrade._compile.extension import BANDS, EXPR, LEVEL, NAME, CompileContext, Method
+from riskgrade._core.canonical import fmt_number
 from riskgrade._core.levels import Level
 
 __all__ = ["builtin_methods"]
@@ -101,6 +102,38 @@ def _ls_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[list
     return lines, outs
 
 
+def _mes_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[list[str], list[str]]:
+    pos = ctx.rule_pos(i)
+    parts = [ctx.expr(rule.get(k, k), ("rules", pos, k)) for k in ("M", "E", "S")]
+    outs = ctx.declare_outputs(_MES, rule, i)
+    src = f"({parts[0]} * {parts[1]} * {parts[2]})"
+    return emit_banded(i, ctx, rule["bands"], src, ("rules", pos, "bands"), outs[-1]), outs
+
+
+def _matrix_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[list[str], list[str]]:
+    pos = ctx.rule_pos(i)
+    name = rule["matrix"]
+    mx = ctx.matrices.get(name)
+    if mx is None:
+        if name not in ctx.broken_bands:
+            ctx.problem(("rules", pos, "matrix"), "unknown-matrix", f"no matrix named {name!r}"
+                        + (f"; defined: {', '.join(sorted(ctx.matrices))}" if ctx.matrices else ""))
+        return [f"r_{i} = 0", f"d_{i} = None"], []
+    row = ctx.expr(rule.get("row", mx.row_name), ("rules", pos, "row"))
+    col = ctx.expr(rule.get("column", mx.column_name), ("rules", pos, "column"))
+    k = ctx.compiler.const(mx)
+    return [f"d_{i} = ({row}, {col})", f"r_{i} = {k}.level(d_{i}[0], d_{i}[1])"], []
+
+
+def _explain_matrix(rule: Mapping[str, Any], detail: Any, values: Mapping[str, Any], lang: str) -> str:
+    r, c = detail if isinstance(detail, tuple) else ("?", "?")
+    row, col = rule.get("row", "row"), rule.get("column", "column")
+    name = rule["matrix"]
+    if lang == "zh":
+        return f"矩阵 {name}: {row} = {fmt_number(r)}, {col} = {fmt_number(c)}"
+    return f"matrix {name}: {row} = {fmt_number(r)}, {col} = {fmt_number(c)}"
+
+
 def _product(*xs: Any) -> Any:
     out = 1
     for x in xs:
@@ -138,6 +171,17 @@ _LS = Method("ls", {"L": _OPTIONAL, "S": {**_OPTIONAL, "excludes": "S_dimensions
              emit=_ls_emit, doc="R = L × S, S the max of its dimensions, graded by bands")
 
 
+_MES = Method("mes", {"M": _OPTIONAL, "E": _OPTIONAL, "S": _OPTIONAL, "bands": BANDS, "as": NAME},
+               expressions={"M": 1, "E": 1, "S": 1}, defaults={"M": "M", "E": "E", "S": "S"}, outputs={"as": "R"},
+               banded=True, compute=_product, operator="×", emit=_mes_emit,
+               doc="R = M × E × S graded by bands (MES: 控制措施状态 × 暴露频繁程度 × 事故后果严重性)")
+_MATRIX = Method("matrix", {"matrix": {"type": "string", "required": True, "regex": r"^[A-Za-z][A-Za-z0-9_]*$"},
+                            "row": _OPTIONAL, "column": _OPTIONAL},
+                 expressions={"row": 1, "column": 1}, total=True, compute=lambda row, column: (row, column),
+                 explain=_explain_matrix, emit=_matrix_emit,
+                 doc="the level of the cell (row, column) of a risk matrix (风险矩阵), any n × m")
+
+
 def builtin_methods() -> dict[str, Method]:
     """The grading methods shipped with riskgrade."""
-    return {m.name: m for m in (_DIRECT, _COMPOSITE, _SCORE, _LEC, _LS)}
+    return {m.name: m for m in (_DIRECT, _COMPOSITE, _SCORE, _LEC, _LS, _MES, _MATRIX)}

@@ -3,6 +3,7 @@
 ``load`` (bytes → located tree, :mod:`riskgrade._source.yaml`) happens before; then
 
 1. **validate** -- the cerberus schema of the format (:mod:`riskgrade._validate.schema`);
+1a. **include** -- tables, bands and matrices from scale libraries (:mod:`riskgrade._compile.library`);
 2. **layer** -- jurisdiction layers, stricter only (:mod:`riskgrade._compile.layers`);
 3. **resolve** -- inputs, sources, tables (inline or CSV), bands (proven gap- and overlap-free);
 4. **compile** -- expressions to Python (:mod:`riskgrade._compile.expr`), derive order, each rule
@@ -33,10 +34,12 @@ from riskgrade._compile import values
 from riskgrade._compile.expr import Compiler, ExprError, Function
 from riskgrade._compile.extension import CompileContext, Method
 from riskgrade._compile.layers import apply_layers
+from riskgrade._compile.library import apply_includes
 from riskgrade._compile.methods import builtin_methods, emit_banded
 from riskgrade._compile.sections import SectionCompiler
-from riskgrade._compile.tables import Bands, Table
+from riskgrade._compile.tables import Bands, Matrix, Table
 from riskgrade._core.canonical import fingerprint
+from riskgrade._core.canonical import fmt_number as _n
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
 from riskgrade._core.provenance import RulesetRef
@@ -149,6 +152,14 @@ def _stage_validate(u: Unit) -> None:
         u.stop = u.options.layers != () or any(pr.code not in _SHAPE_KEEPING for pr in u.problems)
 
 
+def _stage_include(u: Unit) -> None:
+    if u.doc.get("include"):
+        inc = apply_includes(u.loc, u.doc, u.base_dir)
+        u.loc, u.doc = inc.located, inc.doc
+        u.files += [f for f in inc.files if f not in u.files]
+        u.table_dirs.update(inc.table_dirs)
+
+
 def _stage_layer(u: Unit) -> None:
     if u.options.layers:
         u.loc, u.doc = apply_layers(u.loc, u.doc, u.options.layers, u.methods)
@@ -160,6 +171,7 @@ _SHAPE_KEEPING = frozenset({"unknown-key", "reserved-key"})
 #: the compiler, in order. ``load`` (bytes → located tree) is :func:`riskgrade._source.yaml.load_yaml`.
 STAGES: tuple[Stage, ...] = (
     Stage("validate", _stage_validate, "the format's schema (cerberus), every problem located"),
+    Stage("include", _stage_include, "tables, bands and matrices from scale libraries, located in their files"),
     Stage("layer", _stage_layer, "jurisdiction layers, stricter only (province → city → county)"),
     Stage("resolve", lambda u: u.resolve(), "inputs, sources, tables (inline or CSV), bands (gap- and overlap-free)"),
     Stage("compile", lambda u: u.compile(), "expressions to Python, derive order, each rule through its method"),
@@ -203,6 +215,8 @@ class Unit:
         self._record_derivers: dict[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] = {}
         self.base_dir = os.path.dirname(os.path.abspath(located.file)) if located.file else os.getcwd()
         self.files: list[str] = [os.path.abspath(located.file)] if located.file else []
+        #: the directory each included table's CSV path is relative to (default: the ruleset's)
+        self.table_dirs: dict[str, str] = {}
         self.artefact: Artefact | None = None
 
     def p(self, path: tuple[Any, ...], code: str, msg: str, *, key: bool = False) -> None:
@@ -210,7 +224,7 @@ class Unit:
 
     def resolve(self) -> None:
         doc = self.doc
-        sources = doc["sources"]
+        sources = doc.setdefault("sources", {})
         inputs = doc["inputs"]
         self._check_inputs(inputs)
         for name, spec in (doc.get("tables") or {}).items():
@@ -252,6 +266,12 @@ class Unit:
             else:
                 ctx.broken_bands.add(name)
         comp.functions.update(self._band_functions(ctx.bands))
+        for name, spec in (doc.get("matrices") or {}).items():
+            mx = self._matrix(name, spec)
+            if mx is not None:
+                ctx.matrices[name] = mx
+            else:
+                ctx.broken_bands.add(name)
         self.ctx = ctx
 
     def compile(self) -> None:
@@ -388,7 +408,7 @@ class Unit:
             id=doc["id"], version=doc["version"], edition=doc["edition"], sector=doc["sector"],
             jurisdiction=juris, title=title, effective=doc["effective"], fingerprint=fingerprint,
             file=self.loc.file, ref=ref, sources=doc["sources"], inputs=inputs, tables=self.tables,
-            bands=self.ctx.bands, rules=tuple(rules), cases=tuple(doc.get("cases") or ()),
+            bands=self.ctx.bands, matrices=self.ctx.matrices, rules=tuple(rules), cases=tuple(doc.get("cases") or ()),
             control_tiers=self.tiers, doc=doc, layers=self.layers, files=tuple(self.files),
         )
         case_lines = tuple(self.loc.where(("cases", i))[0] for i in range(len(doc.get("cases") or ())))
@@ -535,7 +555,7 @@ class Unit:
                 return None
         rows: list[dict[str, Any]] = []
         if "csv" in spec:
-            fpath = os.path.join(self.base_dir, spec["csv"])
+            fpath = os.path.join(self.table_dirs.get(name, self.base_dir), spec["csv"])
             if os.path.isabs(spec["csv"]) or ".." in spec["csv"].replace("\\", "/").split("/"):
                 self.p((*path, "csv"), "bad-path", "a table CSV must sit beside the ruleset (no absolute or .. paths)")
                 return None
@@ -584,7 +604,7 @@ class Unit:
                     a = a.strip()
                     if a and a not in index:
                         index[a] = r
-        files = (os.path.abspath(os.path.join(self.base_dir, spec['csv'])),) if 'csv' in spec else ()
+        files = (os.path.abspath(fpath),) if "csv" in spec else ()
         return Table(name, tuple(keys), dict(cols), tuple(rows), index, files)
 
     def _convert_row(self, row: Mapping[str, Any], cols: Mapping[str, str], where: str | None,
@@ -705,6 +725,60 @@ class Unit:
         ns: dict[str, Any] = {"FactError": FactError, "_INF": _INF}
         exec("\n".join(lines), ns)
         return attrs.evolve(bands, fn=ns["band_fn"])
+
+    def _matrix(self, name: str, spec: Mapping[str, Any]) -> Matrix | None:
+        """A matrix, checked: one row of cells per row value, one cell per column value, distinct axis
+        values, and levels that never fall along either axis except where a cited exception says so."""
+        path = ("matrices", name)
+        rows, cols = spec["rows"], spec["columns"]
+        ok = True
+        for axis in ("rows", "columns"):
+            vals = spec[axis]["values"]
+            if len(set(map(repr, vals))) != len(vals):
+                self.p((*path, axis, "values"), "duplicate-key", f"matrix {name!r}: the {axis} values repeat")
+                ok = False
+            labels = spec[axis].get("labels")
+            if labels is not None and len(labels) != len(vals):
+                self.p((*path, axis, "labels"), "matrix-shape",
+                       f"{len(labels)} labels for {len(vals)} {axis} values")
+                ok = False
+        cells = spec["cells"]
+        if len(cells) != len(rows["values"]):
+            self.p((*path, "cells"), "matrix-shape",
+                   f"{len(cells)} rows of cells for {len(rows['values'])} row values ({rows['name']})")
+            return None
+        for i, line in enumerate(cells):
+            if len(line) != len(cols["values"]):
+                self.p((*path, "cells", i), "matrix-shape",
+                       f"row {i + 1} has {len(line)} cells for {len(cols['values'])} column values ({cols['name']})")
+                ok = False
+        if not ok:
+            return None
+        grid = {(r, c): int(Level[cells[i][j]]) for i, r in enumerate(rows["values"])
+                for j, c in enumerate(cols["values"])}
+        excepted = {(e["row"], e["column"]) for e in spec.get("exceptions") or ()}
+        for e in spec.get("exceptions") or ():
+            if (e["row"], e["column"]) not in grid:
+                self.p((*path, "exceptions"), "unknown-name", f"no cell ({e['row']}, {e['column']}) in matrix {name!r}")
+            self._citation(e["cite"], (*path, "exceptions"))
+        rv, cv = rows["values"], cols["values"]
+        for i, r in enumerate(rv):
+            for j, c in enumerate(cv):
+                if (r, c) in excepted:
+                    continue
+                if j and grid[(r, c)] < grid[(r, cv[j - 1])]:
+                    self.p((*path, "cells", i, j), "matrix-not-monotone",
+                           f"matrix {name!r}: the level falls from {Level(grid[(r, cv[j - 1])]).name} to "
+                           f"{Level(grid[(r, c)]).name} as {cols['name']} rises to {_n(c)} ({rows['name']} = {_n(r)}); "
+                           "cite the exception under 'exceptions:' if the standard says so")
+                if i and grid[(r, c)] < grid[(rv[i - 1], c)]:
+                    self.p((*path, "cells", i, j), "matrix-not-monotone",
+                           f"matrix {name!r}: the level falls from {Level(grid[(rv[i - 1], c)]).name} to "
+                           f"{Level(grid[(r, c)]).name} as {rows['name']} rises to {_n(r)} ({cols['name']} = {_n(c)}); "
+                           "cite the exception under 'exceptions:' if the standard says so")
+        return Matrix(name, rows["name"], cols["name"], tuple(rv), tuple(cv), grid,
+                      dict(zip(rv, rows.get("labels") or (), strict=False)),
+                      dict(zip(cv, cols.get("labels") or (), strict=False)))
 
     def _band_functions(self, bands: Mapping[str, Bands]) -> dict[str, Function]:
         def band(name: str, x: Any) -> Any:

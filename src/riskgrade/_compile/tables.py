@@ -14,8 +14,9 @@ import attrs
 
 from riskgrade._core.canonical import fmt_number as _n
 from riskgrade._core.levels import Level
+from riskgrade.exceptions import FactError
 
-__all__ = ["Bands", "Table"]
+__all__ = ["Bands", "Matrix", "Table"]
 
 _INF = math.inf
 
@@ -68,3 +69,31 @@ class Bands:
         if hi is None:
             return f"{var} {'>' if self.closed == 'upper' else '≥'} {_n(lo)}"
         return f"{_n(lo)} {lt_lo} {var} {lt_hi} {_n(hi)}"
+
+
+@attrs.frozen
+class Matrix:
+    """A risk matrix: the level of every (row value, column value) cell.
+
+    ``rows``/``columns`` are the axis values from low to high, ``row_name``/``column_name`` what
+    each axis measures, ``cells[(r, c)]`` the level of that cell (an int, 1 BLUE … 4 RED).
+    """
+
+    name: str
+    row_name: str
+    column_name: str
+    rows: tuple[Any, ...]
+    columns: tuple[Any, ...]
+    cells: Mapping[tuple[Any, Any], int]
+    row_labels: Mapping[Any, Any] = attrs.field(factory=dict)
+    column_labels: Mapping[Any, Any] = attrs.field(factory=dict)
+
+    def level(self, row: Any, column: Any) -> int:
+        """The level of the cell (row, column); a value off an axis is a ``not-in-matrix`` fact error."""
+        lv = self.cells.get((row, column))
+        if lv is None:
+            bad, axis, vals = ((row, self.row_name, self.rows) if row not in self.rows
+                               else (column, self.column_name, self.columns))
+            raise FactError(f"{bad!r} is not a value of the {axis} axis of matrix {self.name!r} "
+                            f"({', '.join(_n(v) for v in vals)})", code="not-in-matrix", value=bad)
+        return lv

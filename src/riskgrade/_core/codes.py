@@ -73,7 +73,13 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- schema
     ("unknown-key", R + M, "未知的键(此处不允许,可能拼写有误)", "unknown key (not allowed here; a typo?)"),
     ("missing-key", R, "缺少必需的键", "a required key is missing"),
+    ("not-in-matrix", F, "取值不在风险矩阵的坐标轴上", "the value is not on an axis of the risk matrix"),
     ("no-edition-in-force", R, "评定日期当天没有施行中的版本", "no edition of the ruleset was in force on the assessment date"),
+    ("matrix-shape", R, "风险矩阵的行列数与坐标轴取值个数不符", "a matrix's cells do not match its axes"),
+    ("matrix-not-monotone", R, "风险矩阵中等级沿坐标轴下降(如标准如此规定, 请在 exceptions 中注明出处)",
+     "a matrix level falls along an axis (cite the exception if the standard says so)"),
+    ("unknown-library", R, "没有这个刻度库(可用内置库 id 或规则集旁的文件路径)", "no scale library of that name (a shipped id, or a file beside the ruleset)"),
+    ("unknown-matrix", R, "没有这个名称的风险矩阵", "no matrix of that name"),
     ("missing-layer", R, "辖区链上缺少所依赖的上级图层(插件未安装)", "a layer builds on a parent layer that is not installed"),
     ("reserved-key", R, "此键由辖区图层写入, 基础规则集中不得出现", "a key only layering writes (layer provenance); not allowed in a base ruleset"),
     ("wrong-type", R + F, "类型不对", "wrong type"),

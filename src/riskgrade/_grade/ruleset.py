@@ -18,7 +18,7 @@ import attrs
 
 from riskgrade._compile.extension import Method
 from riskgrade._compile.pipeline import Artefact
-from riskgrade._compile.tables import Bands, Table
+from riskgrade._compile.tables import Bands, Matrix, Table
 from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
@@ -81,6 +81,7 @@ class Ruleset:
     inputs: Mapping[str, Mapping[str, Any]]
     tables: Mapping[str, Table]
     bands: Mapping[str, Bands]
+    matrices: Mapping[str, Matrix]
     rules: tuple[Mapping[str, Any], ...]
     cases: tuple[Mapping[str, Any], ...]
     control_tiers: Mapping[Level, str]

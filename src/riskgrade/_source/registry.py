@@ -14,7 +14,7 @@ import yaml
 
 from riskgrade.exceptions import Problem, RulesetError
 
-__all__ = ["ShippedRuleset", "find", "shipped", "shipped_files"]
+__all__ = ["ShippedRuleset", "find", "head", "shipped", "shipped_files"]
 
 
 @attrs.frozen
@@ -58,18 +58,18 @@ def shipped() -> tuple[ShippedRuleset, ...]:
                 if not fn.endswith((".yaml", ".yml")):
                     continue
                 path = os.path.join(dirpath, fn)
-                head = _head(path)
-                if head is None or head.get("kind", "ruleset") != "ruleset" or "riskgrade" not in head:
+                h = head(path)
+                if h is None or h.get("kind", "ruleset") != "ruleset" or "riskgrade" not in h:
                     continue
-                out.append(ShippedRuleset(str(head.get("id")), str(head.get("edition", "")),
-                                          str(head.get("effective", "")), path, head.get("title"),
-                                          str(head.get("sector", "")), str(head.get("version", "")),
-                                          head.get("completeness"), tuple(head.get("announced") or ())))
+                out.append(ShippedRuleset(str(h.get("id")), str(h.get("edition", "")),
+                                          str(h.get("effective", "")), path, h.get("title"),
+                                          str(h.get("sector", "")), str(h.get("version", "")),
+                                          h.get("completeness"), tuple(h.get("announced") or ())))
     out.sort(key=lambda s: (s.id, s.effective, s.edition))
     return tuple(out)
 
 
-def _head(path: str) -> dict[str, Any] | None:
+def head(path: str) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh)

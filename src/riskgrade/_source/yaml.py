@@ -15,7 +15,7 @@ import yaml
 
 from riskgrade.exceptions import Problem, RulesetError
 
-__all__ = ["Located", "load_yaml", "parse_yaml"]
+__all__ = ["Located", "Routed", "load_yaml", "parse_yaml"]
 
 Path = tuple[Hashable, ...]
 
@@ -47,6 +47,38 @@ class Located:
     def problem(self, path: Path, code: str, message: str, *, key: bool = False) -> Problem:
         line, col = self.key_where(path) if key else self.where(path)
         return Problem(code, message, self.file, line, col)
+
+
+@attrs.frozen
+class Routed(Located):
+    """A document's locations with some paths routed to another file: content a jurisdiction layer
+    added, or tables a ruleset included from a scale library, is located where it was written."""
+
+    routes: tuple[tuple[tuple[Any, ...], Located, tuple[Any, ...]], ...] = ()
+
+    def _route(self, path: Any) -> tuple[Located, tuple[Any, ...]] | None:
+        p = tuple(path)
+        for prefix, loc, target in self.routes:
+            if p[: len(prefix)] == prefix:
+                return loc, (*target, *p[len(prefix):])
+        return None
+
+    def where(self, path: Any) -> tuple[int, int]:
+        r = self._route(path)
+        return r[0].where(r[1]) if r else Located.where(self, path)
+
+    def key_where(self, path: Any) -> tuple[int, int]:
+        r = self._route(path)
+        return r[0].key_where(r[1]) if r else Located.key_where(self, path)
+
+    def problem(self, path: Any, code: str, message: str, *, key: bool = False) -> Problem:
+        r = self._route(path)
+        return r[0].problem(r[1], code, message, key=key) if r else Located.problem(self, path, code, message,
+                                                                                    key=key)
+
+    def with_routes(self, routes: Any) -> Routed:
+        """A copy with more routes (the new ones first)."""
+        return Routed(self.data, self.file, self.marks, (*tuple(routes), *self.routes))
 
 
 _MAX_BYTES = 8 * 1024 * 1024

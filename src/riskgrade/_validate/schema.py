@@ -154,6 +154,43 @@ SOURCE: dict[str, Any] = {
     "note": _text,
 }
 
+_AXIS: dict[str, Any] = {"type": "dict", "required": True, "schema": {
+    "name": {"type": "string", "required": True, "regex": IDENT},
+    "label": label_schema,
+    "values": {"type": "list", "required": True, "minlength": 1, "schema": {"type": ["integer", "float", "string"]}},
+    "labels": {"type": "list", "schema": label_schema},
+}}
+
+MATRIX: dict[str, Any] = {
+    "label": label_schema,
+    "source": {"type": "string"},
+    "note": _text,
+    "rows": _AXIS,
+    "columns": _AXIS,
+    # one list per row value (in the order of rows.values), one level per column value
+    "cells": {"type": "list", "required": True, "minlength": 1,
+              "schema": {"type": "list", "minlength": 1, "schema": {"type": "string", "allowed": LEVEL_NAMES}}},
+    # cells where a level may fall along an axis, each with the clause that says so
+    "exceptions": {"type": "list", "schema": {"type": "dict", "schema": {
+        "row": {"type": ["integer", "float", "string"], "required": True},
+        "column": {"type": ["integer", "float", "string"], "required": True},
+        "cite": {**CITE, "required": True},
+    }}},
+}
+
+INCLUDE: dict[str, Any] = {
+    "library": {"type": "string", "required": True},
+    "tables": {"type": "list", "schema": {"type": "string", "regex": IDENT}},
+    "bands": {"type": "list", "schema": {"type": "string", "regex": IDENT}},
+    "matrices": {"type": "list", "schema": {"type": "string", "regex": IDENT}},
+    # rows that replace (same key) or extend a library table, with the citation for the change
+    "override": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+                 "valuesrules": {"type": "dict", "schema": {
+                     "rows": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict"}},
+                     "cite": {**CITE, "required": True},
+                 }}},
+}
+
 TOP: dict[str, Any] = {
     "riskgrade": {"type": "integer", "required": True, "allowed": [FORMAT_VERSION]},
     "kind": {"type": "string", "allowed": ["ruleset"], "default": "ruleset"},
@@ -165,7 +202,8 @@ TOP: dict[str, Any] = {
     "edition": {"type": "string", "required": True},
     "effective": {"type": "date", "required": True},
     "description": _text,
-    "sources": {"type": "dict", "required": True, "minlength": 1,
+    # required unless the ruleset includes a library (whose tables bring their sources)
+    "sources": {"type": "dict", "minlength": 1,
                 "keysrules": {"type": "string", "regex": r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"},
                 "valuesrules": {"type": "dict", "schema": SOURCE}},
     "inputs": {"type": "dict", "required": True, "keysrules": {"type": "string", "regex": IDENT},
@@ -174,6 +212,10 @@ TOP: dict[str, Any] = {
                "valuesrules": {"type": "dict", "schema": TABLE}},
     "bands": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
               "valuesrules": {"type": "dict", "schema": BANDS}},
+    "matrices": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+                 "valuesrules": {"type": "dict", "schema": MATRIX}},
+    # scales, tables, bands and matrices taken from a shipped (or relative-path) scale library
+    "include": {"type": "list", "schema": {"type": "dict", "schema": INCLUDE}},
     "derive": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
                "valuesrules": {"type": ["string", "number", "dict"]}},
     "rules": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict"}},

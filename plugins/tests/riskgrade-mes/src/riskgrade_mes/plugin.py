@@ -1,6 +1,6 @@
 """Hook implementations of the MES test plugin.
 
-* method ``mes``: R = M × E × S (M 控制措施状态, E 暴露频繁程度, S 事故后果严重性), declared:
+* method ``mes-demo``: R = M × E × S (M 控制措施状态, E 暴露频繁程度, S 事故后果严重性), declared:
   riskgrade compiles the expressions, calls :func:`mes_score` and grades R with the rule's bands;
 * function ``mes_fail(x)``: raises ``ZeroDivisionError`` for 0 (to test ``FunctionError``);
 * roll-up modifier ``mes-night-shift``: holds for a node whose facts say ``night_shift: true``;
@@ -40,7 +40,7 @@ def mes_fail(x: float) -> float:
 
 
 MES = Method(
-    "mes",
+    "mes-demo",
     schema={"M": _EXPR, "E": _EXPR, "S": _EXPR, "bands": _BANDS, "as": _NAME},
     expressions={"M": 1, "E": 1, "S": 1},
     defaults={"M": "M", "E": "E", "S": "S"},
