@@ -71,3 +71,14 @@ class TestCompletenessIsChecked:
         with pytest.raises(riskgrade.RulesetError) as e:
             riskgrade.load(path)
         assert e.value.codes == ["bad-value"]
+
+
+class TestGb35181ByDate:
+    """GB 35181-2025 replaced the 2017 edition on 2025-11-01: a bare id follows the assessment date."""
+
+    ID = "crowded-places-major-fire-hazards"
+
+    def test_before_and_after_the_switch(self) -> None:
+        assert "2017" in riskgrade.load(self.ID, as_of=dt.date(2025, 10, 31)).edition
+        assert "2025" in riskgrade.load(self.ID, as_of=dt.date(2025, 11, 1)).edition
+        assert "2025" in riskgrade.load(self.ID).edition
