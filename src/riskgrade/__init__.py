@@ -17,6 +17,7 @@ from riskgrade._api import (
     RiskGraph,
     assess,
     check_refinement,
+    diff,
     jurisdiction_chain,
     list_rulesets,
     load,
@@ -46,7 +47,9 @@ from riskgrade._enterprise.register import (
 )
 from riskgrade._enterprise.rollup import Applied, Condition, External, KindRollup, Modifier, Rollup
 from riskgrade._grade.assessment import Assessment, Fired, Step
+from riskgrade._grade.diff import PopulationDiff, RulesetChange, RulesetDiff
 from riskgrade._grade.ruleset import CaseResult, Ruleset
+from riskgrade._grade.whatif import Counterfactual, Counterfactuals
 from riskgrade._monitor.events import Event
 from riskgrade._monitor.monitor import Alert, DynamicLevelChange, FeedResult
 from riskgrade._monitor.rules import (
@@ -88,6 +91,8 @@ __all__ = [
     "Compiler",
     "Condition",
     "Counterexample",
+    "Counterfactual",
+    "Counterfactuals",
     "Dependency",
     "DifferentialResult",
     "DynamicLevelChange",
@@ -122,6 +127,7 @@ __all__ = [
     "MonitoringPoint",
     "NodeResult",
     "PluginError",
+    "PopulationDiff",
     "Problem",
     "RefinementError",
     "RefinementReport",
@@ -132,6 +138,8 @@ __all__ = [
     "RiskgradeWarning",
     "Rollup",
     "Ruleset",
+    "RulesetChange",
+    "RulesetDiff",
     "RulesetError",
     "RulesetRef",
     "Step",
@@ -143,6 +151,7 @@ __all__ = [
     "assess",
     "check_refinement",
     "describe",
+    "diff",
     "jurisdiction_chain",
     "list_rulesets",
     "load",

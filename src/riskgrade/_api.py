@@ -23,17 +23,19 @@ from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade._enterprise import graph as _graph
 from riskgrade._enterprise import rollup as _rollup
 from riskgrade._enterprise.register import Enterprise
+from riskgrade._grade import diff as _diff
 from riskgrade._grade import ruleset as _ruleset
 from riskgrade._grade.ruleset import Ruleset
 from riskgrade._monitor import monitor as _monitor
 from riskgrade._monitor import rules as _rules
 from riskgrade._plugins import Plugins, get_plugins
 from riskgrade._source import registry
+from riskgrade._source.facts import read_facts
 from riskgrade._source.yaml import Located, load_yaml
 from riskgrade.exceptions import MonitorError, Problem, RulesetError
 
-__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "jurisdiction_chain",
-           "layers_for", "list_rulesets", "load", "load_layer", "load_rules"]
+__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "diff",
+           "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer", "load_ref", "load_rules"]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -282,3 +284,47 @@ class Monitor(_monitor.Monitor):
     def __init__(self, ruleset: Any, enterprise: Any, **kw: Any) -> None:
         super().__init__(load_rules(ruleset) if isinstance(ruleset, str) else ruleset, enterprise, **kw)
 
+
+
+# -- the author's toolkit: diff --------------------------------------------------------------------
+#: ``REF@jurisdiction=CODE``: a ruleset ref with the layers of a jurisdiction (see docs/authoring.md)
+JURISDICTION_SUFFIX = "@jurisdiction="
+
+
+def load_ref(ref: str | os.PathLike[str] | Ruleset, jurisdiction: str | None = None) -> Ruleset:
+    """A ruleset from a ref as :func:`load` takes it, optionally ending in ``@jurisdiction=CODE``
+    (``lec-generic@jurisdiction=620421``, ``nonmetal-mine@2022@jurisdiction=620421``); a
+    ``jurisdiction`` given here wins. A :class:`Ruleset` is returned as it is."""
+    if isinstance(ref, Ruleset):
+        return ref
+    text = os.fspath(ref)
+    base, sep, code = text.rpartition(JURISDICTION_SUFFIX)
+    if sep:
+        text = base
+    return load(text, jurisdiction=jurisdiction or (code if sep else None))
+
+
+def diff(old: str | os.PathLike[str] | Ruleset, new: str | os.PathLike[str] | Ruleset,
+         facts: Iterable[Mapping[str, Any]] | str | os.PathLike[str] | None = None, *,
+         generate: int | None = None, seed: int = 0) -> _diff.RulesetDiff:
+    """What changed between two rulesets (refs as :func:`load_ref` takes them, or compiled rulesets):
+    inputs, table rows, band thresholds, rules (matched on the inputs they read), citations, cases;
+    and over ``facts`` (records, or a facts file) -- or, with ``generate=N``, a population of at most
+    ``N`` generated records -- how many records change level. See docs/authoring.md.
+
+    >>> d = diff("nonmetal-mine@2017", "nonmetal-mine@2022", generate=500)
+    >>> d.population.records, d.population.changed, d.population.transitions
+    (500, 0, {})
+    >>> [c.text() for c in d.changes if c.name == "op-08" and c.field == "cite.clause"]
+    ['~ rule op-08: cite.clause 二、露天矿山 第8项 → 露天矿山 (八)']
+    """
+    records = _fact_records(os.fspath(facts)) if isinstance(facts, (str, os.PathLike)) else facts
+    return _diff.diff(load_ref(old), load_ref(new), records, generate_n=generate, seed=seed)
+
+
+def _fact_records(path: str) -> Iterable[Mapping[str, Any]]:
+    """The records of a facts file; an unreadable record is an error (it cannot be graded by either side)."""
+    for rec in read_facts(path):
+        if rec.error is not None:
+            raise rec.error
+        yield rec.facts

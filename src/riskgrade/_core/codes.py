@@ -203,6 +203,9 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("bad-uscc", F, "不是有效的统一社会信用代码(GB 32100)", "not a valid unified social credit code (GB 32100)"),
     ("unknown-reference", F, "引用的编号不存在", "no record with the id referred to"),
     ("missing-ruleset", F, "没有指定规则集", "no ruleset named"),
+    ("unknown-input", F, "不是本规则集的输入项(whatif --fix)", "not an input of this ruleset (whatif --fix)"),
+    ("cannot-generate", F, "无法为这个必填输入生成取值(文本、日期或列表), 请用 --facts 给出记录",
+     "values of this required input cannot be generated (text, date or list); give records with --facts"),
     # --- events
     ("not-an-object", E, "事件须为 JSON 对象", "an event must be a JSON object"),
     ("unknown-type", E, "未知的事件类型", "unknown event type"),

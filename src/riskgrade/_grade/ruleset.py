@@ -22,8 +22,9 @@ from riskgrade._compile.tables import Bands, Matrix, Table
 from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
-from riskgrade._grade import runtime
+from riskgrade._grade import runtime, whatif
 from riskgrade._grade.assessment import Assessment, Fired, RulesetRef, Step
+from riskgrade._grade.whatif import Counterfactuals
 from riskgrade.exceptions import FactError
 
 __all__ = ["CaseResult", "Ruleset", "build", "canonical"]
@@ -121,6 +122,20 @@ class Ruleset:
                 yield fn(facts)
             except FactError as e:
                 yield e.at(record=i)
+
+    def counterfactuals(self, facts: Mapping[str, Any], target: Level | str | None = None,
+                        fixed: Iterable[str] = ()) -> Counterfactuals:
+        """The smallest changes to the inputs of ``facts`` (within their allowed values and ranges;
+        the fields in ``fixed`` stay) that grade the record at ``target`` or lower (default: one
+        level below its level), ranked by the number of fields changed, then by distance. A bounded
+        search, documented in docs/authoring.md ("What would change the level").
+
+        >>> import riskgrade
+        >>> rs = riskgrade.load("lec-generic")
+        >>> [o.text() for o in rs.counterfactuals({"L": 3, "E": 3, "C": 40}).options]
+        ['L 3 → 1', 'E 3 → 2', 'C 40 → 15']
+        """
+        return whatif.counterfactuals(self, facts, target, fixed)
 
     def section(self, name: str) -> Any:
         """The compiled optional section ``name`` (e.g. ``rollup``), or None."""

@@ -1,0 +1,133 @@
+"""The standards author's ``riskgrade diff`` and ``riskgrade whatif`` (attached to the main CLI by ``_cli``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from riskgrade._api import diff as diff_rulesets
+from riskgrade._api import load_ref
+from riskgrade._cli.main import (
+    EXIT_FUNCTION,
+    EXIT_INPUT,
+    _lang,
+    _lang_option,
+    _records,
+    fact_error_text,
+    styled_level,
+)
+from riskgrade._core.canonical import dumps
+from riskgrade._core.levels import Level
+from riskgrade._source.facts import record_error_dict
+from riskgrade.exceptions import FactError, FunctionError
+
+__all__ = ["diff_cmd", "whatif_cmd"]
+
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--facts", "facts", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A population of records (.jsonl, .json or .yaml) graded by both rulesets.")
+@click.option("--generate", "generate", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Without --facts: generate at most N records from the inputs (every combination "
+                   "when there are at most N, else a seeded sample of N).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of a generated sample.")
+@click.option("--old-jurisdiction", default=None, help="GB/T 2260 code whose layers apply to OLD.")
+@click.option("--new-jurisdiction", default=None, help="GB/T 2260 code whose layers apply to NEW.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help='json: {"old", "new", "changes": [...], "population": {"records", "changed", '
+                   '"transitions", "unchanged", "examples", "source"}}')
+@_lang_option
+def diff_cmd(old: str, new: str, facts: str | None, generate: int | None, seed: int, old_jurisdiction: str | None,
+             new_jurisdiction: str | None, fmt: str, lang: str | None) -> None:
+    """What changed from OLD to NEW, and how many records change level.
+
+    OLD and NEW are shipped ids (id@edition), ruleset files, or either ending in
+    @jurisdiction=CODE (the layers of that jurisdiction applied), e.g.
+    lec-generic lec-generic@jurisdiction=620421.
+    """
+    lang = _lang(lang)
+    if facts is not None and generate is not None:
+        raise click.UsageError("give --facts or --generate, not both")
+    d = diff_rulesets(load_ref(old, old_jurisdiction), load_ref(new, new_jurisdiction), facts,
+                      generate=generate, seed=seed)
+    if fmt == "json":
+        click.echo(dumps(d.to_dict(), indent=2))
+    else:
+        click.echo(d.text(lang))
+
+
+def _fields(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f.strip() for v in values for f in v.split(",") if f.strip())
+
+
+@click.command("whatif")
+@click.option("--ruleset", "-r", "ref", required=True,
+              help="Shipped ruleset id (id@edition), a ruleset file, or either ending in @jurisdiction=CODE.")
+@click.option("--jurisdiction", "-j", default=None, help="GB/T 2260 code whose layers apply.")
+@click.option("--target", default=None, help="The level to reach or go below (default: one level below the record's).")
+@click.option("--fix", "fix", multiple=True, metavar="FIELD",
+              help="An input that must stay as it is (repeatable, or comma-separated).")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Show at most this many options per record.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help='json: one line per record: {"record", "level", "target", "options": [{"changes": '
+                   '{"<field>": [from, to]}, "level", "distance", "explanation"}], "evaluated", "complete"}')
+@_lang_option
+@click.argument("facts", type=click.Path(exists=True, dir_okay=False))
+def whatif_cmd(ref: str, jurisdiction: str | None, target: str | None, fix: tuple[str, ...], limit: int, fmt: str,
+               lang: str | None, facts: str) -> None:
+    """What would change the level of each record of FACTS: the smallest changes to its inputs that
+    grade it at --target or lower, fewest fields first."""
+    lang = _lang(lang)
+    zh = lang == "zh"
+    goal: Level | None = None
+    if target is not None:
+        try:
+            goal = Level.parse(target)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--target") from None
+    rs = load_ref(ref, jurisdiction)
+    fixed = _fields(fix)
+    errors = 0
+    for rec, res in _records(rs, facts):
+        if isinstance(res, FunctionError):
+            click.echo(f"{rec.where}: error: {res}", err=True)
+            sys.exit(EXIT_FUNCTION)
+        if isinstance(res, FactError):
+            errors += 1
+            click.echo(dumps(record_error_dict(rec, res)) if fmt == "json"
+                       else f"{rec.where}: {'错误' if zh else 'error'}: {fact_error_text(res, lang)}")
+            continue
+        try:
+            cf = rs.counterfactuals(rec.facts, goal, fixed)
+        except FactError as e:
+            if e.code == "unknown-input":
+                raise click.BadParameter(e.message, param_hint="--fix") from None
+            raise
+        if fmt == "json":
+            out: dict[str, Any] = {"record": rec.where, **cf.to_dict(lang)}
+            out["more"] = max(0, len(out["options"]) - limit)
+            out["options"] = out["options"][:limit]
+            click.echo(dumps(out))
+            continue
+        below = "或更低" if zh else "or lower"
+        click.echo(f"{rec.where}: {styled_level(cf.level, lang)} → {'目标' if zh else 'target'} "
+                   f"{cf.target.name} {below}")
+        if cf.level <= cf.target:
+            click.echo(f"  {'已达到目标等级' if zh else 'already at the target level or lower'}")
+        elif not cf.options:
+            click.echo(f"  {'在搜索范围内没有找到改法' if zh else 'no change found within the search bounds'}")
+        for k, o in enumerate(cf.options[:limit], 1):
+            click.echo(f"  {k}. {o.text(lang)}  ⇒ {styled_level(o.level, lang)}")
+            for line in o.explanation(lang):
+                click.echo(f"       {line}")
+        if len(cf.options) > limit:
+            click.echo(f"  … {len(cf.options) - limit} {'个其他改法' if zh else 'more'} (--limit)")
+        how = ("穷举" if cf.complete else "达到搜索上限") if zh else ("complete" if cf.complete else "search bound reached")
+        click.echo(f"  ({'评定了' if zh else 'graded'} {cf.evaluated} {'条记录' if zh else 'records'}; {how})")
+    if errors:
+        sys.exit(EXIT_INPUT)
