@@ -235,18 +235,19 @@ def test_coal_categories() -> None:
     assert rs.edition.startswith("2020")
 
 
-@pytest.mark.parametrize(("facts", "degree"), [
-    ({"normal_conditions_confirmed": True}, "正常库"),
-    ({"normal_conditions_confirmed": False}, "病库"),
-    ({"risky_3": True, "normal_conditions_confirmed": True}, "险库"),
-    ({"dangerous_3": True, "risky_3": True, "normal_conditions_confirmed": True}, "危库"),
-    ({"min_safety_factor": 1.14, "required_safety_factor": 1.2, "normal_conditions_confirmed": True}, "险库"),
-    ({"min_safety_factor": 1.13, "required_safety_factor": 1.2, "normal_conditions_confirmed": True}, "危库"),
+@pytest.mark.parametrize(("facts", "degree", "level"), [
+    ({"normal_conditions_confirmed": True}, "正常库", Level.BLUE),
+    ({"normal_conditions_confirmed": False}, "病库", Level.YELLOW),
+    ({"risky_3": True, "normal_conditions_confirmed": True}, "险库", Level.ORANGE),
+    ({"dangerous_3": True, "risky_3": True, "normal_conditions_confirmed": True}, "危库", Level.RED),
+    # below 0.98 × required is also 矿安〔2022〕88号 三、尾矿库 (十五), a major hidden danger: RED (issue 13)
+    ({"min_safety_factor": 1.14, "required_safety_factor": 1.2, "normal_conditions_confirmed": True}, "险库", Level.RED),
+    ({"min_safety_factor": 1.13, "required_safety_factor": 1.2, "normal_conditions_confirmed": True}, "危库", Level.RED),
 ])
-def test_tailings_degree(facts: dict[str, object], degree: str) -> None:
+def test_tailings_degree(facts: dict[str, object], degree: str, level: Level) -> None:
     a = riskgrade.load("nonmetal-mine-tailings").grade(facts)
     assert a.values["safety_degree"] == degree
-    assert a.level is {"危库": Level.RED, "险库": Level.ORANGE, "病库": Level.YELLOW, "正常库": Level.BLUE}[degree]
+    assert a.level is level
 
 
 def test_enterprise_score_arithmetic() -> None:
@@ -272,7 +273,7 @@ EXAMPLE_RULESETS = [
     ("coal-risk-points.jsonl", "coal-risk-point", ["ORANGE", "BLUE", "BLUE", "BLUE"]),
     ("nonmetal-open-pit.yaml", "nonmetal-mine", ["RED"]),
     ("nonmetal-open-pit.yaml", "nonmetal-mine@2017", ["RED"]),
-    ("tailings-pond.yaml", "nonmetal-mine-tailings", ["ORANGE"]),
+    ("tailings-pond.yaml", "nonmetal-mine-tailings", ["RED"]),    # 险库, and (十五) a major hidden danger
 ]
 
 
