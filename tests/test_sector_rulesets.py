@@ -204,16 +204,17 @@ def test_nonmetal_editions_side_by_side() -> None:
     new = riskgrade.load("nonmetal-mine@2022")
     assert riskgrade.load("nonmetal-mine") is new
     assert old.file != new.file
-    facts = {"op_4": True, "tp_8": True}
+    facts = {"op_4": True, "tp_7": True}       # items unchanged from 2017 keep their names in 2022
     a, b = old.grade(facts), new.grade(facts)
     assert a.level is b.level is Level.RED
     assert a.ruleset.edition.startswith("2017") and b.ruleset.edition.startswith("2022")
-    assert {f.id: f.citation.source for f in b.fired} == {"op-04": "nmm-2022", "tp-08": "nmm-2017"}
-    assert {f.id: f.citation.basis for f in b.fired} == {"op-04": "clause", "tp-08": "derived"}
+    assert {f.id: f.citation.source for f in b.fired} == {"op-04": "nmm-2022", "tp-07": "nmm-2022"}
+    assert {f.id: f.citation.basis for f in b.fired} == {"op-04": "clause", "tp-07": "clause"}
 
 
 @pytest.mark.parametrize(("ref", "count"), [("hazchem-major-hidden-dangers", 20), ("coal-major-hidden-dangers", 80),
-                                            ("nonmetal-mine@2017", 48), ("nonmetal-mine@2022", 48)])
+                                            ("nonmetal-mine@2017", 48)])
+# nonmetal-mine@2022 has items with sub-conditions (128 inputs, 72 rules): tests/test_ruleset_corrections.py
 def test_item_lists_are_complete_and_each_item_vetoes(ref: str, count: int) -> None:
     rs = riskgrade.load(ref)
     items = [n for n, s in rs.inputs.items() if s["type"] == "bool"]
@@ -234,18 +235,19 @@ def test_coal_categories() -> None:
     assert rs.edition.startswith("2020")
 
 
-@pytest.mark.parametrize(("facts", "degree"), [
-    ({"normal_conditions_confirmed": True}, "正常库"),
-    ({"normal_conditions_confirmed": False}, "病库"),
-    ({"risky_3": True, "normal_conditions_confirmed": True}, "险库"),
-    ({"dangerous_3": True, "risky_3": True, "normal_conditions_confirmed": True}, "危库"),
-    ({"min_safety_factor": 1.14, "required_safety_factor": 1.2, "normal_conditions_confirmed": True}, "险库"),
-    ({"min_safety_factor": 1.13, "required_safety_factor": 1.2, "normal_conditions_confirmed": True}, "危库"),
+@pytest.mark.parametrize(("facts", "degree", "level"), [
+    ({"normal_conditions_confirmed": True}, "正常库", Level.BLUE),
+    ({"normal_conditions_confirmed": False}, "病库", Level.YELLOW),
+    ({"risky_3": True, "normal_conditions_confirmed": True}, "险库", Level.ORANGE),
+    ({"dangerous_3": True, "risky_3": True, "normal_conditions_confirmed": True}, "危库", Level.RED),
+    # below 0.98 × required is also 矿安〔2022〕88号 三、尾矿库 (十五), a major hidden danger: RED (issue 13)
+    ({"min_safety_factor": 1.14, "required_safety_factor": 1.2, "normal_conditions_confirmed": True}, "险库", Level.RED),
+    ({"min_safety_factor": 1.13, "required_safety_factor": 1.2, "normal_conditions_confirmed": True}, "危库", Level.RED),
 ])
-def test_tailings_degree(facts: dict[str, object], degree: str) -> None:
+def test_tailings_degree(facts: dict[str, object], degree: str, level: Level) -> None:
     a = riskgrade.load("nonmetal-mine-tailings").grade(facts)
     assert a.values["safety_degree"] == degree
-    assert a.level is {"危库": Level.RED, "险库": Level.ORANGE, "病库": Level.YELLOW, "正常库": Level.BLUE}[degree]
+    assert a.level is level
 
 
 def test_enterprise_score_arithmetic() -> None:
@@ -271,7 +273,7 @@ EXAMPLE_RULESETS = [
     ("coal-risk-points.jsonl", "coal-risk-point", ["ORANGE", "BLUE", "BLUE", "BLUE"]),
     ("nonmetal-open-pit.yaml", "nonmetal-mine", ["RED"]),
     ("nonmetal-open-pit.yaml", "nonmetal-mine@2017", ["RED"]),
-    ("tailings-pond.yaml", "nonmetal-mine-tailings", ["ORANGE"]),
+    ("tailings-pond.yaml", "nonmetal-mine-tailings", ["RED"]),    # 险库, and (十五) a major hidden danger
 ]
 
 

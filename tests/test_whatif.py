@@ -141,14 +141,14 @@ class TestOtherInputs:
 
     def test_bools_of_a_hidden_danger_list(self) -> None:
         rs = riskgrade.load("nonmetal-mine@2022")
-        res = rs.counterfactuals({"ug_3": True, "tp_7": True})
+        res = rs.counterfactuals({"ug_13": True, "tp_7": True})
         assert res.level is Level.RED
         # one item alone cannot lower it; both must be cleared
-        assert [o.changes for o in res.options] == [{"tp_7": (True, False), "ug_3": (True, False)}]
+        assert [o.changes for o in res.options] == [{"tp_7": (True, False), "ug_13": (True, False)}]
 
     def test_the_search_is_bounded(self) -> None:
         rs = riskgrade.load("nonmetal-mine@2022")
-        res = search(rs, {"ug_3": True, "tp_7": True, "op_1": True}, max_evaluations=200)
+        res = search(rs, {"ug_13": True, "tp_7": True, "op_1": True}, max_evaluations=200)
         assert not res.complete and res.evaluated <= 200 + 1
 
 
