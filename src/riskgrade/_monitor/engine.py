@@ -63,6 +63,16 @@ def encode(value: Any) -> str:
     raise EngineFailure(f"cannot send a {type(value).__name__} to durable-rules")
 
 
+def _encode_fact(fact: Mapping[str, Any]) -> str:
+    """:func:`encode` for a flat fact, through the C encoder when no number needs an exponent (the usual case)."""
+    for v in fact.values():
+        t = type(v)
+        if (t is float and (not 1e-4 <= abs(v) < 1e16) and v != 0) or (t is int and not -_INT64 <= v < _INT64) \
+                or t is dict or t is list:
+            return encode(fact)
+    return json.dumps(fact, ensure_ascii=False, allow_nan=False)
+
+
 class _Ruleset(_durable.Ruleset):  # type: ignore[misc]
     """A durable-rules ruleset whose definition and facts are written by :func:`encode`."""
 
@@ -79,13 +89,13 @@ class _Ruleset(_durable.Ruleset):  # type: ignore[misc]
         self._definition = plain
 
     def assert_event(self, message: Any) -> Any:
-        return self._handle_result(durable_rules_engine.assert_event(self._handle, encode(message)), message)
+        return self._handle_result(durable_rules_engine.assert_event(self._handle, _encode_fact(message)), message)
 
     def assert_fact(self, fact: Any) -> Any:
-        return self._handle_result(durable_rules_engine.assert_fact(self._handle, encode(fact)), fact)
+        return self._handle_result(durable_rules_engine.assert_fact(self._handle, _encode_fact(fact)), fact)
 
     def retract_fact(self, fact: Any) -> Any:
-        return self._handle_result(durable_rules_engine.retract_fact(self._handle, encode(fact)), fact)
+        return self._handle_result(durable_rules_engine.retract_fact(self._handle, _encode_fact(fact)), fact)
 
 
 class _QuietHost(_durable.Host):  # type: ignore[misc]
