@@ -147,3 +147,16 @@ class TestMonitorCmd:
             ("level_changed", "P-1", "ORANGE->YELLOW", "05-01 08:01:00"),
             ("level_changed", "U-1", "ORANGE->YELLOW", "05-01 08:01:00"),
         ]
+
+    def test_records_are_canonical_json_with_the_one_citation(self) -> None:
+        """Issue 9: one JSON dumper (compact, sorted keys) and one Citation type in the output."""
+        from riskgrade import Citation
+        from riskgrade._core.canonical import dumps
+
+        result = CliRunner().invoke(monitor_cmd, ARGS)
+        lines = result.output.splitlines()
+        for line in lines:
+            assert line == dumps(json.loads(line))
+        cite = json.loads(lines[0])["warning"]["cite"]
+        assert cite == Citation(source=cite["source"], clause="第十五条", basis="derived").to_dict()
+        assert sorted(cite) == ["basis", "clause", "layer", "number", "source", "status", "title"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from riskgrade import Level
+from riskgrade import Citation, Level
 from riskgrade._api import SECTIONS
 from riskgrade._monitor.rules import Effect, load_monitor_ruleset, parse_duration, parse_monitor_ruleset
 from riskgrade.exceptions import RulesetError
@@ -40,7 +40,8 @@ class TestMonitorRuleset:
         rule = rules.rule("a")
         assert (rule.level, rule.count, rule.window, rule.alarms, rule.effect) == (
             Level.YELLOW, 3, 600.0, ("高报", "高高报"), Effect(steps=1))
-        assert rule.cite.kind == "clause" and rules.fingerprint.startswith("sha256:")
+        assert rule.cite == Citation("AQ 3035-2010", clause="5.3", basis="clause")
+        assert rules.fingerprint.startswith("sha256:") and len(rules.fingerprint) == 71
         assert parse_monitor_ruleset(OK, "m.yaml").fingerprint == rules.fingerprint
 
     def test_problems_are_collected_and_located(self) -> None:

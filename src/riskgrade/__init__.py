@@ -55,7 +55,6 @@ from riskgrade._monitor.monitor import Alert, DynamicLevelChange, FeedResult
 from riskgrade._monitor.rules import (
     Effect,
     Message,
-    WarningCitation,
     WarningRule,
     WarningRules,
     load_monitor_ruleset,
@@ -145,7 +144,6 @@ __all__ = [
     "Step",
     "Table",
     "Unit",
-    "WarningCitation",
     "WarningRule",
     "WarningRules",
     "assess",

@@ -1,23 +1,39 @@
 """``riskgrade monitor``: stream warnings and level changes from a log of monitoring events.
 
+Events are processed as they arrive (a line at a time; every output record is flushed), so
+``tail -f log | riskgrade monitor ...`` prints a warning as soon as its event is read. With
+``--state FILE`` the monitor's state is checkpointed atomically every ``--checkpoint-every``
+lines and at the end; a restart with the same state file and the *same log again* skips the
+lines already consumed (their count and SHA-256 are in the state, and checked) and continues.
+With ``--output FILE`` the records go to that file, and a restart first cuts it back to the
+length the checkpoint recorded: killed at any moment and restarted, the file holds exactly the
+records of an uninterrupted run.
+
 Exit codes: 0 every event processed; 1 some events were malformed, late, duplicate or
 foreign (each one got an ``error`` record, the others were processed); 2 the command
-line, the ruleset or the enterprise register is wrong; 3 the rules engine failed.
+line, the ruleset, the enterprise register or the state file is wrong; 3 the rules engine failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import hashlib
+import itertools
+import os
 import sys
-from typing import Any, TextIO
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any, BinaryIO
 
 import click
 
 from riskgrade._api import Monitor, RiskGraph, load_rules
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import load_enterprise
-from riskgrade._monitor.events import CST, Event, read_events
-from riskgrade._monitor.monitor import dumps
+from riskgrade._monitor.events import CST, MAX_LINE, Event, EventError, read_events
+from riskgrade._monitor.monitor import Monitor as _Monitor
+from riskgrade._monitor.monitor import StateError, _load_state, dumps
 from riskgrade.exceptions import FactError, GraphError, MonitorError, RiskgradeError, RulesetError
 
 __all__ = ["monitor_cmd", "render_text"]
@@ -73,12 +89,112 @@ def _graph_for(enterprise: Any, as_of: _dt.date | None) -> Any:
     return RiskGraph.build(None, enterprise, as_of=as_of)
 
 
-def _first_date(lines: list[str]) -> _dt.date | None:
+#: bytes read for one line at most (a longer line is an error record, and is skipped to its end)
+_MAX_LINE_BYTES = 4 * MAX_LINE + 2
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The lines of ``stream`` as they arrive (``None`` for a line too long to hold)."""
+    while True:
+        line = stream.readline(_MAX_LINE_BYTES)
+        if not line:
+            return
+        if len(line) == _MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = stream.readline(_MAX_LINE_BYTES)
+            yield None
+            continue
+        yield line
+
+
+def _items(number: int, line: bytes | None) -> list[Event | EventError]:
+    if line is None:
+        return [EventError(f"line longer than {MAX_LINE} characters", record=number, code="too-large")]
+    return list(read_events([line], start=number))
+
+
+def _first_date(items: list[Event | EventError]) -> _dt.date | None:
     """The date (China Standard Time) of the first valid event: the graph is judged as of it."""
-    for item in read_events(lines):
+    for item in items:
         if isinstance(item, Event):
             return _dt.datetime.fromtimestamp(item.time, tz=CST).date()
     return None
+
+
+class _Sink:
+    """Where records go: stdout, or ``--output FILE`` (cut back to a checkpoint's length on resume)."""
+
+    def __init__(self, path: str | None, resume_at: int | None) -> None:
+        self.path = path
+        self.file: IO[bytes] = sys.stdout.buffer if path is None else self._open(path, resume_at)
+
+    @staticmethod
+    def _open(path: str, resume_at: int | None) -> IO[bytes]:
+        if resume_at is None:
+            return open(path, "wb")
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            size = -1
+        if size < resume_at:
+            raise StateError(f"--output {path} holds {max(size, 0)} bytes, fewer than the {resume_at} the "
+                             "checkpoint recorded: it is not this run's output", code="state-mismatch")
+        out = open(path, "r+b")  # noqa: SIM115
+        out.truncate(resume_at)  # records written after the checkpoint are written again
+        out.seek(resume_at)
+        return out
+
+    def write(self, text: str) -> None:
+        self.file.write(text.encode("utf-8") + b"\n")
+        self.file.flush()
+
+    def sync(self) -> int:
+        """Make what was written durable; the output's length (0 for stdout)."""
+        self.file.flush()
+        if self.path is None:
+            return 0
+        os.fsync(self.file.fileno())
+        return self.file.tell()
+
+    def close(self) -> None:
+        if self.path is not None:
+            self.file.close()
+
+
+def _write_state(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file beside it, fsync, rename over, fsync the directory."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".riskgrade-state-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _read_state(path: str) -> tuple[bytes, dict[str, Any]] | None:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateError(f"cannot read the state file {path}: {exc.strerror}", code="bad-state") from None
+    try:
+        return data, _load_state(data)
+    except StateError as exc:
+        raise StateError(f"state file {path}: {exc}", code=exc.code) from None
 
 
 @click.command("monitor")
@@ -86,31 +202,130 @@ def _first_date(lines: list[str]) -> _dt.date | None:
               help="monitoring ruleset: a kind: monitor file or id, or a ruleset with a warnings section")
 @click.option("--enterprise", "enterprise_file", required=True, type=click.Path(dir_okay=False),
               help="enterprise register (YAML or JSON)")
-@click.argument("events", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("events", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="language of the text log")
 @click.option("--tolerance", type=float, default=None,
               help="out-of-order tolerance in seconds (default: the ruleset's)")
-def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: TextIO, fmt: str, lang: str,
-                tolerance: float | None) -> None:
+@click.option("--state", "state_file", type=click.Path(dir_okay=False), default=None,
+              help="checkpoint file: restored if it exists (the same log is then skipped up to it), written "
+                   "atomically every --checkpoint-every lines and at the end")
+@click.option("--checkpoint-every", "every", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="lines of input between checkpoints (with --state)")
+@click.option("--output", "output_file", type=click.Path(dir_okay=False), default=None,
+              help="write the records to this file (with --state: cut back to the checkpoint on resume)")
+def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, lang: str,
+                tolerance: float | None, state_file: str | None, every: int, output_file: str | None) -> None:
     """Replay EVENTS.jsonl (or stdin) through the warning rules; stream warnings and level changes."""
+    stream: BinaryIO | None = None
+    sink: _Sink | None = None
     try:
         rules = load_rules(ruleset_ref)
         enterprise = load_enterprise(enterprise_file)
-        lines = events.readlines()
-        graph = _graph_for(enterprise, _first_date(lines))
+        found = _read_state(state_file) if state_file is not None else None
+        saved = found[1] if found is not None else None
+        position: dict[str, Any] = dict(saved["position"]) if saved is not None else {}
+        try:
+            stream = sys.stdin.buffer if events == "-" else open(events, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise MonitorError(f"cannot read {events}: {exc.strerror}") from None
+        lines = _lines(stream)
+        digest = hashlib.sha256()
+        number = 0
+        if saved is not None:  # the same log again: skip (and check) what the checkpoint consumed
+            skip = position.get("lines")
+            if isinstance(skip, bool) or not isinstance(skip, int) or skip < 0:
+                raise StateError(f"state file {state_file}: no line count in its position", code="bad-state")
+            for line in itertools.islice(lines, skip):
+                number += 1
+                digest.update(line if line is not None else b"\0")
+            if number < skip or digest.hexdigest() != position.get("sha256"):
+                raise StateError(f"state file {state_file} was made from another log: give the whole log it "
+                                 f"was made from (its first {skip} lines are skipped, and checked)",
+                                 code="state-mismatch")
+        pending: list[tuple[int, list[Event | EventError]]] = []
+        if saved is not None:
+            as_of = saved["monitor"]["as_of"]
+            first = _dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None
+        else:  # the graph is judged as of the first valid event: read up to it (it is processed next)
+            first = None
+            for line in lines:
+                number += 1
+                digest.update(line if line is not None else b"\0")
+                pending.append((number, _items(number, line)))
+                first = _first_date(pending[-1][1])
+                if first is not None:
+                    break
+        graph = _graph_for(enterprise, first)
         monitor = Monitor(rules, graph, tolerance=tolerance)
+        if found is not None:
+            monitor.restore(found[0])
+        out_at = position.get("output_bytes") if saved is not None and output_file is not None else None
+        if saved is not None and output_file is not None and not isinstance(out_at, int):
+            raise StateError(f"state file {state_file} was written without --output", code="state-mismatch")
+        sink = _Sink(output_file, out_at)
     except (RulesetError, FactError, GraphError, MonitorError) as exc:
-        click.echo(f"riskgrade monitor: {exc}", err=True)
+        code = f"{exc.code}: " if isinstance(exc, StateError) else ""
+        click.echo(f"riskgrade monitor: {code}{exc}", err=True)
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
         sys.exit(2)
     errors = 0
+    assert sink is not None
+    out = sink
     try:
         with monitor:
-            for record in monitor.replay(lines):
-                errors += record["kind"] == "error"
-                click.echo(dumps(record) if fmt == "jsonl" else render_text(record, lang))
+            def emit(records: Any) -> None:
+                nonlocal errors
+                for record in records:
+                    errors += record["kind"] == "error"
+                    out.write(dumps(record) if fmt == "jsonl" else render_text(record, lang))
+
+            def checkpoint() -> None:
+                if state_file is not None:
+                    size = out.sync()
+                    where = {"lines": number, "sha256": digest.hexdigest()}
+                    if output_file is not None:
+                        where["output_bytes"] = size
+                    _write_state(state_file, monitor.checkpoint(where))
+
+            def feed(items: list[Event | EventError]) -> None:
+                for item in items:
+                    emit(_feed(monitor, item))
+
+            for _, items in pending:
+                feed(items)
+            since = len(pending)
+            if since >= every:
+                checkpoint()
+                since = 0
+            for line in lines:
+                number += 1
+                digest.update(line if line is not None else b"\0")
+                feed(_items(number, line))
+                since += 1
+                if since >= every:
+                    checkpoint()
+                    since = 0
+            # the checkpoint keeps the reorder buffer: a later, longer log continues as if never stopped
+            # (the records of the final flush come after it, and so are written again on resume)
+            checkpoint()
+            emit(monitor.flush().records)
+            out.sync()
+    except OSError as exc:
+        click.echo(f"riskgrade monitor: {exc}", err=True)
+        sys.exit(2)
     except RiskgradeError as exc:
         click.echo(f"riskgrade monitor: {exc}", err=True)
         sys.exit(3)
+    finally:
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
+        if sink is not None:
+            sink.close()
     sys.exit(1 if errors else 0)
+
+
+def _feed(monitor: _Monitor, item: Event | EventError) -> tuple[dict[str, Any], ...]:
+    return monitor.feed(item).records if isinstance(item, Event) else (item.to_dict(),)

@@ -8,6 +8,7 @@ A code is stable: tests and tools may rely on it. ``kinds`` says where it appear
 - ``event``: :class:`~riskgrade.EventError` -- a monitoring event is wrong (one ``error`` record each)
 - ``graph``: the ``code`` of an error record of ``riskgrade assess`` (register or region inconsistent)
 - ``function``: a function or plugin failed while grading (``FunctionError.to_dict``)
+- ``state``: the ``code`` of a :class:`~riskgrade.exceptions.MonitorError` -- a monitor checkpoint cannot be restored
 
 One code may appear under several kinds (``bad-value`` is a schema problem and a fact error); it
 means the same thing in each. ``docs/errors.md`` is generated from this table
@@ -37,6 +38,7 @@ KINDS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "event": ("监测事件错误(EventError)", "Event errors (EventError)"),
     "graph": ("企业图与区域错误(riskgrade assess 的错误记录)", "Graph and region errors (riskgrade assess error records)"),
     "function": ("函数或插件失败(FunctionError)", "A function or plugin failed (FunctionError)"),
+    "state": ("监测检查点错误(MonitorError)", "Monitor checkpoint errors (MonitorError)"),
 })
 
 
@@ -59,16 +61,17 @@ class Code:
 
 
 R, M, F, E, G, FN = ("ruleset",), ("monitor",), ("fact",), ("event",), ("graph",), ("function",)
+S = ("state",)
 
 _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- reading a file (ruleset, layer, monitor ruleset, facts, register)
     ("yaml-syntax", R + M, "YAML 语法错误", "the file is not valid YAML"),
     ("yaml-value", R + M, "YAML 中有不支持的值或标签", "a YAML value or tag is not supported"),
-    ("duplicate-key", R + M, "同一映射中键重复,或表中键值重复", "a key appears twice (in a mapping or in a table's rows)"),
+    ("duplicate-key", R + M + E, "同一映射中键重复,或表中键值重复", "a key appears twice (in a mapping or in a table's rows)"),
     ("bad-key", R + M, "映射的键必须是标量", "a mapping key is not a scalar"),
-    ("too-large", R + M, "文件或展开后的文档过大", "the file, or the document it expands to, is too large"),
-    ("too-deep", R + M, "文档嵌套过深", "the document nests too deeply"),
-    ("not-utf8", R + M + F, "不是 UTF-8 编码", "the file is not UTF-8"),
+    ("too-large", R + M + E, "文件或展开后的文档过大", "the file, or the document it expands to, is too large"),
+    ("too-deep", R + M + E, "文档嵌套过深", "the document nests too deeply"),
+    ("not-utf8", R + M + F + E, "不是 UTF-8 编码", "the file is not UTF-8"),
     ("unreadable", R + M + F, "无法读取文件", "the file cannot be read"),
     # --- schema
     ("unknown-key", R + M, "未知的键(此处不允许,可能拼写有误)", "unknown key (not allowed here; a typo?)"),
@@ -186,7 +189,7 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("missing-fact", F, "缺少必填事实(且无默认值)", "a required fact is missing (and has no default)"),
     ("unknown-fact", F, "不是本规则集的输入项(可能拼写有误)", "not an input of this ruleset (a typo?)"),
     ("not-allowed", F, "不是允许的取值", "not an allowed value"),
-    ("out-of-range", F, "超出取值范围", "out of range"),
+    ("out-of-range", F + E, "超出取值范围", "out of range"),
     ("not-finite", F, "不是有限数值", "not a finite number"),
     ("not-in-table", F, "在对照表中查不到", "not found in the table"),
     ("requirement-failed", F, "不满足规则集的要求", "a requirement of the ruleset failed"),
@@ -219,6 +222,10 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("duplicate-hidden-danger", E, "隐患已存在", "the hidden danger already exists"),
     ("unknown-hidden-danger", E, "没有这个隐患", "no such hidden danger"),
     ("bad-transition", E, "隐患状态不允许这一步", "the hidden danger's status does not allow this step"),
+    # --- monitor checkpoints
+    ("bad-state", S, "检查点文件损坏或不是检查点", "the checkpoint is corrupt or not a monitor checkpoint"),
+    ("state-mismatch", S, "检查点属于另一规则集、企业、容差或事件日志",
+     "the checkpoint belongs to another monitoring ruleset, enterprise, tolerance or event log"),
     # --- graph (riskgrade assess)
     ("cycle", G, "依赖关系成环", "the dependencies form a cycle"),
     ("graph", G, "企业图不一致", "the enterprise graph is inconsistent"),

@@ -5,21 +5,97 @@ are posted (``post``/``assert_fact``/``retract_fact``) one at a time; the matche
 are handed to ``on_match(rule name, matched facts)`` inside the call; any failure inside
 durable-rules (which would otherwise be swallowed) is raised as :class:`EngineFailure`.
 Upgrading durable-rules means reading this file.
+
+**Numbers.** durable-rules' JSON parser (2.0.28) rejects a number with an exponent unless its
+mantissa has a decimal point: ``2e-05`` and ``1e+16`` -- what Python's ``json`` writes for
+0.00002 and 10**16 -- fail with "error code: 204", while ``2.0e-05`` and ``1.0e+16`` are read
+exactly. So facts and rule definitions are written by :func:`encode` (the same JSON, every
+float with a point in its mantissa, every integer beyond 64 bits as a float), never by
+durable-rules' own ``json.dumps``.
+
+>>> encode({"value": 2e-05, "big": 1e16, "t": 1719792000.5, "n": 3, "s": "高报"})
+'{"value":2.0e-05,"big":1.0e+16,"t":1719792000.5,"n":3,"s":"高报"}'
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import durable_rules_engine  # type: ignore[import-not-found]
 from durable import engine as _durable
 
-__all__ = ["Engine", "EngineFailure"]
+__all__ = ["Engine", "EngineFailure", "encode"]
 
 
 class EngineFailure(Exception):
     """durable-rules failed or rejected a fact; the message says how."""
+
+
+_INT64 = 2**63
+
+
+def _number(v: float | int) -> str:
+    if isinstance(v, int):
+        return str(v) if -_INT64 <= v < _INT64 else _number(float(v))
+    if not math.isfinite(v):
+        raise EngineFailure(f"{v!r} is not a finite number; durable-rules cannot compare it")
+    text = repr(v)
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+def encode(value: Any) -> str:
+    """``value`` (dicts, lists, text, numbers, None, bools) as JSON that durable-rules accepts."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (int, float)):
+        return _number(value)
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{encode(v)}"
+                              for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(encode(v) for v in value) + "]"
+    raise EngineFailure(f"cannot send a {type(value).__name__} to durable-rules")
+
+
+def _encode_fact(fact: Mapping[str, Any]) -> str:
+    """:func:`encode` for a flat fact, through the C encoder when no number needs an exponent (the usual case)."""
+    for v in fact.values():
+        t = type(v)
+        if (t is float and (not 1e-4 <= abs(v) < 1e16) and v != 0) or (t is int and not -_INT64 <= v < _INT64) \
+                or t is dict or t is list:
+            return encode(fact)
+    return json.dumps(fact, ensure_ascii=False, allow_nan=False)
+
+
+class _Ruleset(_durable.Ruleset):  # type: ignore[misc]
+    """A durable-rules ruleset whose definition and facts are written by :func:`encode`."""
+
+    def __init__(self, name: str, host: Any, definition: Mapping[str, Mapping[str, Any]]) -> None:
+        self._actions: dict[str, Any] = {}
+        self._name = name
+        self._host = host
+        plain: dict[str, dict[str, Any]] = {}
+        for rule_name, rule in definition.items():
+            body = dict(rule)
+            self._actions[rule_name] = _durable.Promise(body.pop("run"))
+            plain[rule_name] = body
+        self._handle = durable_rules_engine.create_ruleset(name, encode(plain))
+        self._definition = plain
+
+    def assert_event(self, message: Any) -> Any:
+        return self._handle_result(durable_rules_engine.assert_event(self._handle, _encode_fact(message)), message)
+
+    def assert_fact(self, fact: Any) -> Any:
+        return self._handle_result(durable_rules_engine.assert_fact(self._handle, _encode_fact(fact)), fact)
+
+    def retract_fact(self, fact: Any) -> Any:
+        return self._handle_result(durable_rules_engine.retract_fact(self._handle, _encode_fact(fact)), fact)
 
 
 class _QuietHost(_durable.Host):  # type: ignore[misc]
@@ -43,8 +119,16 @@ class Engine:
         self._errors: list[BaseException] = []
         self._host = _QuietHost()
         ruleset_def = {rule: dict(defn, run=self._action(rule, on_match)) for rule, defn in definitions.items()}
-        self._host.register_rulesets({name: ruleset_def})
-        self._ruleset: Any = self._host.get_ruleset(name)
+        try:
+            ruleset = _Ruleset(name, self._host, ruleset_def)
+        except durable_rules_engine.error as exc:
+            raise EngineFailure(f"durable-rules rejected the rules of {name}: {exc}") from exc
+        # what Host.register_rulesets does, for a ruleset built by us (no store callbacks are set)
+        if name in self._host._ruleset_directory:
+            raise EngineFailure(f"a ruleset named {name} is already registered")
+        self._host._ruleset_directory[name] = ruleset
+        self._host._ruleset_list.append(ruleset)
+        self._ruleset: Any = ruleset
 
     def _action(self, rule: str, on_match: Callable[[str, dict[str, Any]], None]) -> Callable[[Any], None]:
         errors = self._errors
@@ -65,6 +149,8 @@ class Engine:
             return  # no rule matches this fact: nothing to do
         except _durable.MessageObservedException as exc:
             raise EngineFailure(f"durable-rules rejected fact {fact.get('id')!r} as already observed") from exc
+        except durable_rules_engine.error as exc:  # its parser refused the fact: a bug in encode()
+            raise EngineFailure(f"durable-rules rejected fact {fact.get('id')!r}: {exc}") from exc
         if isinstance(state, dict) and "exception" in state:
             raise EngineFailure(f"an action failed inside durable-rules: {state['exception']}")
         # actions of our session ran in the call above; anything still queued would be another session's

@@ -21,7 +21,13 @@ Common optional fields: ``id`` (the sender's event id), ``enterprise``.
 
 ``time`` and ``deadline`` are ISO 8601 with an offset (``2024-05-01T08:00:00+08:00``,
 ``...Z``) or seconds since the Unix epoch. A time without an offset is an error: the
-same log must mean the same instants on every machine.
+same log must mean the same instants on every machine. Times must lie in
+[1970-01-01T00:00:00Z, 3000-01-01T00:00:00Z) (``out-of-range`` otherwise).
+
+Limits (each a typed :class:`EventError` naming the line): a line of at most
+:data:`MAX_LINE` characters (``too-large``), JSON nested at most :data:`MAX_DEPTH` deep
+(``too-deep``), UTF-8 text (``not-utf8``; a byte-order mark before the first line is
+skipped), no key twice in one object (``duplicate-key``).
 
 >>> ev = parse_event({"type": "reading", "time": "2024-05-01T08:00:00+08:00",
 ...                   "point": "TI-101", "value": 86.5, "unit": "°C"})
@@ -46,6 +52,10 @@ from riskgrade.exceptions import EventError
 __all__ = [
     "ALARM_KINDS",
     "EVENT_TYPES",
+    "MAX_DEPTH",
+    "MAX_LINE",
+    "MAX_TIME",
+    "MIN_TIME",
     "Event",
     "EventError",
     "format_time",
@@ -73,6 +83,14 @@ EVENT_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "inspection_done": (("risk_point",), ("inspector", "result")),
 }
 _COMMON = ("type", "time", "id", "enterprise")
+
+#: the range of event times (seconds since the epoch): 1970-01-01T00:00:00Z <= t < 3000-01-01T00:00:00Z
+MIN_TIME = 0.0
+MAX_TIME = 32503680000.0
+#: the longest line of an event log, in characters
+MAX_LINE = 1 << 20
+#: the deepest nesting of arrays and objects in one line
+MAX_DEPTH = 64
 
 #: China Standard Time, used to print times (input may use any offset)
 CST = _dt.timezone(_dt.timedelta(hours=8))
@@ -128,13 +146,15 @@ def parse_time(value: Any, field: str = "time", record: Any = None) -> float:
         raise EventError("a time must be ISO 8601 text or seconds since the epoch", field=field,
                          record=record, code="bad-time", value=value)
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise EventError("time is not a finite number", field=field, record=record, code="bad-time")
-        return float(value)
+        return _in_range(value, value, field, record)
     if not isinstance(value, str):
         raise EventError("a time must be ISO 8601 text or seconds since the epoch", field=field,
                          record=record, code="bad-time", value=value)
     text = value.strip()
+    if len(text) > 64:
+        raise EventError("not an ISO 8601 time (too long)", field=field, record=record, code="bad-time")
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
@@ -145,7 +165,20 @@ def parse_time(value: Any, field: str = "time", record: Any = None) -> float:
     if parsed.tzinfo is None:
         raise EventError(f"time {value!r} has no UTC offset (write e.g. +08:00)", field=field,
                          record=record, code="naive-time", value=value)
-    return parsed.timestamp()
+    try:
+        seconds = parsed.timestamp()
+    except (OverflowError, ValueError):
+        seconds = MAX_TIME if parsed.year > 1970 else -1.0
+    return _in_range(seconds, value, field, record)
+
+
+def _in_range(seconds: float, value: Any, field: str, record: Any) -> float:
+    # compared before any conversion: a huge integer never becomes a float or a date
+    if not MIN_TIME <= seconds < MAX_TIME:
+        shown = value if isinstance(value, str) else ("a huge number" if abs(seconds) > 1e30 else value)
+        raise EventError(f"time {shown} is outside 1970-01-01T00:00:00Z .. 3000-01-01T00:00:00Z",
+                         field=field, record=record, code="out-of-range")
+    return float(seconds)
 
 
 def format_time(t: float) -> str:
@@ -155,14 +188,19 @@ def format_time(t: float) -> str:
     return moment.isoformat(timespec=spec)
 
 
+#: the largest reading (an integer beyond it is out-of-range; every finite float is accepted)
+MAX_VALUE = 10**300
+
+
 def _text(data: dict[str, Any], name: str, record: Any, required: bool) -> str | None:
     if name not in data or data[name] is None:
         if required:
             raise EventError(f"missing field {name!r}", field=name, record=record, code="missing-field")
         return None
     value = data[name]
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise EventError(f"{name} must be text", field=name, record=record, code="bad-type", value=value)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, int)
+                                                                         and abs(value) >= 10**64):
+        raise EventError(f"{name} must be text", field=name, record=record, code="bad-type")
     text = str(value).strip()
     if not text:
         raise EventError(f"{name} is empty", field=name, record=record, code="bad-value", value=value)
@@ -184,6 +222,9 @@ def parse_event(data: Any, record: Any = None) -> Event:
     etype = data.get("type")
     if etype is None:
         raise EventError("missing field 'type'", field="type", record=record, code="missing-field")
+    if not isinstance(etype, str):
+        raise EventError(f"type must be text (one of {', '.join(EVENT_TYPES)})", field="type", record=record,
+                         code="bad-type")
     if etype not in EVENT_TYPES:
         raise EventError(f"unknown event type {etype!r} (known: {', '.join(EVENT_TYPES)})", field="type",
                          record=record, code="unknown-type", value=etype)
@@ -205,7 +246,13 @@ def parse_event(data: Any, record: Any = None) -> Event:
         value = data.get("value")
         if value is None:
             raise EventError("missing field 'value'", field="value", record=record, code="missing-field")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise EventError("value must be a finite number", field="value", record=record, code="bad-type",
+                             value=value)
+        if isinstance(value, int) and not -MAX_VALUE <= value <= MAX_VALUE:
+            raise EventError(f"value is a number of {len(str(abs(value)))} digits, more than a reading can be",
+                             field="value", record=record, code="out-of-range")
+        if not math.isfinite(value):
             raise EventError("value must be a finite number", field="value", record=record, code="bad-type",
                              value=value)
         fields["value"] = float(value)
@@ -230,20 +277,87 @@ def parse_event(data: Any, record: Any = None) -> Event:
     return Event(**fields)
 
 
-def read_events(lines: Iterable[str]) -> Iterator[Event | EventError]:
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+def _depth_ok(text: str) -> bool:
+    """Whether ``text`` nests arrays and objects at most :data:`MAX_DEPTH` deep (brackets in strings count:
+    an over-estimate that only matters for text no event has)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return True
+    depth = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def decode_line(line: str | bytes, number: int) -> Any:
+    """One line of an event log as JSON data; :class:`EventError` (naming the line) if it is not.
+
+    >>> decode_line(b'{"type": "reading"}', 3)
+    {'type': 'reading'}
+    >>> decode_line('{"type": 1, "type": 2}', 4)
+    Traceback (most recent call last):
+    ...
+    riskgrade.exceptions.EventError: record 4, field 'type': duplicate-key: key 'type' appears twice in the event
+    """
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventError(f"not UTF-8 text (byte {exc.start + 1} of the line)", record=number,
+                             code="not-utf8") from None
+    if number == 1 and line.startswith("\ufeff"):
+        line = line[1:]
+    if len(line) > MAX_LINE:
+        raise EventError(f"line longer than {MAX_LINE} characters", record=number, code="too-large")
+    text = line.strip()
+    if not _depth_ok(text):
+        raise EventError(f"JSON nested more than {MAX_DEPTH} deep", record=number, code="too-deep")
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise EventError(f"not JSON: {exc.msg} (column {exc.colno})", record=number, code="bad-json") from None
+    except _DuplicateKey as exc:
+        raise EventError(f"key {exc.key!r} appears twice in the event", field=exc.key, record=number,
+                         code="duplicate-key") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits
+        raise EventError(f"not JSON: {exc}", record=number, code="bad-json") from None
+
+
+def read_events(lines: Iterable[str | bytes], start: int = 1) -> Iterator[Event | EventError]:
     """Parse a JSONL stream: one :class:`Event` or one :class:`EventError` per non-blank line.
 
     A malformed line does not stop the stream; its error names the 1-based line and the field.
-    A line may also hold a JSON array of events (``record`` is then ``"line[index]"``).
+    A line may also hold a JSON array of events (``record`` is then ``"line[index]"``). Lines
+    may be text or UTF-8 bytes; ``start`` is the number of the first line.
     """
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text:
+    for number, line in enumerate(lines, start=start):
+        if not line.strip():
             continue
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield EventError(f"not JSON: {exc.msg} (column {exc.colno})", record=number, code="bad-json")
+            data = decode_line(line, number)
+        except EventError as err:
+            yield err
             continue
         items = data if isinstance(data, list) else [data]
         for index, item in enumerate(items):

@@ -51,13 +51,31 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from riskgrade._core.canonical import dumps as canonical_dumps
+from riskgrade._core.canonical import fingerprint
+from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import HiddenDanger, parse_record
 from riskgrade._monitor.events import CST, Event, EventError, format_time, parse_event, read_events
-from riskgrade._monitor.rules import WarningCitation, WarningRule, WarningRules
+from riskgrade._monitor.rules import WarningRule, WarningRules
 from riskgrade.exceptions import FactError, GraphError, MonitorError
 
-__all__ = ["Alert", "DynamicLevelChange", "FeedResult", "GraphEffects", "GraphRecords", "Monitor", "engine_rules"]
+__all__ = ["STATE_FORMAT", "STATE_VERSION", "Alert", "DynamicLevelChange", "FeedResult", "GraphEffects",
+           "GraphRecords", "Monitor", "StateError", "engine_rules"]
+
+#: what a checkpoint says it is (:meth:`Monitor.checkpoint`)
+STATE_FORMAT = "riskgrade-monitor-state"
+#: the version of the checkpoint format; a checkpoint of another version is refused (``bad-state``)
+STATE_VERSION = 1
+
+
+class StateError(MonitorError):
+    """A checkpoint that cannot be restored. ``code``: ``bad-state`` (corrupt, not a checkpoint, another
+    format version) or ``state-mismatch`` (another ruleset, enterprise, tolerance or event log)."""
+
+    def __init__(self, message: str, code: str = "bad-state") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # --------------------------------------------------------------------------- results
@@ -72,7 +90,7 @@ class Alert:
     level: Level
     message_zh: str
     message_en: str
-    cite: WarningCitation
+    cite: Citation
     nodes: tuple[str, ...]
     steps: int
     raised_at: float
@@ -94,6 +112,17 @@ class Alert:
             out["cleared_at"] = format_time(self.cleared_at)
         out["values"] = {k: v for k, v in self.values}
         return out
+
+    def _state(self) -> dict[str, Any]:
+        return {"rule": self.rule, "key": self.key, "kind": self.kind, "level": self.level.name,
+                "zh": self.message_zh, "en": self.message_en, "cite": self.cite.to_dict(), "nodes": list(self.nodes),
+                "steps": self.steps, "raised_at": self.raised_at, "values": [[k, v] for k, v in self.values]}
+
+    @classmethod
+    def _from_state(cls, d: Mapping[str, Any]) -> Alert:
+        return cls(rule=d["rule"], key=d["key"], kind=d["kind"], level=Level.parse(d["level"]), message_zh=d["zh"],
+                   message_en=d["en"], cite=Citation(**d["cite"]), nodes=tuple(d["nodes"]), steps=int(d["steps"]),
+                   raised_at=float(d["raised_at"]), values=tuple((k, _jsonable(v)) for k, v in d["values"]))
 
 
 @attrs.frozen
@@ -266,8 +295,27 @@ Transition = tuple[str, str, dict[str, Any]]  # ("raise" | "clear", key, values)
 
 
 class _Detector:
+    #: the attributes that hold the detector's state between events (what a checkpoint saves)
+    STATE: tuple[str, ...] = ()
+
     def __init__(self, rule: WarningRule) -> None:
         self.rule = rule
+
+    def state(self) -> dict[str, Any]:
+        return {name: (list(v) if isinstance(v, deque) else v) for name in self.STATE
+                for v in (getattr(self, name),)}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        for name in self.STATE:
+            current = getattr(self, name)
+            value = state[name]
+            if isinstance(current, deque):
+                value = deque(float(x) for x in value)
+            elif isinstance(current, float):
+                value = float(value)
+            elif type(current) is not type(value):
+                raise TypeError(f"{name}: {type(value).__name__}")
+            setattr(self, name, value)
 
     def step(self, ev: Event, hits: Mapping[str, list[Hit]], mon: Monitor) -> list[Transition]:
         raise NotImplementedError
@@ -275,6 +323,8 @@ class _Detector:
 
 class _Threshold(_Detector):
     """threshold / sustained: over the limit (for ``delay``) raises; back past the deadband clears."""
+
+    STATE = ("phase", "since")
 
     def __init__(self, rule: WarningRule, limit: float, unit: str) -> None:
         super().__init__(rule)
@@ -306,6 +356,8 @@ class _Threshold(_Detector):
 class _AlarmCount(_Detector):
     """≥ count alarms in the window (t - window, t]... inclusive: an alarm at a counts while t - a <= window."""
 
+    STATE = ("times", "active")
+
     def __init__(self, rule: WarningRule) -> None:
         super().__init__(rule)
         self.times: deque[float] = deque()
@@ -332,6 +384,8 @@ class _AlarmCount(_Detector):
 class _Together(_Detector):
     """Two points alarming together: the engine joins the active-alarm facts; clears when one clears."""
 
+    STATE = ("active",)
+
     def __init__(self, rule: WarningRule) -> None:
         super().__init__(rule)
         self.active = False
@@ -355,6 +409,8 @@ class _Together(_Detector):
 class _Overdue(_Detector):
     """A hidden danger open past its deadline (engine join ``ev.time > hd.deadline``) until it is closed
     (rectified, or verified while still open)."""
+
+    STATE = ("active",)
 
     def __init__(self, rule: WarningRule) -> None:
         super().__init__(rule)
@@ -436,6 +492,8 @@ class Monitor:
         self._next_midnight = float("-inf")  # event time at which the graph's as_of must advance
         self._closing: str | None = None  # the hidden danger the current event closes
         self.tolerance = self.rules.tolerance if tolerance is None else float(tolerance)
+        if not 0 <= self.tolerance <= _MAX_TOLERANCE:  # also refuses NaN
+            raise MonitorError(f"tolerance must be 0 to {_MAX_TOLERANCE:g} seconds, not {tolerance!r}")
         self.enterprise_id = str(getattr(self.register, "id", "enterprise"))
         self._points: dict[str, Any] = {p.id: p for p in getattr(self.register, "monitoring_points", ())}
         self._detectors: list[_Detector] = []
@@ -497,6 +555,8 @@ class Monitor:
         self._hd_facts: dict[str, dict[str, Any]] = {}
         self._hd_info: dict[str, tuple[str, float, bool]] = {}
         self._active: dict[tuple[str, str], Alert] = {}
+        self._fed = 0  # feed() calls, errors included: a caller resuming a stream skips this many events
+        self._touched: dict[str, None] = {}  # hidden dangers the events added or changed, in order
         self._seed_hidden_dangers()
 
     # -- engine plumbing
@@ -566,6 +626,7 @@ class Monitor:
             raise self._broken
         if self._closed:
             raise MonitorError(f"monitor {self.name} is closed")
+        self._fed += 1
         out = _Collector()
         try:
             ev = event if isinstance(event, Event) else parse_event(event, record)
@@ -614,6 +675,174 @@ class Monitor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- checkpoint and resume
+
+    @property
+    def fed(self) -> int:
+        """How many events were fed (errors included): a stream resumed from a checkpoint skips this many."""
+        return self._fed
+
+    def checkpoint(self, position: Mapping[str, Any] | None = None) -> bytes:
+        """The monitor's state as bytes (canonical JSON), to :meth:`restore` into a new monitor later.
+
+        It holds everything the next event depends on: the reorder buffer, the detectors' windows and
+        phases, the active warnings, the engine's long-lived facts (active alarms, watched hidden
+        dangers), the duplicate-id memory, the hidden dangers the events changed and the graph's
+        ``as_of``; and the format version, the monitoring ruleset's fingerprint, the enterprise id,
+        the tolerance and a checksum. ``position`` is stored as it is (JSON data: where the caller's
+        stream stood, e.g. ``{"lines": 1200}``) and returned by :meth:`restore`. Times are stored as
+        exact decimal text, so a restored monitor continues bit for bit.
+
+        >>> from riskgrade._monitor.rules import parse_monitor_ruleset, EXAMPLE
+        >>> register = {"id": "E-1", "monitoring_points": []}
+        >>> import types
+        >>> reg = types.SimpleNamespace(id="E-1", monitoring_points=[types.SimpleNamespace(id="TI-101", unit="°C",
+        ...     risk_point="P-1")], hidden_dangers=[], units=[], risk_points=[], hazards=[])
+        >>> rules = parse_monitor_ruleset(EXAMPLE)
+        >>> with Monitor(rules, reg) as mon:
+        ...     raised = mon.feed({"type": "reading", "time": 1719792000, "point": "TI-101", "value": 90}).raised
+        ...     state = mon.checkpoint({"lines": 1})
+        >>> with Monitor(rules, reg) as again:
+        ...     again.restore(state), [a.key for a in again.active]
+        ...     [a.rule for a in again.feed({"type": "reading", "time": 1719792060, "point": "TI-101",
+        ...                                  "value": 20}).cleared]
+        ({'lines': 1}, ['TI-101'])
+        ['t']
+        """
+        if self._broken is not None:
+            raise self._broken
+        records = self._records
+        hds = []
+        for hd_id in self._touched:
+            hd = self._hidden_danger(hd_id)
+            if hd is not None:
+                hds.append({"id": hd.id, "target": hd.target, "grade": hd.grade, "found": hd.found.isoformat(),
+                            "deadline": hd.deadline.isoformat() if hd.deadline else None, "status": hd.status,
+                            "closed": hd.closed.isoformat() if hd.closed else None,
+                            "description": hd.description, "basis": hd.basis})
+        body: dict[str, Any] = {
+            "format": STATE_FORMAT, "version": STATE_VERSION,
+            "ruleset": {"id": self.rules.id, "version": self.rules.version, "fingerprint": self.rules.fingerprint},
+            "enterprise": self.enterprise_id, "tolerance": _pack(self.tolerance),
+            "position": dict(position or {}),
+            "monitor": _pack({
+                "fed": self._fed, "seq": self._seq, "arrivals": self._arrivals, "max_seen": self._max_seen,
+                "released": self._released, "next_midnight": self._next_midnight,
+                "buffer": [[t, n, _event_state(ev)] for t, n, ev in sorted(self._buffer)],
+                "seen_ids": list(self._seen_ids),
+                "alarm_facts": [dict(f) for f in self._alarm_facts.values()],
+                "hd_facts": [dict(f) for f in self._hd_facts.values()],
+                "hd_info": {k: list(v) for k, v in self._hd_info.items()},
+                "active": [a._state() for a in self._active.values()],
+                "detectors": {d.rule.id: d.state() for d in self._detectors},
+                "hidden_dangers": hds,
+                "as_of": records.as_of.isoformat() if records is not None else None,
+            }),
+        }
+        body["checksum"] = fingerprint(body)
+        return canonical_dumps(body).encode("utf-8")
+
+    def restore(self, state: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
+        """Continue from a :meth:`checkpoint`: load ``state`` into this new monitor (nothing fed yet).
+
+        The monitor must be built like the one that made the checkpoint: the same monitoring ruleset
+        (fingerprint), enterprise and tolerance, and a graph built from the same register; the graph
+        is brought to the checkpoint (``as_of``, the hidden dangers the events changed, the
+        modifiers of the active warnings) without reporting level changes. Returns the ``position``
+        given to :meth:`checkpoint`. Raises :class:`StateError` (a :class:`MonitorError`) with
+        ``code`` ``bad-state`` for a corrupt checkpoint or ``state-mismatch`` for another one's.
+        """
+        if self._broken is not None:
+            raise self._broken
+        if self._closed:
+            raise MonitorError(f"monitor {self.name} is closed")
+        if self._fed or self._arrivals or self._touched:
+            raise MonitorError("restore a checkpoint into a new monitor, before feeding it")
+        body = _load_state(state)
+        mismatch = []
+        if body["ruleset"].get("fingerprint") != self.rules.fingerprint:
+            mismatch.append(f"monitoring ruleset {body['ruleset'].get('id')!r} {body['ruleset'].get('version')!r} "
+                            f"({body['ruleset'].get('fingerprint')}), not {self.rules.id!r} {self.rules.version!r} "
+                            f"({self.rules.fingerprint})")
+        if body["enterprise"] != self.enterprise_id:
+            mismatch.append(f"enterprise {body['enterprise']!r}, not {self.enterprise_id!r}")
+        try:
+            tolerance = _unpack(body["tolerance"])
+        except (TypeError, ValueError):
+            raise StateError("the checkpoint's tolerance is not a number", code="bad-state") from None
+        if tolerance != self.tolerance:
+            mismatch.append(f"tolerance {tolerance:g}s, not {self.tolerance:g}s")
+        if mismatch:
+            raise StateError("the checkpoint was made for " + "; ".join(mismatch), code="state-mismatch")
+        try:
+            self._load(_unpack(body["monitor"]))
+        except StateError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            self._broken = StateError(f"the checkpoint's monitor state is malformed ({type(exc).__name__}: {exc}); "
+                                      "this monitor cannot be used", code="bad-state")
+            raise self._broken from None
+        except (FactError, GraphError, EventError) as exc:
+            self._broken = StateError(f"the checkpoint does not fit the enterprise's graph: {exc}",
+                                      code="state-mismatch")
+            raise self._broken from None
+        return dict(body["position"])
+
+    def _load(self, m: Mapping[str, Any]) -> None:
+        dets = {d.rule.id: d for d in self._detectors}
+        if set(m["detectors"]) != set(dets):
+            raise StateError("the checkpoint's detectors are not this ruleset's", code="state-mismatch")
+        for rid, det_state in m["detectors"].items():
+            dets[rid].load(det_state)
+        self._fed, self._seq, self._arrivals = int(m["fed"]), int(m["seq"]), int(m["arrivals"])
+        self._max_seen, self._released = float(m["max_seen"]), float(m["released"])
+        self._next_midnight = float(m["next_midnight"])
+        self._buffer = [(float(t), int(n), _event_from_state(ev)) for t, n, ev in m["buffer"]]
+        heapq.heapify(self._buffer)
+        self._seen_ids = OrderedDict((str(i), None) for i in m["seen_ids"])
+        # the engine's long-lived facts: the register's (asserted by __init__) give way to the checkpoint's
+        for fact in (*self._alarm_facts.values(), *self._hd_facts.values()):
+            self._call("retract_fact", fact)
+        self._alarm_facts, self._hd_facts = {}, {}
+        for fact in m["alarm_facts"]:
+            fact = {**fact, "sid": self._sid}
+            self._alarm_facts[(str(fact["point"]), str(fact["alarm"]))] = fact
+            self._call("assert_fact", fact)
+        for fact in m["hd_facts"]:
+            fact = {**fact, "sid": self._sid}
+            self._hd_facts[str(fact["hd"])] = fact
+            self._call("assert_fact", fact)
+        self._hd_info = {k: (str(rp), float(dl), bool(major)) for k, (rp, dl, major) in m["hd_info"].items()}
+        # the graph (or the monitor's own records): as_of, then the hidden dangers, then the warnings' modifiers
+        records = self._records
+        if records is not None and m["as_of"] is not None:
+            records.set_as_of(_dt.date.fromisoformat(m["as_of"]))
+        for data in m["hidden_dangers"]:
+            hd = {**data}
+            for name in ("found", "deadline", "closed"):
+                if hd.get(name) is not None:
+                    hd[name] = _dt.date.fromisoformat(hd[name])
+            hd_id = str(hd["id"])
+            if records is not None:
+                if records.hidden_danger(hd_id) is None:
+                    records.add("hidden_danger", hd)
+                else:
+                    records.update(hd_id, {k: v for k, v in hd.items() if k != "id"})
+            else:
+                found = parse_record("hidden_danger", hd, hd_id)
+                assert isinstance(found, HiddenDanger)
+                self._book[hd_id] = found
+            self._touched[hd_id] = None
+        order = {r.id: r for r in self.rules.rules}
+        self._active = {}
+        for data in m["active"]:
+            alert = Alert._from_state(data)
+            if alert.rule not in order:
+                raise StateError(f"the checkpoint's warning {alert.rule!r} is not in this ruleset",
+                                 code="state-mismatch")
+            self._active[(alert.rule, alert.key)] = alert
+            self._set_modifiers(order[alert.rule], alert, lambda changes: None)
 
     # -- processing
 
@@ -798,6 +1027,7 @@ class Monitor:
             message = exc.message if isinstance(exc, FactError) else str(exc)
             raise EventError(message, field=field, record=ev.line if ev.line is not None else ev.id,
                              code=code) from None
+        self._touched[hd_id] = None
         out.hidden_danger(new, ev)
         out.changes(changes, ev.time, f"{ev.type}/{hd_id}")
 
@@ -834,14 +1064,18 @@ class Monitor:
                       raised_at=ev.time, values=tuple(sorted((k, _jsonable(v)) for k, v in values.items())))
         self._active[(rule.id, key)] = alert
         out.alert("warning_raised", alert, ev)
-        if self.graph is not None:
-            for node in nodes:
-                reason = f"{rule.id}: {alert.message_zh} / {alert.message_en}"
-                cite = f"{rule.cite.source} {rule.cite.clause}".strip()
-                changes = self.graph.set_modifier(node, _modifier_key(rule.id, key), alert.steps, reason,
-                                                  floor=rule.effect.floor if rule.effect else None, cite=cite,
-                                                  kind=rule.cite.kind)
-                out.changes(changes, ev.time, f"{rule.id}/{key}")
+        self._set_modifiers(rule, alert, lambda changes: out.changes(changes, ev.time, f"{rule.id}/{key}"))
+
+    def _set_modifiers(self, rule: WarningRule, alert: Alert, report: Any) -> None:
+        """Apply an active warning to the graph: the external modifier on each of its nodes."""
+        if self.graph is None:
+            return
+        for node in alert.nodes:
+            reason = f"{rule.id}: {alert.message_zh} / {alert.message_en}"
+            cite = f"{rule.cite.source} {rule.cite.clause}".strip()
+            report(self.graph.set_modifier(node, _modifier_key(rule.id, alert.key), alert.steps, reason,
+                                           floor=rule.effect.floor if rule.effect else None, cite=cite,
+                                           kind=rule.cite.basis))
 
     def _clear(self, rule: WarningRule, key: str, ev: Event, out: _Collector) -> None:
         alert = self._active.pop((rule.id, key), None)
@@ -856,6 +1090,8 @@ class Monitor:
 
 
 _SEEN_IDS = 65536
+#: the largest out-of-order tolerance, in seconds (a week)
+_MAX_TOLERANCE = 7 * 86400.0
 _DAY = _dt.timedelta(days=1)
 #: longer gaps between events move the graph's as_of in one step (net changes at the last midnight)
 _MAX_DAY_STEPS = 366
@@ -876,6 +1112,62 @@ def _midnight(d: _dt.date) -> float:
 
 def _modifier_key(rule: str, key: str) -> str:
     return f"warning:{rule}:{key}"
+
+
+def _pack(value: Any) -> Any:
+    """JSON data with every float as exact text ``{"f": "1719792000.5"}`` (the canonical dumper rounds floats)."""
+    if isinstance(value, float):
+        return {"f": repr(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _pack(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_pack(v) for v in value]
+    return value
+
+
+def _unpack(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and "f" in value and isinstance(value["f"], str):
+            return float(value["f"])
+        return {k: _unpack(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unpack(v) for v in value]
+    return value
+
+
+def _event_state(ev: Event) -> dict[str, Any]:
+    return {k: v for k, v in attrs.asdict(ev).items() if v is not None}
+
+
+def _event_from_state(data: Mapping[str, Any]) -> Event:
+    fields = {f.name for f in attrs.fields(Event)}
+    if not set(data) <= fields:
+        raise ValueError(f"unknown event fields {sorted(set(data) - fields)}")
+    return Event(**data)
+
+
+def _load_state(state: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
+    """The checked body of a checkpoint; :class:`StateError` ``bad-state`` if it is not one, intact."""
+    if isinstance(state, Mapping):
+        body: Any = dict(state)
+    else:
+        try:
+            text = state.decode("utf-8") if isinstance(state, (bytes, bytearray)) else state
+            body = json.loads(text)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise StateError(f"not a monitor checkpoint: {type(exc).__name__}: {exc}", code="bad-state") from None
+    if not isinstance(body, dict) or body.get("format") != STATE_FORMAT:
+        raise StateError(f"not a monitor checkpoint (no \"format\": \"{STATE_FORMAT}\")", code="bad-state")
+    if body.get("version") != STATE_VERSION:
+        raise StateError(f"checkpoint format version {body.get('version')!r}; this riskgrade reads version "
+                         f"{STATE_VERSION}", code="bad-state")
+    checksum = body.pop("checksum", None)
+    if checksum != fingerprint(body):
+        raise StateError("the checkpoint is corrupt (its checksum does not match its content)", code="bad-state")
+    for key, kind in (("ruleset", dict), ("enterprise", str), ("position", dict), ("monitor", dict)):
+        if not isinstance(body.get(key), kind):
+            raise StateError(f"the checkpoint has no valid {key!r}", code="bad-state")
+    return body
 
 
 def _jsonable(value: Any) -> Any:
@@ -936,5 +1228,5 @@ class _Collector:
 
 
 def dumps(record: Mapping[str, Any]) -> str:
-    """One output record as a line of JSON (stable key order, UTF-8 text)."""
-    return json.dumps(record, ensure_ascii=False, sort_keys=False, separators=(", ", ": "))
+    """One output record as a line of JSON: the canonical form (compact, sorted keys, no float noise)."""
+    return canonical_dumps(record)

@@ -56,8 +56,6 @@ A standalone monitoring ruleset is a YAML file with ``kind: monitor``::
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -66,6 +64,8 @@ from typing import Any
 import attrs
 
 from riskgrade._compile.sections import SectionCompiler
+from riskgrade._core.canonical import fingerprint
+from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
 from riskgrade._source import registry
 from riskgrade._source.yaml import Located, load_yaml, parse_yaml
@@ -76,7 +76,6 @@ __all__ = [
     "LIMIT_NAMES",
     "Effect",
     "Message",
-    "WarningCitation",
     "WarningRule",
     "WarningRules",
     "compile_warnings",
@@ -158,18 +157,6 @@ def _show(value: Any) -> str:
 
 
 @attrs.frozen
-class WarningCitation:
-    """The standard clause a warning rule rests on, and the kind of that citation."""
-
-    source: str
-    clause: str = ""
-    kind: str = "clause"  # clause (says it directly) | derived (read from a principle) | local (a choice)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"source": self.source, "clause": self.clause, "kind": self.kind}
-
-
-@attrs.frozen
 class Effect:
     """What an active warning does to the enterprise graph: raise ``node``'s dynamic level by ``steps``
     (and, with ``floor``, hold it at least at that level -- a lock that holds at every ancestor).
@@ -191,7 +178,7 @@ class WarningRule:
     kind: str
     level: Level
     message: Message
-    cite: WarningCitation
+    cite: Citation  # the one riskgrade.Citation; the YAML's ``kind`` is its ``basis``
     effect: Effect | None
     point: str | None = None
     points: tuple[str, ...] = ()
@@ -238,9 +225,8 @@ class WarningRules:
 
 
 def _fingerprint(rules: tuple[WarningRule, ...], ident: str, version: str, tolerance: float) -> str:
-    payload = json.dumps({"id": ident, "version": version, "tolerance": tolerance,
-                          "rules": [r.to_dict() for r in rules]}, sort_keys=True, ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+    return fingerprint({"id": ident, "version": version, "tolerance": tolerance,
+                        "rules": [r.to_dict() for r in rules]})
 
 
 class _Checker:
@@ -416,7 +402,7 @@ def _message(value: Any, kind: str, ck: _Checker) -> Message | None:
     return Message(zh=value["zh"], en=value["en"])
 
 
-def _cite(value: Any, ck: _Checker) -> WarningCitation | None:
+def _cite(value: Any, ck: _Checker) -> Citation | None:
     if not isinstance(value, dict) or not isinstance(value.get("source"), str) or not value["source"].strip():
         ck.add(("cite",), "missing-citation", "every warning rule cites its source: cite: {source: ..., clause: ...}")
         return None
@@ -426,7 +412,8 @@ def _cite(value: Any, ck: _Checker) -> WarningCitation | None:
         ck.add(("cite", "kind"), "bad-citation-kind", f"citation kind must be one of {', '.join(CITATION_KINDS)}")
         return None
     clause = value.get("clause", "")
-    return WarningCitation(source=value["source"], clause=str(clause), kind=kind)
+    extra = {k: value[k] for k in ("title", "number") if isinstance(value.get(k), str)}
+    return Citation(source=value["source"], clause=str(clause), basis=kind, **extra)
 
 
 def _effect(value: Any, ck: _Checker) -> Effect | None:
