@@ -39,6 +39,7 @@ from riskgrade._compile.tables import Bands, Table
 from riskgrade._core.canonical import fingerprint
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
+from riskgrade._core.limits import Limits, get_limits
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._source.yaml import Located
 from riskgrade._validate import schema as _schema
@@ -84,6 +85,8 @@ class Options:
     sections: Mapping[str, SectionCompiler] = attrs.field(factory=dict)
     #: stop after the stage that brings the number of problems to this limit
     error_limit: int = RulesetError.LIMIT
+    #: the work an expression may cause, and the size of a fact (baked into the generated code)
+    limits: Limits = attrs.field(factory=get_limits)
 
 
 @attrs.frozen
@@ -242,7 +245,8 @@ class Unit:
                 self.p(("derive", name), "duplicate-name", f"{name!r} is both an input and a derived value",
                        key=True)
         comp = Compiler(names=set(inputs) | set(derive), records=records, functions=functions,
-                        tables={n: t.columns.keys() for n, t in self.tables.items()})
+                        tables={n: t.columns.keys() for n, t in self.tables.items()},
+                        bounds=self._bounds(inputs), limits=self.options.limits)
         self._compiler = comp
         ctx = CompileContext(self.loc, doc, comp, self.methods)
         for name, spec in (doc.get("bands") or {}).items():
@@ -458,7 +462,8 @@ class Unit:
         """Compile the per-record ``derive`` of list input ``name`` into one function over the records."""
         fields = list((spec.get("fields") or {}).keys())
         comp = Compiler(names=set(fields), functions=functions,
-                        tables={n: t.columns.keys() for n, t in self.tables.items()})
+                        tables={n: t.columns.keys() for n, t in self.tables.items()},
+                        bounds=self._bounds(spec.get("fields") or {}), limits=self.options.limits)
         lines = ["def derive_records(records):", "    for i_, rec in enumerate(records):", "        at_ = None",
                  "        try:"]
         lines += [f"            v_{f} = rec[{f!r}]" for f in fields]
@@ -491,6 +496,33 @@ class Unit:
         exec("\n".join(lines), ns)  # generated from checked expression trees only
         fn: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = ns["derive_records"]
         return fn
+
+    def _bounds(self, inputs: Mapping[str, Any]) -> dict[str, float]:
+        """What the compiler may assume about each numeric input's size: the largest magnitude on its
+        scale or in its range (inf when unbounded). Non-numeric inputs are absent (see expr.Compiler)."""
+        out: dict[str, float] = {}
+        for name, spec in inputs.items():
+            if not isinstance(spec, Mapping):
+                continue
+            t = spec.get("type")
+            if t == "bool":
+                out[name] = 1.0
+            elif t in ("number", "integer"):
+                try:
+                    allowed = self._allowed(spec)
+                except TypeError:  # unhashable values: reported by the schema
+                    allowed = None
+                lo, hi = spec.get("min"), spec.get("max")
+                if allowed and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in allowed):
+                    out[name] = float(max(abs(v) for v in allowed))
+                elif (isinstance(lo, (int, float)) and not isinstance(lo, bool)
+                      and isinstance(hi, (int, float)) and not isinstance(hi, bool)):
+                    out[name] = float(max(abs(lo), abs(hi)))
+                else:
+                    out[name] = _INF
+                if not out[name] < 1e300:
+                    out[name] = _INF
+        return out
 
     def _allowed(self, spec: Mapping[str, Any]) -> frozenset[Any] | None:
         vals = spec.get("values")
@@ -842,19 +874,22 @@ class Unit:
         out: list[str] = []
         guard = f"if {v} is not None and " if optional else "if "
         allowed = self._allowed(spec)
-        slow = comp.const(values.slow_check(n, spec, allowed))
+        slow = comp.const(values.slow_check(n, spec, allowed, self.options.limits))
         if t in ("number", "integer") and allowed is not None and not any(isinstance(a, bool) for a in allowed):
             # fast path: membership in the published scale; anything else (wrong type, bool, off-scale)
-            # goes through the full check, which raises the precise error
+            # goes through the full check, which raises the precise error. The class is tested first:
+            # a dict or list must never reach ``in`` (unhashable)
             cls = "_NUM" if t == "number" else comp.const((int,))
-            out.append(f"{guard}({v} not in {comp.const(allowed)} or {v}.__class__ not in {cls}):")
+            out.append(f"{guard}({v}.__class__ not in {cls} or {v} not in {comp.const(allowed)}):")
             out.append(f"    {v} = {slow}({v})")
         elif t in ("number", "integer"):
             cls = "_NUM" if t == "number" else comp.const((int,))
+            # an unbounded input is still bounded by Limits.max_int_digits (an integer beyond it is refused)
+            big = self.options.limits.max_int
             lo = spec.get("min", -_INF)
             hi = spec.get("max", _INF)
-            lo_s = comp.const(float(lo)) if lo == -_INF else repr(lo)
-            hi_s = comp.const(float(hi)) if hi == _INF else repr(hi)
+            lo_s = comp.const(-big) if lo == -_INF else repr(lo)
+            hi_s = comp.const(big) if hi == _INF else repr(hi)
             out.append(f"{guard}({v}.__class__ not in {cls} or not ({lo_s} <= {v} <= {hi_s}) "
                        f"or {v} in (_INF, -_INF)):")
             out.append(f"    {v} = {slow}({v})")

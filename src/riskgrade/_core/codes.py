@@ -64,10 +64,12 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- reading a file (ruleset, layer, monitor ruleset, facts, register)
     ("yaml-syntax", R + M, "YAML 语法错误", "the file is not valid YAML"),
     ("yaml-value", R + M, "YAML 中有不支持的值或标签", "a YAML value or tag is not supported"),
-    ("duplicate-key", R + M, "同一映射中键重复,或表中键值重复", "a key appears twice (in a mapping or in a table's rows)"),
+    ("duplicate-key", R + M + F, "同一映射中键重复,或表中键值重复", "a key appears twice (in a mapping or in a table's rows)"),
     ("bad-key", R + M, "映射的键必须是标量", "a mapping key is not a scalar"),
-    ("too-large", R + M, "文件或展开后的文档过大", "the file, or the document it expands to, is too large"),
-    ("too-deep", R + M, "文档嵌套过深", "the document nests too deeply"),
+    ("too-large", R + M + F, "超出限值(Limits):文件、展开后的文档、映射、整数位数、表达式生成的文本或列表过大",
+     "over a limit (Limits): the file, the document it expands to, a mapping, an integer's digits, or a text or "
+     "list an expression builds is too large"),
+    ("too-deep", R + M + F, "嵌套过深(Limits.max_depth)", "the document or value nests too deeply (Limits.max_depth)"),
     ("not-utf8", R + M + F, "不是 UTF-8 编码", "the file is not UTF-8"),
     ("unreadable", R + M + F, "无法读取文件", "the file cannot be read"),
     # --- schema
@@ -181,6 +183,7 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("not-allowed", F, "不是允许的取值", "not an allowed value"),
     ("out-of-range", F, "超出取值范围", "out of range"),
     ("not-finite", F, "不是有限数值", "not a finite number"),
+    ("not-real", F, "计算结果不是实数(如负数的分数次幂)", "the result is not a real number (a negative number to a fractional power)"),
     ("not-in-table", F, "在对照表中查不到", "not found in the table"),
     ("requirement-failed", F, "不满足规则集的要求", "a requirement of the ruleset failed"),
     ("eval-error", F, "无法计算", "cannot be computed"),
