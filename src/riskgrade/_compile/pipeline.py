@@ -293,7 +293,8 @@ class Unit:
             if not isinstance(rule, dict):
                 self.p(path, "wrong-type", "a rule must be a mapping")
                 continue
-            m = self.methods.get(rule.get("method", ""))
+            meth = rule.get("method", "")
+            m = self.methods.get(meth) if isinstance(meth, str) else None
             if m is None:
                 self.p((*path, "method"), "unknown-method", f"unknown method {rule.get('method')!r}; known: "
                        f"{', '.join(sorted(self.methods))}")
@@ -514,10 +515,10 @@ class Unit:
                     allowed = None
                 lo, hi = spec.get("min"), spec.get("max")
                 if allowed and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in allowed):
-                    out[name] = float(max(abs(v) for v in allowed))
+                    out[name] = _magnitude(max(abs(v) for v in allowed))
                 elif (isinstance(lo, (int, float)) and not isinstance(lo, bool)
                       and isinstance(hi, (int, float)) and not isinstance(hi, bool)):
-                    out[name] = float(max(abs(lo), abs(hi)))
+                    out[name] = _magnitude(max(abs(lo), abs(hi)))
                 else:
                     out[name] = _INF
                 if not out[name] < 1e300:
@@ -903,6 +904,10 @@ class Unit:
         data["__tables__"] = {n: [dict(r) for r in t.rows] for n, t in sorted(self.tables.items())}
         data["__layers__"] = [getattr(layer, "fingerprint", str(layer)) for layer in self.layers]
         return fingerprint(data)
+
+
+def _magnitude(x: float) -> float:
+    return float(x) if x < 1e300 else _INF
 
 
 def _freeze(v: Any) -> Any:

@@ -85,6 +85,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("schema", R, "不符合规则集格式", "does not fit the ruleset format"),
     # --- ruleset content
     ("unknown-ruleset", R, "没有这个规则集", "no such ruleset"),
+    ("fingerprint-mismatch", R, "反序列化的规则集与现有文件的指纹不一致(文件已更改)",
+     "an unpickled ruleset no longer matches its files' fingerprint (a file changed)"),
     ("unknown-jurisdiction", R, "不是已知的行政区划代码(GB/T 2260)", "not a known area code (GB/T 2260)"),
     ("duplicate-id", R + M + F, "编号重复", "the id is used twice"),
     ("duplicate-name", R, "名称已定义", "the name is already defined"),

@@ -95,6 +95,7 @@ def set_limits(limits: Limits | None = None) -> Limits:
     """Make ``limits`` the process-wide default (None: back to the built-in defaults); returns the
     previous default, so that a caller can restore it.
 
+    >>> from riskgrade._core.limits import Limits, get_limits, set_limits
     >>> old = set_limits(Limits(max_depth=10))
     >>> get_limits().max_depth
     10
