@@ -173,6 +173,13 @@ class TestArithmeticStaysRealAndFinite:
         assert fmt_number(big) == "1e+999" and fmt_number(-(10**5000)) == "-1e+5000"
         assert "1e+999" in a.explain()
 
+    def test_a_derived_list_with_an_infinity(self, tmp_path: pathlib.Path) -> None:
+        path = _ruleset(tmp_path, "  x: {type: number}\n", expr="len(y)", derive="  y: '[x, x * 1e308 * 10]'\n")
+        with pytest.raises(FactError) as ei:
+            riskgrade.load(path).grade({"x": 10.0})
+        assert ei.value.code == "not-finite" and ei.value.field == "y"
+        assert riskgrade.load(path).grade({"x": 1e-10}).to_json()
+
     def test_integers_beyond_the_digit_limit(self, tmp_path: pathlib.Path) -> None:
         path = _ruleset(tmp_path, "  x: {type: number}\n", expr="x")
         with pytest.raises(FactError) as ei:

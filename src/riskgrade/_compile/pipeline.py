@@ -845,7 +845,8 @@ class Unit:
         L.append("    try:")
         for n in order:
             mapped([f"        at_ = {n!r}", f"        v_{n} = {derive_src[n][0]}",
-                    f"        if v_{n}.__class__ is float and not (-_INF < v_{n} < _INF): _nonfinite(v_{n})"],
+                    f"        if v_{n}.__class__ is float and not (-_INF < v_{n} < _INF): _nonfinite(v_{n})",
+                    f"        elif v_{n}.__class__ is tuple or v_{n}.__class__ is list: _finite_items(v_{n})"],
                    ("derive", n), n)
         for i, rule in enumerate(self.doc["rules"]):
             mapped([f"        at_ = {rule['id']!r}", *("        " + ln for ln in rule_lines[i])], ("rules", i), rule["id"])

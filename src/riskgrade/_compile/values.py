@@ -16,7 +16,8 @@ from riskgrade._core.canonical import fmt_number
 from riskgrade._core.limits import Limits, get_limits, short_repr
 from riskgrade.exceptions import FactError
 
-__all__ = ["bad", "check_value", "extra", "fail", "missing", "nonfinite", "not_mapping", "slow_check", "sort_key"]
+__all__ = ["bad", "check_value", "extra", "fail", "finite_items", "missing", "nonfinite", "not_mapping",
+           "slow_check", "sort_key"]
 
 _INF = math.inf
 _NUM = (int, float)
@@ -38,6 +39,20 @@ def sort_key(a: Any) -> tuple[int, Any]:
 def nonfinite(value: float) -> None:
     raise FactError(f"the result {short_repr(value)} is not a finite number (overflow?)", code="not-finite",
                     value=value)
+
+
+def finite_items(items: list[Any] | tuple[Any, ...]) -> None:
+    """A derived list carries only finite numbers (its JSON form has no NaN either)."""
+    stack: list[Any] = [items]
+    while stack:
+        v = stack.pop()
+        for x in (v.values() if isinstance(v, dict) else v):
+            if x.__class__ is float and not (-_INF < x < _INF):
+                nonfinite(x)
+            elif x.__class__ is complex:
+                raise FactError(f"the result {short_repr(x)} is not a real number", code="not-real", value=x)
+            elif isinstance(x, (list, tuple, dict)):
+                stack.append(x)
 
 
 def not_mapping(facts: Any) -> FactError:
