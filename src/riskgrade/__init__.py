@@ -31,6 +31,7 @@ from riskgrade._core.citation import Citation
 from riskgrade._core.codes import describe
 from riskgrade._core.jurisdictions import Jurisdiction
 from riskgrade._core.levels import Level
+from riskgrade._core.limits import Limits, set_limits
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._enterprise.graph import ChainStep, EnterpriseAssessment, LevelChange, NodeResult
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
@@ -116,6 +117,7 @@ __all__ = [
     "LayerFile",
     "Level",
     "LevelChange",
+    "Limits",
     "Located",
     "Matrix",
     "Message",
@@ -155,6 +157,7 @@ __all__ = [
     "load",
     "load_enterprise",
     "load_monitor_ruleset",
+    "set_limits",
 ]
 
 # one front door: the public types say they live here (as httpx does); errors live in riskgrade.exceptions

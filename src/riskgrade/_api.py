@@ -8,8 +8,10 @@ static check (by loading) + the differential check (hypothesis, imported only wh
 
 from __future__ import annotations
 
+import copyreg
 import datetime
 import os
+import pickle
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -20,6 +22,7 @@ from riskgrade._compile.layers import Layer, read_layer
 from riskgrade._compile.refine import DEFAULT_EXAMPLES, DifferentialResult, RefinementReport
 from riskgrade._compile.sections import SectionCompiler
 from riskgrade._core import jurisdictions as _jurisdictions
+from riskgrade._core.limits import Limits, get_limits
 from riskgrade._enterprise import graph as _graph
 from riskgrade._enterprise import rollup as _rollup
 from riskgrade._enterprise.register import Enterprise
@@ -41,63 +44,95 @@ __all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "c
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
 
 
-def _options(plugins: Plugins | None, layers: Iterable[Layer] = ()) -> pipeline.Options:
+def _options(plugins: Plugins | None, layers: Iterable[Layer] = (), limits: Limits | None = None) -> pipeline.Options:
     p = plugins or get_plugins()
-    return pipeline.Options(tuple(layers), p.methods(), p.functions(), SECTIONS)
+    return pipeline.Options(tuple(layers), p.methods(), p.functions(), SECTIONS, limits=limits or get_limits())
 
 
 def compile_located(located: Located, *, layers: Iterable[Layer] = (), plugins: Plugins | None = None,
-                    until: str | None = None) -> Ruleset | None:
+                    until: str | None = None, limits: Limits | None = None) -> Ruleset | None:
     """Run the compiler on a parsed document (up to the stage ``until``) with the plugins' methods and
     functions and the optional sections; the compiled ruleset, or None when stopped early."""
-    art = pipeline.run(located, _options(plugins, layers), until=until)
+    art = pipeline.run(located, _options(plugins, layers, limits), until=until)
     return None if art is None else _ruleset.build(art)
 
 
-def compile_file(path: str, *, layers: Iterable[Layer] = (), plugins: Plugins | None = None) -> Ruleset:
+def compile_file(path: str, *, layers: Iterable[Layer] = (), plugins: Plugins | None = None,
+                 limits: Limits | None = None) -> Ruleset:
     """Load and compile the ruleset file at ``path`` (not cached; :func:`load` caches)."""
-    rs = compile_located(load_yaml(path), layers=layers, plugins=plugins)
+    rs = compile_located(load_yaml(path, limits), layers=layers, plugins=plugins, limits=limits)
     assert rs is not None
     return rs
 
 
 def load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None,
-         as_of: datetime.date | None = None) -> Ruleset:
+         as_of: datetime.date | None = None, limits: Limits | None = None) -> Ruleset:
     """Load a ruleset by shipped id (``"lec-generic"``, ``"nonmetal-mine@2017"``) or file path.
 
     With ``jurisdiction`` (a GB/T 2260 code), the layers of every jurisdiction from the
     province down to that code are applied, stricter only (see docs/plugins.md); an unknown
     code is a :class:`~riskgrade.RulesetError`. With ``as_of``, a bare shipped id means the
-    edition in force on that date (otherwise the newest edition). Compiled rulesets are cached: loading the same
-    ref twice returns the same object, until any file it was built from (its YAML, CSV tables,
-    layer files) changes.
+    edition in force on that date (otherwise the newest edition). ``limits`` (a :class:`~riskgrade.Limits`; default
+    the process-wide one, see :func:`~riskgrade.set_limits`) bounds the file and every expression
+    (docs/limits.md). Compiled rulesets are cached: loading the same ref twice returns the same
+    object, until any file it was built from (its YAML, CSV tables, layer files) changes.
+
+    A loaded ruleset pickles by reference (what was loaded, and its fingerprint): unpickling loads it
+    again and checks the fingerprint (``fingerprint-mismatch`` when the files changed in between).
 
     >>> load("lec-generic").id
     'lec-generic'
     """
-    path = registry.find(os.fspath(ref), as_of)
+    spec = os.fspath(ref)
+    lim = limits or get_limits()
+    path = registry.find(spec, as_of)
     key = os.path.abspath(path) if os.path.exists(path) else path
     if jurisdiction is not None:
         _jurisdictions.get(jurisdiction)  # an unknown or malformed code is an error, not "no layers"
-    cached = _CACHE.get((key, jurisdiction))
+    cached = _CACHE.get((key, jurisdiction, lim))
     if cached is not None and _stamp(cached[1].files) == cached[0]:
         return cached[1]
     if jurisdiction is None:
-        rs = compile_file(path)
+        rs = compile_file(path, limits=lim)
     else:
         plugins = get_plugins()
-        located = load_yaml(path)
+        located = load_yaml(path, lim)
         data = located.data if isinstance(located.data, dict) else {}
-        rs = compile_file(path, layers=layers_for(str(data.get("id")), jurisdiction, plugins), plugins=plugins)
+        rs = compile_file(path, layers=layers_for(str(data.get("id")), jurisdiction, plugins), plugins=plugins,
+                          limits=lim)
+    # how to load it again in another process: a shipped id stays an id, a file becomes absolute
+    object.__setattr__(rs, "_load_ref", (spec if not os.path.exists(spec) else os.path.abspath(spec), jurisdiction,
+                                         None if lim == Limits() else lim))
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[(key, jurisdiction)] = (_stamp(rs.files), rs)
+    _CACHE[(key, jurisdiction, lim)] = (_stamp(rs.files), rs)
     return rs
 
 
-#: (path, jurisdiction) → (the mtimes and sizes of every file the ruleset was built from, ruleset)
-_CACHE: dict[tuple[str, str | None], tuple[tuple[tuple[str, int, int], ...], Ruleset]] = {}
+#: (path, jurisdiction, limits) → (the mtimes and sizes of every file the ruleset was built from, ruleset)
+_CACHE: dict[tuple[str, str | None, Limits], tuple[tuple[tuple[str, int, int], ...], Ruleset]] = {}
 _CACHE_SIZE = 128
+
+
+# -- pickling: a Ruleset pickles by reference ---------------------------------------------------
+# (registered here with copyreg, so that _grade never imports the front door: the layers stay one way)
+def _reduce_ruleset(rs: Ruleset) -> tuple[Any, ...]:
+    ref = getattr(rs, "_load_ref", None)
+    if ref is None:
+        raise pickle.PicklingError(f"{rs!r} was not made by riskgrade.load() and cannot be pickled by reference; "
+                                   "pickle the path (and jurisdiction) and load it in the other process")
+    return (_unpickle_ruleset, (*ref, rs.fingerprint))
+
+
+def _unpickle_ruleset(ref: str, jurisdiction: str | None, limits: Limits | None, fingerprint: str) -> Ruleset:
+    rs = load(ref, jurisdiction=jurisdiction, limits=limits)
+    if rs.fingerprint != fingerprint:
+        raise RulesetError([Problem("fingerprint-mismatch", f"the pickled ruleset had fingerprint {fingerprint}, "
+                                    f"but {ref!r} now loads as {rs.fingerprint} (a file changed?)", rs.file)])
+    return rs
+
+
+copyreg.pickle(Ruleset, _reduce_ruleset)
 
 
 def _stamp(files: Iterable[str]) -> tuple[tuple[str, int, int], ...]:

@@ -42,7 +42,23 @@ __all__ = [
 
 
 class RiskgradeError(Exception):
-    """Root of every error riskgrade raises."""
+    """Root of every error riskgrade raises.
+
+    Every riskgrade error pickles and unpickles to an equal error (same class, message and
+    attributes), so that it crosses process boundaries (``multiprocessing``, ``concurrent.futures``,
+    Dask) instead of breaking the pool.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[RiskgradeError], args: tuple[Any, ...], state: dict[str, Any]) -> RiskgradeError:
+    """Unpickle a riskgrade error without calling its ``__init__`` (whose parameters differ from ``args``)."""
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
 
 
 class RiskgradeWarning(UserWarning):

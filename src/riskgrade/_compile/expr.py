@@ -8,7 +8,7 @@ accepted tree is compiled.
 
 Allowed: numbers, strings, ``True``/``False``/``None``, level names (``RED`` ...),
 names of inputs and derived values, arithmetic ``+ - * / // % **`` (exponent a
-literal, at most 8), comparisons (chained), ``and or not``, ``in``/``not in``,
+literal, at most ``Limits.max_exponent``), comparisons (chained), ``and or not``, ``in``/``not in``,
 ``a if c else b``, tuple/list/set literals, field access ``rec.field`` on a record
 bound by a comprehension over a list input, one-``for`` generator expressions
 with optional ``if`` filters, and calls to registered functions.
@@ -17,12 +17,22 @@ Rejected with a located :class:`~riskgrade.exceptions.Problem`: attribute access
 on anything but a record variable, subscripts, lambdas, dunder names, keyword
 arguments, starred arguments, walrus, f-strings, unknown names and functions.
 
->>> c = Compiler(names={"L", "E", "C"})
+>>> c = Compiler(names={"L", "E", "C"}, bounds={"L": 10, "E": 10, "C": 100})
 >>> code = c.compile("L * E * C")
 >>> code.source
 '((v_L * v_E) * v_C)'
 >>> sorted(code.names)
 ['C', 'E', 'L']
+
+Work stays bounded (:class:`~riskgrade._core.limits.Limits`): where the compiler cannot prove from
+the inputs' scales and ranges that ``*``, ``+``, ``%`` or ``**`` yields a number of bounded size, it
+emits a guarded call instead, which refuses (``too-large``) to build a text or list longer than
+``max_length`` or an integer of more than ``max_int_digits`` digits, and gives ``not-real`` for a
+complex power:
+
+>>> c = Compiler(names={"t", "n"}, bounds={"n": 10})
+>>> c.compile("n * 2").source, c.compile("t * 2").source
+('(v_n * 2)', '_mul(v_t, 2)')
 """
 
 from __future__ import annotations
@@ -35,12 +45,11 @@ from typing import Any
 import attrs
 
 from riskgrade._core.levels import Level
+from riskgrade._core.limits import Limits, get_limits, short_repr
 
-__all__ = ["Compiled", "Compiler", "ExprError", "Function", "builtin_functions"]
+__all__ = ["Compiled", "Compiler", "ExprError", "Function", "builtin_functions", "guards"]
 
-MAX_SOURCE = 2000
 MAX_DEPTH = 40
-MAX_EXPONENT = 8
 
 
 class ExprError(Exception):
@@ -81,6 +90,8 @@ class Compiled:
     source: str
     names: frozenset[str]
     functions: frozenset[str]
+    #: a bound on the magnitude of the value when it is certainly a number (None: it may not be)
+    bound: float | None = None
 
 
 def _count(*args: Any) -> int:
@@ -108,8 +119,100 @@ def _check_iterable_arg(fn: str) -> Callable[[list[ast.expr], Compiler], str | N
     return check
 
 
-def builtin_functions() -> dict[str, Function]:
-    """The functions every ruleset may call."""
+def _too_large(message: str, value: Any = None) -> Exception:
+    from riskgrade.exceptions import FactError
+
+    return FactError(message, code="too-large", value=value)
+
+
+def _round_within(limit: int) -> Callable[..., Any]:
+    def round_(x: Any, *n: Any) -> Any:
+        if n and isinstance(n[0], int) and not -limit <= n[0] <= limit:
+            raise _too_large(f"round(x, n) takes |n| <= {limit} (Limits.max_round_digits), got "
+                             f"{short_repr(n[0])}", n[0])
+        return round(x, *n)
+
+    round_.__name__ = "round"
+    return round_
+
+
+def guards(limits: Limits) -> dict[str, Callable[..., Any]]:
+    """The guarded operators the generated code calls where the compiler cannot prove an operation
+    small: ``_mul``, ``_add``, ``_mod``, ``_pow`` (see the module docstring).
+
+    >>> g = guards(Limits(max_length=10))
+    >>> g["_mul"]("ab", 3)
+    'ababab'
+    >>> g["_mul"]("ab", 10 ** 8)
+    Traceback (most recent call last):
+    ...
+    riskgrade.exceptions.FactError: too-large: the result would have 200000000 items or characters (Limits.max_length is 10)
+    """
+    max_len = limits.max_length
+    max_bits = limits.max_int_bits
+    max_int = limits.max_int
+    seqs = (str, list, tuple)
+
+    def too_long(n: int) -> Exception:
+        return _too_large(f"the result would have {n} items or characters (Limits.max_length is {max_len})")
+
+    def too_big() -> Exception:
+        return _too_large(f"the result would have more than {limits.max_int_digits} digits "
+                          "(Limits.max_int_digits)")
+
+    def mul(a: Any, b: Any) -> Any:
+        ca, cb = a.__class__, b.__class__
+        if ca is float or cb is float:
+            return a * b
+        if isinstance(a, seqs) or isinstance(b, seqs):
+            seq, n = (a, b) if isinstance(a, seqs) else (b, a)
+            if isinstance(n, int) and n > 0 and len(seq) * n > max_len:
+                raise too_long(len(seq) * n)
+            return a * b
+        if isinstance(a, int) and isinstance(b, int):
+            if a.bit_length() + b.bit_length() > max_bits:
+                raise too_big()
+            r = a * b
+            if not -max_int <= r <= max_int:
+                raise too_big()
+            return r
+        return a * b
+
+    def add(a: Any, b: Any) -> Any:
+        if isinstance(a, seqs) and isinstance(b, seqs) and len(a) + len(b) > max_len:
+            raise too_long(len(a) + len(b))
+        return a + b
+
+    def mod(a: Any, b: Any) -> Any:
+        if isinstance(a, (str, bytes)):
+            from riskgrade.exceptions import FactError
+
+            raise FactError(f"% takes numbers, not text ({short_repr(a)})", code="wrong-type")
+        return a % b
+
+    def pow_(a: Any, b: Any) -> Any:
+        if isinstance(a, int) and isinstance(b, int) and b > 0 and a.bit_length() * b > max_bits + b:
+            raise too_big()
+        try:
+            r = a**b
+        except OverflowError:
+            from riskgrade.exceptions import FactError
+
+            raise FactError(f"{short_repr(a)} ** {short_repr(b)} is too large for a number", code="not-finite") from None
+        if r.__class__ is complex:
+            from riskgrade.exceptions import FactError
+
+            raise FactError(f"{short_repr(a)} ** {short_repr(b)} is not a real number", code="not-real")
+        if r.__class__ is int and not -max_int <= r <= max_int:
+            raise too_big()
+        return r
+
+    return {"_mul": mul, "_add": add, "_mod": mod, "_pow": pow_}
+
+
+def builtin_functions(limits: Limits | None = None) -> dict[str, Function]:
+    """The functions every ruleset may call (``round`` within ``limits.max_round_digits``)."""
+    lim = limits or get_limits()
     return {
         "min": Function("min", min, (1, None), "smallest of the arguments (or of one iterable)"),
         "max": Function("max", max, (1, None), "largest of the arguments (or of one iterable)"),
@@ -118,7 +221,8 @@ def builtin_functions() -> dict[str, Function]:
         "all": Function("all", all, (1, 1), "true if every item is true", _check_iterable_arg("all")),
         "len": Function("len", len, (1, 1), "number of items"),
         "abs": Function("abs", abs, (1, 1), "absolute value"),
-        "round": Function("round", round, (1, 2), "round half to even, optionally to n digits"),
+        "round": Function("round", _round_within(lim.max_round_digits), (1, 2),
+                          "round half to even, optionally to n digits"),
         "count": Function("count", _count, (1, None), "how many of the arguments are true"),
         "floor": Function("floor", math.floor, (1, 1), "largest integer not above x"),
         "require": Function("require", _require, (2, 2),
@@ -150,10 +254,14 @@ class Compiler:
 
     def __init__(self, names: Iterable[str] = (), *, records: Mapping[str, Iterable[str]] | None = None,
                  functions: Mapping[str, Function] | None = None,
-                 tables: Mapping[str, Iterable[str]] | None = None) -> None:
+                 tables: Mapping[str, Iterable[str]] | None = None,
+                 bounds: Mapping[str, float] | None = None, limits: Limits | None = None) -> None:
         self.names = set(names)
         self.records = {k: frozenset(v) for k, v in (records or {}).items()}
-        self.functions = dict(builtin_functions())
+        self.limits = limits or get_limits()
+        #: input name -> a bound on its magnitude (inf: a number of any size); absent: maybe not a number
+        self.bounds = dict(bounds or {})
+        self.functions = dict(builtin_functions(self.limits))
         if functions:
             self.functions.update(functions)
         self.tables = {k: frozenset(v) for k, v in (tables or {}).items()}
@@ -166,9 +274,10 @@ class Compiler:
         """Check and translate ``text``; raises :class:`ExprError` on the first problem."""
         if isinstance(text, bool) or not isinstance(text, (str, int, float)):
             raise ExprError("expr-type", f"an expression must be text or a number, not {type(text).__name__}")
-        src = str(text)
-        if len(src) > MAX_SOURCE:
-            raise ExprError("expr-too-long", f"expression is longer than {MAX_SOURCE} characters")
+        src = str(text) if not isinstance(text, int) or text.bit_length() < 3000 else "<a huge integer>"
+        if len(src) > self.limits.max_expression:
+            raise ExprError("expr-too-long", f"expression is longer than {self.limits.max_expression} characters "
+                            "(Limits.max_expression)")
         if not src.strip():
             raise ExprError("expr-empty", "expression is empty")
         try:
@@ -184,7 +293,87 @@ class Compiler:
         if isinstance(tree.body, ast.GeneratorExp):
             # a value must be reusable and serialisable: a bare generator becomes a list
             out = "[" + out[1:-1] + "]"
-        return Compiled(src, out, frozenset(state.used), frozenset(state.calls))
+        return Compiled(src, out, frozenset(state.used), frozenset(state.calls), self._bound(tree.body, state))
+
+    def product(self, parts: list[tuple[str, float | None]]) -> str:
+        """The source of the product of compiled ``(source, bound)`` parts (a method's L × E × C):
+        plain where the bounds prove it small, guarded otherwise."""
+        src, bound = parts[0]
+        for s, b in parts[1:]:
+            nb = None if bound is None or b is None else _times(bound, b)
+            src = f"({src} * {s})" if nb is not None and nb <= self.limits.max_int else f"_mul({src}, {s})"
+            bound = nb
+        return src
+
+    # -- bounds: what the compiler can prove about the size of a value --------------------------
+    def _bound(self, node: ast.AST, st: _State) -> float | None:
+        """A bound on ``|value|`` when ``node`` certainly yields a number (inf: of unknown size);
+        None when it may yield text, a list, or anything else."""
+        key = id(node)
+        if key in st.bounds:
+            return st.bounds[key]
+        b = self._bound_of(node, st)
+        st.bounds[key] = b
+        return b
+
+    def _bound_of(self, node: ast.AST, st: _State) -> float | None:
+        if isinstance(node, ast.Constant):
+            v = node.value
+            return float(abs(v)) if isinstance(v, (int, float)) and abs(v) < 1e300 else None
+        if isinstance(node, ast.Name):
+            if node.id in st.locals or node.id in st.extra:
+                return None
+            return self.bounds.get(node.id)
+        if isinstance(node, ast.UnaryOp):
+            return 1.0 if isinstance(node.op, ast.Not) else self._bound(node.operand, st)
+        if isinstance(node, ast.Compare):
+            return 1.0
+        if isinstance(node, (ast.BoolOp, ast.IfExp)):
+            parts = node.values if isinstance(node, ast.BoolOp) else [node.body, node.orelse]
+            bs = [self._bound(p, st) for p in parts]
+            return None if any(b is None for b in bs) else max(b for b in bs if b is not None)
+        if isinstance(node, ast.BinOp):
+            a, b = self._bound(node.left, st), self._bound(node.right, st)
+            if a is None or b is None:
+                return None
+            if isinstance(node.op, (ast.Add, ast.Sub)):
+                return a + b
+            if isinstance(node.op, ast.Mult):
+                return _times(a, b)
+            if isinstance(node.op, ast.Mod):
+                return b
+            if isinstance(node.op, ast.Pow):
+                r = node.right
+                e = r.value if isinstance(r, ast.Constant) else None
+                if isinstance(e, int) and not isinstance(e, bool) and e >= 0:
+                    return math.inf if a > 1e300 else (a ** e if a < 1e30 else math.inf)
+                return None
+            return math.inf  # / and // of numbers: numbers, of any size
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            arg = self._bound(node.args[0], st) if node.args else None
+            name = node.func.id
+            if name in ("round", "floor", "ceil") and arg is not None:
+                return arg + 1
+            if name == "abs":
+                return arg
+            if name in ("len", "count", "sum"):
+                return math.inf
+        return None
+
+    def _binop(self, node: ast.BinOp, op: str, left: str, right: str, st: _State) -> str:
+        """Plain Python where the operand bounds prove the result small; a guarded call otherwise."""
+        lb, rb = self._bound(node.left, st), self._bound(node.right, st)
+        if op == "*":
+            nb = None if lb is None or rb is None else _times(lb, rb)
+            return f"({left} * {right})" if nb is not None and nb <= self.limits.max_int else f"_mul({left}, {right})"
+        if op == "+":
+            return f"({left} + {right})" if lb is not None and rb is not None else f"_add({left}, {right})"
+        if op == "%":
+            return f"({left} % {right})" if lb is not None else f"_mod({left}, {right})"
+        if op == "**":
+            nb = self._bound(node, st)
+            return f"({left} ** {right})" if nb is not None and nb <= self.limits.max_int else f"_pow({left}, {right})"
+        return f"({left} {op} {right})"
 
     def const(self, value: Any) -> str:
         """The name under which ``value`` is available to generated code."""
@@ -200,6 +389,7 @@ class Compiler:
         """Globals for the generated code: functions (``f_<name>``) and constants."""
         ns: dict[str, Any] = {f"f_{n}": f.impl for n, f in self.functions.items()}
         ns.update(self.constants)
+        ns.update(guards(self.limits))
         ns["Level"] = Level
         return ns
 
@@ -232,9 +422,10 @@ class Compiler:
                 if (isinstance(r, ast.UnaryOp) and isinstance(r.op, ast.USub)
                         and isinstance(r.operand, ast.Constant)):
                     val = r.operand.value
-                if isinstance(val, bool) or not isinstance(val, (int, float)) or abs(val) > MAX_EXPONENT:
-                    raise self._err(node, "expr-exponent",
-                                    f"the exponent must be a number literal of at most {MAX_EXPONENT}")
+                if (isinstance(val, bool) or not isinstance(val, (int, float))
+                        or not abs(val) <= self.limits.max_exponent):
+                    raise self._err(node, "expr-exponent", "the exponent must be a number literal of at most "
+                                    f"{self.limits.max_exponent} (Limits.max_exponent)")
             if op in ("*", "**", "%") and any(
                     (isinstance(x, ast.Constant) and isinstance(x.value, str))
                     or isinstance(x, (ast.Tuple, ast.List, ast.ListComp, ast.Set, ast.JoinedStr))
@@ -243,7 +434,7 @@ class Compiler:
             if op == "**" and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
                                   for n in ast.walk(node.left)):
                 raise self._err(node, "expr-exponent", "powers of powers are not allowed")
-            return f"({self._node(node.left, st, d)} {op} {self._node(node.right, st, d)})"
+            return self._binop(node, op, self._node(node.left, st, d), self._node(node.right, st, d), st)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
                 return f"(not {self._node(node.operand, st, d)})"
@@ -391,6 +582,13 @@ class _State:
     used: set[str] = attrs.field(factory=set)
     calls: set[str] = attrs.field(factory=set)
     locals: dict[str, frozenset[str]] = attrs.field(factory=dict)
+    bounds: dict[int, float | None] = attrs.field(factory=dict)
+
+
+def _times(a: float, b: float) -> float:
+    if a == 0 or b == 0:
+        return 0.0
+    return a * b if a < 1e150 and b < 1e150 else math.inf
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:

@@ -149,6 +149,12 @@ class CompileContext:
 
     def expr(self, text: Any, path: tuple[Any, ...], extra: Iterable[str] = ()) -> str:
         """Compile an expression found at ``path``; on error record a located problem."""
+        return self.expr_bound(text, path, extra)[0]
+
+    def expr_bound(self, text: Any, path: tuple[Any, ...],
+                   extra: Iterable[str] = ()) -> tuple[str, float | None]:
+        """Like :meth:`expr`, with the bound the compiler proved on the value's magnitude (None when
+        it may not be a number); :meth:`product` uses it."""
         try:
             c: Compiled = self.compiler.compile(text, extra_names=extra)
         except ExprError as e:
@@ -156,8 +162,13 @@ class CompileContext:
             # the expression's own offset, when it sits on the same line as the key
             self.problems.append(Problem(e.code, e.message, self.located.file, line,
                                          col + (e.col if e.line == 1 else 0)))
-            return "None"
-        return c.source
+            return "None", None
+        return c.source, c.bound
+
+    def product(self, parts: list[tuple[str, float | None]]) -> str:
+        """The source of the product of parts from :meth:`expr_bound`: plain Python where the bounds
+        prove it small, a guarded multiplication (``Limits``) otherwise."""
+        return self.compiler.product(parts)
 
     def declare_output(self, name: str, path: tuple[Any, ...]) -> None:
         if name in self.outputs or name in self.doc.get("inputs", {}) or name in (self.doc.get("derive") or {}):

@@ -81,24 +81,27 @@ def _score_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[l
 
 def _lec_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[list[str], list[str]]:
     pos = ctx.rule_pos(i)
-    parts = [ctx.expr(rule.get(k, k), ("rules", pos, k)) for k in ("L", "E", "C")]
+    parts = [ctx.expr_bound(rule.get(k, k), ("rules", pos, k)) for k in ("L", "E", "C")]
     outs = ctx.declare_outputs(_LEC, rule, i)
-    src = f"({parts[0]} * {parts[1]} * {parts[2]})"
+    src = ctx.product(parts)
     return emit_banded(i, ctx, rule["bands"], src, ("rules", pos, "bands"), outs[-1]), outs
 
 
 def _ls_emit(rule: Mapping[str, Any], i: int, ctx: CompileContext) -> tuple[list[str], list[str]]:
     pos = ctx.rule_pos(i)
-    lsrc = ctx.expr(rule.get("L", "L"), ("rules", pos, "L"))
+    lpart = ctx.expr_bound(rule.get("L", "L"), ("rules", pos, "L"))
     lines: list[str] = []
     outs = ctx.declare_outputs(_LS, rule, i)
+    spart: tuple[str, float | None]
     if "S_dimensions" in rule:
-        dims = [ctx.expr(d, ("rules", pos, "S_dimensions", j)) for j, d in enumerate(rule["S_dimensions"])]
-        lines.append(f"v_{outs[0]} = max({', '.join(dims)}{',' if len(dims) == 1 else ''})")
-        ssrc = f"v_{outs[0]}"
+        dims = [ctx.expr_bound(d, ("rules", pos, "S_dimensions", j)) for j, d in enumerate(rule["S_dimensions"])]
+        srcs = [d[0] for d in dims]
+        lines.append(f"v_{outs[0]} = max({', '.join(srcs)}{',' if len(srcs) == 1 else ''})")
+        bounds = [d[1] for d in dims]
+        spart = (f"v_{outs[0]}", None if any(b is None for b in bounds) else max(b for b in bounds if b is not None))
     else:
-        ssrc = ctx.expr(rule.get("S", "S"), ("rules", pos, "S"))
-    lines += emit_banded(i, ctx, rule["bands"], f"({lsrc} * {ssrc})", ("rules", pos, "bands"), outs[-1])
+        spart = ctx.expr_bound(rule.get("S", "S"), ("rules", pos, "S"))
+    lines += emit_banded(i, ctx, rule["bands"], ctx.product([lpart, spart]), ("rules", pos, "bands"), outs[-1])
     return lines, outs
 
 

@@ -42,6 +42,7 @@ from riskgrade._core.canonical import fingerprint
 from riskgrade._core.canonical import fmt_number as _n
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
+from riskgrade._core.limits import Limits, get_limits
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._source.yaml import Located
 from riskgrade._validate import schema as _schema
@@ -87,6 +88,8 @@ class Options:
     sections: Mapping[str, SectionCompiler] = attrs.field(factory=dict)
     #: stop after the stage that brings the number of problems to this limit
     error_limit: int = RulesetError.LIMIT
+    #: the work an expression may cause, and the size of a fact (baked into the generated code)
+    limits: Limits = attrs.field(factory=get_limits)
 
 
 @attrs.frozen
@@ -256,7 +259,8 @@ class Unit:
                 self.p(("derive", name), "duplicate-name", f"{name!r} is both an input and a derived value",
                        key=True)
         comp = Compiler(names=set(inputs) | set(derive), records=records, functions=functions,
-                        tables={n: t.columns.keys() for n, t in self.tables.items()})
+                        tables={n: t.columns.keys() for n, t in self.tables.items()},
+                        bounds=self._bounds(inputs), limits=self.options.limits)
         self._compiler = comp
         ctx = CompileContext(self.loc, doc, comp, self.methods)
         for name, spec in (doc.get("bands") or {}).items():
@@ -309,7 +313,8 @@ class Unit:
             if not isinstance(rule, dict):
                 self.p(path, "wrong-type", "a rule must be a mapping")
                 continue
-            m = self.methods.get(rule.get("method", ""))
+            meth = rule.get("method", "")
+            m = self.methods.get(meth) if isinstance(meth, str) else None
             if m is None:
                 self.p((*path, "method"), "unknown-method", f"unknown method {rule.get('method')!r}; known: "
                        f"{', '.join(sorted(self.methods))}")
@@ -482,7 +487,8 @@ class Unit:
         """Compile the per-record ``derive`` of list input ``name`` into one function over the records."""
         fields = list((spec.get("fields") or {}).keys())
         comp = Compiler(names=set(fields), functions=functions,
-                        tables={n: t.columns.keys() for n, t in self.tables.items()})
+                        tables={n: t.columns.keys() for n, t in self.tables.items()},
+                        bounds=self._bounds(spec.get("fields") or {}), limits=self.options.limits)
         lines = ["def derive_records(records):", "    for i_, rec in enumerate(records):", "        at_ = None",
                  "        try:"]
         lines += [f"            v_{f} = rec[{f!r}]" for f in fields]
@@ -515,6 +521,33 @@ class Unit:
         exec("\n".join(lines), ns)  # generated from checked expression trees only
         fn: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = ns["derive_records"]
         return fn
+
+    def _bounds(self, inputs: Mapping[str, Any]) -> dict[str, float]:
+        """What the compiler may assume about each numeric input's size: the largest magnitude on its
+        scale or in its range (inf when unbounded). Non-numeric inputs are absent (see expr.Compiler)."""
+        out: dict[str, float] = {}
+        for name, spec in inputs.items():
+            if not isinstance(spec, Mapping):
+                continue
+            t = spec.get("type")
+            if t == "bool":
+                out[name] = 1.0
+            elif t in ("number", "integer"):
+                try:
+                    allowed = self._allowed(spec)
+                except TypeError:  # unhashable values: reported by the schema
+                    allowed = None
+                lo, hi = spec.get("min"), spec.get("max")
+                if allowed and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in allowed):
+                    out[name] = _magnitude(max(abs(v) for v in allowed))
+                elif (isinstance(lo, (int, float)) and not isinstance(lo, bool)
+                      and isinstance(hi, (int, float)) and not isinstance(hi, bool)):
+                    out[name] = _magnitude(max(abs(lo), abs(hi)))
+                else:
+                    out[name] = _INF
+                if not out[name] < 1e300:
+                    out[name] = _INF
+        return out
 
     def _allowed(self, spec: Mapping[str, Any]) -> frozenset[Any] | None:
         vals = spec.get("values")
@@ -890,7 +923,8 @@ class Unit:
         L.append("    try:")
         for n in order:
             mapped([f"        at_ = {n!r}", f"        v_{n} = {derive_src[n][0]}",
-                    f"        if v_{n}.__class__ is float and not (-_INF < v_{n} < _INF): _nonfinite(v_{n})"],
+                    f"        if v_{n}.__class__ is float and not (-_INF < v_{n} < _INF): _nonfinite(v_{n})",
+                    f"        elif v_{n}.__class__ is tuple or v_{n}.__class__ is list: _finite_items(v_{n})"],
                    ("derive", n), n)
         for i, rule in enumerate(self.doc["rules"]):
             mapped([f"        at_ = {rule['id']!r}", *("        " + ln for ln in rule_lines[i])], ("rules", i), rule["id"])
@@ -920,19 +954,22 @@ class Unit:
         out: list[str] = []
         guard = f"if {v} is not None and " if optional else "if "
         allowed = self._allowed(spec)
-        slow = comp.const(values.slow_check(n, spec, allowed))
+        slow = comp.const(values.slow_check(n, spec, allowed, self.options.limits))
         if t in ("number", "integer") and allowed is not None and not any(isinstance(a, bool) for a in allowed):
             # fast path: membership in the published scale; anything else (wrong type, bool, off-scale)
-            # goes through the full check, which raises the precise error
+            # goes through the full check, which raises the precise error. The class is tested first:
+            # a dict or list must never reach ``in`` (unhashable)
             cls = "_NUM" if t == "number" else comp.const((int,))
-            out.append(f"{guard}({v} not in {comp.const(allowed)} or {v}.__class__ not in {cls}):")
+            out.append(f"{guard}({v}.__class__ not in {cls} or {v} not in {comp.const(allowed)}):")
             out.append(f"    {v} = {slow}({v})")
         elif t in ("number", "integer"):
             cls = "_NUM" if t == "number" else comp.const((int,))
+            # an unbounded input is still bounded by Limits.max_int_digits (an integer beyond it is refused)
+            big = self.options.limits.max_int
             lo = spec.get("min", -_INF)
             hi = spec.get("max", _INF)
-            lo_s = comp.const(float(lo)) if lo == -_INF else repr(lo)
-            hi_s = comp.const(float(hi)) if hi == _INF else repr(hi)
+            lo_s = comp.const(-big) if lo == -_INF else repr(lo)
+            hi_s = comp.const(big) if hi == _INF else repr(hi)
             out.append(f"{guard}({v}.__class__ not in {cls} or not ({lo_s} <= {v} <= {hi_s}) "
                        f"or {v} in (_INF, -_INF)):")
             out.append(f"    {v} = {slow}({v})")
@@ -946,6 +983,10 @@ class Unit:
         data["__tables__"] = {n: [dict(r) for r in t.rows] for n, t in sorted(self.tables.items())}
         data["__layers__"] = [getattr(layer, "fingerprint", str(layer)) for layer in self.layers]
         return fingerprint(data)
+
+
+def _magnitude(x: float) -> float:
+    return float(x) if x < 1e300 else _INF
 
 
 def _freeze(v: Any) -> Any:

@@ -4,11 +4,14 @@
 '{"a":"红","b":1}'
 >>> fmt_number(4.200000000000001), fmt_number(270.0), fmt_number(0.1 + 0.2), fmt_number(12)
 ('4.2', '270', '0.3', '12')
+>>> fmt_number(10 ** 1000 * 7), fmt_number(10 ** 40)
+('7e+1000', '1e+40')
 """
 
 from __future__ import annotations
 
 import datetime
+import decimal
 import enum
 import hashlib
 import json
@@ -30,8 +33,11 @@ def fmt_number(v: Any) -> str:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return str(v)
     if isinstance(v, int):
-        s = str(v) if abs(v) < 10**30 else f"{v:.{_DIGITS}g}"
-        return s
+        if abs(v) < 10**30:
+            return str(v)
+        # f"{v:g}" converts to float first: OverflowError beyond 1e308; decimal works at any size
+        mant, _, exp = format(decimal.Context(prec=_DIGITS).create_decimal(v), f".{_DIGITS}e").partition("e")
+        return f"{mant.rstrip('0').rstrip('.')}e{exp}"
     if not math.isfinite(v):
         return str(v)
     if v.is_integer() and abs(v) < 1e16:

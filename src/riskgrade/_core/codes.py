@@ -67,10 +67,12 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- reading a file (ruleset, layer, monitor ruleset, facts, register)
     ("yaml-syntax", R + M, "YAML 语法错误", "the file is not valid YAML"),
     ("yaml-value", R + M, "YAML 中有不支持的值或标签", "a YAML value or tag is not supported"),
-    ("duplicate-key", R + M + E, "同一映射中键重复,或表中键值重复", "a key appears twice (in a mapping or in a table's rows)"),
+    ("duplicate-key", R + M + F + E, "同一映射中键重复,或表中键值重复", "a key appears twice (in a mapping or in a table's rows)"),
     ("bad-key", R + M, "映射的键必须是标量", "a mapping key is not a scalar"),
-    ("too-large", R + M + E, "文件或展开后的文档过大", "the file, or the document it expands to, is too large"),
-    ("too-deep", R + M + E, "文档嵌套过深", "the document nests too deeply"),
+    ("too-large", R + M + F + E, "超出限值(Limits):文件、展开后的文档、映射、整数位数、表达式生成的文本或列表过大",
+     "over a limit (Limits): the file, the document it expands to, a mapping, an integer's digits, or a text or "
+     "list an expression builds is too large"),
+    ("too-deep", R + M + F + E, "嵌套过深(Limits.max_depth)", "the document or value nests too deeply (Limits.max_depth)"),
     ("not-utf8", R + M + F + E, "不是 UTF-8 编码", "the file is not UTF-8"),
     ("unreadable", R + M + F, "无法读取文件", "the file cannot be read"),
     # --- schema
@@ -93,6 +95,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("schema", R, "不符合规则集格式", "does not fit the ruleset format"),
     # --- ruleset content
     ("unknown-ruleset", R, "没有这个规则集", "no such ruleset"),
+    ("fingerprint-mismatch", R, "反序列化的规则集与现有文件的指纹不一致(文件已更改)",
+     "an unpickled ruleset no longer matches its files' fingerprint (a file changed)"),
     ("unknown-jurisdiction", R, "不是已知的行政区划代码(GB/T 2260)", "not a known area code (GB/T 2260)"),
     ("duplicate-id", R + M + F, "编号重复", "the id is used twice"),
     ("duplicate-name", R, "名称已定义", "the name is already defined"),
@@ -191,6 +195,7 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("not-allowed", F, "不是允许的取值", "not an allowed value"),
     ("out-of-range", F + E, "超出取值范围", "out of range"),
     ("not-finite", F, "不是有限数值", "not a finite number"),
+    ("not-real", F, "计算结果不是实数(如负数的分数次幂)", "the result is not a real number (a negative number to a fractional power)"),
     ("not-in-table", F, "在对照表中查不到", "not found in the table"),
     ("requirement-failed", F, "不满足规则集的要求", "a requirement of the ruleset failed"),
     ("eval-error", F, "无法计算", "cannot be computed"),

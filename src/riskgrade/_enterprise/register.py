@@ -41,7 +41,6 @@ riskgrade.exceptions.FactError: record P-1, field 'unit': unknown-reference: no 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -49,6 +48,7 @@ from typing import Any, Literal
 
 import attrs
 
+from riskgrade._core.limits import get_limits
 from riskgrade._core.spellings import (
     ACCIDENT_GRADES,
     ACCIDENT_SPELLINGS,
@@ -57,6 +57,7 @@ from riskgrade._core.spellings import (
     HIDDEN_DANGER_GRADES,
     HIDDEN_DANGER_STATUSES,
 )
+from riskgrade._source.jsondoc import JSONDocError, parse_json
 from riskgrade._source.yaml import Located, load_yaml
 from riskgrade.exceptions import FactError, RulesetError
 
@@ -465,13 +466,19 @@ def load_enterprise(path_or_mapping: str | os.PathLike[str] | Mapping[str, Any])
     else:
         source = os.fspath(path_or_mapping)
         if source.endswith(".json"):
+            lim = get_limits()
             try:
-                with open(source, encoding="utf-8") as fh:
-                    data = json.load(fh)
+                with open(source, encoding="utf-8-sig") as fh:
+                    text = fh.read(lim.max_bytes + 1)
             except OSError as exc:
                 raise FactError(f"cannot read file: {exc.strerror}", record=source, code="unreadable") from None
-            except (ValueError, UnicodeDecodeError) as exc:
+            except UnicodeDecodeError as exc:
                 raise FactError(f"not valid JSON: {exc}", record=source, code="bad-json") from None
+            try:
+                data = parse_json(text, source, lim)
+            except JSONDocError as exc:
+                at = f" ({source}:{exc.line}:{exc.col})" if exc.line else ""
+                raise FactError(exc.message + at, record=source, code=exc.code) from None
         else:
             try:
                 located = load_yaml(source)

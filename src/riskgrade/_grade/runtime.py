@@ -33,5 +33,6 @@ def namespace(locations: Mapping[str, tuple[str, int]]) -> dict[str, Any]:
         "_LEVELS": (None, *Level), "_NUM": (int, float), "_INF": math.inf,
         "_bad": values.bad, "_missing": values.missing, "_extra": values.extra, "_fail": values.fail,
         "_not_mapping": values.not_mapping, "_nonfinite": values.nonfinite,
+        "_finite_items": values.finite_items,
         "_new": tuple.__new__, "_A": Assessment,
     }

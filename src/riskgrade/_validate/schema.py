@@ -266,8 +266,35 @@ def check(doc: Any, schema: Mapping[str, Any], located: Located, base: tuple[Any
     if not isinstance(doc, dict):
         return [located.problem(base, "wrong-type", f"expected a mapping, got {_tname(doc)}")]
     v = _Validator(dict(schema), allow_unknown=allow_unknown)
-    v.validate(doc, normalize=False)
+    try:
+        v.validate(doc, normalize=False)
+    except (TypeError, RuntimeError):
+        # cerberus sorts its errors by path and fails on keys that do not compare (a date next to
+        # text, NaN): those keys are the problem
+        odd = _odd_keys(doc, base, located)
+        if not odd:
+            raise
+        return odd
     return schema_problems(v._errors, located, base)
+
+
+def _odd_keys(doc: Any, base: tuple[Any, ...], located: Located) -> list[Problem]:
+    """Every mapping key that is neither text nor a finite integer or number, located."""
+    out: list[Problem] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, base)]
+    while stack:
+        v, path = stack.pop()
+        if isinstance(v, dict):
+            for k, x in v.items():
+                ok = isinstance(k, str) or (isinstance(k, (int, float)) and not isinstance(k, bool)
+                                            and math.isfinite(k))
+                if not ok:
+                    out.append(located.problem((*path, k), "bad-key", f"a key must be text or a number, not "
+                                               f"{_tname(k)} ({k!r})", key=True))
+                stack.append((x, (*path, k)))
+        elif isinstance(v, list):
+            stack.extend((x, (*path, i)) for i, x in enumerate(v))
+    return out
 
 
 def schema_problems(errors: Any, located: Located, base: tuple[Any, ...]) -> list[Problem]:
