@@ -46,6 +46,7 @@ from riskgrade._enterprise.register import (
 )
 from riskgrade._enterprise.rollup import Applied, Condition, External, KindRollup, Modifier, Rollup
 from riskgrade._grade.assessment import Assessment, Fired, Step
+from riskgrade._grade.coverage import Coverage, coverage
 from riskgrade._grade.ruleset import CaseResult, Ruleset
 from riskgrade._monitor.events import Event
 from riskgrade._monitor.monitor import Alert, DynamicLevelChange, FeedResult
@@ -88,6 +89,7 @@ __all__ = [
     "Compiler",
     "Condition",
     "Counterexample",
+    "Coverage",
     "Dependency",
     "DifferentialResult",
     "DynamicLevelChange",
@@ -141,6 +143,7 @@ __all__ = [
     "WarningRules",
     "assess",
     "check_refinement",
+    "coverage",
     "describe",
     "jurisdiction_chain",
     "list_rulesets",
