@@ -47,6 +47,8 @@ from riskgrade._enterprise.register import (
 from riskgrade._enterprise.rollup import Applied, Condition, External, KindRollup, Modifier, Rollup
 from riskgrade._grade.assessment import Assessment, Fired, Step
 from riskgrade._grade.coverage import Coverage, coverage
+from riskgrade._grade.doc import render as ruleset_page
+from riskgrade._grade.doc import render_index as ruleset_index
 from riskgrade._grade.ruleset import CaseResult, Ruleset
 from riskgrade._monitor.events import Event
 from riskgrade._monitor.monitor import Alert, DynamicLevelChange, FeedResult
@@ -150,6 +152,8 @@ __all__ = [
     "load",
     "load_enterprise",
     "load_monitor_ruleset",
+    "ruleset_index",
+    "ruleset_page",
 ]
 
 # one front door: the public types say they live here (as httpx does); errors live in riskgrade.exceptions
