@@ -141,7 +141,8 @@ class TestTest:
     def test_shipped_pass(self) -> None:
         code, out = invoke("test", str(EXAMPLES.parent / "rulesets" / "lec-generic.yaml"))
         assert code == 0
-        assert out.strip() == "14 passed, 0 failed"
+        assert out.splitlines()[-1] == "14 passed, 0 failed"
+        assert "lec-generic 1.0.0: 14 cases, coverage 100% (5/5)" in out
 
     def test_failure_exit_1(self, write_ruleset: Callable[..., str]) -> None:
         path = write_ruleset(MINIMAL + "cases:\n  - note: wrong on purpose\n    facts: {x: 5}\n"

@@ -48,7 +48,10 @@ from riskgrade._enterprise.register import (
 )
 from riskgrade._enterprise.rollup import Applied, Condition, External, KindRollup, Modifier, Rollup
 from riskgrade._grade.assessment import Assessment, Fired, Step
+from riskgrade._grade.coverage import Coverage, coverage
 from riskgrade._grade.diff import PopulationDiff, RulesetChange, RulesetDiff
+from riskgrade._grade.doc import render as ruleset_page
+from riskgrade._grade.doc import render_index as ruleset_index
 from riskgrade._grade.ruleset import CaseResult, Ruleset
 from riskgrade._grade.whatif import Counterfactual, Counterfactuals
 from riskgrade._monitor.events import Event
@@ -93,6 +96,7 @@ __all__ = [
     "Counterexample",
     "Counterfactual",
     "Counterfactuals",
+    "Coverage",
     "Dependency",
     "DifferentialResult",
     "DynamicLevelChange",
@@ -150,6 +154,7 @@ __all__ = [
     "WarningRules",
     "assess",
     "check_refinement",
+    "coverage",
     "describe",
     "diff",
     "jurisdiction_chain",
@@ -157,6 +162,8 @@ __all__ = [
     "load",
     "load_enterprise",
     "load_monitor_ruleset",
+    "ruleset_index",
+    "ruleset_page",
     "set_limits",
 ]
 

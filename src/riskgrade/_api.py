@@ -347,11 +347,11 @@ def diff(old: str | os.PathLike[str] | Ruleset, new: str | os.PathLike[str] | Ru
     and over ``facts`` (records, or a facts file) -- or, with ``generate=N``, a population of at most
     ``N`` generated records -- how many records change level. See docs/authoring.md.
 
-    >>> d = diff("nonmetal-mine@2017", "nonmetal-mine@2022", generate=500)
-    >>> d.population.records, d.population.changed, d.population.transitions
-    (500, 0, {})
-    >>> [c.text() for c in d.changes if c.name == "op-08" and c.field == "cite.clause"]
-    ['~ rule op-08: cite.clause 二、露天矿山 第8项 → 露天矿山 (八)']
+    >>> d = diff("lec-generic@jurisdiction=620400", "lec-generic@jurisdiction=620421", generate=10000)
+    >>> d.population.records, d.population.transitions
+    (7056, {'YELLOW->ORANGE': 170})
+    >>> [c.text() for c in d.changes if c.kind == "bands"]
+    ['~ bands lec_D[YELLOW]: to 160 → 140', '~ bands lec_D[ORANGE]: from 160 → 140']
     """
     records = _fact_records(os.fspath(facts)) if isinstance(facts, (str, os.PathLike)) else facts
     return _diff.diff(load_ref(old), load_ref(new), records, generate_n=generate, seed=seed)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import attrs
 import click
 import yaml
 
@@ -21,11 +23,13 @@ from riskgrade._compile.library import read_library
 from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._core.codes import describe
 from riskgrade._core.levels import Level
+from riskgrade._grade.coverage import Coverage, coverage
+from riskgrade._grade.ruleset import CaseResult
 from riskgrade._monitor.rules import load_monitor_ruleset
 from riskgrade._source.facts import read_facts, record_error_dict
 from riskgrade._source.yaml import load_yaml
 from riskgrade._validate.schema import SECTORS
-from riskgrade.exceptions import FactError, FunctionError, RiskgradeError, RulesetError
+from riskgrade.exceptions import FactError, FunctionError, Problem, RiskgradeError, RulesetError
 
 __all__ = ["main"]
 
@@ -291,41 +295,254 @@ def explain_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, 
     _run_records(ref, jurisdiction, facts, lang, json_errors=fmt == "json", on_result=show)
 
 
+_TT = {
+    "zh": {"coverage": "覆盖率", "no_cases": "没有用例(覆盖率按 0% 计)", "below": "覆盖率低于", "cases_n": "个用例", "rule": "规则", "band_row": "分档行", "criterion": "判定项",
+           "low": "个规则集覆盖率不足", "none": "个规则集没有用例"},
+    "en": {"coverage": "coverage", "no_cases": "has no cases (counts as 0% coverage)", "below": "coverage below", "cases_n": "cases", "rule": "rule", "band_row": "band row",
+           "criterion": "criterion", "low": "rulesets below the minimum coverage", "none": "rulesets without cases"},
+}
+
+
+@attrs.frozen
+class _Tested:
+    """What ``riskgrade test`` found for one file: its cases (after ``-k``), their coverage, the
+    problems (no cases, uncovered items, coverage below the minimum), or why it did not load."""
+
+    path: str
+    ruleset: Any = None
+    results: tuple[CaseResult, ...] = ()
+    coverage: Coverage | None = None
+    problems: tuple[Problem, ...] = ()
+    broken: RulesetError | None = None
+
+    @property
+    def failed(self) -> int:
+        return sum(not r.ok for r in self.results)
+
+
+def _matches(pattern: str, case: Any, result: CaseResult) -> bool:
+    want = case.get("want") or {}
+    names = [str(case.get("note", "")), *map(str, want.get("fired") or ()), *map(str, want.get("not_fired") or ()),
+             *map(str, result.actual.get("fired") or ())]
+    p = pattern.lower()
+    return any(p in n.lower() for n in names)
+
+
+def _item_locations(rs: Any, path: str) -> dict[str, tuple[str, int, int]]:
+    """``uncovered item → (file, line)`` for the rules, band rows and criteria, from the file tested and
+    the YAML files the ruleset was built from (a layer's rules are in the layer, its bands in the base)."""
+    out: dict[str, tuple[str, int, int]] = {}
+    for file in dict.fromkeys((path, *(f for f in rs.files if f.endswith((".yaml", ".yml"))))):
+        for k, v in _item_locations_in(rs, file).items():
+            out.setdefault(k, v)
+    return out
+
+
+def _item_locations_in(rs: Any, path: str) -> dict[str, tuple[str, int, int]]:
+    try:
+        located = load_yaml(path)
+    except RulesetError:
+        return {}
+    data = located.data if isinstance(located.data, dict) else {}
+    out: dict[str, tuple[str, int, int]] = {}
+    raw = data.get("rules")
+    rules: list[Any] = raw if isinstance(raw, list) else []
+    index = {r.get("id"): i for i, r in enumerate(rules) if isinstance(r, dict)}
+    for i, rule in enumerate(rs.rules):
+        rid = rule["id"]
+        j = index.get(rid)
+        if j is None:
+            continue
+        out[f"rule {rid}"] = (path, *located.where(("rules", j)))
+        for k, c in enumerate(rule.get("criteria") or ()) if rule.get("method") == "composite" else ():
+            if k < len(rules[j].get("criteria") or ()):
+                out[f"rule {rid} criterion {c['id']}"] = (path, *located.where(("rules", j, "criteria", k)))
+        m = rs._methods[i]
+        b = rs.bands.get(str(rule.get("bands", ""))) if m.banded else None
+        if b is not None and isinstance((data.get("bands") or {}).get(rule["bands"]), dict):
+            var = m.score_name(rule) or "score"
+            for k in range(len(b.rows)):
+                out[f"rule {rid} band row {b.row_text(k, var)}"] = (
+                    path, *located.where(("bands", rule["bands"], "rows", k)))
+    return out
+
+
+def _test_file(path: str, kind: str, pattern: str | None, min_coverage: float | None, lang: str) -> _Tested:
+    try:
+        obj = _load_any(path)
+    except RulesetError as e:
+        return _Tested(path, broken=e)
+    rs = obj if kind == "ruleset" else obj.ruleset
+    results = list(obj.run_cases())
+    if kind == "layer":  # a layer's refined ruleset keeps the layer's cases only: they are in this file
+        results = [attrs.evolve(r, file=path) for r in results]
+    picked = [i for i, r in enumerate(results) if pattern is None or _matches(pattern, rs.cases[i], r)]
+    cov = coverage(rs, picked)
+    tt = _TT[lang]
+    problems: list[Problem] = []
+    if not rs.cases:
+        problems.append(Problem("no-cases", f"{rs.id} {tt['no_cases']}", path, 1, 1))
+    elif picked:
+        where = _item_locations(rs, path)
+        for item in cov.uncovered_items:
+            file, line, col = where.get(item, (path, 0, 0))
+            problems.append(Problem("uncovered", _item_text(item, lang), file, line, col))
+    if min_coverage is not None and cov.percent < min_coverage:
+        problems.append(Problem("low-coverage", f"{rs.id}: {tt['coverage']} {cov.percent:g}% < {min_coverage:g}%",
+                                path, 1, 1))
+    return _Tested(path, rs, tuple(results[i] for i in picked), cov, tuple(problems))
+
+
+def _item_text(item: str, lang: str) -> str:
+    if lang != "zh":
+        return item
+    tt = _TT["zh"]
+    return (item.replace("rule ", f"{tt['rule']} ", 1).replace(" band row ", f" {tt['band_row']} ")
+            .replace(" criterion ", f" {tt['criterion']} "))
+
+
+def _case_dict(r: CaseResult) -> dict[str, Any]:
+    return {"index": r.index, "note": r.note, "ok": r.ok, "file": r.file, "line": r.line,
+            "want": dict(r.expected), "got": dict(r.actual), "problems": list(r.problems)}
+
+
+def _json_record(t: _Tested) -> dict[str, Any]:
+    if t.broken is not None:
+        return {"file": t.path, "error": "ruleset", "problems": [_problem_dict(p) for p in t.broken.problems]}
+    assert t.coverage is not None
+    return {"file": t.path, "ruleset": t.ruleset.id, "version": t.ruleset.version, "edition": t.ruleset.edition,
+            "cases": [_case_dict(r) for r in t.results], "coverage": t.coverage.to_dict(),
+            "problems": [_problem_dict(p) for p in t.problems]}
+
+
+def _problem_dict(p: Problem) -> dict[str, Any]:
+    return {"code": p.code, "message": p.message, "file": p.file, "line": p.line, "col": p.col}
+
+
+def _junit(tested: list[_Tested], min_coverage: float | None) -> str:
+    """A JUnit XML report: one ``testsuite`` per file, one ``testcase`` per case, plus a ``coverage``
+    testcase that fails below ``--min-coverage`` or when the ruleset has no cases."""
+    root = ET.Element("testsuites", name="riskgrade")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for t in tested:
+        suite = ET.SubElement(root, "testsuite", name=t.ruleset.id if t.ruleset else t.path, file=t.path)
+        counts = {"tests": 0, "failures": 0, "errors": 0}
+        if t.broken is not None:
+            tc = ET.SubElement(suite, "testcase", classname=t.path, name="load", file=t.path)
+            err = ET.SubElement(tc, "error", message=t.broken.problems[0].message if t.broken.problems else "error",
+                                type="RulesetError")
+            err.text = str(t.broken)
+            counts["tests"] += 1
+            counts["errors"] += 1
+        else:
+            assert t.coverage is not None
+            props = ET.SubElement(suite, "properties")
+            ET.SubElement(props, "property", name="coverage", value=f"{t.coverage.percent:g}")
+            ET.SubElement(props, "property", name="version", value=str(t.ruleset.version))
+            for r in t.results:
+                tc = ET.SubElement(suite, "testcase", classname=t.ruleset.id, name=f"#{r.index} {r.note}",
+                                   file=r.file, line=str(r.line))
+                counts["tests"] += 1
+                if not r.ok:
+                    counts["failures"] += 1
+                    f = ET.SubElement(tc, "failure", message="; ".join(r.problems) or "failed", type="CaseFailure")
+                    f.text = (f"{r.file}:{r.line}\n" + "\n".join(r.problems)
+                              + f"\nwant: {dumps(r.expected)}\ngot: {dumps(r.actual)}")
+            tc = ET.SubElement(suite, "testcase", classname=t.ruleset.id, name="coverage", file=t.path)
+            counts["tests"] += 1
+            failing = [p for p in t.problems if p.code in ("no-cases", "low-coverage")]
+            if failing:
+                counts["failures"] += 1
+                f = ET.SubElement(tc, "failure", message="; ".join(p.message for p in failing), type="Coverage")
+                f.text = "\n".join(str(p) for p in t.problems)
+            elif t.problems:
+                out = ET.SubElement(tc, "system-out")
+                out.text = "\n".join(str(p) for p in t.problems)
+        for k, v in counts.items():
+            suite.set(k, str(v))
+            totals[k] += v
+    for k, v in totals.items():
+        root.set(k, str(v))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
 @main.command("test")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text",
+              help="json: one JSON object per ruleset file per line (JSON lines); junit: a JUnit XML report")
+@click.option("-k", "pattern", metavar="PATTERN", default=None,
+              help="only the cases whose note, or a rule they name or fire, contains PATTERN (case-insensitive)")
+@click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="N",
+              help="fail (exit 1) when a ruleset's coverage is below N percent")
 @click.option("--verbose", "-v", is_flag=True, help="Show every case, not only failures.")
 @_lang_option
-def test_cmd(paths: tuple[str, ...], verbose: bool, lang: str | None) -> None:
-    """Run the cases of ruleset files (or directories); exit 1 on any failure."""
+def test_cmd(paths: tuple[str, ...], fmt: str, pattern: str | None, min_coverage: float | None, verbose: bool,
+             lang: str | None) -> None:
+    """Run the cases of ruleset and layer files (or directories) and report their coverage.
+
+    Exit 1 when a case fails, a file does not load, a ruleset has no cases or (with
+    --min-coverage) covers less than N percent of its rules, band rows and criteria.
+    """
     lang = _lang(lang)
+    tested = [_test_file(path, kind, pattern, min_coverage, lang)
+              for path in _iter_ruleset_files(paths) if (kind := _kind(path)) in ("ruleset", "layer")]
+    failed = sum(t.failed for t in tested)
+    broken = sum(t.broken is not None for t in tested)
+    low = sum(any(p.code == "low-coverage" for p in t.problems) for t in tested)
+    empty = sum(any(p.code == "no-cases" for p in t.problems) for t in tested)
+    if fmt == "json":
+        for t in tested:
+            click.echo(dumps(_json_record(t)))
+    elif fmt == "junit":
+        click.echo(_junit(tested, min_coverage))
+    else:
+        _test_text(tested, verbose, lang)
+        t_ = _T[lang]
+        passed = sum(len(t.results) for t in tested) - failed
+        summary = f"{passed} {t_['passed']}, {failed} {t_['failed']}"
+        if broken:
+            summary += f", {broken} {t_['rulesets']} {t_['error']}"
+        if empty:
+            summary += f", {empty} {_TT[lang]['none']}"
+        if low:
+            summary += f", {low} {_TT[lang]['low']} ({min_coverage:g}%)"
+        click.echo(summary)
+    if failed or broken or low or empty:
+        sys.exit(EXIT_FINDINGS)
+
+
+def _test_text(tested: list[_Tested], verbose: bool, lang: str) -> None:
     t = _T[lang]
-    failed = passed = broken = 0
-    for path in _iter_ruleset_files(paths):
-        kind = _kind(path)
-        if kind not in ("ruleset", "layer"):
+    tt = _TT[lang]
+    for item in tested:
+        if item.broken is not None:
+            click.echo(str(item.broken))
             continue
-        try:
-            obj = _load_any(path)
-        except RulesetError as e:
-            broken += 1
-            click.echo(str(e))
-            continue
-        results = obj.run_cases() if hasattr(obj, "run_cases") else []
-        for r in results:
+        for r in item.results:
+            where = f"{r.file}:{r.line}" if r.line else r.file
             if r.ok:
-                passed += 1
                 if verbose:
-                    click.echo(f"{click.style(t['ok'], fg='green')}  {r.ruleset} #{r.index}: {r.note}")
+                    click.echo(f"{click.style(t['ok'], fg='green')}  {where}: {r.ruleset} #{r.index}: {r.note}")
                 continue
-            failed += 1
-            click.echo(f"{click.style(t['fail'], fg='red', bold=True)}  {path} {r.ruleset} #{r.index}: {r.note}")
-            for p in r.problems:
-                click.echo(f"      {p}")
+            click.echo(f"{click.style(t['fail'], fg='red', bold=True)}  {where}: {r.ruleset} #{r.index}: {r.note}")
+            for msg in r.problems:
+                click.echo(f"      {msg}")
             click.echo(f"      {t['want']}: {dumps(r.expected)}")
             click.echo(f"      {t['got']}:  {dumps(r.actual)}")
-    summary = f"{passed} {t['passed']}, {failed} {t['failed']}"
-    if broken:
-        summary += f", {broken} {t['rulesets']} {t['error']}"
-    click.echo(summary)
-    if failed or broken:
-        sys.exit(EXIT_FINDINGS)
+        cov = item.coverage
+        assert cov is not None
+        rs = item.ruleset
+        click.echo(f"{item.path}: {rs.id} {rs.version}: {len(item.results)} {tt['cases_n']}, {tt['coverage']} "
+                   f"{cov.percent:g}% ({cov.covered}/{cov.total})")
+        for p in item.problems:
+            click.echo(f"  {_problem_text(p, lang)}")
+
+
+def _problem_text(p: Problem, lang: str) -> str:
+    """``file:line:col: code: message``, with the code explained in Chinese when ``lang`` is zh."""
+    meaning = describe(p.code, "zh") if lang == "zh" else ""
+    if not meaning:
+        return str(p)
+    where = f"{p.file}:{p.line}:{p.col}" if p.line else p.file
+    return f"{where}: {p.code}({meaning}): {p.message}"

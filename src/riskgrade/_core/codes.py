@@ -156,6 +156,10 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("layer-band-order", R, "地方层使区间顺序错乱", "the layer puts the bands out of order"),
     ("unknown-rule", R, "没有这条规则", "no rule with that id"),
     ("refine-looser", R, "细化使标准变宽松(只能更严)", "the refinement makes the standard looser (it may only be stricter)"),
+    # --- riskgrade test: cases and coverage
+    ("no-cases", R, "规则集没有用例(覆盖率按 0% 计)", "the ruleset has no cases (its coverage counts as 0 %)"),
+    ("uncovered", R, "没有用例覆盖这条规则、分档行或判定项", "no case exercises this rule, band row or criterion"),
+    ("low-coverage", R, "用例覆盖率低于 --min-coverage", "the cases cover less than --min-coverage"),
     # --- roll-up
     ("rollup-bad-type", R, "roll-up 段的结构不对", "the roll-up section has the wrong shape"),
     ("rollup-unknown-kind", R, "未知的节点类型", "unknown node kind"),
