@@ -63,8 +63,8 @@ class TestRegion:
                                             "--as-of", "2024-06-30", "--format", "json"])
         assert r.exit_code == 0
         d = json.loads(r.output)
-        assert (d["files"], d["errors"], d["as_of"]) == (6, [], "2024-06-30")
-        assert d["regions"]["620000"]["by_level"] == {"RED": 3, "ORANGE": 1, "YELLOW": 0, "BLUE": 2}
+        assert (d["files"], d["errors"], d["as_of"]) == (10, [], "2024-06-30")
+        assert d["regions"]["620000"]["by_level"] == {"RED": 5, "ORANGE": 3, "YELLOW": 0, "BLUE": 2}
         assert d["enterprises"]["E-620403-MINE-01"]["level"] == "RED"
 
     def test_error_file_reported_not_dropped(self, tmp_path: Path) -> None:
