@@ -29,7 +29,9 @@ class TestList:
         res = CliRunner().invoke(main, ["list", "--format", "json", "--sector", "construction"])
         items = json.loads(res.output)
         assert {it["sector"] for it in items} == {"construction"}
-        assert sorted(it["edition"][:4] for it in items) == ["2022", "2024"]
+        assert sorted(it["edition"][:4] for it in items if it["id"] == "construction-major-hidden-dangers") == [
+            "2022", "2024"]
+        assert {it["id"] for it in items} == {"construction-major-hidden-dangers", "construction-risk-point"}
 
     def test_unknown_sector_is_a_usage_error(self) -> None:
         res = CliRunner().invoke(main, ["list", "--sector", "farming"])
