@@ -132,7 +132,7 @@ class TestLayers:
 
 class TestFiles:
     def test_two_files(self, tmp_path: pathlib.Path) -> None:
-        src = (ROOT / "rulesets" / "lec-generic.yaml").read_text(encoding="utf-8")
+        src = (ROOT / "tests" / "data" / "lec-flat.yaml").read_text(encoding="utf-8")  # tables and bands written out
         stricter = src.replace("{from: 160, to: 320, level: ORANGE", "{from: 140, to: 320, level: ORANGE").replace(
             "{from: 70, to: 160, level: YELLOW", "{from: 70, to: 140, level: YELLOW").replace(
             "      - {value: 1,   zh: 引人注目，需要救护, en: \"noticeable, first aid\"}\n",

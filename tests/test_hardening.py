@@ -205,7 +205,7 @@ class TestDocuments:
 
     @pytest.mark.parametrize("key", [float("nan"), datetime.date(2020, 1, 1), None, float("inf")])
     def test_odd_keys_in_a_ruleset(self, key: Any) -> None:
-        loc = load_yaml(str(ROOT / "rulesets" / "lec-generic.yaml"))
+        loc = load_yaml(str(ROOT / "tests" / "data" / "lec-flat.yaml"))
         data = dict(loc.data)
         data["title"] = {**data["title"], key: "x"}
         data["sources"] = {**data["sources"], key: {"title": "t"}}

@@ -94,7 +94,7 @@ def test_cases_facts_and_results_fit(path: str) -> None:
 
 # -- wrong documents fail -------------------------------------------------------------------------
 def _lec() -> dict[str, Any]:
-    return _yaml(str(ROOT / "rulesets" / "lec-generic.yaml"))
+    return _yaml(str(ROOT / "tests" / "data" / "lec-flat.yaml"))  # tables and bands written out, to break them
 
 
 @pytest.mark.parametrize("break_it", [

@@ -7,6 +7,7 @@ import os
 import pathlib
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import riskgrade
@@ -202,3 +203,20 @@ rules:
         assert rs.grade({"M": 5, "E": 6, "S": 8}).level == Level.RED  # 240 > 180
         assert rs.grade({"M": 3, "E": 10, "S": 4}).level == Level.ORANGE  # 120
         assert rs.grade({"M": 1, "E": 0.5, "S": 1}).level == Level.BLUE
+
+
+def test_no_shipped_ruleset_copies_a_library_scale() -> None:
+    lib = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in LIBRARY.glob("*.yaml")]
+    shared = {(sect, repr(spec.get("rows"))) for d in lib for sect in ("tables", "bands")
+              for spec in (d.get(sect) or {}).values()}
+    copies = []
+    for it in riskgrade.list_rulesets():
+        doc = yaml.safe_load(pathlib.Path(it["file"]).read_text(encoding="utf-8"))
+        for sect in ("tables", "bands"):
+            for name, spec in (doc.get(sect) or {}).items():
+                if (sect, repr(spec.get("rows"))) in shared:
+                    copies.append((it["id"], sect, name))
+    assert copies == []
+    uses = {it["id"] for it in riskgrade.list_rulesets()
+            if yaml.safe_load(pathlib.Path(it["file"]).read_text(encoding="utf-8")).get("include")}
+    assert {"lec-generic", "ls-matrix", "hazchem-risk-point-lec", "hazchem-risk-point-ls", "coal-risk-point"} <= uses

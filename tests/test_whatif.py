@@ -26,8 +26,8 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def _published_scales() -> dict[str, list[float]]:
-    """The L, E, C scales as published in the ruleset's tables, read from the YAML (not the compiler)."""
-    doc = yaml.safe_load((ROOT / "rulesets" / "lec-generic.yaml").read_text(encoding="utf-8"))
+    """The L, E, C scales as published, read from the scale library's YAML (not the compiler)."""
+    doc = yaml.safe_load((ROOT / "rulesets" / "library" / "lec.yaml").read_text(encoding="utf-8"))
     return {k: sorted(r["value"] for r in doc["tables"][f"lec_{k}"]["rows"]) for k in ("L", "E", "C")}
 
 
