@@ -38,6 +38,7 @@ complex power:
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -46,6 +47,7 @@ import attrs
 
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import Limits, get_limits, short_repr
+from riskgrade.exceptions import FactError
 
 __all__ = ["Compiled", "Compiler", "ExprError", "Function", "builtin_functions", "guards"]
 
@@ -100,8 +102,6 @@ def _count(*args: Any) -> int:
 
 def _require(cond: Any, message: str) -> bool:
     if not cond:
-        from riskgrade.exceptions import FactError
-
         raise FactError(str(message), code="requirement-failed")
     return True
 
@@ -120,8 +120,6 @@ def _check_iterable_arg(fn: str) -> Callable[[list[ast.expr], Compiler], str | N
 
 
 def _too_large(message: str, value: Any = None) -> Exception:
-    from riskgrade.exceptions import FactError
-
     return FactError(message, code="too-large", value=value)
 
 
@@ -185,8 +183,6 @@ def guards(limits: Limits) -> dict[str, Callable[..., Any]]:
 
     def mod(a: Any, b: Any) -> Any:
         if isinstance(a, (str, bytes)):
-            from riskgrade.exceptions import FactError
-
             raise FactError(f"% takes numbers, not text ({short_repr(a)})", code="wrong-type")
         return a % b
 
@@ -196,12 +192,8 @@ def guards(limits: Limits) -> dict[str, Callable[..., Any]]:
         try:
             r = a**b
         except OverflowError:
-            from riskgrade.exceptions import FactError
-
             raise FactError(f"{short_repr(a)} ** {short_repr(b)} is too large for a number", code="not-finite") from None
         if r.__class__ is complex:
-            from riskgrade.exceptions import FactError
-
             raise FactError(f"{short_repr(a)} ** {short_repr(b)} is not a real number", code="not-real")
         if r.__class__ is int and not -max_int <= r <= max_int:
             raise too_big()
@@ -592,7 +584,5 @@ def _times(a: float, b: float) -> float:
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
-    import difflib
-
     close = difflib.get_close_matches(name, sorted(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
