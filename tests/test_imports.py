@@ -45,6 +45,6 @@ def test_no_import_inside_a_function_except_a_heavy_dependency() -> None:
 
 
 def test_import_riskgrade_loads_no_heavy_dependency() -> None:
-    code = ("import riskgrade, sys; print(sorted({m.split('.')[0] for m in sys.modules} & set(%r)))" % (HEAVY,))
+    code = f"import riskgrade, sys; print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
