@@ -29,6 +29,7 @@ from typing import IO, Any, BinaryIO
 import click
 
 from riskgrade._api import Monitor, RiskGraph, load_rules
+from riskgrade._cli.main import _lang, _lang_option
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import load_enterprise
 from riskgrade._monitor.events import CST, MAX_LINE, Event, EventError, read_events
@@ -204,8 +205,7 @@ def _read_state(path: str) -> tuple[bytes, dict[str, Any]] | None:
               help="enterprise register (YAML or JSON)")
 @click.argument("events", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="language of the text log")
+@_lang_option
 @click.option("--tolerance", type=float, default=None,
               help="out-of-order tolerance in seconds (default: the ruleset's)")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False), default=None,
@@ -215,9 +215,10 @@ def _read_state(path: str) -> tuple[bytes, dict[str, Any]] | None:
               help="lines of input between checkpoints (with --state)")
 @click.option("--output", "output_file", type=click.Path(dir_okay=False), default=None,
               help="write the records to this file (with --state: cut back to the checkpoint on resume)")
-def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, lang: str,
+def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, lang: str | None,
                 tolerance: float | None, state_file: str | None, every: int, output_file: str | None) -> None:
     """Replay EVENTS.jsonl (or stdin) through the warning rules; stream warnings and level changes."""
+    lang = _lang(lang)
     stream: BinaryIO | None = None
     sink: _Sink | None = None
     try:
