@@ -29,7 +29,8 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "dict": "object",
           "list": "array", "date": "string", "float": "number"}
 #: the input types of the format → JSON types of a fact
-_FACT_TYPES = {"number": "number", "integer": "integer", "string": "string", "bool": "boolean", "date": "string"}
+_FACT_TYPES = {"number": "number", "integer": "integer", "string": "string", "bool": "boolean", "date": "string",
+               "record": "object"}
 _LEVELS = list(_schema.LEVEL_NAMES)
 
 
