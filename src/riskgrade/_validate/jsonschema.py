@@ -261,7 +261,7 @@ def result_schema(*, id: str | None = None) -> dict[str, Any]:
                           "fingerprint": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
                           "layers": {"type": "array", "items": text}}}
     step = {"type": "object", "required": ["kind", "name", "text"],
-            "properties": {"kind": {"enum": ["input", "derive", "rule", "decision", "layer"]}, "name": text,
+            "properties": {"kind": {"enum": ["input", "derive", "rule", "decision", "layer", "link"]}, "name": text,
                            "text": text}}
     return {"$schema": DIALECT, **({"$id": id} if id else {}),
             "title": "riskgrade assessment (result schema 1)",
