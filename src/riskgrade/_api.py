@@ -44,23 +44,39 @@ __all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "c
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
 
 
-def _options(plugins: Plugins | None, layers: Iterable[Layer] = (), limits: Limits | None = None) -> pipeline.Options:
+def _options(plugins: Plugins | None, layers: Iterable[Layer] = (), limits: Limits | None = None,
+             link_chain: tuple[tuple[str, str], ...] = ()) -> pipeline.Options:
     p = plugins or get_plugins()
-    return pipeline.Options(tuple(layers), p.methods(), p.functions(), SECTIONS, limits=limits or get_limits())
+    layers = tuple(layers)
+    return pipeline.Options(layers, p.methods(), p.functions(), SECTIONS, limits=limits or get_limits(),
+                            link_loader=_link_loader(layers[-1].jurisdiction if layers else None, limits),
+                            link_chain=link_chain)
+
+
+def _link_loader(jurisdiction: str | None, limits: Limits | None) -> Callable[[str, tuple[tuple[str, str], ...]], Ruleset]:
+    """Loads a linked ruleset (``links:``) through the front door, with the layers of the linking
+    ruleset's jurisdiction; ``chain`` (the rulesets being compiled) lets the compiler find cycles."""
+    def load_linked(path: str, chain: tuple[tuple[str, str], ...]) -> Ruleset:
+        return _load(path, jurisdiction=jurisdiction, limits=limits, link_chain=chain)
+
+    return load_linked
 
 
 def compile_located(located: Located, *, layers: Iterable[Layer] = (), plugins: Plugins | None = None,
-                    until: str | None = None, limits: Limits | None = None) -> Ruleset | None:
+                    until: str | None = None, limits: Limits | None = None,
+                    link_chain: tuple[tuple[str, str], ...] = ()) -> Ruleset | None:
     """Run the compiler on a parsed document (up to the stage ``until``) with the plugins' methods and
-    functions and the optional sections; the compiled ruleset, or None when stopped early."""
-    art = pipeline.run(located, _options(plugins, layers, limits), until=until)
+    functions, the optional sections and a loader for linked rulesets; the compiled ruleset, or None
+    when stopped early."""
+    art = pipeline.run(located, _options(plugins, layers, limits, link_chain), until=until)
     return None if art is None else _ruleset.build(art)
 
 
 def compile_file(path: str, *, layers: Iterable[Layer] = (), plugins: Plugins | None = None,
-                 limits: Limits | None = None) -> Ruleset:
+                 limits: Limits | None = None, link_chain: tuple[tuple[str, str], ...] = ()) -> Ruleset:
     """Load and compile the ruleset file at ``path`` (not cached; :func:`load` caches)."""
-    rs = compile_located(load_yaml(path, limits), layers=layers, plugins=plugins, limits=limits)
+    rs = compile_located(load_yaml(path, limits), layers=layers, plugins=plugins, limits=limits,
+                         link_chain=link_chain)
     assert rs is not None
     return rs
 
@@ -83,6 +99,11 @@ def load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None,
     >>> load("lec-generic").id
     'lec-generic'
     """
+    return _load(ref, jurisdiction=jurisdiction, as_of=as_of, limits=limits)
+
+
+def _load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None, as_of: datetime.date | None = None,
+          limits: Limits | None = None, link_chain: tuple[tuple[str, str], ...] = ()) -> Ruleset:
     spec = os.fspath(ref)
     lim = limits or get_limits()
     path = registry.find(spec, as_of)
@@ -93,13 +114,13 @@ def load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None,
     if cached is not None and _stamp(cached[1].files) == cached[0]:
         return cached[1]
     if jurisdiction is None:
-        rs = compile_file(path, limits=lim)
+        rs = compile_file(path, limits=lim, link_chain=link_chain)
     else:
         plugins = get_plugins()
         located = load_yaml(path, lim)
         data = located.data if isinstance(located.data, dict) else {}
         rs = compile_file(path, layers=layers_for(str(data.get("id")), jurisdiction, plugins), plugins=plugins,
-                          limits=lim)
+                          limits=lim, link_chain=link_chain)
     # how to load it again in another process: a shipped id stays an id, a file becomes absolute
     object.__setattr__(rs, "_load_ref", (spec if not os.path.exists(spec) else os.path.abspath(spec), jurisdiction,
                                          None if lim == Limits() else lim))

@@ -4,6 +4,7 @@
 
 1. **validate** -- the cerberus schema of the format (:mod:`riskgrade._validate.schema`);
 1a. **include** -- tables, bands and matrices from scale libraries (:mod:`riskgrade._compile.library`);
+1b. **link** -- other rulesets' results for the same subject (:mod:`riskgrade._compile.links`);
 2. **layer** -- jurisdiction layers, stricter only (:mod:`riskgrade._compile.layers`);
 3. **resolve** -- inputs, sources, tables (inline or CSV), bands (proven gap- and overlap-free);
 4. **compile** -- expressions to Python (:mod:`riskgrade._compile.expr`), derive order, each rule
@@ -35,6 +36,7 @@ from riskgrade._compile.expr import Compiler, ExprError, Function
 from riskgrade._compile.extension import CompileContext, Method
 from riskgrade._compile.layers import apply_layers
 from riskgrade._compile.library import apply_includes
+from riskgrade._compile.links import LinkLoader, apply_links
 from riskgrade._compile.methods import builtin_methods, emit_banded
 from riskgrade._compile.sections import SectionCompiler
 from riskgrade._compile.tables import Bands, Matrix, Table
@@ -90,6 +92,9 @@ class Options:
     error_limit: int = RulesetError.LIMIT
     #: the work an expression may cause, and the size of a fact (baked into the generated code)
     limits: Limits = attrs.field(factory=get_limits)
+    #: compiles a linked ruleset (``links:``), given its file and the chain of (file, id) under way
+    link_loader: LinkLoader | None = None
+    link_chain: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen
@@ -163,6 +168,16 @@ def _stage_include(u: Unit) -> None:
         u.table_dirs.update(inc.table_dirs)
 
 
+def _stage_link(u: Unit) -> None:
+    if u.doc.get("links"):
+        lk = apply_links(u.loc, u.doc, u.base_dir, u.options.link_loader, u.options.link_chain)
+        u.problems += lk.problems
+        u.stop = u.stop or bool(lk.problems)
+        u.loc, u.doc = lk.located, lk.doc
+        u.files += [f for f in lk.files if f not in u.files]
+        u.functions.update(lk.functions)
+
+
 def _stage_layer(u: Unit) -> None:
     if u.options.layers:
         u.loc, u.doc = apply_layers(u.loc, u.doc, u.options.layers, u.methods)
@@ -175,6 +190,7 @@ _SHAPE_KEEPING = frozenset({"unknown-key", "reserved-key"})
 STAGES: tuple[Stage, ...] = (
     Stage("validate", _stage_validate, "the format's schema (cerberus), every problem located"),
     Stage("include", _stage_include, "tables, bands and matrices from scale libraries, located in their files"),
+    Stage("link", _stage_link, "other rulesets' results for the same subject (links:), cycle-checked"),
     Stage("layer", _stage_layer, "jurisdiction layers, stricter only (province → city → county)"),
     Stage("resolve", lambda u: u.resolve(), "inputs, sources, tables (inline or CSV), bands (gap- and overlap-free)"),
     Stage("compile", lambda u: u.compile(), "expressions to Python, derive order, each rule through its method"),

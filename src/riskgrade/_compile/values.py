@@ -191,4 +191,9 @@ def check_value(spec: Mapping[str, Any], value: Any, name: str, allowed: frozens
                     r[fname] = None
             out.append(r)
         return out
+    if t == "record":  # the facts of a linked ruleset (links:), checked when that ruleset grades them
+        if not isinstance(value, Mapping):
+            raise FactError(f"must be a mapping (the facts of a linked ruleset), got {type(value).__name__}",
+                            field=name, code="wrong-type")
+        return value
     raise FactError(f"unsupported input type {t}", field=name, code="wrong-type")

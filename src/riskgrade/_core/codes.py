@@ -95,6 +95,9 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("schema", R, "不符合规则集格式", "does not fit the ruleset format"),
     # --- ruleset content
     ("unknown-ruleset", R, "没有这个规则集", "no such ruleset"),
+    ("link-cycle", R, "规则集之间的关联(links)构成循环", "rulesets link each other in a cycle (links:)"),
+    ("link-unavailable", R, "本次编译无法加载关联的规则集(请用 riskgrade.load 加载)",
+     "this compilation cannot load linked rulesets (load the ruleset with riskgrade.load)"),
     ("fingerprint-mismatch", R, "反序列化的规则集与现有文件的指纹不一致(文件已更改)",
      "an unpickled ruleset no longer matches its files' fingerprint (a file changed)"),
     ("unknown-jurisdiction", R, "不是已知的行政区划代码(GB/T 2260)", "not a known area code (GB/T 2260)"),

@@ -204,7 +204,7 @@ class Ruleset:
         for name, spec in self.inputs.items():
             lab = _label(spec.get("label"), lang)
             v = ins[name]
-            if v is None:
+            if v is None or spec.get("type") == "record":  # a linked ruleset's facts: see its link step
                 continue
             shown = f"{len(v)} {'条记录' if zh else 'records'}" if isinstance(v, list) else _n(v)
             unit = f" {spec['unit']}" if spec.get("unit") and not isinstance(v, list) else ""
@@ -218,7 +218,11 @@ class Ruleset:
             steps.append(Step("input", name, f"{'输入' if zh else 'input'} {name}"
                               f"{f' ({lab})' if lab else ''} = {shown}{unit}{f' — {meaning}' if meaning else ''}"))
         vals = a.values
+        steps += self._link_steps(vals, lang)
+        made_by_links = {n for rec in (self.doc.get("linked") or {}).values() for n in rec["names"]}
         for name, spec in (self.doc.get("derive") or {}).items():
+            if name in made_by_links:
+                continue
             text = " ".join(str(spec if not isinstance(spec, dict) else spec["expr"]).split())
             steps.append(Step("derive", name, f"{'计算' if zh else 'derive'} {name} = {text} = {_n(vals[name])}"))
         levels, details = a[self._slices[2]], a[self._slices[3]]
@@ -246,6 +250,29 @@ class Ruleset:
                 steps.append(Step("layer", str(change.get("layer", "")), f"{'辖区细化' if zh else 'layer'}: {line}"))
         return steps
 
+
+    def _link_steps(self, vals: Mapping[str, Any], lang: str) -> list[Step]:
+        """One step per link (``links:``): which ruleset graded which fact, with its fingerprint, the
+        level, the score and the linked values; or that the fact was not given."""
+        zh = lang == "zh"
+        steps = []
+        for name, rec in (self.doc.get("linked") or {}).items():
+            ref = rec["ruleset"]
+            who = (f"{ref['id']} {ref['version']} ({ref['edition']}; {'指纹' if zh else 'fingerprint'} "
+                   f"{ref['fingerprint'][:19]}…)")
+            head = f"{'关联' if zh else 'link'} {name}: {who}"
+            res = vals.get(name)
+            if res is None:
+                text = (f"{head}: 未提供 {rec['facts']}, 关联值均为空" if zh
+                        else f"{head}: {rec['facts']} not given, the link's values are null")
+            else:
+                lv = res["level"]
+                score = f"{rec['score']} = {_n(res['score'])}" if res["score"] is not None else ""
+                more = "; ".join(f"{name}_{k} = {_n(v)}" for k, v in res["values"].items())
+                text = (f"{head} {'评定' if zh else 'graded'} {rec['facts']} → {lv.name} {lv.label(lang)}"
+                        + (f", {'得分' if zh else 'score'} {score}" if score else "") + (f"; {more}" if more else ""))
+            steps.append(Step("link", name, text))
+        return steps
 
     # -- cases ----------------------------------------------------------------------------------
     def run_cases(self) -> list[CaseResult]:

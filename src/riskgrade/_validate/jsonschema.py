@@ -29,7 +29,8 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "dict": "object",
           "list": "array", "date": "string", "float": "number"}
 #: the input types of the format → JSON types of a fact
-_FACT_TYPES = {"number": "number", "integer": "integer", "string": "string", "bool": "boolean", "date": "string"}
+_FACT_TYPES = {"number": "number", "integer": "integer", "string": "string", "bool": "boolean", "date": "string",
+               "record": "object"}
 _LEVELS = list(_schema.LEVEL_NAMES)
 
 
@@ -260,7 +261,7 @@ def result_schema(*, id: str | None = None) -> dict[str, Any]:
                           "fingerprint": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
                           "layers": {"type": "array", "items": text}}}
     step = {"type": "object", "required": ["kind", "name", "text"],
-            "properties": {"kind": {"enum": ["input", "derive", "rule", "decision", "layer"]}, "name": text,
+            "properties": {"kind": {"enum": ["input", "derive", "rule", "decision", "layer", "link"]}, "name": text,
                            "text": text}}
     return {"$schema": DIALECT, **({"$id": id} if id else {}),
             "title": "riskgrade assessment (result schema 1)",

@@ -218,6 +218,16 @@ TOP: dict[str, Any] = {
     "include": {"type": "list", "schema": {"type": "dict", "schema": INCLUDE}},
     "derive": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
                "valuesrules": {"type": ["string", "number", "dict"]}},
+    # the results of other rulesets for the same subject (riskgrade._compile.links)
+    "links": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+              "valuesrules": {"type": "dict", "schema": {
+                  "ruleset": {"type": "string", "required": True},
+                  "facts": {"type": "string", "required": True, "regex": IDENT},
+                  "optional": {"type": "boolean", "default": False},
+                  "values": {"type": "list", "schema": {"type": "string", "regex": IDENT}},
+                  "label": label_schema,
+                  "note": _text,
+              }}},
     "rules": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict"}},
     "otherwise": {"type": "dict", "schema": {"level": {"type": "string", "required": True,
                                                        "allowed": LEVEL_NAMES},
