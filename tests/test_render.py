@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import pathlib
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -279,3 +281,45 @@ class TestRegisterExport:
         with pytest.raises(RenderError) as exc:
             riskgrade.write_register([], tmp_path / "x.ods")
         assert exc.value.code == "bad-output"
+
+
+class TestRiskCards:
+    def test_pdf_and_html_per_risk_point(self, tmp_path: pathlib.Path) -> None:
+        pypdf = pytest.importorskip("pypdf")
+        r = CliRunner().invoke(main, ["card", str(CHEM), "--as-of", "2024-06-30", "--out", str(tmp_path)])
+        assert r.exit_code == 0, r.output
+        a = riskgrade.assess(None, str(CHEM), as_of=AS_OF)
+        ids = [p.id for p in a.enterprise.risk_points]
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"{i}.pdf" for i in ids] + [f"{i}.html" for i in ids])
+        reader = pypdf.PdfReader(tmp_path / "P-SYN-REACTOR.pdf")
+        assert len(reader.pages) == 1
+        text = reader.pages[0].extract_text()
+        node = a.nodes["P-SYN-REACTOR"]
+        for expected in ("安全风险告知卡", "合成反应釜", "合成车间", node.level.zh, "反应失控", "火灾爆炸",
+                         "lec-generic", f"分值 {node.score}", "HD-2024-007", "公司级", "台账格式尚无此字段"):
+            assert expected in text, expected
+        page = (tmp_path / "P-SYN-REACTOR.html").read_text(encoding="utf-8")
+        assert f'data-level="{node.level.name}"' in page and node.level.hex in page and "反应失控" in page
+
+    def test_one_point_english(self, tmp_path: pathlib.Path) -> None:
+        pypdf = pytest.importorskip("pypdf")
+        a = riskgrade.assess(None, str(CHEM), as_of=AS_OF)
+        written = riskgrade.write_cards(a, tmp_path, point="P-NH3-TANK", lang="en", formats=("pdf",))
+        assert written == [str(tmp_path / "P-NH3-TANK.pdf")]
+        text = pypdf.PdfReader(written[0]).pages[0].extract_text()
+        assert "Safety risk card" in text and a.nodes["P-NH3-TANK"].level.name in text
+
+    def test_unknown_point(self, tmp_path: pathlib.Path) -> None:
+        r = CliRunner().invoke(main, ["card", str(CHEM), "--point", "P-NOPE", "--out", str(tmp_path)])
+        assert r.exit_code == 2 and "no risk point 'P-NOPE'" in r.output
+
+    @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed (.ci/run installs it)")
+    def test_card_renders_with_the_level_colour(self, tmp_path: pathlib.Path) -> None:
+        a = riskgrade.assess(None, str(CHEM), as_of=AS_OF)
+        pdf = riskgrade.write_cards(a, tmp_path, point="P-SYN-REACTOR", formats=("pdf",))[0]
+        subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", pdf, str(tmp_path / "page")], check=True,
+                       capture_output=True)
+        img = mpimg.imread(str(tmp_path / "page.png"))
+        assert img.shape[0] > img.shape[1]  # A4 portrait
+        top = tuple(int(v * 255 + 0.5) for v in img[5, img.shape[1] // 2][:3])
+        assert top == _rgb(a.nodes["P-SYN-REACTOR"].level.hex)

@@ -63,6 +63,7 @@ from riskgrade._monitor.rules import (
     WarningRules,
     load_monitor_ruleset,
 )
+from riskgrade._render.card import write_cards
 from riskgrade._render.riskmap import County, MapPoint, RiskMap, load_boundaries
 from riskgrade._render.tables import write_register
 from riskgrade._source.yaml import Located
@@ -173,6 +174,7 @@ __all__ = [
     "ruleset_index",
     "ruleset_page",
     "set_limits",
+    "write_cards",
     "write_register",
 ]
 

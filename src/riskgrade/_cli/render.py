@@ -13,11 +13,12 @@ import click
 
 from riskgrade._cli.graph import _assess_file, _expand, _parse_as_of
 from riskgrade._enterprise.graph import EnterpriseAssessment
+from riskgrade._render.card import write_cards
 from riskgrade._render.riskmap import STATISTICS, RiskMap, load_boundaries
 from riskgrade._render.tables import write_register
 from riskgrade.exceptions import RiskgradeError
 
-__all__ = ["map_cmd", "register_cmd"]
+__all__ = ["card_cmd", "map_cmd", "register_cmd"]
 
 
 def _assess_all(paths: tuple[str, ...], date: _dt.date | None) -> tuple[list[EnterpriseAssessment], int]:
@@ -98,3 +99,26 @@ def register_cmd(files_or_dirs: tuple[str, ...], out: str, lang: str, as_of: str
     click.echo(f"{out}: {len(assessments)} enterprises, {points} risk points, {hds} hidden dangers")
     if errors:
         raise SystemExit(2)
+
+
+@click.command("card")
+@click.argument("enterprise_file", type=click.Path(dir_okay=False))
+@click.option("--out", "out", required=True, metavar="DIR", help="directory for <risk point id>.pdf and .html")
+@click.option("--point", metavar="ID", help="only this risk point (default: every risk point)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--as-of", "as_of", metavar="DATE", help="assess as of this date (YYYY-MM-DD)")
+def card_cmd(enterprise_file: str, out: str, point: str | None, lang: str, as_of: str | None) -> None:
+    """Write risk cards (风险告知卡), one PDF and one HTML page per risk point.
+
+    \b
+    riskgrade card examples/enterprises/chem-plant.yaml --as-of 2024-06-30 --out cards/
+    """
+    date = _parse_as_of(as_of)
+    try:
+        a = _assess_file(enterprise_file, date, None)
+        written = write_cards(a, out, point=point, lang=lang)
+    except RiskgradeError as exc:
+        click.echo(f"{enterprise_file}: {exc}", err=True)
+        raise SystemExit(2) from None
+    for path in written:
+        click.echo(path)
