@@ -63,6 +63,9 @@ from riskgrade._monitor.rules import (
     WarningRules,
     load_monitor_ruleset,
 )
+from riskgrade._render.card import write_cards
+from riskgrade._render.riskmap import County, MapPoint, RiskMap, load_boundaries
+from riskgrade._render.tables import write_register
 from riskgrade._source.yaml import Located
 from riskgrade.exceptions import (
     EventError,
@@ -73,6 +76,7 @@ from riskgrade.exceptions import (
     PluginError,
     Problem,
     RefinementError,
+    RenderError,
     RiskgradeError,
     RiskgradeWarning,
     RulesetError,
@@ -96,6 +100,7 @@ __all__ = [
     "Counterexample",
     "Counterfactual",
     "Counterfactuals",
+    "County",
     "Coverage",
     "Dependency",
     "DifferentialResult",
@@ -123,6 +128,7 @@ __all__ = [
     "LevelChange",
     "Limits",
     "Located",
+    "MapPoint",
     "Matrix",
     "Message",
     "Method",
@@ -137,7 +143,9 @@ __all__ = [
     "RefinementError",
     "RefinementReport",
     "RegionGraph",
+    "RenderError",
     "RiskGraph",
+    "RiskMap",
     "RiskPoint",
     "RiskgradeError",
     "RiskgradeWarning",
@@ -160,11 +168,14 @@ __all__ = [
     "jurisdiction_chain",
     "list_rulesets",
     "load",
+    "load_boundaries",
     "load_enterprise",
     "load_monitor_ruleset",
     "ruleset_index",
     "ruleset_page",
     "set_limits",
+    "write_cards",
+    "write_register",
 ]
 
 # one front door: the public types say they live here (as httpx does); errors live in riskgrade.exceptions

@@ -11,7 +11,9 @@ Every error riskgrade raises derives from :class:`RiskgradeError`::
     │                       function, the rule and its file:line, keeps the original as __cause__
     ├── GraphError          an enterprise register is inconsistent (e.g. a dependency cycle)
     ├── PluginError         a plugin failed: names the plugin and the hook
-    └── MonitorError        the real-time layer failed (an action raised inside the rules engine)
+    ├── MonitorError        the real-time layer failed (an action raised inside the rules engine)
+    └── RenderError         a map, card or register export cannot be drawn (no CJK font, a missing
+                            extra, an unusable boundary file); ``code`` says which
 
 >>> from riskgrade.exceptions import Problem, RulesetError
 >>> err = RulesetError([Problem("bad-band", "bands leave a gap", "r.yaml", 3, 5)])
@@ -35,6 +37,7 @@ __all__ = [
     "PluginError",
     "Problem",
     "RefinementError",
+    "RenderError",
     "RiskgradeError",
     "RiskgradeWarning",
     "RulesetError",
@@ -210,6 +213,16 @@ class PluginError(RiskgradeError):
 
 class MonitorError(RiskgradeError):
     """The real-time monitoring layer failed (for example, an action raised inside durable-rules)."""
+
+
+class RenderError(RiskgradeError):
+    """An output (map, risk card, register export) cannot be produced; ``code`` is a stable code
+    from the catalogue (``no-cjk-font``, ``missing-extra``, ``bad-output``, ``bad-boundary``)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
 
 
 class EventError(FactError):

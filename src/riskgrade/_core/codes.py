@@ -9,6 +9,7 @@ A code is stable: tests and tools may rely on it. ``kinds`` says where it appear
 - ``graph``: the ``code`` of an error record of ``riskgrade assess`` (register or region inconsistent)
 - ``function``: a function or plugin failed while grading (``FunctionError.to_dict``)
 - ``state``: the ``code`` of a :class:`~riskgrade.exceptions.MonitorError` -- a monitor checkpoint cannot be restored
+- ``render``: the ``code`` of a :class:`~riskgrade.exceptions.RenderError` -- a map, risk card or register export cannot be written
 
 One code may appear under several kinds (``bad-value`` is a schema problem and a fact error); it
 means the same thing in each. ``docs/errors.md`` is generated from this table
@@ -39,6 +40,7 @@ KINDS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "graph": ("企业图与区域错误(riskgrade assess 的错误记录)", "Graph and region errors (riskgrade assess error records)"),
     "function": ("函数或插件失败(FunctionError)", "A function or plugin failed (FunctionError)"),
     "state": ("监测检查点错误(MonitorError)", "Monitor checkpoint errors (MonitorError)"),
+    "render": ("输出错误(RenderError:四色图、告知卡、台账导出)", "Output errors (RenderError: maps, risk cards, register exports)"),
 })
 
 
@@ -62,6 +64,7 @@ class Code:
 
 R, M, F, E, G, FN = ("ruleset",), ("monitor",), ("fact",), ("event",), ("graph",), ("function",)
 S = ("state",)
+RD = ("render",)
 
 _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- reading a file (ruleset, layer, monitor ruleset, facts, register)
@@ -216,6 +219,11 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("missing-field", M + F + E, "缺少必需的字段", "a required field is missing"),
     ("bad-jurisdiction", F, "不是六位行政区划代码", "not a six-digit area code"),
     ("bad-uscc", F, "不是有效的统一社会信用代码(GB 32100)", "not a valid unified social credit code (GB 32100)"),
+    ("no-cjk-font", RD, "未安装中文(CJK)字体, 无法绘制中文标注", "no CJK font is installed, so Chinese labels cannot be drawn"),
+    ("missing-extra", RD, "缺少可选依赖(pip install 'riskgrade[render]')", "an optional dependency is missing (pip install 'riskgrade[render]')"),
+    ("bad-output", RD, "不支持的输出文件类型", "the output file type is not supported"),
+    ("bad-boundary", RD, "边界 GeoJSON 无法使用(非 RFC 7946 面要素或缺少 adcode)", "the boundary GeoJSON cannot be used (not RFC 7946 polygons, or no adcode)"),
+    ("outside-region", F, "坐标(WGS84)不在登记辖区的边界范围内", "the location (WGS84) lies outside the bounds of the register's jurisdiction"),
     ("unknown-reference", F, "引用的编号不存在", "no record with the id referred to"),
     ("missing-ruleset", F, "没有指定规则集", "no ruleset named"),
     ("unknown-input", F, "不是本规则集的输入项(whatif --fix)", "not an input of this ruleset (whatif --fix)"),

@@ -9,17 +9,22 @@ other by id (every id is unique in the register, every reference is checked)::
     sectors: [hazchem]
     jurisdiction: "620402"            # GB/T 2260 code of the county-level division
     zone: null                        # a named sub-jurisdiction without a code (e.g. a high-tech zone)
-    location: {lon: 104.18, lat: 36.55}
+    location: {lon: 104.18, lat: 36.55}   # WGS84 degrees, inside the jurisdiction's bounds (docs/maps.md)
     standardisation: 二级               # safety standardisation grade 一级/二级/三级, or null
     ruleset: lec-generic              # default ruleset for risk points
-    units:            [{id, name, major_hazard_grade: 一级..四级 | null}]
-    risk_points:      [{id, unit, name, ruleset?, facts: {...}}]
+    units:            [{id, name, major_hazard_grade: 一级..四级 | null, location?}]
+    risk_points:      [{id, unit, name, ruleset?, facts: {...}, location?}]
     hazards:          [{id, risk_point, name, category?, ruleset?, facts?}]
     hidden_dangers:   [{id, target, grade: general|major, found, deadline?, status: open|rectified|verified,
                         closed?, description?, basis?}]
     monitoring_points: [{id, risk_point, name, quantity, unit?, low?, high?, low_low?, high_high?}]
     accidents:        [{id, date, severity: 一般|较大|重大|特别重大, deaths?, injuries?, description?}]
     dependencies:     [{from, to, reason?}]   # extra edges: "from" endangers "to"
+
+A ``location`` is ``{lon, lat}`` in WGS84 degrees (not GCJ-02), or, for units and risk points,
+``{x, y}`` in metres on the enterprise's site plan. WGS84 coordinates must lie inside the
+bounds of the register's jurisdiction where riskgrade ships its boundary (the Baiyin counties);
+elsewhere only the ranges of longitude and latitude are checked.
 
 Every problem raises :class:`~riskgrade.exceptions.FactError` naming the record (its id,
 or ``list[index]`` when it has none) and the field.
@@ -41,6 +46,9 @@ riskgrade.exceptions.FactError: record P-1, field 'unit': unknown-reference: no 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import importlib.resources
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -98,6 +106,8 @@ class Unit:
     name: str
     major_hazard_grade: int | None = None
     kind: str = "unit"
+    #: ``{"lon", "lat"}`` (WGS84) or ``{"x", "y"}`` (site-plan metres), or ``None``
+    location: Mapping[str, float] | None = attrs.field(default=None, eq=False, hash=False)
 
 
 @attrs.frozen
@@ -110,6 +120,8 @@ class RiskPoint:
     facts: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
     ruleset: str | None = None
     kind: str = "risk_point"
+    #: ``{"lon", "lat"}`` (WGS84) or ``{"x", "y"}`` (site-plan metres), or ``None``
+    location: Mapping[str, float] | None = attrs.field(default=None, eq=False, hash=False)
 
 
 @attrs.frozen
@@ -336,6 +348,23 @@ class _Fields:
             raise self.fail(field, "bad-type", f"expected a mapping, got {type(v).__name__}", v)
         return {str(k): _plain(x) for k, x in v.items()}
 
+    def location(self) -> dict[str, float] | None:
+        """``{lon, lat}`` (WGS84 degrees) or ``{x, y}`` (site-plan metres)."""
+        v = self.mapping("location")
+        if v is None:
+            return None
+        keys = set(v)
+        if keys not in ({"lon", "lat"}, {"x", "y"}):
+            raise self.fail("location", "bad-value", f"a location is {{lon, lat}} (WGS84) or {{x, y}} "
+                            f"(site-plan metres), got keys {sorted(keys)}")
+        for key, val in sorted(v.items()):
+            if isinstance(val, bool) or not isinstance(val, (int, float)) or val != val:
+                raise self.fail(f"location.{key}", "bad-value", f"{val!r} is not a number", val)
+            lim = {"lon": 180, "lat": 90}.get(key)
+            if lim is not None and abs(val) > lim:
+                raise self.fail(f"location.{key}", "bad-value", f"{val!r} is not a {key}itude", val)
+        return {k: float(x) for k, x in sorted(v.items())}
+
     def done(self) -> None:
         extra = sorted(str(k) for k in self.data if str(k) not in self.used and not str(k).startswith("x-"))
         if extra:
@@ -406,13 +435,13 @@ status='open', closed=None, description='', basis='', kind='hidden_danger')
     ident = f.text("id", required=True)
     rec: Record
     if kind == "unit":
-        rec = Unit(ident, f.text("name", required=True), f.grade("major_hazard_grade"))
+        rec = Unit(ident, f.text("name", required=True), f.grade("major_hazard_grade"), location=f.location())
     elif kind == "risk_point":
         facts = f.mapping("facts")
         if facts is None:
             raise f.fail("facts", "missing-field", "'facts' is required (the inputs its ruleset grades)")
         rec = RiskPoint(ident, f.text("unit", required=True), f.text("name", required=True), facts,
-                        f.opt_text("ruleset"))
+                        f.opt_text("ruleset"), location=f.location())
     elif kind == "hazard":
         rec = Hazard(ident, f.text("risk_point", required=True), f.text("name", required=True),
                      f.text("category"), f.mapping("facts"), f.opt_text("ruleset"))
@@ -547,7 +576,61 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
     )
     f.done()
     check_references(ent, where_of)
+    _check_bounds(ent, where_of)
     return ent
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_bounds() -> dict[str, tuple[float, float, float, float]]:
+    """County code → (min lon, min lat, max lon, max lat) of the shipped boundaries (riskgrade/data)."""
+    text = importlib.resources.files("riskgrade").joinpath("data/baiyin_counties.geojson").read_text("utf-8")
+    out: dict[str, tuple[float, float, float, float]] = {}
+    for feat in json.loads(text)["features"]:
+        pts: list[tuple[float, float]] = []
+        stack: list[Any] = [feat["geometry"]["coordinates"]]
+        while stack:
+            c = stack.pop()
+            if isinstance(c[0], (int, float)):
+                pts.append((c[0], c[1]))
+            else:
+                stack.extend(c)
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        out[str(feat["properties"]["adcode"])] = (min(xs), min(ys), max(xs), max(ys))
+    return out
+
+
+def region_bounds(code: str) -> tuple[float, float, float, float] | None:
+    """The WGS84 bounding box of a county (or the union of a city's counties) riskgrade ships a
+    boundary for, else ``None``.
+
+    >>> region_bounds("620402")
+    (103.890418, 36.250956, 104.413906, 36.78468)
+    >>> region_bounds("110101") is None
+    True
+    """
+    shipped = _shipped_bounds()
+    boxes = [b for c, b in shipped.items() if c == code or (code.endswith("00") and c.startswith(code[:4]))]
+    if not boxes or code.endswith("0000"):
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _check_bounds(ent: Enterprise, where_of: Callable[[tuple[Any, ...]], Callable[[str], str]]) -> None:
+    box = region_bounds(ent.jurisdiction)
+    if box is None:
+        return
+    spots: list[tuple[str, tuple[Any, ...], float, float]] = []
+    if ent.lon is not None and ent.lat is not None:
+        spots.append((ent.id, (), ent.lon, ent.lat))
+    for field in ("units", "risk_points"):
+        for i, rec in enumerate(getattr(ent, field)):
+            if rec.location is not None and "lon" in rec.location:
+                spots.append((rec.id, (field, i), rec.location["lon"], rec.location["lat"]))
+    for rid, path, lon, lat in spots:
+        if not (box[0] <= lon <= box[2] and box[1] <= lat <= box[3]):
+            raise FactError(f"location ({lon}, {lat}) lies outside the bounds of {ent.jurisdiction} "
+                            f"(lon {box[0]}..{box[2]}, lat {box[1]}..{box[3]}, WGS84){where_of(path)('location')}",
+                            record=rid, field="location", code="outside-region", value=(lon, lat))
 
 
 def check_references(ent: Enterprise,
