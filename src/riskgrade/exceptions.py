@@ -73,7 +73,19 @@ class Problem:
     """One located problem in a ruleset: ``file:line:col: code: message``.
 
     ``line`` and ``col`` are 1-based; 0 when unknown. ``code`` is a stable lowercase
-    identifier that tests and tools may rely on.
+    identifier that tests and tools may rely on. ``message`` is English, ``message_zh`` the
+    same in Chinese (empty when not translated); ``hint``/``hint_zh`` say how to fix it, where one knows.
+    ``severity`` is ``error`` or ``warning`` (a warning does not stop a load; ``riskgrade
+    validate --strict`` treats it as an error).
+
+    >>> p = Problem("band-gap", "values between 1 and 2 fall in no band", "r.yaml", 3, 5,
+    ...             message_zh="1 与 2 之间的值不在任何区间", hint="start the band at 1", hint_zh="区间从 1 开始")
+    >>> str(p)
+    'r.yaml:3:5: band-gap: values between 1 and 2 fall in no band'
+    >>> p.text("zh")
+    'r.yaml:3:5: band-gap: 1 与 2 之间的值不在任何区间'
+    >>> p.hint_text("zh")
+    '区间从 1 开始'
     """
 
     code: str
@@ -81,12 +93,38 @@ class Problem:
     file: str = ""
     line: int = 0
     col: int = 0
+    message_zh: str = attrs.field(default="", kw_only=True)
+    hint: str = attrs.field(default="", kw_only=True)
+    hint_zh: str = attrs.field(default="", kw_only=True)
+    severity: str = attrs.field(default="error", kw_only=True)
 
-    def __str__(self) -> str:
+    def _where(self) -> str:
         where = self.file or "<ruleset>"
         if self.line:
             where += f":{self.line}:{self.col}"
-        return f"{where}: {self.code}: {self.message}"
+        return where
+
+    def __str__(self) -> str:
+        return f"{self._where()}: {self.code}: {self.message}"
+
+    def text(self, lang: str = "en") -> str:
+        """``file:line:col: code: message`` in ``lang`` (``zh`` or ``en``)."""
+        return f"{self._where()}: {self.code}: {self.message_in(lang)}"
+
+    def message_in(self, lang: str = "en") -> str:
+        """The message in ``lang`` (English where no Chinese text was given; the CLI then adds the
+        code's Chinese meaning from the catalogue, :func:`riskgrade._core.i18n.problem_text`)."""
+        return (self.message_zh or self.message) if lang == "zh" else self.message
+
+    def hint_text(self, lang: str = "en") -> str:
+        """How to fix it, in ``lang`` (``""`` when there is no hint)."""
+        return (self.hint_zh or self.hint) if lang == "zh" else (self.hint or self.hint_zh)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as JSON-ready data (both languages)."""
+        return {"file": self.file, "line": self.line, "col": self.col, "code": self.code,
+                "severity": self.severity, "message": self.message, "message_zh": self.message_zh,
+                "hint": self.hint, "hint_zh": self.hint_zh}
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.file, self.line, self.col, self.code, self.message)
@@ -98,7 +136,9 @@ class RulesetError(RiskgradeError):
     #: at most this many problems are kept; the message says how many more there were
     LIMIT = 100
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], *, warnings: Iterable[Problem] = ()) -> None:
+        #: the warnings found besides (severity ``warning``), sorted by location
+        self.warnings: tuple[Problem, ...] = tuple(sorted(set(warnings), key=Problem.sort_key))
         found = sorted(set(problems), key=Problem.sort_key)
         self.problems: tuple[Problem, ...] = tuple(found[: self.LIMIT])
         self.dropped = max(0, len(found) - self.LIMIT)

@@ -22,6 +22,7 @@ from riskgrade._api import compile_file, compile_located, list_rulesets, load, l
 from riskgrade._compile.library import read_library
 from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._core.codes import describe
+from riskgrade._core.i18n import problem_text
 from riskgrade._core.levels import Level
 from riskgrade._grade.coverage import Coverage, coverage
 from riskgrade._grade.ruleset import CaseResult
@@ -38,10 +39,12 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FUNCTION = 0, 1, 2, 3
 _T = {
     "zh": {"ok": "通过", "fail": "失败", "cases": "个用例", "problems": "个问题", "valid": "有效",
            "level": "风险等级", "score": "分值", "record": "记录", "error": "错误", "passed": "通过",
-           "failed": "失败", "want": "期望", "got": "实际", "rulesets": "个规则集"},
+           "failed": "失败", "want": "期望", "got": "实际", "rulesets": "个规则集", "hint": "提示",
+           "case_hint": "对照标准核对规则集; 若规则集无误, 改正该用例的 want"},
     "en": {"ok": "ok", "fail": "FAIL", "cases": "cases", "problems": "problems", "valid": "valid",
            "level": "level", "score": "score", "record": "record", "error": "error", "passed": "passed",
-           "failed": "failed", "want": "want", "got": "got", "rulesets": "rulesets"},
+           "failed": "failed", "want": "want", "got": "got", "rulesets": "rulesets", "hint": "hint",
+           "case_hint": "check the ruleset against the standard; if the ruleset is right, correct the case's want"},
 }
 
 def fact_error_text(err: FactError, lang: str) -> str:
@@ -177,26 +180,47 @@ def _load_any(path: str, *, until: str | None = None) -> Any:
 
 @main.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--strict", is_flag=True, help="Treat warnings (unused inputs, unreachable rules ...) as errors.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: one JSON object per file per line: {file, valid, errors: [...], warnings: [...]}")
 @_lang_option
-def validate_cmd(paths: tuple[str, ...], lang: str | None) -> None:
-    """Check ruleset files (or directories of them); print every problem as file:line:col."""
+def validate_cmd(paths: tuple[str, ...], strict: bool, fmt: str, lang: str | None) -> None:
+    """Check ruleset files (or directories of them); print every problem as file:line:col, with a hint.
+
+    Exit 1 when a file has errors (or, with --strict, warnings); warnings alone print and exit 0.
+    """
     lang = _lang(lang)
     bad = 0
-    n = 0
     for path in _iter_ruleset_files(paths):
-        if _kind(path) not in ("ruleset", "layer", "monitor", "library"):
+        kind = _kind(path)
+        if kind not in ("ruleset", "layer", "monitor", "library"):
             continue
-        n += 1
+        errors: tuple[Problem, ...] = ()
+        warnings: tuple[Problem, ...] = ()
+        dropped = 0
         try:
-            _load_any(path, until="check")
+            obj = _load_any(path)
         except RulesetError as e:
-            bad += 1
-            for p in e.problems:
-                click.echo(str(p))
-            if e.dropped:
-                click.echo(f"... {e.dropped} more")
+            errors, warnings, dropped = e.problems, e.warnings, e.dropped
+        else:
+            rs = obj if kind == "ruleset" else getattr(obj, "ruleset", None)
+            warnings = tuple(getattr(rs, "warnings", ()))
+        failed = bool(errors) or (strict and bool(warnings))
+        bad += failed
+        if fmt == "json":
+            click.echo(dumps({"file": path, "valid": not failed, "errors": [p.to_dict() for p in errors],
+                              "warnings": [p.to_dict() for p in warnings], "more": dropped}))
             continue
-        click.echo(f"{path}: {_T[lang]['valid']}")
+        for p in sorted((*errors, *warnings), key=Problem.sort_key):
+            click.echo(problem_text(p, lang))
+        if dropped:
+            click.echo(f"... {dropped} {'个问题未列出' if lang == 'zh' else 'more'}")
+        if not errors:
+            note = ""
+            if warnings:
+                n = len(warnings)
+                note = f" ({n} 个警告)" if lang == "zh" else f" ({n} warning{'s' if n > 1 else ''})"
+            click.echo(f"{path}: {_T[lang]['fail'] if failed else _T[lang]['valid']}{note}")
     if bad:
         sys.exit(EXIT_FINDINGS)
 
@@ -378,18 +402,25 @@ def _test_file(path: str, kind: str, pattern: str | None, min_coverage: float | 
         results = [attrs.evolve(r, file=path) for r in results]
     picked = [i for i, r in enumerate(results) if pattern is None or _matches(pattern, rs.cases[i], r)]
     cov = coverage(rs, picked)
-    tt = _TT[lang]
     problems: list[Problem] = []
     if not rs.cases:
-        problems.append(Problem("no-cases", f"{rs.id} {tt['no_cases']}", path, 1, 1))
+        problems.append(Problem("no-cases", f"{rs.id} {_TT['en']['no_cases']}", path, 1, 1,
+                                message_zh=f"{rs.id} {_TT['zh']['no_cases']}",
+                                hint="add 'cases:' with the standard's examples and boundary cases "
+                                     "(note, facts, want)",
+                                hint_zh="加上 'cases:', 写入标准的例题和边界用例(note、facts、want)"))
     elif picked:
         where = _item_locations(rs, path)
         for item in cov.uncovered_items:
             file, line, col = where.get(item, (path, 0, 0))
-            problems.append(Problem("uncovered", _item_text(item, lang), file, line, col))
+            problems.append(Problem("uncovered", _item_text(item, lang), file, line, col,
+                                    hint="add a case whose facts exercise it", hint_zh="加一个覆盖它的用例"))
     if min_coverage is not None and cov.percent < min_coverage:
-        problems.append(Problem("low-coverage", f"{rs.id}: {tt['coverage']} {cov.percent:g}% < {min_coverage:g}%",
-                                path, 1, 1))
+        problems.append(Problem("low-coverage", f"{rs.id}: {_TT['en']['coverage']} {cov.percent:g}% < {min_coverage:g}%",
+                                path, 1, 1,
+                                message_zh=f"{rs.id}: {_TT['zh']['coverage']} {cov.percent:g}% < {min_coverage:g}%",
+                                hint="add cases for the uncovered items listed above",
+                                hint_zh="为上面列出的未覆盖项补充用例"))
     return _Tested(path, rs, tuple(results[i] for i in picked), cov, tuple(problems))
 
 
@@ -517,7 +548,8 @@ def _test_text(tested: list[_Tested], verbose: bool, lang: str) -> None:
     tt = _TT[lang]
     for item in tested:
         if item.broken is not None:
-            click.echo(str(item.broken))
+            for p in item.broken.problems:
+                click.echo(problem_text(p, lang))
             continue
         for r in item.results:
             where = f"{r.file}:{r.line}" if r.line else r.file
@@ -530,6 +562,7 @@ def _test_text(tested: list[_Tested], verbose: bool, lang: str) -> None:
                 click.echo(f"      {msg}")
             click.echo(f"      {t['want']}: {dumps(r.expected)}")
             click.echo(f"      {t['got']}:  {dumps(r.actual)}")
+            click.echo(f"      {t['hint']}: {t['case_hint']}")
         cov = item.coverage
         assert cov is not None
         rs = item.ruleset
@@ -540,9 +573,6 @@ def _test_text(tested: list[_Tested], verbose: bool, lang: str) -> None:
 
 
 def _problem_text(p: Problem, lang: str) -> str:
-    """``file:line:col: code: message``, with the code explained in Chinese when ``lang`` is zh."""
-    meaning = describe(p.code, "zh") if lang == "zh" else ""
-    if not meaning:
-        return str(p)
-    where = f"{p.file}:{p.line}:{p.col}" if p.line else p.file
-    return f"{where}: {p.code}({meaning}): {p.message}"
+    """``file:line:col: code: message`` in ``lang`` (the code explained in Chinese when no Chinese
+    message was written), and its hint."""
+    return problem_text(p, lang).replace("\n", "\n  ")

@@ -37,6 +37,7 @@ from riskgrade._compile.extension import CompileContext, Method
 from riskgrade._compile.layers import apply_layers
 from riskgrade._compile.library import apply_includes
 from riskgrade._compile.links import LinkLoader, apply_links
+from riskgrade._compile.lint import Lint, lint
 from riskgrade._compile.methods import builtin_methods, emit_banded
 from riskgrade._compile.sections import SectionCompiler
 from riskgrade._compile.tables import Bands, Matrix, Table
@@ -76,6 +77,7 @@ _COMMON_RULE_KEYS: dict[str, Any] = {
     "cite": {**_schema.CITE, "required": True, "schema": {**_schema.CITE["schema"], "layer": {"type": "string"}}},
     "note": {"type": ["string", "dict"]},
     "unverified": {"type": ["boolean", "string"]},
+    "allow": _schema.ALLOW,
 }
 
 
@@ -214,7 +216,7 @@ def run(located: Located, options: Options | None = None, *, until: str | None =
         if u.stop or len(u.problems) >= u.options.error_limit or stage.name == until:
             break
     if u.problems:
-        raise RulesetError(u.problems[: u.options.error_limit])
+        raise RulesetError(u.problems[: u.options.error_limit], warnings=u.warnings)
     return u.artefact if until is None or until == "generate" else None
 
 
@@ -229,6 +231,8 @@ class Unit:
         self.functions = dict(options.functions)
         self.layers = tuple(options.layers)
         self.problems: list[Problem] = []
+        #: problems that do not stop a load (severity ``warning``): Ruleset.warnings
+        self.warnings: list[Problem] = []
         self.stop = False
         self.tables: dict[str, Table] = {}
         self._record_derivers: dict[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] = {}
@@ -401,12 +405,28 @@ class Unit:
                 self.problems += probs
                 sections[sec] = compiled
         self._check_cases(doc.get("cases") or [], inputs)
+        self._lint(value_names)
         comp = doc.get("completeness")
         if comp and comp.get("in_standard") is not None and comp["encoded"] > comp["in_standard"]:
             self.p(("completeness", "encoded"), "bad-value",
                    f"{comp['encoded']} items encoded but the standard has {comp['in_standard']}")
         self.otherwise, self.oth_cite, self.score_name, self.value_names = otherwise, oth_cite, score_name, value_names
         self.tiers, self.sections = tiers, sections
+
+    def _lint(self, value_names: list[str]) -> None:
+        """The static proofs (:mod:`riskgrade._compile.lint`): monotone bands, types, cases; warnings."""
+        for name, spec in (self.doc.get("bands") or {}).items():
+            if isinstance(spec, dict) and isinstance(spec.get("falling"), dict) and isinstance(
+                    spec["falling"].get("cite"), dict):
+                self._citation(spec["falling"]["cite"], ("bands", name, "falling", "cite"))
+            for j, row in enumerate(spec.get("rows") or () if isinstance(spec, dict) else ()):
+                exc = row.get("exception") if isinstance(row, dict) else None
+                if isinstance(exc, dict) and isinstance(exc.get("cite"), dict):
+                    self._citation(exc["cite"], ("bands", name, "rows", j, "exception", "cite"))
+        found = lint(Lint(self.loc, self.doc, self.ctx.bands, self.ctx.matrices, self.rule_methods, self._compiler,
+                          self._allowed, value_names))
+        self.problems += found.errors
+        self.warnings += found.warnings
 
     def generate(self) -> None:
         if self.problems:
@@ -431,6 +451,7 @@ class Unit:
             file=self.loc.file, ref=ref, sources=doc["sources"], inputs=inputs, tables=self.tables,
             bands=self.ctx.bands, matrices=self.ctx.matrices, rules=tuple(rules), cases=tuple(doc.get("cases") or ()),
             control_tiers=self.tiers, doc=doc, layers=self.layers, files=tuple(self.files),
+            warnings=tuple(sorted(set(self.warnings), key=Problem.sort_key)),
         )
         case_lines = tuple(self.loc.where(("cases", i))[0] for i in range(len(doc.get("cases") or ())))
         self.artefact = Artefact(meta, src, ns, locations, line_map, self.sections, tuple(self.value_names),

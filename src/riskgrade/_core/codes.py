@@ -162,6 +162,22 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("layer-band-order", R, "地方层使区间顺序错乱", "the layer puts the bands out of order"),
     ("unknown-rule", R, "没有这条规则", "no rule with that id"),
     ("refine-looser", R, "细化使标准变宽松(只能更严)", "the refinement makes the standard looser (it may only be stricter)"),
+    # --- proofs at load (riskgrade validate): errors
+    ("band-not-monotone", R, "分级区间中等级随分值升高而降低(如标准如此规定, 请在该行注明 exception 及出处)",
+     "a level falls as the score rises along the bands (cite the exception on the row if the standard says so)"),
+    ("type-compare", R, "表达式把文本与数值比较(条件永远不成立)", "an expression compares text with a number (never true)"),
+    ("optional-no-default", R, "没有默认值的可选输入用于计算, 缺少它的记录在评级时出错",
+     "an optional input without a default reaches a formula; a record without it fails at grade time"),
+    ("bad-case", R, "用例的事实不符合输入定义(类型、取值、未知或缺少)",
+     "a case's facts violate the inputs (type, allowed values, unknown or missing)"),
+    ("unknown-code", R, "用例期望的错误代码不存在", "a case expects an error code riskgrade never raises"),
+    # --- proofs at load: warnings (riskgrade validate --strict makes them errors)
+    ("unreachable-rule", R, "规则永远不会触发(对所有允许的输入条件都不成立)",
+     "the rule can never fire (its condition is false for every allowed input)"),
+    ("shadowed-rule", R, "规则的等级不高于某条总是生效的规则的最低等级, 不会改变结果",
+     "the rule's level never exceeds the lowest level a total rule always gives; it changes no result"),
+    ("unused-input", R, "输入项没有被使用", "no rule, derived value or formula reads the input"),
+    ("unused-table", R, "对照表没有被使用", "no input or lookup uses the table"),
     # --- riskgrade test: cases and coverage
     ("no-cases", R, "规则集没有用例(覆盖率按 0% 计)", "the ruleset has no cases (its coverage counts as 0 %)"),
     ("uncovered", R, "没有用例覆盖这条规则、分档行或判定项", "no case exercises this rule, band row or criterion"),

@@ -25,7 +25,7 @@ from riskgrade._core.levels import Level
 from riskgrade._grade import runtime, whatif
 from riskgrade._grade.assessment import Assessment, Fired, RulesetRef, Step
 from riskgrade._grade.whatif import Counterfactuals
-from riskgrade.exceptions import FactError
+from riskgrade.exceptions import FactError, Problem
 
 __all__ = ["CaseResult", "Ruleset", "build", "canonical"]
 
@@ -102,6 +102,9 @@ class Ruleset:
     _case_lines: tuple[int, ...]
     _line_map: Mapping[int, tuple[str, int]]
     _slices: tuple[slice, slice, slice, slice]
+    #: what the static checks warn about (unused inputs, unreachable rules ...): Problems of severity
+    #: ``warning``, sorted by location; they never stop a load (``riskgrade validate --strict`` fails on them)
+    warnings: tuple[Problem, ...] = ()
 
     # -- grading --------------------------------------------------------------------------------
     def grade(self, facts: Mapping[str, Any]) -> Assessment:

@@ -16,7 +16,7 @@ import yaml
 from riskgrade._core.limits import Limits, get_limits, short_repr
 from riskgrade.exceptions import Problem, RulesetError
 
-__all__ = ["Located", "Routed", "load_yaml", "parse_yaml"]
+__all__ = ["Located", "Routed", "load_yaml", "parse_yaml", "syntax_problem"]
 
 Path = tuple[Hashable, ...]
 
@@ -45,9 +45,11 @@ class Located:
             return self.marks[k]
         return self.where(path)
 
-    def problem(self, path: Path, code: str, message: str, *, key: bool = False) -> Problem:
+    def problem(self, path: Path, code: str, message: str, *, key: bool = False, **text: str) -> Problem:
+        """A :class:`Problem` at ``path`` (its key with ``key=True``); ``text`` may give ``message_zh``,
+        ``hint``, ``hint_zh`` and ``severity``."""
         line, col = self.key_where(path) if key else self.where(path)
-        return Problem(code, message, self.file, line, col)
+        return Problem(code, message, self.file, line, col, **text)
 
 
 @attrs.frozen
@@ -72,10 +74,10 @@ class Routed(Located):
         r = self._route(path)
         return r[0].key_where(r[1]) if r else Located.key_where(self, path)
 
-    def problem(self, path: Any, code: str, message: str, *, key: bool = False) -> Problem:
+    def problem(self, path: Any, code: str, message: str, *, key: bool = False, **text: str) -> Problem:
         r = self._route(path)
-        return r[0].problem(r[1], code, message, key=key) if r else Located.problem(self, path, code, message,
-                                                                                    key=key)
+        return (r[0].problem(r[1], code, message, key=key, **text) if r
+                else Located.problem(self, path, code, message, key=key, **text))
 
     def with_routes(self, routes: Any) -> Routed:
         """A copy with more routes (the new ones first)."""
@@ -109,9 +111,7 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> Located:
     except RecursionError:
         raise RulesetError([Problem("too-deep", "the document nests too deeply", file, 1, 1)]) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise RulesetError([Problem("yaml-syntax", str(exc.problem or exc), file, line, col)]) from None
+        raise RulesetError([syntax_problem(exc, file)]) from None
     except yaml.YAMLError as exc:
         raise RulesetError([Problem("yaml-syntax", str(exc), file, 1, 1)]) from None
     marks: dict[Path, tuple[int, int]] = {}
@@ -129,6 +129,80 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> Located:
     if problems:
         raise RulesetError(problems)
     return Located(data, file, marks)
+
+
+def syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
+    """A PyYAML syntax error as a ``yaml-syntax`` problem in plain words, in English and Chinese, with
+    a fix hint: PyYAML's ``expected <block end>, but found '?'`` becomes "indentation: the key on
+    line 3 does not line up with its parent ..." (the parser's own words stay at the end).
+
+    >>> try:
+    ...     yaml.compose("a:\\n  b: 1\\n c: 2\\n", Loader=yaml.SafeLoader)
+    ... except yaml.MarkedYAMLError as e:
+    ...     p = syntax_problem(e, "r.yaml")
+    >>> str(p).split(" (")[0]
+    'r.yaml:3:2: yaml-syntax: indentation: the key on line 3 does not line up with the keys of its block'
+    >>> p.message_zh.split(" (")[0]
+    '缩进不一致: 第 3 行的键与所在块的其他键对不齐'
+    """
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    ctx_line = exc.context_mark.line + 1 if exc.context_mark is not None else line
+    problem, context = str(exc.problem or ""), str(exc.context or "")
+    raw = f"{problem} ({context})" if context else problem or str(exc)
+    en, zh, hint, hint_zh = _SYNTAX_FALLBACK
+    if problem.startswith("expected <block end>"):
+        if "block collection" in context and "'?'" in problem:
+            en = f"indentation: line {line} is inside the list started on line {ctx_line} but is not a list item"
+            zh = f"缩进不一致: 第 {line} 行位于第 {ctx_line} 行开始的列表中, 却不是列表项"
+            hint = "start the line with '- ' to add an item, or indent it as far as the keys of the item above"
+            hint_zh = "以 '- ' 开头表示新的一项, 或与上一项中的键缩进对齐"
+        else:
+            en = f"indentation: the key on line {line} does not line up with the keys of its block"
+            zh = f"缩进不一致: 第 {line} 行的键与所在块的其他键对不齐"
+            hint = (f"indent line {line} exactly as far as the other keys of the block that starts on line "
+                    f"{ctx_line} (spaces only)")
+            hint_zh = f"第 {line} 行应与第 {ctx_line} 行开始的块中其他键缩进相同(只用空格)"
+    elif problem.startswith("mapping values are not allowed"):
+        en = f"line {line}: a ':' inside a value, or the line is indented deeper than the key above it"
+        zh = f"第 {line} 行: 值中含有冒号, 或此行比上面的键缩进更深"
+        hint = "put a value that contains ': ' in quotes (title: \"A: B\"), or fix the indentation"
+        hint_zh = "含 ': ' 的值要加引号(title: \"A: B\"), 或改正缩进"
+    elif "cannot start any token" in problem and "'\\t'" in problem:
+        en = f"line {line} is indented with a tab; YAML indents with spaces only"
+        zh = f"第 {line} 行用制表符(Tab)缩进; YAML 只能用空格缩进"
+        hint, hint_zh = "replace the tab with spaces", "把制表符换成空格"
+    elif "cannot start any token" in problem:
+        ch = problem.split("'")[1] if problem.count("'") >= 2 else "?"
+        en = f"line {line}: a plain value cannot start with {ch!r}"
+        zh = f"第 {line} 行: 不加引号的值不能以 {ch!r} 开头"
+        hint, hint_zh = "put the value in quotes", "给这个值加上引号"
+    elif "quoted scalar" in context:
+        en = f"the quote opened on line {ctx_line} is never closed"
+        zh = f"第 {ctx_line} 行开始的引号没有闭合"
+        hint, hint_zh = "close the quote on the same line", "在同一行补上结束的引号"
+    elif "could not find expected ':'" in problem:
+        en = f"line {ctx_line}: a key without ':' (each entry of a mapping is 'key: value')"
+        zh = f"第 {ctx_line} 行: 键后缺少冒号(映射中每一项写作 '键: 值')"
+        line, col = ctx_line, (exc.context_mark.column + 1 if exc.context_mark is not None else col)
+        hint, hint_zh = "add ': ' after the key, or make the line a list item with '- '", "在键后加 ': ', 或以 '- ' 写成列表项"
+    elif "flow sequence" in context or "flow mapping" in context:
+        close = "]" if "sequence" in context else "}"
+        opened = "[" if close == "]" else "{"
+        en = f"the {opened!r} opened on line {ctx_line} is not closed with {close!r}"
+        zh = f"第 {ctx_line} 行的 {opened!r} 没有用 {close!r} 闭合"
+        hint = f"close it with {close!r}, with ',' between items"
+        hint_zh = f"用 {close!r} 闭合, 各项之间用逗号分隔"
+    elif problem.startswith("found undefined alias"):
+        name = problem.split("'")[1] if problem.count("'") >= 2 else "?"
+        en = f"alias *{name} refers to no anchor &{name} defined before it"
+        zh = f"别名 *{name} 之前没有定义锚点 &{name}"
+        hint, hint_zh = f"define &{name} before using *{name}, or write the value out", f"先定义 &{name}, 或直接写出值"
+    return Problem("yaml-syntax", f"{en} ({raw})", file, line, col, message_zh=f"{zh} ({raw})",
+                   hint=hint, hint_zh=hint_zh)
+
+
+_SYNTAX_FALLBACK = ("the file is not valid YAML", "YAML 语法错误", "", "")
 
 
 def load_yaml(path: str, limits: Limits | None = None) -> Located:

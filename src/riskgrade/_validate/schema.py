@@ -10,10 +10,11 @@ from typing import Any
 
 import cerberus
 
+from riskgrade._core.i18n import did_you_mean, suggest
 from riskgrade._source.yaml import Located
 from riskgrade.exceptions import Problem
 
-__all__ = ["FORMAT_VERSION", "SECTORS", "check", "label_schema", "schema_problems"]
+__all__ = ["ALLOW", "FORMAT_VERSION", "SECTORS", "check", "keys_at", "label_schema", "schema_problems"]
 
 FORMAT_VERSION = 1
 
@@ -57,6 +58,11 @@ CITE: dict[str, Any] = {
 
 _number = {"type": "number", "finite": True}
 
+#: ``allow: {<warning code>: <reason>}``: a deliberate exception to a warning, with the reason
+ALLOW: dict[str, Any] = {"type": "dict", "keysrules": {"type": "string", "regex": r"^[a-z][a-z\-]*$"},
+                         "valuesrules": {"type": ["string", "dict"], "schema": {"zh": {"type": "string"},
+                                                                                "en": {"type": "string"}}}}
+
 FIELD: dict[str, Any] = {
     "type": {"type": "string", "required": True,
              "allowed": ["number", "integer", "string", "bool", "enum", "date", "list"]},
@@ -73,6 +79,7 @@ FIELD: dict[str, Any] = {
     "min_items": {"type": "integer", "min": 0},
     "max_items": {"type": "integer", "min": 0},
     "items": {"type": "string", "allowed": ["number", "integer", "string", "bool", "date"]},
+    "allow": ALLOW,
 }
 # list inputs hold records whose fields are scalar fields
 FIELD["fields"] = {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
@@ -92,6 +99,7 @@ TABLE: dict[str, Any] = {
     "aliases": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": {"type": "string"}},
     "note": _text,
     "unverified": {"type": ["boolean", "string"]},
+    "allow": ALLOW,
 }
 
 BAND_ROW: dict[str, Any] = {
@@ -101,12 +109,16 @@ BAND_ROW: dict[str, Any] = {
     "value": {"type": ["number", "string", "integer"]},
     "label": label_schema,
     "note": _text,
+    # a level that falls as the score rises, where the standard says so: the clause that does
+    "exception": {"type": "dict", "schema": {"cite": {**CITE, "required": True}, "note": _text}},
 }
 
 BANDS: dict[str, Any] = {
     "label": label_schema,
     "source": {"type": "string"},
     "closed": {"type": "string", "allowed": ["upper", "lower"], "required": True},
+    # a safety score (the higher, the safer): the levels fall as the score rises, by the clause cited
+    "falling": {"type": "dict", "schema": {"cite": {**CITE, "required": True}, "note": _text}},
     "rows": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "dict", "schema": BAND_ROW}},
     "note": _text,
     "unverified": {"type": ["boolean", "string"]},
@@ -285,7 +297,7 @@ def check(doc: Any, schema: Mapping[str, Any], located: Located, base: tuple[Any
         if not odd:
             raise
         return odd
-    return schema_problems(v._errors, located, base)
+    return schema_problems(v._errors, located, base, schema)
 
 
 def _odd_keys(doc: Any, base: tuple[Any, ...], located: Located) -> list[Problem]:
@@ -307,13 +319,45 @@ def _odd_keys(doc: Any, base: tuple[Any, ...], located: Located) -> list[Problem
     return out
 
 
-def schema_problems(errors: Any, located: Located, base: tuple[Any, ...]) -> list[Problem]:
+def schema_problems(errors: Any, located: Located, base: tuple[Any, ...],
+                    schema: Mapping[str, Any] | None = None) -> list[Problem]:
     out: list[Problem] = []
     for err in _leaves(errors):
         path = (*base, *err.document_path)
-        out.append(_to_problem(err, path, located))
+        out.append(_to_problem(err, path, located, schema, tuple(err.document_path)))
     return out
 
+
+def keys_at(schema: Mapping[str, Any], path: tuple[Any, ...]) -> list[str]:
+    """The keys the schema allows in the mapping at ``path`` (relative to ``schema``'s document)."""
+    fields: Mapping[str, Any] | None = schema
+    rule: Mapping[str, Any] | None = None
+    for step in path:
+        if fields is not None:
+            rule, fields = fields.get(step) if isinstance(step, str) else None, None
+            if rule is None:
+                return []
+            continue
+        assert rule is not None
+        if isinstance(rule.get("valuesrules"), dict):  # a mapping of names: one rule for every value
+            rule = rule["valuesrules"]
+        elif isinstance(step, int) and isinstance(rule.get("schema"), dict) and "type" in rule["schema"]:
+            rule = rule["schema"]  # a list: its items' rule
+        elif isinstance(rule.get("schema"), dict):
+            sub = rule["schema"].get(step) if isinstance(step, str) else None
+            if sub is None:
+                return []
+            rule = sub
+        else:
+            return []
+    if fields is not None:
+        return sorted(fields)
+    sub = (rule or {}).get("schema")
+    return sorted(sub) if isinstance(sub, dict) and not ("type" in sub and isinstance(sub.get("type"), str)
+                                                          and sub.get("type") in _TYPE_NAMES) else []
+
+
+_TYPE_NAMES = frozenset({"dict", "list", "string", "number", "integer", "float", "boolean", "date"})
 
 def _leaves(errors: Any) -> list[Any]:
     out = []
@@ -330,32 +374,102 @@ def _tname(v: Any) -> str:
             bool: "a boolean", type(None): "nothing (null)"}.get(type(v), type(v).__name__)
 
 
-def _to_problem(err: Any, path: tuple[Any, ...], located: Located) -> Problem:
+def _tname_zh(v: Any) -> str:
+    return {dict: "映射", list: "列表", str: "文本", int: "整数", float: "数值", bool: "布尔值",
+            type(None): "空值(null)"}.get(type(v), type(v).__name__)
+
+
+_WANT_ZH = {"string": "文本", "dict": "映射(键: 值)", "list": "列表", "number": "数值", "integer": "整数",
+            "float": "数值", "boolean": "true 或 false", "date": "日期(YYYY-MM-DD)"}
+_WANT_EN = {"dict": "a mapping (key: value)", "list": "a list", "string": "text", "number": "a number",
+            "integer": "an integer", "float": "a number", "boolean": "true or false", "date": "a date (YYYY-MM-DD)"}
+
+
+def _number_text(v: Any) -> bool:
+    """``v`` is text that reads as a number (``"70"``): a threshold or value written in quotes."""
+    if not isinstance(v, str):
+        return False
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _to_problem(err: Any, path: tuple[Any, ...], located: Located, schema: Mapping[str, Any] | None = None,
+                rel: tuple[Any, ...] = ()) -> Problem:
     rule = err.rule
     field = path[-1] if path else "<document>"
     c = cerberus.errors
     if err.code == c.UNKNOWN_FIELD.code:
-        return located.problem(path, "unknown-key", f"unknown key {field!r}", key=True)
+        hint, hint_zh = did_you_mean(str(field), keys_at(schema, rel[:-1])) if schema is not None else ("", "")
+        return located.problem(path, "unknown-key", f"unknown key {field!r}", key=True,
+                               message_zh=f"未知的键 {field!r}(此处不允许)", hint=hint, hint_zh=hint_zh)
     if err.code == c.REQUIRED_FIELD.code:
-        return located.problem(path[:-1], "missing-key", f"required key {field!r} is missing")
+        return located.problem(path[:-1], "missing-key", f"required key {field!r} is missing",
+                               message_zh=f"缺少必需的键 {field!r}", hint=f"add '{field}:' here",
+                               hint_zh=f"在此处加上 '{field}:'")
     if err.code == c.BAD_TYPE.code:
-        want = err.constraint if isinstance(err.constraint, str) else " or ".join(err.constraint)
-        return located.problem(path, "wrong-type", f"{field!r} must be {want}, got {_tname(err.value)}")
+        wants = [err.constraint] if isinstance(err.constraint, str) else list(err.constraint)
+        want = " or ".join(wants)
+        want_en = " or ".join(_WANT_EN.get(w, w) for w in wants)
+        want_zh = "或".join(_WANT_ZH.get(w, w) for w in wants)
+        hint = hint_zh = ""
+        if _number_text(err.value) and any(w in ("number", "integer", "float") for w in wants):
+            hint = f"write the number without quotes: {field}: {err.value}"
+            hint_zh = f"数值不要加引号: {field}: {err.value}"
+        elif isinstance(err.value, (int, float)) and not isinstance(err.value, bool) and "string" in wants:
+            hint, hint_zh = f"put it in quotes: {field}: \"{err.value}\"", f"加引号写成文本: {field}: \"{err.value}\""
+        elif "dict" in wants and isinstance(err.value, str):
+            hint = f"write the keys of {field!r} on the lines below it, indented"
+            hint_zh = f"把 {field!r} 的各个键写在下面几行, 并缩进"
+        elif "list" in wants and not isinstance(err.value, list):
+            hint, hint_zh = "write each item on its own line starting with '- '", "每一项单独一行, 以 '- ' 开头"
+        return located.problem(path, "wrong-type", f"{field!r} must be {want}, got {_tname(err.value)}",
+                               message_zh=f"{field!r} 应为{want_zh}, 实际是{_tname_zh(err.value)}",
+                               hint=hint or f"{field!r} takes {want_en}", hint_zh=hint_zh or f"{field!r} 应写成{want_zh}")
     if err.code == c.UNALLOWED_VALUE.code:
         allowed = ", ".join(str(a) for a in err.constraint)
-        return located.problem(path, "bad-value", f"{field!r} is {err.value!r}; allowed: {allowed}")
+        close = suggest(str(err.value), [str(a) for a in err.constraint]) if isinstance(err.value, str) else []
+        hint = f"did you mean {close[0]!r}?" if close else f"use one of: {allowed}"
+        hint_zh = f"是否想写 {close[0]!r}?" if close else f"可选: {allowed}"
+        return located.problem(path, "bad-value", f"{field!r} is {err.value!r}; allowed: {allowed}",
+                               message_zh=f"{field!r} 的值 {err.value!r} 不允许; 可选: {allowed}",
+                               hint=hint, hint_zh=hint_zh)
     if err.code == c.REGEX_MISMATCH.code:
-        return located.problem(path, "bad-value", f"{err.value!r} does not match the pattern {err.constraint}")
+        return located.problem(path, "bad-value", f"{err.value!r} does not match the pattern {err.constraint}",
+                               message_zh=f"{err.value!r} 不符合格式 {err.constraint}",
+                               hint=_PATTERN_HINTS.get(err.constraint, ("", ""))[0],
+                               hint_zh=_PATTERN_HINTS.get(err.constraint, ("", ""))[1])
     if err.code == c.EXCLUDES_FIELD.code:
         return located.problem(path, "conflicting-keys", f"{field!r} cannot be used together with "
-                               f"{err.constraint!r}", key=True)
+                               f"{err.constraint!r}", key=True,
+                               message_zh=f"{field!r} 不能与 {err.constraint!r} 同时使用",
+                               hint="keep only one of them", hint_zh="只保留其中一个")
     if err.code in (c.MIN_LENGTH.code, c.MAX_LENGTH.code):
+        least = err.code == c.MIN_LENGTH.code
         return located.problem(path, "bad-length", f"{field!r} has {len(err.value)} items; "
-                               f"{'at least' if err.code == c.MIN_LENGTH.code else 'at most'} {err.constraint}")
+                               f"{'at least' if least else 'at most'} {err.constraint}",
+                               message_zh=f"{field!r} 有 {len(err.value)} 项; {'至少' if least else '至多'} "
+                               f"{err.constraint} 项")
     if err.code in (c.MIN_VALUE.code, c.MAX_VALUE.code):
-        return located.problem(path, "bad-value", f"{field!r} is out of range ({rule} {err.constraint})")
+        return located.problem(path, "bad-value", f"{field!r} is out of range ({rule} {err.constraint})",
+                               message_zh=f"{field!r} 超出范围({'最小' if rule == 'min' else '最大'} {err.constraint})")
     if rule == "finite" or (err.code == 0 and err.info == ("must be a finite number",)):
-        return located.problem(path, "bad-value", f"{field!r} must be a finite number, got {err.value!r}")
+        return located.problem(path, "bad-value", f"{field!r} must be a finite number, got {err.value!r}",
+                               message_zh=f"{field!r} 须为有限数值, 实际是 {err.value!r}")
     if err.code == c.KEYSRULES.code or rule == "keysrules":
-        return located.problem(path, "bad-name", f"name {field!r} is not allowed here", key=True)
-    return located.problem(path, "schema", f"{field!r}: {rule} {err.constraint!r} failed")
+        return located.problem(path, "bad-name", f"name {field!r} is not allowed here", key=True,
+                               message_zh=f"此处不允许名称 {field!r}",
+                               hint="a name starts with a letter and holds letters, digits and '_'",
+                               hint_zh="名称以字母开头, 只含字母、数字和下划线")
+    return located.problem(path, "schema", f"{field!r}: {rule} {err.constraint!r} failed",
+                           message_zh=f"{field!r}: 不满足 {rule} {err.constraint!r}")
+
+
+_PATTERN_HINTS: dict[str, tuple[str, str]] = {
+    IDENT: ("a name starts with a letter and holds letters, digits and '_'", "名称以字母开头, 只含字母、数字和下划线"),
+    RULE_ID: ("an id holds letters, digits and '_', '-', '.'", "编号只含字母、数字和 _ - ."),
+    r"^[1-8][0-9]{5}$": ("a six-digit GB/T 2260 area code, e.g. 620400", "六位 GB/T 2260 行政区划代码, 如 620400"),
+    r"^[a-z][a-z0-9\-]*$": ("lowercase letters, digits and '-', e.g. lec-generic", "小写字母、数字和 -, 如 lec-generic"),
+}
