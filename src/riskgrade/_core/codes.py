@@ -156,6 +156,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("layer-band-order", R, "地方层使区间顺序错乱", "the layer puts the bands out of order"),
     ("unknown-rule", R, "没有这条规则", "no rule with that id"),
     ("refine-looser", R, "细化使标准变宽松(只能更严)", "the refinement makes the standard looser (it may only be stricter)"),
+    ("refine-may-fail", R, "地方层新增的内容可能出错,使基础标准能分级的记录变成错误",
+     "what the layer adds may fail, turning a record the base grades into an error"),
     # --- riskgrade test: cases and coverage
     ("no-cases", R, "规则集没有用例(覆盖率按 0% 计)", "the ruleset has no cases (its coverage counts as 0 %)"),
     ("uncovered", R, "没有用例覆盖这条规则、分档行或判定项", "no case exercises this rule, band row or criterion"),
