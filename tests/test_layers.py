@@ -10,10 +10,12 @@ import textwrap
 import pytest
 
 import riskgrade
+from riskgrade._api import compile_file as _compile_file
 from riskgrade._api import compile_located, load_layer
 from riskgrade._compile.layers import apply_layers, read_layer, version_ok
 from riskgrade._compile.methods import builtin_methods
 from riskgrade._core import jurisdictions as _jurisdictions
+from riskgrade._source import registry
 from riskgrade._source.yaml import load_yaml
 from riskgrade.exceptions import RefinementError, RulesetError
 
@@ -301,3 +303,87 @@ class TestMissingLayerInTheChain:
         assert [lay.id for lay in found] == ["baiyin-lec", "jingyuan-lec"]
         # a county the layer does not cover needs nothing
         assert [lay.id for lay in layers_for("lec-generic", "620422", self._plugins("jingyuan"))] == []  # type: ignore[arg-type]
+
+
+class TestTablesInCsv:
+    """A layer reaches the rows of tables kept in CSV: hazchem-gb18218's Table 1 (gb18218-table1.csv)."""
+
+    BASE = registry.find("hazchem-gb18218")
+    HEAD = ('riskgrade: 1\nkind: layer\nid: t-q\njurisdiction: "620421"\n'
+            'refines: {ruleset: hazchem-gb18218, versions: ">=1.0, <2"}\n')
+
+    def layer(self, tmp_path: pathlib.Path, body: str, name: str = "q.yaml") -> str:
+        p = tmp_path / name
+        p.write_text(self.HEAD + textwrap.dedent(body), encoding="utf-8")
+        return str(p)
+
+    def test_a_lower_q_is_stricter_and_the_csv_stays_a_source_file(self, tmp_path: pathlib.Path) -> None:
+        base = _compile_file(self.BASE)
+        lay = self.layer(tmp_path, "table_values:\n  table1:\n    - {name: 氨, Q: 5}\n")
+        rs = _compile_file(self.BASE, layers=[read_layer(lay)])
+        facts = {"substances": [{"name": "氨", "quantity_t": 10}], "exposed_people": 120}
+        assert (base.grade(facts).values["S"], rs.grade(facts).values["S"]) == (1, 2)
+        assert rs.grade(facts).level >= base.grade(facts).level
+        csv_file = str(pathlib.Path(self.BASE).parent / "gb18218-table1.csv")
+        assert csv_file in rs.files and rs.tables["table1"].files == (csv_file,)
+        assert rs.doc["layers"][0]["changes"] == [f"table1[氨].Q 10 → 5 by 620421 靖远县, {lay}:8"]
+
+    def test_a_higher_q_is_rejected_with_file_and_line(self, tmp_path: pathlib.Path) -> None:
+        lay = self.layer(tmp_path, "table_values:\n  table1:\n    - {name: 氨, Q: 20}\n")
+        with pytest.raises(RefinementError) as e:
+            _compile_file(self.BASE, layers=[read_layer(lay)])
+        assert [str(p) for p in e.value.problems] == [
+            f"{lay}:8:20: refine-looser: table1[氨].Q 10 → 20 makes grading looser: this value may only fall "
+            "(layer 620421 靖远县)"]
+
+    def test_a_local_substance_turns_an_error_into_a_level(self, tmp_path: pathlib.Path) -> None:
+        lay = self.layer(tmp_path, """\
+            table_rows:
+              table1:
+                - {item: 86, name: 本地溶剂, cas: 0000-00-1, Q: 2, lookup_keys: 本地溶剂}
+              table3:
+                - {name: 本地溶剂, cas: 0000-00-1, beta: 1.5, lookup_keys: 本地溶剂}
+            """)
+        rs = _compile_file(self.BASE, layers=[read_layer(lay)])
+        facts = {"substances": [{"name": "本地溶剂", "quantity_t": 4}], "exposed_people": 0}
+        with pytest.raises(riskgrade.FactError) as e:
+            _compile_file(self.BASE).grade(facts)
+        assert e.value.code == "not-in-table"
+        assert rs.grade(facts).values["S"] == 2
+        layers = rs.doc["layers"][0]
+        assert layers["changes"] == [f"table1[本地溶剂] row added by 620421 靖远县, {lay}:8",
+                                     f"table3[本地溶剂] row added by 620421 靖远县, {lay}:10"]
+        assert layers["unproven"][0].startswith(layers["changes"][0] + " (table 'table1' is read with has()")
+
+    @pytest.mark.parametrize(("row", "code"), [
+        ("{item: 86, name: 液氨, Q: 1}", "layer-conflict"),  # 液氨 is an alias of 氨: it would shadow the row
+        ("{item: 86, name: 氨, Q: 1}", "layer-conflict"),
+        ("{item: 86, name: x, Q: many}", "wrong-type"),
+        ("{item: 86, name: x, Qmax: 1}", "unknown-column"),
+        ("{item: 86, Q: 1}", "missing-key"),
+    ])
+    def test_new_rows_are_checked(self, tmp_path: pathlib.Path, row: str, code: str) -> None:
+        lay = self.layer(tmp_path, f"table_rows:\n  table1:\n    - {row}\n")
+        with pytest.raises(RulesetError) as e:
+            _compile_file(self.BASE, layers=[read_layer(lay)])
+        assert [(p.code, p.file, p.line) for p in e.value.problems] == [(code, lay, 8)]
+
+    def test_a_declared_column_direction_decides_where_the_analysis_cannot(self, tmp_path: pathlib.Path) -> None:
+        p = tmp_path / "eq.yaml"
+        tables = ("tables:\n  q:\n    key: name\n    columns: {name: string, Q: number}\n"
+                  "    rows: [{name: a, Q: 10}]\n")
+        # through ==, the analysis cannot tell which way Q acts
+        text = MINIMAL.replace("    expr: x\n", "    expr: \"x * (3 if lookup('q', 'a', 'Q') < 8 else 1)"
+                               " + (1 if lookup('q', 'a', 'Q') == 10 else 0)\"\n") + tables
+        p.write_text(text, encoding="utf-8")
+        down = layer_file(tmp_path, "table_values:\n  q:\n    - {name: a, Q: 5}\n", "down.yaml")
+        up = layer_file(tmp_path, "table_values:\n  q:\n    - {name: a, Q: 12}\n", "up.yaml")
+        with pytest.raises(RefinementError):  # undecided: the value may only rise ...
+            refine(str(p), down)
+        assert refine(str(p), up).doc["layers"][0]["unproven"]  # ... and rising is left to the differential check
+        p.write_text(text + "    stricter: {Q: lower}\n", encoding="utf-8")
+        rs = refine(str(p), down)
+        assert rs.doc["layers"][0]["unproven"] == [] and rs.grade({"x": 5}).level is riskgrade.Level.YELLOW  # base: BLUE
+        with pytest.raises(RefinementError) as e:
+            refine(str(p), up)
+        assert e.value.codes == ["refine-looser"]

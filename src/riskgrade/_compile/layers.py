@@ -4,7 +4,9 @@ A layer is a YAML file with ``kind: layer``. It names the ruleset it refines (id
 accepted versions) and its jurisdiction, and may only:
 
 - ``sources``, ``inputs`` (each with a ``default``), ``tables``, ``derive``: add new ones;
-- ``table_values``: change values in rows of a table (direction-checked);
+- ``table_values``: change values in rows of a table, inline or CSV (direction-checked; a table may
+  declare the direction of a column, ``stricter: {Q: lower}``, for where the analysis cannot tell);
+- ``table_rows``: add rows to a table, inline or CSV (a new key only: it cannot shadow a row);
 - ``thresholds``: move where a band starts (``{bands: {LEVEL: from}}``; checked exactly);
 - ``levels``: raise the level of a ``direct`` or ``composite`` rule;
 - ``rules``: add rules; ``criteria``: add criteria to a composite rule;
@@ -36,11 +38,15 @@ import attrs
 
 from riskgrade._compile.expr import Compiler, ExprError, Function
 from riskgrade._compile.extension import Method
+from riskgrade._compile.methods import builtin_methods
 from riskgrade._compile.refine import (
+    MayFail,
+    TotalityCheck,
     band_looser_at,
     band_matcher,
     bands_direction,
     lookup_matcher,
+    probe,
     value_direction,
 )
 from riskgrade._core import jurisdictions as _jurisdictions
@@ -73,6 +79,7 @@ LAYER_SCHEMA: dict[str, Any] = {
     "tables": _schema.TOP["tables"],
     "derive": _schema.TOP["derive"],
     "table_values": {"type": "dict", "valuesrules": {"type": "list", "schema": {"type": "dict"}}},
+    "table_rows": {"type": "dict", "valuesrules": {"type": "list", "schema": {"type": "dict"}}},
     "thresholds": {"type": "dict", "valuesrules": {
         "type": "dict", "keysrules": {"type": ["string", "integer"]}, "valuesrules": {"type": "number"}}},
     "levels": {"type": "dict", "valuesrules": {"type": "string", "allowed": _schema.LEVEL_NAMES}},
@@ -222,8 +229,10 @@ def _outputs(rules: Iterable[Any], methods: Mapping[str, Method]) -> set[str]:
 
 
 class _Apply:
-    def __init__(self, located: Located, doc: dict[str, Any], methods: Mapping[str, Method]) -> None:
+    def __init__(self, located: Located, doc: dict[str, Any], methods: Mapping[str, Method],
+                 functions: Mapping[str, Function] | None = None) -> None:
         self.methods = methods
+        self.functions = functions or {}
         self.loc = located
         self.doc = copy.deepcopy(doc)
         self.base_rules = len(doc.get("rules") or ())
@@ -234,6 +243,7 @@ class _Apply:
         self.cases_at = ""
         self.record: list[dict[str, Any]] = []
         self.rule_notes: dict[str, list[str]] = {}
+        self.applied: list[Layer] = []
 
     def p(self, layer: Layer, path: tuple[Any, ...], code: str, msg: str, *, key: bool = False) -> None:
         self.problems.append(layer.located.problem(path, code, msg, key=key))
@@ -243,6 +253,7 @@ class _Apply:
 
     def apply(self, layer: Layer) -> None:
         d, doc = layer.data, self.doc
+        self.applied.append(layer)
         changes: list[str] = []
         unproven: list[str] = []
         by = f"by {layer.name}"
@@ -279,6 +290,7 @@ class _Apply:
                     changes.append(f"{sect[:-1] if sect != 'derive' else 'derived value'} {name} added {by}, "
                                    f"{layer.at((sect, name))}")
         self._table_values(layer, changes, unproven)
+        self._table_rows(layer, changes, unproven)
         self._thresholds(layer, changes, unproven)
         self._levels(layer, changes)
         self._rules(layer, changes)
@@ -309,8 +321,7 @@ class _Apply:
                 continue
             if "rows" not in spec:
                 self.p(layer, ("table_values", tname), "layer-csv",
-                       f"table {tname!r} is read from a CSV file; its values cannot be changed by a layer yet",
-                       key=True)
+                       f"the rows of table {tname!r} (CSV) were not read before the layers", key=True)
                 continue
             key = spec["key"]
             for j, change in enumerate(rows):
@@ -331,6 +342,13 @@ class _Apply:
                         continue
                     old = row.get(col)
                     direction, proven = value_direction(self.doc, lookup_matcher(tname, col), methods=self.methods)
+                    declared = (spec.get("stricter") or {}).get(col)
+                    if not proven and declared in ("higher", "lower"):
+                        direction, proven = (1 if declared == "higher" else -1), True
+                    if not _typed(new, spec["columns"][col]):
+                        self.p(layer, cpath, "wrong-type", f"column {col!r} of table {tname!r} is "
+                               f"{spec['columns'][col]}, not {new!r}")
+                        continue
                     if direction and isinstance(old, (int, float)) and isinstance(new, (int, float)):
                         if (new - old) * direction < 0:
                             self.loose(layer, cpath, f"{tname}[{change[key]}].{col} {old} → {new} makes grading "
@@ -347,6 +365,59 @@ class _Apply:
                         unproven.append(text + " (direction not provable statically: checked by the "
                                         "differential check)")
                     self._note_rules(lambda r, t=tname: t in repr(r), text)
+
+    def _table_rows(self, layer: Layer, changes: list[str], unproven: list[str]) -> None:
+        """New rows (a local substance): a new key only, every column declared and typed. A row turns
+        ``lookup`` errors for its key into values; where the table is also read by ``has()`` or a
+        ``lookup`` with a default, a record that took another branch may now take the row's values,
+        so the addition is marked unproven (for the differential check)."""
+        for tname, rows in (layer.data.get("table_rows") or {}).items():
+            spec = (self.doc.get("tables") or {}).get(tname)
+            if spec is None:
+                self.p(layer, ("table_rows", tname), "unknown-table", f"no table named {tname!r}", key=True)
+                continue
+            if "rows" not in spec:
+                self.p(layer, ("table_rows", tname), "layer-csv",
+                       f"the rows of table {tname!r} (CSV) were not read before the layers", key=True)
+                continue
+            keys = spec["key"] if isinstance(spec["key"], list) else [spec["key"]]
+            alias = (spec.get("aliases") or {}).get("column")
+            taken = {r.get(k) for r in spec["rows"] for k in keys if r.get(k) not in (None, "")}
+            if alias:
+                taken |= {a.strip() for r in spec["rows"] for a in str(r.get(alias) or "").split(";") if a.strip()}
+            branching = _branches_on(self.doc, tname)
+            for j, row in enumerate(rows):
+                path = ("table_rows", tname, j)
+                bad = [c for c in row if c not in spec["columns"]]
+                if bad:
+                    self.p(layer, (*path, bad[0]), "unknown-column", f"table {tname!r} has no column {bad[0]!r}",
+                           key=True)
+                    continue
+                wrong = [c for c, v in row.items() if not _typed(v, spec["columns"][c])]
+                if wrong:
+                    self.p(layer, (*path, wrong[0]), "wrong-type", f"column {wrong[0]!r} of table {tname!r} is "
+                           f"{spec['columns'][wrong[0]]}, not {row[wrong[0]]!r}")
+                    continue
+                if not any(row.get(k) not in (None, "") for k in keys):
+                    self.p(layer, path, "missing-key", f"a new row of {tname!r} needs its key column {keys[0]!r}")
+                    continue
+                clash = [row[k] for k in keys if row.get(k) in taken]
+                if clash:
+                    self.p(layer, (*path, keys[0]), "layer-conflict", f"table {tname!r} already has a row for "
+                           f"{clash[0]!r}; change its values with table_values (a new row cannot shadow one)")
+                    continue
+                new = {c: row.get(c) for c in spec["columns"]}
+                self.routes.append((("tables", tname, "rows", len(spec["rows"])), layer.located, path))
+                spec["rows"].append(new)
+                taken |= {row[k] for k in keys if row.get(k) not in (None, "")}
+                label = row.get(keys[0])
+                text = f"{tname}[{label}] row added by {layer.name}, {layer.at(path)}"
+                changes.append(text)
+                if branching:
+                    unproven.append(text + f" (table {tname!r} is read with has() or a lookup default: a record "
+                                    "that took another branch may now use this row; checked by the differential "
+                                    "check)")
+                self._note_rules(lambda r, t=tname: t in repr(r), text)
 
     def _thresholds(self, layer: Layer, changes: list[str], unproven: list[str]) -> None:
         by = f"by {layer.name}"
@@ -451,33 +522,15 @@ class _Apply:
                 self.rule_notes.setdefault(rid, []).append(text)
 
     def precheck(self) -> None:
-        """Compile the expressions a layer added, so that their mistakes point into the layer file."""
+        """Compile the expressions a layer added, so that their mistakes point into the layer file; then
+        prove that none of them can fail (:meth:`totality`)."""
         doc = self.doc
         names = set(doc.get("inputs") or {}) | set(doc.get("derive") or {}) | _outputs(doc["rules"], self.methods)
         records = {n: set(s.get("fields") or {}) for n, s in (doc.get("inputs") or {}).items()
                    if isinstance(s, Mapping) and s.get("type") == "list"}
-        exprs: list[tuple[tuple[Any, ...], Any]] = []
-        for prefix, _loc, _target in self.routes:
-            node: Any = doc
-            try:
-                for k in prefix:
-                    node = node[k]
-            except (KeyError, IndexError, TypeError):
-                continue
-            if prefix[0] == "derive":
-                exprs.append(((*prefix, "expr") if isinstance(node, Mapping) else prefix,
-                              node.get("expr") if isinstance(node, Mapping) else node))
-            elif prefix[0] == "rules" and isinstance(node, Mapping):
-                for k in ("when", "expr", "L", "E", "C", "S"):
-                    if k in node:
-                        exprs.append(((*prefix, k), node[k]))
-                for j, c in enumerate(node.get("criteria") or () if len(prefix) == 2 else ()):
-                    if isinstance(c, Mapping) and "when" in c:
-                        exprs.append(((*prefix, "criteria", j, "when"), c["when"]))
-                if len(prefix) == 4 and "when" in node:
-                    exprs.append(((*prefix, "when"), node["when"]))
+        exprs = self._added_expressions()
         merged = self.merged()
-        for path, text in exprs:
+        for path, text, _rule in exprs:
             if not isinstance(text, (str, int, float)) or isinstance(text, bool):
                 continue
             called: set[str] = set()
@@ -497,6 +550,108 @@ class _Apply:
                 r = merged._route(path)
                 file = r[0].file if r else merged.file
                 self.problems.append(Problem(e.code, e.message, file, line, col + (e.col if e.line == 1 else 0)))
+                continue
+        if not self.problems:
+            self.totality(exprs)
+
+    def _added_expressions(self) -> list[tuple[tuple[Any, ...], Any, Mapping[str, Any] | None]]:
+        """``(path in the merged document, expression, the rule it belongs to)`` for every expression a
+        layer added: derived values, the expressions of added rules (as their methods declare them)
+        and added criteria."""
+        doc = self.doc
+        exprs: list[tuple[tuple[Any, ...], Any, Mapping[str, Any] | None]] = []
+        for prefix, _loc, _target in self.routes:
+            node: Any = doc
+            try:
+                for k in prefix:
+                    node = node[k]
+            except (KeyError, IndexError, TypeError):
+                continue
+            if prefix[0] == "derive":
+                exprs.append(((*prefix, "expr") if isinstance(node, Mapping) else prefix,
+                              node.get("expr") if isinstance(node, Mapping) else node, None))
+            elif prefix[0] == "rules" and len(prefix) == 2 and isinstance(node, Mapping):
+                m = self.methods.get(str(node.get("method")))
+                keys = [(p, t) for p, t, _ in m.all_expressions(node)] if m is not None else [
+                    ((k,), node[k]) for k in ("when", "expr", "L", "E", "C", "S") if k in node]
+                for sub, text in keys:
+                    exprs.append(((*prefix, *sub), text, node))
+                for j, c in enumerate(node.get("criteria") or ()):
+                    if isinstance(c, Mapping) and "when" in c:
+                        exprs.append(((*prefix, "criteria", j, "when"), c["when"], None))
+            elif prefix[0] == "rules" and len(prefix) == 4 and isinstance(node, Mapping) and "when" in node:
+                exprs.append(((*prefix, "when"), node["when"], None))
+        return exprs
+
+    def totality(self, exprs: list[tuple[tuple[Any, ...], Any, Mapping[str, Any] | None]]) -> None:
+        """Whatever a layer adds only raises levels, unless it fails: a record the base grades would
+        become an error. So every added expression must be proven total (:class:`TotalityCheck`), a
+        plugin method a layer uses must be declared (never emit code) and its ``compute`` proven on
+        every combination of its expressions' values; ``refine-may-fail`` otherwise."""
+        merged = self.merged()
+        chk = TotalityCheck(self.doc, self.methods, self.functions)
+        builtin = builtin_methods()
+        by_rule: dict[tuple[Any, ...], dict[Any, Any]] = {}
+
+        def fail(path: tuple[Any, ...], why: MayFail) -> None:
+            line, col = merged.where(path)
+            r = merged._route(path)
+            file = r[0].file if r else merged.file
+            layer = next((lay for lay in self.applied if r and lay.located is r[0]), None)
+            hint = f"; {why.hint}" if why.hint else ""
+            self.loosening.append(Problem(
+                "refine-may-fail", f"{why.message}: a record the base grades would become an error{hint}"
+                + (f" (layer {layer.name})" if layer else ""), file, line, col))
+
+        failed: set[tuple[Any, ...]] = set()
+        for path, text, rule in exprs:
+            try:
+                v = chk.value(text)
+            except MayFail as e:
+                fail(path, e)
+                failed.add(path[:2])
+                continue
+            if rule is not None and len(path) == 3:
+                by_rule.setdefault(path[:2], {})[path[2]] = v
+        for prefix, _loc, _target in self.routes:
+            if prefix[0] != "rules" or len(prefix) != 2 or prefix in failed:
+                continue
+            rule = self.doc["rules"][prefix[1]]
+            name = str(rule.get("method"))
+            m = self.methods.get(name)
+            if m is None:
+                continue
+            try:
+                self._check_method(name, m, builtin.get(name), rule, by_rule.get(prefix, {}))
+            except MayFail as e:
+                fail((*prefix, "method"), e)
+
+    def _check_method(self, name: str, m: Method, builtin: Method | None, rule: Mapping[str, Any],
+                      vals: Mapping[Any, Any]) -> None:
+        if builtin is None and m.emit is not None:
+            raise MayFail(f"method {name!r} emits its own code, which could read or overwrite the base "
+                          "ruleset's values", "a plugin method must be declared: expressions + compute")
+        if m.banded or name in ("lec", "ls", "mes"):
+            for k, v in vals.items():
+                if v.none or v.kind not in ("num", "bool"):
+                    raise MayFail(f"{k} of method {name!r} may not be a number ({'missing' if v.none else v.kind})")
+        if name == "matrix":
+            mx = (self.doc.get("matrices") or {}).get(rule.get("matrix")) or {}
+            for k, axis in (("row", "rows"), ("column", "columns")):
+                v = vals.get(k)
+                allowed = set((mx.get(axis) or {}).get("values") or ())
+                if v is None:  # the default expression: the axis name (an input)
+                    continue
+                if v.domain is None or not set(v.domain) <= allowed:
+                    raise MayFail(f"the {k} of matrix {rule.get('matrix')!r} may take a value off its axis")
+        if builtin is None and m.compute is not None:
+            keys = [k for k, _t, _s in m.expression_keys(rule)]
+            if m.list_expressions:
+                raise MayFail(f"method {name!r} takes lists of expressions: its compute cannot be proven")
+            doms = [vals[k].domain if k in vals else None for k in keys]
+            results = probe(m.compute, doms, f"method {name!r}", keywords=keys)
+            if m.banded and any(isinstance(r, bool) or not isinstance(r, (int, float)) for r in results):
+                raise MayFail(f"method {name!r} may give a score that is not a number")
 
     def merged(self) -> Routed:
         return Routed(self.loc.data, self.loc.file, self.loc.marks, tuple(self.routes))
@@ -513,17 +668,61 @@ def _nothing(*args: Any) -> None:
     return None
 
 
+def _typed(value: Any, column: Any) -> bool:
+    """Whether ``value`` fits a table column declared ``column`` (None: an empty cell)."""
+    t = column.get("type") if isinstance(column, Mapping) else column
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return t == "bool"
+    return isinstance(value, {"number": (int, float), "integer": (int,), "string": (str,), "bool": (bool,)}.get(
+        str(t), (object,)))
+
+
+def _branches_on(doc: Mapping[str, Any], table: str) -> bool:
+    """Whether any expression of ``doc`` reads ``table`` with ``has()`` or a ``lookup`` with a default."""
+    found = False
+
+    def visit(text: Any) -> None:
+        nonlocal found
+        try:
+            tree = ast.parse("(" + str(text).strip() + "\n)", mode="eval")
+        except (SyntaxError, ValueError, RecursionError):
+            return
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.args and \
+                    isinstance(n.args[0], ast.Constant) and n.args[0].value == table and \
+                    (n.func.id == "has" or (n.func.id == "lookup" and len(n.args) == 4)):
+                found = True
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            if table in node:
+                visit(node)
+        elif isinstance(node, Mapping):
+            for k, v in node.items():
+                if k not in ("tables", "cases", "sources", "label", "note", "cite"):
+                    walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(doc)
+    return found
+
+
 
 
 def apply_layers(located: Located, doc: dict[str, Any], layers: Iterable[Any],
-                 methods: Mapping[str, Method]) -> tuple[Located, dict[str, Any]]:
+                 methods: Mapping[str, Method],
+                 functions: Mapping[str, Function] | None = None) -> tuple[Located, dict[str, Any]]:
     """Apply ``layers`` in order to a validated ruleset document; returns the merged locations and document.
 
-    Raises :class:`RefinementError` (a change would make grading looser) or
-    :class:`RulesetError` (a change is malformed), naming the layer file and line.
-    The base document is not modified.
+    Raises :class:`RefinementError` (a change would make grading looser, or an addition could fail:
+    ``refine-may-fail``) or :class:`RulesetError` (a change is malformed), naming the layer file and
+    line. ``functions`` are the plugins' expression functions, tried by the totality check. The base
+    document is not modified.
     """
-    work = _Apply(located, doc, methods)
+    work = _Apply(located, doc, methods, functions)
     for layer in layers:
         work.apply(layer)
     work.precheck()

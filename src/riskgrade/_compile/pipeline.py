@@ -5,6 +5,7 @@
 1. **validate** -- the cerberus schema of the format (:mod:`riskgrade._validate.schema`);
 1a. **include** -- tables, bands and matrices from scale libraries (:mod:`riskgrade._compile.library`);
 1b. **link** -- other rulesets' results for the same subject (:mod:`riskgrade._compile.links`);
+1c. **tables** -- the rows of tables kept in CSV, read into the document (so that layers reach them);
 2. **layer** -- jurisdiction layers, stricter only (:mod:`riskgrade._compile.layers`);
 3. **resolve** -- inputs, sources, tables (inline or CSV), bands (proven gap- and overlap-free);
 4. **compile** -- expressions to Python (:mod:`riskgrade._compile.expr`), derive order, each rule
@@ -178,11 +179,19 @@ def _stage_link(u: Unit) -> None:
         u.loc, u.doc = lk.located, lk.doc
         u.files += [f for f in lk.files if f not in u.files]
         u.functions.update(lk.functions)
+def _stage_tables(u: Unit) -> None:
+    # CSV rows become rows of the document here, so that jurisdiction layers can tighten and extend
+    # them (``table_values``, ``table_rows``); the CSV stays a source file of the ruleset and table
+    for name, spec in (u.doc.get("tables") or {}).items():
+        if isinstance(spec, dict) and "csv" in spec and "rows" not in spec:
+            rows = u.read_csv(name, spec)
+            if rows is not None:
+                spec["rows"] = rows
 
 
 def _stage_layer(u: Unit) -> None:
     if u.options.layers:
-        u.loc, u.doc = apply_layers(u.loc, u.doc, u.options.layers, u.methods)
+        u.loc, u.doc = apply_layers(u.loc, u.doc, u.options.layers, u.methods, u.functions)
 
 
 #: schema problem codes after which the document still has the shape later stages rely on
@@ -193,6 +202,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("validate", _stage_validate, "the format's schema (cerberus), every problem located"),
     Stage("include", _stage_include, "tables, bands and matrices from scale libraries, located in their files"),
     Stage("link", _stage_link, "other rulesets' results for the same subject (links:), cycle-checked"),
+    Stage("tables", _stage_tables, "the rows of tables kept in CSV, read into the document (layers may reach them)"),
     Stage("layer", _stage_layer, "jurisdiction layers, stricter only (province → city → county)"),
     Stage("resolve", lambda u: u.resolve(), "inputs, sources, tables (inline or CSV), bands (gap- and overlap-free)"),
     Stage("compile", lambda u: u.compile(), "expressions to Python, derive order, each rule through its method"),
@@ -624,29 +634,11 @@ class Unit:
                 self.p((*path, "key"), "unknown-column", f"key column {k!r} is not among the columns")
                 return None
         rows: list[dict[str, Any]] = []
+        if "csv" in spec and "rows" not in spec:
+            return None  # the tables stage could not read it, and said why
         if "csv" in spec:
             fpath = os.path.join(self.table_dirs.get(name, self.base_dir), spec["csv"])
-            if os.path.isabs(spec["csv"]) or ".." in spec["csv"].replace("\\", "/").split("/"):
-                self.p((*path, "csv"), "bad-path", "a table CSV must sit beside the ruleset (no absolute or .. paths)")
-                return None
-            try:
-                with open(fpath, encoding="utf-8", newline="") as fh:
-                    reader = csv.DictReader(fh)
-                    header = reader.fieldnames or []
-                    missing = [c for c in cols if c not in header]
-                    if missing:
-                        self.p((*path, "csv"), "csv-columns", f"{spec['csv']}: missing columns {missing}")
-                        return None
-                    for lineno, row in enumerate(reader, start=2):
-                        conv = self._convert_row(row, cols, f"{spec['csv']}:{lineno}", (*path, "csv"))
-                        if conv is not None:
-                            rows.append(conv)
-            except OSError as e:
-                self.p((*path, "csv"), "csv-missing", f"cannot read {spec['csv']}: {e.strerror}")
-                return None
-            except (UnicodeDecodeError, csv.Error) as e:
-                self.p((*path, "csv"), "csv-invalid", f"{spec['csv']}: {e}")
-                return None
+            rows = list(spec["rows"])  # read and typed by the tables stage (layers may have changed them)
         else:
             for j, row in enumerate(spec.get("rows") or []):
                 extra = [c for c in row if c not in cols]
@@ -676,6 +668,35 @@ class Unit:
                         index[a] = r
         files = (os.path.abspath(fpath),) if "csv" in spec else ()
         return Table(name, tuple(keys), dict(cols), tuple(rows), index, files)
+
+    def read_csv(self, name: str, spec: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        """The typed rows of table ``name``'s CSV file (None, with a located problem, when unreadable)."""
+        path = ("tables", name)
+        cols = spec.get("columns") or {}
+        rows: list[dict[str, Any]] = []
+        fpath = os.path.join(self.table_dirs.get(name, self.base_dir), spec["csv"])
+        if os.path.isabs(spec["csv"]) or ".." in spec["csv"].replace("\\", "/").split("/"):
+            self.p((*path, "csv"), "bad-path", "a table CSV must sit beside the ruleset (no absolute or .. paths)")
+            return None
+        try:
+            with open(fpath, encoding="utf-8", newline="") as fh:
+                reader = csv.DictReader(fh)
+                header = reader.fieldnames or []
+                missing = [c for c in cols if c not in header]
+                if missing:
+                    self.p((*path, "csv"), "csv-columns", f"{spec['csv']}: missing columns {missing}")
+                    return None
+                for lineno, row in enumerate(reader, start=2):
+                    conv = self._convert_row(row, cols, f"{spec['csv']}:{lineno}", (*path, "csv"))
+                    if conv is not None:
+                        rows.append(conv)
+        except OSError as e:
+            self.p((*path, "csv"), "csv-missing", f"cannot read {spec['csv']}: {e.strerror}")
+            return None
+        except (UnicodeDecodeError, csv.Error) as e:
+            self.p((*path, "csv"), "csv-invalid", f"{spec['csv']}: {e}")
+            return None
+        return rows
 
     def _convert_row(self, row: Mapping[str, Any], cols: Mapping[str, str], where: str | None,
                      path: tuple[Any, ...]) -> dict[str, Any] | None:

@@ -26,8 +26,10 @@ that imports hypothesis; this module holds its result types.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,8 +40,8 @@ from riskgrade._compile.extension import Method
 from riskgrade._compile.methods import builtin_methods
 from riskgrade._core.levels import Level
 
-__all__ = ["DEFAULT_EXAMPLES", "Counterexample", "DifferentialResult", "RefinementReport", "band_looser_at",
-           "value_direction"]
+__all__ = ["DEFAULT_EXAMPLES", "PROBE_BUDGET", "Counterexample", "DifferentialResult", "MayFail", "RefinementReport",
+           "TotalityCheck", "band_looser_at", "probe", "value_direction"]
 
 #: the differential check's default budget of generated fact sets per refinement step
 DEFAULT_EXAMPLES = 400
@@ -152,6 +154,9 @@ class _Polarity:
         self.known = set(known)
         derive = doc.get("derive") or {}
         self.derive = {n: _parse(s["expr"] if isinstance(s, Mapping) else s) for n, s in derive.items()}
+        #: the per-record derived values of list inputs (``s.Q`` in ``sum(s.q / s.Q for s in substances)``)
+        self.fields = {f: _parse(text) for spec in (doc.get("inputs") or {}).values() if isinstance(spec, Mapping)
+                       for f, text in (spec.get("derive") or {}).items()}
         self.found: list[int] = []
 
     def walk(self, node: ast.AST | None, sign: int, depth: int = 0) -> None:
@@ -220,6 +225,11 @@ class _Polarity:
             return
         if isinstance(node, ast.Name):
             sub = self.derive.get(node.id)
+            if sub is not None:
+                w(sub, sign, d)
+            return
+        if isinstance(node, ast.Attribute):
+            sub = self.fields.get(node.attr)
             if sub is not None:
                 w(sub, sign, d)
             return
@@ -323,3 +333,439 @@ class RefinementReport:
     @property
     def ok(self) -> bool:
         return not self.static_problems and all(r.ok for _, _, r in self.steps)
+
+
+# ----------------------------------------------------------------------------------------------
+# static: what a layer adds must not fail
+# ----------------------------------------------------------------------------------------------
+#: the most argument combinations a plugin function or method is tried on to prove it never fails
+PROBE_BUDGET = 20_000
+#: the largest integer range an input's values are enumerated over
+_ENUM_RANGE = 10_000
+
+
+@attrs.frozen
+class _V:
+    """What the analysis knows of a value: its kind (``num``, ``bool``, ``str``, ``date``, ``list``,
+    ``rec``, ``any``), whether it may be None, and (when finite and known) every value it can take."""
+
+    kind: str
+    none: bool = False
+    domain: frozenset[Any] | None = None
+    fields: Mapping[str, Any] | None = None
+    #: proven not 0 by a guard (``x / y if y else 0``)
+    nz: bool = False
+    #: a lower bound (an input's ``min``)
+    lo: float | None = None
+
+    @property
+    def nonzero(self) -> bool:
+        return self.nz or (self.domain is not None
+                           and all(isinstance(v, (int, float)) and v != 0 for v in self.domain))
+
+    @property
+    def nonneg(self) -> bool:
+        return (self.lo is not None and self.lo >= 0) or (
+            self.domain is not None and all(isinstance(v, (int, float)) and v >= 0 for v in self.domain))
+
+
+class MayFail(Exception):
+    """Raised by :class:`TotalityCheck` with the reason an expression may fail and a fix hint."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message, self.hint = message, hint
+        super().__init__(message)
+
+
+_ANY = _V("any")
+#: a derived value that may fail: reported where it is defined, so not again where it is used
+_ERR = _V("err")
+_NUM = _V("num")
+_BOOL = _V("bool", domain=frozenset({True, False}))
+_KINDS = {"number": "num", "integer": "num", "bool": "bool", "string": "str", "date": "date", "list": "list"}
+
+
+def _kind_of(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "num"
+    return "str" if isinstance(v, str) else "any"
+
+
+def _field_value(spec: Mapping[str, Any], tables: Mapping[str, Any], top: bool) -> _V:
+    t = str(spec.get("type"))
+    none = top and "default" not in spec and spec.get("required", True) is False
+    vals = spec.get("values")
+    domain: frozenset[Any] | None = None
+    if vals:
+        domain = frozenset(vals.keys() if isinstance(vals, Mapping) else vals)
+    elif t == "bool":
+        domain = frozenset({True, False})
+    elif spec.get("table") in tables:
+        domain = frozenset(tables[spec["table"]])
+    elif t == "integer" and isinstance(spec.get("min"), int) and isinstance(spec.get("max"), int) \
+            and spec["max"] - spec["min"] <= _ENUM_RANGE:
+        domain = frozenset(range(spec["min"], spec["max"] + 1))
+    if domain is not None and none:
+        domain = domain | {None}
+    kind = _KINDS.get(t, "any")
+    if t == "enum":
+        kinds = {_kind_of(v) for v in domain or ()} - {"any"}
+        kind = kinds.pop() if len(kinds) == 1 else "any"
+    if t == "list":
+        return _V("list", none, None, spec.get("fields") or {"": {"type": spec.get("items", "any")}})
+    lo = spec.get("min")
+    return _V(kind, none, domain, lo=lo if isinstance(lo, (int, float)) and not isinstance(lo, bool) else None)
+
+
+class TotalityCheck:
+    """Proves that an expression a layer adds cannot fail for any facts the ruleset accepts.
+
+    Whatever a layer adds only raises levels (each rule's level joins the others' by ``max``, a
+    criterion only adds to a count), so the one way an addition could loosen grading is by failing:
+    a record the base grades would become an error. This is a conservative check: an expression is
+    accepted only where every operation is proven total from the input declarations (types, allowed
+    values, ranges, defaults) and the tables. Plugin functions and methods are pure by contract, so
+    they are proven by trying every combination of their arguments' values (at most
+    :data:`PROBE_BUDGET`); an argument that can take unboundedly many values cannot be proven.
+
+    >>> doc = {"inputs": {"x": {"type": "number", "min": 0, "max": 9}, "n": {"type": "integer", "min": 1,
+    ...        "max": 5}}, "rules": []}
+    >>> chk = TotalityCheck(doc, {}, {})
+    >>> chk.check("x / n > 1")
+    >>> try:
+    ...     chk.check("require(x < 5, 'too much')")
+    ... except MayFail as e:
+    ...     print(e.message)
+    require() turns every record that breaks the condition into an error
+    """
+
+    def __init__(self, doc: Mapping[str, Any], methods: Mapping[str, Method],
+                 functions: Mapping[str, Any]) -> None:
+        self.doc = doc
+        self.functions = functions
+        self.tables: dict[str, dict[Any, Mapping[str, Any]]] = {}
+        self.columns: dict[str, Mapping[str, Any]] = {}
+        for name, spec in (doc.get("tables") or {}).items():
+            if isinstance(spec, Mapping) and isinstance(spec.get("rows"), list):
+                keys = spec["key"] if isinstance(spec.get("key"), list) else [spec.get("key")]
+                index: dict[Any, Mapping[str, Any]] = {}
+                for r in spec["rows"]:
+                    if isinstance(r, Mapping):
+                        for k in keys:
+                            if r.get(k) not in (None, ""):
+                                index[r[k]] = r
+                self.tables[name] = index
+                self.columns[name] = spec.get("columns") or {}
+        self.env: dict[str, _V] = {}
+        for name, spec in (doc.get("inputs") or {}).items():
+            if isinstance(spec, Mapping):
+                self.env[name] = _field_value(spec, self.tables, top=True)
+        for r in doc.get("rules") or ():
+            m = methods.get(str(r.get("method"))) if isinstance(r, Mapping) else None
+            if m is not None:
+                for out in m.output_names(r):
+                    self.env[out] = _NUM
+        self._derive = {n: (s.get("expr") if isinstance(s, Mapping) else s) for n, s in (doc.get("derive") or {}).items()}
+        self._busy: set[str] = set()
+
+    # -- names ------------------------------------------------------------------------------------
+    def _name(self, name: str, scope: Mapping[str, _V]) -> _V:
+        if name in scope:
+            return scope[name]
+        if name in ("RED", "ORANGE", "YELLOW", "BLUE"):
+            return _V("num", domain=frozenset({int(Level[name])}))
+        if name in self.env:
+            return self.env[name]
+        if name in self._derive and name not in self._busy:
+            self._busy.add(name)
+            try:
+                v = self.value(self._derive[name])
+            except MayFail:  # reported where it is defined (or, in the base, failing there too)
+                v = _ERR
+            finally:
+                self._busy.discard(name)
+            self.env[name] = attrs.evolve(v, domain=None) if v.domain is not None and len(v.domain) > 64 else v
+            return self.env[name]
+        return _ANY
+
+    # -- entry points -----------------------------------------------------------------------------
+    def check(self, text: Any) -> None:
+        """Raise :class:`MayFail` unless ``text`` provably evaluates without an error."""
+        self.value(text)
+
+    def value(self, text: Any) -> _V:
+        if isinstance(text, bool):
+            return _BOOL
+        if isinstance(text, (int, float)):
+            return _V("num", domain=frozenset({text}))
+        node = _parse(text)
+        if node is None:
+            raise MayFail("the expression cannot be parsed")
+        return self._v(node, {}, 0)
+
+    # -- nodes ------------------------------------------------------------------------------------
+    def _v(self, node: ast.AST, scope: Mapping[str, _V], depth: int) -> _V:
+        if depth > 60:
+            raise MayFail("the expression nests too deep to be proven")
+        v = functools.partial(self._v, scope=scope, depth=depth + 1)
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return _V("any", none=True, domain=frozenset({None}))
+            return _V(_kind_of(node.value), domain=frozenset({node.value}))
+        if isinstance(node, ast.Name):
+            return self._name(node.id, scope)
+        if isinstance(node, ast.Attribute):
+            base = v(node.value)
+            if base.kind == "rec" and base.fields is not None and isinstance(base.fields.get(node.attr), Mapping):
+                return _field_value(base.fields[node.attr], self.tables, top=False)
+            return _ANY
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            for e in node.elts:
+                v(e)
+            return _V("list", fields={"": {"type": "any"}}, domain=frozenset({len(node.elts)}))
+        if isinstance(node, ast.BoolOp):
+            vals = [v(x) for x in node.values]
+            return _join(vals)
+        if isinstance(node, ast.UnaryOp):
+            x = v(node.operand)
+            if isinstance(node.op, ast.Not):
+                return _BOOL
+            self._numeric(x, "unary minus")
+            dom = frozenset(-a if isinstance(node.op, ast.USub) else a for a in x.domain) if x.domain else None
+            return _V("num", domain=dom)
+        if isinstance(node, ast.BinOp):
+            return self._binop(node, v(node.left), v(node.right))
+        if isinstance(node, ast.Compare):
+            left = v(node.left)
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                right = v(right_node)
+                self._compare(op, left, right)
+                left = right
+            return _BOOL
+        if isinstance(node, ast.IfExp):
+            v(node.test)
+            body = self._v(node.body, {**scope, **self._narrow(node.test, scope)}, depth + 1)
+            return _join([body, v(node.orelse)])
+        if isinstance(node, (ast.GeneratorExp, ast.ListComp)):
+            gen = node.generators[0]
+            it = v(gen.iter)
+            if it.none:
+                raise MayFail("a comprehension runs over a list input that may be missing")
+            inner = dict(scope)
+            if isinstance(gen.target, ast.Name):
+                f = it.fields or {}
+                inner[gen.target.id] = (_field_value(f[""], self.tables, top=False) if "" in f
+                                        else _V("rec", fields=f))
+            for c in gen.ifs:
+                self._v(c, inner, depth + 1)
+            self._v(node.elt, inner, depth + 1)
+            return _V("list", fields={"": {"type": "any"}})
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return self._call(node, [v(a) for a in node.args])
+        raise MayFail(f"{type(node).__name__} cannot be proven total")
+
+    def _narrow(self, test: ast.AST, scope: Mapping[str, _V]) -> dict[str, _V]:
+        """What the condition of ``a if test else b`` proves inside ``a``: ``y``, ``y != 0``, ``y > 0``
+        prove ``y`` is not 0 (nor missing); ``y is not None`` proves it is not missing; ``and`` both."""
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            out: dict[str, _V] = {}
+            for t in test.values:
+                out.update(self._narrow(t, {**scope, **out}))
+            return out
+        if isinstance(test, ast.Name):
+            return {test.id: attrs.evolve(self._name(test.id, scope), none=False, nz=True)}
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and \
+                isinstance(test.comparators[0], ast.Constant):
+            name, op, c = test.left.id, test.ops[0], test.comparators[0].value
+            cur = self._name(name, scope)
+            if isinstance(op, ast.IsNot) and c is None:
+                return {name: attrs.evolve(cur, none=False)}
+            if isinstance(c, (int, float)) and not isinstance(c, bool) and (
+                    (isinstance(op, ast.NotEq) and c == 0) or (isinstance(op, ast.Gt) and c >= 0)
+                    or (isinstance(op, ast.Lt) and c <= 0)):
+                return {name: attrs.evolve(cur, none=False, nz=True)}
+        return {}
+
+    def _numeric(self, x: _V, what: str) -> None:
+        if x.kind == "err":
+            return
+        if x.none:
+            raise MayFail(f"{what} of a value that may be missing (an optional input without a default)",
+                          "give the input a default")
+        if x.kind not in ("num", "bool"):
+            raise MayFail(f"{what} of a value that may not be a number ({x.kind})")
+
+    def _binop(self, node: ast.BinOp, a: _V, b: _V) -> _V:
+        op = type(node.op)
+        if op is ast.Add and a.kind == b.kind == "str" and not (a.none or b.none):
+            return _V("str")
+        self._numeric(a, "arithmetic")
+        self._numeric(b, "arithmetic")
+        if op in (ast.Div, ast.FloorDiv, ast.Mod) and not b.nonzero:
+            raise MayFail("the divisor may be 0", "divide by a value that cannot be 0 (an input with min > 0, "
+                          "values without 0, a table column without 0), or guard it: x / y if y else 0")
+        if op is ast.Pow:
+            e = node.right.value if isinstance(node.right, ast.Constant) else None
+            if not isinstance(e, (int, float)) or isinstance(e, bool):
+                raise MayFail("the exponent must be a number literal")
+            if (not float(e).is_integer() and not a.nonneg) or (e < 0 and not a.nonzero):
+                raise MayFail(f"x ** {e} may not be a real number for every x",
+                              "use an exponent that is a positive whole number, or a base that cannot be negative")
+        dom = None
+        if a.domain is not None and b.domain is not None and len(a.domain) * len(b.domain) <= 4096:
+            fn: Callable[[Any, Any], Any] | None = _ARITH.get(op)
+            try:
+                dom = frozenset(fn(x, y) for x in a.domain for y in b.domain) if fn else None
+            except (ArithmeticError, TypeError, ValueError):
+                dom = None
+        return _V("num", domain=dom)
+
+    def _compare(self, op: ast.cmpop, a: _V, b: _V) -> None:
+        if isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+            return
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if b.none:
+                raise MayFail("'in' a value that may be missing")
+            if b.kind == "str" and a.kind != "str":
+                raise MayFail("'in' a text with a value that may not be text")
+            if b.kind not in ("list", "str"):
+                raise MayFail(f"'in' a value that may not be a list ({b.kind})")
+            return
+        if "err" in (a.kind, b.kind):
+            return
+        if a.none or b.none:
+            raise MayFail("an ordering comparison with a value that may be missing (an optional input without "
+                          "a default)", "give the input a default")
+        order = {"num": "num", "bool": "num", "str": "str", "date": "date"}
+        if order.get(a.kind) is None or order.get(a.kind) != order.get(b.kind):
+            raise MayFail(f"comparing {a.kind} with {b.kind} may fail")
+
+    def _call(self, node: ast.Call, args: list[_V]) -> _V:
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        if name == "require":
+            raise MayFail("require() turns every record that breaks the condition into an error",
+                          "write the condition as a rule's 'when:' (it then only raises a level)")
+        if name == "lookup":
+            return self._lookup(node, args)
+        if name == "has":
+            return _BOOL
+        if name == "band":
+            self._numeric(args[1], "band()")
+            return _NUM
+        if name in ("min", "max"):
+            if len(args) == 1:
+                if not (isinstance(node.args[0], (ast.Tuple, ast.List)) and node.args[0].elts):
+                    raise MayFail(f"{name}() of a list that may be empty fails", f"write {name}(a, b, ...)")
+                return _NUM
+            for a in args:
+                self._numeric(a, f"{name}()")
+            doms = [a.domain for a in args if a.domain is not None]
+            if len(doms) == len(args) and math.prod(len(d) for d in doms) <= 4096:
+                f = min if name == "min" else max
+                return _V("num", domain=frozenset(f(c) for c in itertools.product(*doms)))
+            return _NUM
+        if name in ("abs", "round", "floor", "ceil"):
+            self._numeric(args[0], f"{name}()")
+            return _NUM
+        if name in ("sum",):
+            return _NUM
+        if name in ("any", "all", "count"):
+            return _BOOL if name != "count" else _NUM
+        if name == "len":
+            if args[0].none or args[0].kind not in ("list", "str"):
+                raise MayFail("len() of a value that may not be a list or text")
+            return _NUM
+        if name == "present":
+            return _V("list", fields={"": {"type": "any"}})
+        fn = self.functions.get(name)
+        if fn is None:
+            raise MayFail(f"function {name}() is unknown here")
+        results = probe(getattr(fn, "impl", fn), [a.domain for a in args], f"function {name}")
+        return _from_results(results)
+
+    def _lookup(self, node: ast.Call, args: list[_V]) -> _V:
+        a = node.args
+        table = a[0].value if isinstance(a[0], ast.Constant) else None
+        column = a[2].value if len(a) > 2 and isinstance(a[2], ast.Constant) else None
+        table, column = str(table), str(column)
+        index = self.tables.get(table) or {}
+        key = args[1]
+        keys = None if key.domain is None else set(key.domain)
+        if len(a) < 4 and (keys is None or not keys <= set(index)):
+            missing = "" if keys is None else f" ({', '.join(map(repr, sorted(keys - set(index), key=repr)[:3]))})"
+            raise MayFail(f"lookup in table {table!r} of a key that may not be in it{missing}",
+                          f"give a default: lookup({table!r}, key, {column!r}, default)")
+        raw = self.columns.get(table, {}).get(column, "any")
+        col_type = str(raw.get("type", "any") if isinstance(raw, Mapping) else raw)
+        proven = keys is not None and keys <= set(index)
+        vals = {index[k].get(column) for k in keys} if proven and keys is not None else \
+            {r.get(column) for r in index.values()}
+        finite = True
+        if not proven and len(args) > 3:
+            finite = args[3].domain is not None
+            vals |= set(args[3].domain or ())
+        domain = frozenset(vals) if finite and all(_hashable(x) for x in vals) and len(vals) <= 4096 else None
+        none = None in vals
+        return _V(_KINDS.get(col_type, "any"), none, domain)
+
+
+_ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+}
+
+
+def _hashable(x: Any) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
+def _join(vals: Sequence[_V]) -> _V:
+    kinds = {x.kind for x in vals}
+    doms = [x.domain for x in vals]
+    dom = frozenset().union(*doms) if all(d is not None for d in doms) else None  # type: ignore[arg-type]
+    return _V(kinds.pop() if len(kinds) == 1 else "any", any(x.none for x in vals), dom)
+
+
+def _from_results(results: set[Any] | None) -> _V:
+    if results is None:
+        return _ANY
+    kinds = {_kind_of(r) for r in results}
+    dom = frozenset(results) if all(_hashable(r) for r in results) and len(results) <= 4096 else None
+    return _V(kinds.pop() if len(kinds) == 1 else "any", None in results, dom)
+
+
+def probe(fn: Callable[..., Any], domains: Sequence[frozenset[Any] | None], what: str,
+          keywords: Sequence[str] | None = None) -> set[Any]:
+    """Call the pure ``fn`` on every combination of its arguments' values; the set of results.
+
+    Raises :class:`MayFail` when an argument can take unboundedly many values, the combinations
+    exceed :data:`PROBE_BUDGET`, or a call fails (naming the arguments it failed on).
+
+    >>> sorted(probe(lambda a, b: a * b, [frozenset({1, 2}), frozenset({3})], "f"))
+    [3, 6]
+    """
+    if any(d is None for d in domains):
+        raise MayFail(f"{what} cannot be proven never to fail: an argument can take unboundedly many values",
+                      "pass it values with a finite scale (an input with values:, a bounded integer, a table "
+                      "value), or use it in a rule of the base ruleset")
+    size = math.prod(len(d) for d in domains if d is not None)
+    if size > PROBE_BUDGET:
+        raise MayFail(f"{what} cannot be proven never to fail: {size} combinations of its arguments "
+                      f"(at most {PROBE_BUDGET} are tried)")
+    out: set[Any] = set()
+    for combo in itertools.product(*(sorted(d, key=repr) for d in domains if d is not None)):
+        try:
+            r = fn(**dict(zip(keywords, combo, strict=True))) if keywords is not None else fn(*combo)
+        except Exception as e:  # a plugin's failure, whatever it is, is the finding
+            cause = e.__cause__ if e.__cause__ is not None else e
+            shown = ", ".join(f"{k}={c!r}" for k, c in zip(keywords, combo, strict=True)) if keywords is not None \
+                else ", ".join(map(repr, combo))
+            raise MayFail(f"{what} fails for ({shown}): {type(cause).__name__}: {cause}") from None
+        out.add(r if _hashable(r) else repr(r))
+    return out

@@ -178,6 +178,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
      "the rule's level never exceeds the lowest level a total rule always gives; it changes no result"),
     ("unused-input", R, "输入项没有被使用", "no rule, derived value or formula reads the input"),
     ("unused-table", R, "对照表没有被使用", "no input or lookup uses the table"),
+    ("refine-may-fail", R, "地方层新增的内容可能出错,使基础标准能分级的记录变成错误",
+     "what the layer adds may fail, turning a record the base grades into an error"),
     # --- riskgrade test: cases and coverage
     ("no-cases", R, "规则集没有用例(覆盖率按 0% 计)", "the ruleset has no cases (its coverage counts as 0 %)"),
     ("uncovered", R, "没有用例覆盖这条规则、分档行或判定项", "no case exercises this rule, band row or criterion"),

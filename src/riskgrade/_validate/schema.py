@@ -97,6 +97,9 @@ TABLE: dict[str, Any] = {
     "rows": {"type": "list", "schema": {"type": "dict"}, "excludes": "csv"},
     "csv": {"type": "string", "excludes": "rows"},
     "aliases": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": {"type": "string"}},
+    # which way each number column makes grading stricter ({Q: lower}), for the stricter-only check
+    "stricter": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
+                 "valuesrules": {"type": "string", "allowed": ["higher", "lower"]}},
     "note": _text,
     "unverified": {"type": ["boolean", "string"]},
     "allow": ALLOW,
