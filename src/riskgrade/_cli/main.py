@@ -284,7 +284,7 @@ def _load_error_dict(e: RiskgradeError, what: str) -> dict[str, Any]:
                 "problems": [_problem_dict(p) for p in e.problems]}
     if isinstance(e, FactError):
         return {"error": e.code, "load": what, "message": e.message, "record": e.record, "field": e.field}
-    return {"error": "error", "load": what, "message": str(e)}
+    return {"error": "internal-error", "load": what, "message": str(e)}
 
 
 def _run_records(ref: str, jurisdiction: str | None, facts: str, lang: str, *, json_out: bool,

@@ -244,6 +244,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- functions and plugins
     ("function-error", FN, "函数或插件在评级时失败(代码缺陷,不是输入错误)",
      "a function or plugin failed while grading (a bug, not bad input)"),
+    ("internal-error", FN, "插件或 riskgrade 自身意外失败(代码缺陷,不是输入错误)",
+     "a plugin or riskgrade itself failed unexpectedly (a bug, not bad input)"),
 )
 
 #: code -> :class:`Code`, in catalogue order
