@@ -105,7 +105,7 @@ class TestFunctionError:
         res = run("grade", "--format", "json", "-r", str(RULESET), path)
         assert res.exit_code == 3
         rec = json.loads(res.output.splitlines()[-1])
-        assert (rec["error"], rec["function"], rec["plugin"], rec["rule"], rec["line"], rec["record"]) == (
+        assert (rec["error"], rec["function"], rec["plugin"], rec["rule"], rec["rule_line"], rec["record"]) == (
             "function-error", "mes_fail", "mes", "mes-fail-probe", rule_line("mes-fail-probe"), path)
 
     def test_help_documents_exit_codes(self) -> None:

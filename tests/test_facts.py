@@ -27,7 +27,7 @@ class TestReadFacts:
         p.write_text('{"L": 3}\n\n{oops\n[1]\n{"L": 1}\n', encoding="utf-8")
         recs = list(read_facts(str(p)))
         assert [(r.index, r.where.rsplit(":", 1)[1], r.error.code if r.error else None) for r in recs] == [
-            (0, "1", None), (1, "3", "bad-syntax"), (2, "4", "not-a-mapping"), (3, "5", None)]
+            (0, "1", None), (1, "2", "blank-line"), (2, "3", "bad-syntax"), (3, "4", "not-a-mapping"), (4, "5", None)]
 
     def test_whole_file_unreadable(self, tmp_path: pathlib.Path) -> None:
         p = tmp_path / "f.yaml"

@@ -20,12 +20,14 @@ OUT = os.path.join(ROOT, "docs", "errors.md")
 
 EXIT_CODES = (
     (0, "成功", "ok"),
-    (1, "发现问题或用例失败(规则集有问题、用例不通过、部分记录或事件有错)",
-     "findings or failed cases (a ruleset with problems, a failing case, some records or events in error)"),
-    (2, "用法或输入错误(选项不对、事实或登记表无法读取或无效)",
-     "usage or bad input (wrong options, unreadable or invalid facts or register)"),
-    (3, "函数、插件或规则引擎运行失败(代码缺陷,不是输入错误)",
-     "a function, plugin or the rules engine failed (a bug, not bad input)"),
+    (1, "发现问题(validate 发现规则集有问题、用例不通过、图层放宽了标准、部分记录或事件有错——其余记录照常输出)",
+     "findings (validate found problems, a failing case, a looser layer, some records or events in error -- "
+     "the others are still answered)"),
+    (2, "用法错误或输入无法使用(选项不对、文件不存在或无法读取、用于评级的规则集不存在或有错、整个事实文件无法解析)",
+     "usage or unusable input (wrong options, a missing or unreadable file, an unknown or broken ruleset named "
+     "for use, a facts or register document that cannot be read)"),
+    (3, "函数、插件、规则引擎或 riskgrade 自身运行失败(代码缺陷,不是输入错误)",
+     "a function, plugin, the rules engine or riskgrade itself failed (a bug, not bad input)"),
 )
 
 

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import Any as _Any
+
 from riskgrade._api import (
     LayerFile,
     Monitor,
@@ -83,6 +85,16 @@ from riskgrade.exceptions import (
 )
 
 __version__ = "0.1.0"
+
+
+def serve_app(*, rulesets: tuple[str, ...] = (), max_body: int = 8 * 1024 * 1024, max_batch: int = 10_000) -> _Any:
+    """The ASGI application of ``riskgrade serve`` (a FastAPI app; needs the extra ``riskgrade[serve]``):
+    the shipped rulesets plus the ruleset files ``rulesets`` (served by their ids), with the request
+    limits ``max_body`` (bytes) and ``max_batch`` (records). See docs/platform.md."""
+    # the web stack is an optional extra: imported only when an app is asked for
+    from riskgrade._serve import ServeOptions, create_app
+
+    return create_app(ServeOptions(tuple(rulesets), max_body=max_body, max_batch=max_batch))
 
 __all__ = [
     "Accident",
@@ -173,6 +185,7 @@ __all__ = [
     "load_monitor_ruleset",
     "ruleset_index",
     "ruleset_page",
+    "serve_app",
     "set_limits",
     "write_cards",
     "write_register",

@@ -26,7 +26,7 @@ from riskgrade._validate import jsonschema as _js
 __all__ = ["SCHEMA_KINDS", "doc_cmd", "schema_cmd", "schema_for"]
 
 #: what ``riskgrade schema`` can print
-SCHEMA_KINDS = ("ruleset", "layer", "facts", "result")
+SCHEMA_KINDS = ("ruleset", "layer", "facts", "result", "record")
 
 
 def _method_schemas() -> dict[str, Mapping[str, Any]]:
@@ -64,6 +64,8 @@ def schema_for(kind: str, ref: str | None = None, jurisdiction: str | None = Non
         return facts_schema_of(load(ref, jurisdiction=jurisdiction), lang)
     if kind == "result":
         return _js.result_schema()
+    if kind == "record":
+        return _js.record_schema()
     raise click.UsageError(f"unknown schema {kind!r}; known: {', '.join(SCHEMA_KINDS)}")
 
 
@@ -76,7 +78,8 @@ def schema_for(kind: str, ref: str | None = None, jurisdiction: str | None = Non
 @_lang_option
 def schema_cmd(kind: str, ref: str | None, jurisdiction: str | None, out: str | None, lang: str | None) -> None:
     """Print a JSON Schema (draft 2020-12): of the ruleset or layer file format (for editors), of one
-    ruleset's facts (schema facts REF), or of a grading result (schema result).
+    ruleset's facts (schema facts REF), of a grading result (schema result), or of one JSON line of
+    grade/explain --format json, error records included (schema record).
 
     \b
     riskgrade schema ruleset --out ruleset.schema.json

@@ -1,9 +1,10 @@
 """The ``riskgrade`` command line.
 
-Exit codes: 0 ok; 1 findings or failures (a ruleset with problems, a failing case);
-2 usage or input errors (bad options, unreadable or invalid facts); 3 a function or plugin
-failed while grading (:class:`~riskgrade.exceptions.FunctionError`: a bug in code, not bad input).
-Error codes and their meanings: docs/errors.md.
+Exit codes (docs/platform.md): 0 ok; 1 findings (``validate`` found problems, a case failed, a
+layer is looser, a record was invalid -- the others were still answered); 2 usage or unusable input
+(bad options, a missing or unreadable file, an unknown or broken ruleset named for use, a facts
+document that cannot be read); 3 a function, plugin or riskgrade itself failed (a bug in code, not bad
+input). Error codes and their meanings: docs/errors.md.
 """
 
 from __future__ import annotations
@@ -27,10 +28,28 @@ from riskgrade._core.levels import Level
 from riskgrade._grade.coverage import Coverage, coverage
 from riskgrade._grade.ruleset import CaseResult
 from riskgrade._monitor.rules import load_monitor_ruleset
-from riskgrade._source.facts import read_facts, record_error_dict
+from riskgrade._source.facts import (
+    DEFAULT_ID_FIELD,
+    FactRecord,
+    function_error_dict,
+    position,
+    read_facts,
+    record_error_dict,
+    record_id,
+    strip_id,
+)
 from riskgrade._source.yaml import load_yaml
 from riskgrade._validate.schema import SECTORS
-from riskgrade.exceptions import FactError, FunctionError, Problem, RiskgradeError, RulesetError
+from riskgrade.exceptions import (
+    FactError,
+    FunctionError,
+    MonitorError,
+    PluginError,
+    Problem,
+    RefinementError,
+    RiskgradeError,
+    RulesetError,
+)
 
 __all__ = ["main"]
 
@@ -73,23 +92,32 @@ def styled_level(level: Level, lang: str) -> str:
 
 
 class _Group(click.Group):
+    """Turns the exceptions that escape a command into the documented exit codes (docs/platform.md)."""
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except RulesetError as e:
+        except RefinementError as e:  # a layer would loosen the standard: a finding about the layer
             click.echo(str(e), err=True)
-            # naming a ruleset that does not exist is a usage error; a broken ruleset is a finding
-            ctx.exit(EXIT_INPUT if e.codes == ["unknown-ruleset"] else EXIT_FINDINGS)
+            ctx.exit(EXIT_FINDINGS)
+        except RulesetError as e:  # unknown, or broken: either way the ruleset cannot be used
+            click.echo(str(e), err=True)
+            ctx.exit(EXIT_INPUT)
         except FactError as e:
             lang = _lang(ctx.params.get("lang") if ctx.params else None)
             click.echo(f"{_T[lang]['error']}: {fact_error_text(e, lang)}", err=True)
             ctx.exit(EXIT_INPUT)
-        except FunctionError as e:
+        except (FunctionError, PluginError, MonitorError) as e:  # a bug in code, not bad input
             click.echo(f"error: {e}", err=True)
             ctx.exit(EXIT_FUNCTION)
         except RiskgradeError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(EXIT_INPUT)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as e:  # an internal error: say so with its type, exit 3 (never 1, a finding)
+            click.echo(f"internal error: {type(e).__name__}: {e}", err=True)
+            ctx.exit(EXIT_FUNCTION)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,9 +128,9 @@ def main() -> None:
     \b
     Exit codes:
       0  ok
-      1  findings: a ruleset with problems, a failing case, a refinement finding
-      2  usage or input errors: bad options, unreadable or invalid facts
-      3  a function or plugin failed while grading (a bug in code, not bad input)
+      1  findings: validate found problems, a failing case, a looser refinement, an invalid record
+      2  usage or unusable input: bad options, a missing or unreadable file, an unknown or broken ruleset
+      3  a function or plugin failed while grading (a bug in code, not bad input), or an internal error
     """
 
 
@@ -225,18 +253,29 @@ def validate_cmd(paths: tuple[str, ...], strict: bool, fmt: str, lang: str | Non
         sys.exit(EXIT_FINDINGS)
 
 
-def _records(ruleset: Any, facts_path: str) -> Iterator[tuple[Any, Any]]:
-    for rec in read_facts(facts_path):
-        if rec.error is not None:
-            yield rec, rec.error
-            continue
-        try:
-            yield rec, ruleset.grade(rec.facts)
-        except FactError as e:
-            yield rec, e.at(record=rec.where)
-        except FunctionError as e:
-            yield rec, e
+def _records(ruleset: Any, facts_path: str) -> Iterator[tuple[FactRecord, Any]]:
+    """``(record, result or error)`` for the records of FACTS (``whatif``), stopping after a function error."""
+    for rec, _, _, res in _graded_records(ruleset, facts_path):
+        yield rec, res
+        if isinstance(res, FunctionError):
             return
+
+
+def _graded_records(ruleset: Any, facts_path: str, id_field: str | None = DEFAULT_ID_FIELD,
+                    ) -> Iterator[tuple[FactRecord, Any, Any, Any]]:
+    """``(record, facts as graded, id, result or error)`` for every record of FACTS, in order: one each."""
+    for rec in read_facts(facts_path):
+        rid = record_id(rec.facts, id_field)
+        if rec.error is not None:
+            yield rec, None, rid, rec.error
+            continue
+        facts = strip_id(ruleset, rec.facts, id_field)
+        try:
+            yield rec, facts, rid, ruleset.grade(facts)
+        except FactError as e:
+            yield rec, facts, rid, e.at(record=rec.where)
+        except FunctionError as e:  # a bug in code: this record fails, the others are still answered
+            yield rec, facts, rid, e
 
 
 def _load_ruleset(ref: str, jurisdiction: str | None) -> Any:
@@ -249,48 +288,81 @@ def _grading_options(fn: Any) -> Any:
         click.option("--ruleset", "-r", "ref", required=True,
                      help="Shipped ruleset id (id@edition) or a ruleset file."),
         click.option("--jurisdiction", "-j", default=None, help="GB/T 2260 code whose layers apply."),
-        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                     help="json: one JSON object per record per line (riskgrade schema record)"),
+        click.option("--id-field", "id_field", default=DEFAULT_ID_FIELD, show_default=True, metavar="NAME",
+                     help="the fact that names a record; echoed as id in its output (and not graded unless "
+                          "the ruleset has that input)"),
+        click.option("--receipt/--no-receipt", "with_receipt", default=True, show_default=True,
+                     help="json: add the decision receipt (versions, fingerprint, input hash) to every result"),
         _lang_option,
-        click.argument("facts", type=click.Path(exists=True, dir_okay=False)),
+        click.argument("facts", type=click.Path(exists=True, dir_okay=False, allow_dash=True)),
     )):
         fn = deco(fn)
     return fn
 
 
-def _run_records(ref: str, jurisdiction: str | None, facts: str, lang: str, *, json_errors: bool,
-                 on_result: Callable[[Any, Any], None]) -> None:
-    """Grade every record of FACTS: one output per record (a result, or an error record); exit 2 if
-    any record was an error."""
-    rs = _load_ruleset(ref, jurisdiction)
-    errors = 0
-    for rec, res in _records(rs, facts):
-        if isinstance(res, FunctionError):  # a bug in a function or plugin, not bad input: stop, exit 3
-            if json_errors:
-                click.echo(dumps({**res.to_dict(), "record": rec.where}))
-            else:
-                click.echo(f"{rec.where}: {_T[lang]['error']}: {res}", err=True)
-            sys.exit(EXIT_FUNCTION)
-        if isinstance(res, FactError):
-            errors += 1
-            if json_errors:
-                click.echo(dumps(record_error_dict(rec, res)))
-            else:
-                click.echo(f"{rec.where}: {_T[lang]['error']}: {fact_error_text(res, lang)}")
-            continue
-        on_result(rec, res)
-    if errors:
+def _load_error_dict(e: RiskgradeError, what: str) -> dict[str, Any]:
+    if isinstance(e, RulesetError):
+        return {"error": e.codes[0] if e.codes else "ruleset", "load": what, "message": str(e),
+                "problems": [_problem_dict(p) for p in e.problems]}
+    if isinstance(e, FactError):
+        return {"error": e.code, "load": what, "message": e.message, "record": e.record, "field": e.field}
+    return {"error": "internal-error", "load": what, "message": str(e)}
+
+
+def _run_records(ref: str, jurisdiction: str | None, facts: str, lang: str, *, json_out: bool,
+                 id_field: str | None, on_result: Callable[[FactRecord, Any, Any, Any], None]) -> None:
+    """Grade every record of FACTS: one output per record, in input order (a result, or an error record).
+
+    Exit 0 when every record graded; 1 when a record was wrong; 3 when a function or plugin failed on a
+    record (the others are still answered); 2 when the ruleset or the whole facts file cannot be used
+    (under --format json that is one JSON load error on stdout)."""
+    try:
+        rs = _load_ruleset(ref, jurisdiction)
+    except RiskgradeError as e:
+        if not json_out:
+            raise
+        click.echo(dumps(_load_error_dict(e, "ruleset")))
         sys.exit(EXIT_INPUT)
+    errors = crashed = 0
+    try:
+        for rec, given, rid, res in _graded_records(rs, facts, id_field):
+            if isinstance(res, FunctionError):
+                crashed += 1
+                if json_out:
+                    click.echo(dumps({**function_error_dict(res), **position(rec, rid)}))
+                else:
+                    click.echo(f"{rec.where}: {_T[lang]['error']}: {res}", err=True)
+            elif isinstance(res, FactError):
+                errors += 1
+                if json_out:
+                    click.echo(dumps({**record_error_dict(rec, res), **position(rec, rid)}))
+                else:
+                    click.echo(f"{rec.where}: {_T[lang]['error']}: {fact_error_text(res, lang)}")
+            else:
+                on_result(rec, given, rid, res)
+    except FactError as e:  # the whole file (a YAML or JSON document) cannot be read
+        if not json_out:
+            raise
+        click.echo(dumps(_load_error_dict(e, "facts")))
+        sys.exit(EXIT_INPUT)
+    if crashed:
+        sys.exit(EXIT_FUNCTION)
+    if errors:
+        sys.exit(EXIT_FINDINGS)
 
 
 @main.command("grade")
 @_grading_options
-def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
-    """Grade FACTS (.yaml, .json or .jsonl); one result per input record."""
+def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, id_field: str, with_receipt: bool, lang: str | None,
+              facts: str) -> None:
+    """Grade FACTS (.yaml, .json or .jsonl; - for JSON Lines on stdin, streamed); one output per input record."""
     lang = _lang(lang)
 
-    def show(rec: Any, res: Any) -> None:
+    def show(rec: FactRecord, given: Any, rid: Any, res: Any) -> None:
         if fmt == "json":
-            click.echo(res.to_json(lang=lang))
+            click.echo(dumps({**res.to_dict(lang=lang, receipt=with_receipt, facts=given), **position(rec, rid)}))
             return
         click.echo(f"{rec.where}: {styled_level(res.level, lang)}  {_T[lang]['score']} {fmt_number(res.score)}")
         fired = {f.id for f in res.fired}
@@ -299,24 +371,26 @@ def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, fa
                 click.echo(f"  · {step.text}")
         click.echo(f"  ruleset {res.ruleset.id} {res.ruleset.version} {res.ruleset.fingerprint[:19]}")
 
-    _run_records(ref, jurisdiction, facts, lang, json_errors=fmt == "json", on_result=show)
+    _run_records(ref, jurisdiction, facts, lang, json_out=fmt == "json", id_field=id_field, on_result=show)
 
 
 @main.command("explain")
 @_grading_options
-def explain_cmd(ref: str, jurisdiction: str | None, fmt: str, lang: str | None, facts: str) -> None:
-    """Explain the grading of FACTS step by step, for people."""
+def explain_cmd(ref: str, jurisdiction: str | None, fmt: str, id_field: str, with_receipt: bool,
+                lang: str | None, facts: str) -> None:
+    """Explain the grading of FACTS step by step, for people (- reads JSON Lines from stdin)."""
     lang = _lang(lang)
 
-    def show(rec: Any, res: Any) -> None:
+    def show(rec: FactRecord, given: Any, rid: Any, res: Any) -> None:
         if fmt == "json":
-            click.echo(res.to_json(trace=True, lang=lang))
+            click.echo(dumps({**res.to_dict(trace=True, lang=lang, receipt=with_receipt, facts=given),
+                              **position(rec, rid)}))
             return
         click.echo(f"== {rec.where}: {styled_level(res.level, lang)}")
         for step in res.trace(lang):
             click.echo(f"  {step.text}")
 
-    _run_records(ref, jurisdiction, facts, lang, json_errors=fmt == "json", on_result=show)
+    _run_records(ref, jurisdiction, facts, lang, json_out=fmt == "json", id_field=id_field, on_result=show)
 
 
 _TT = {
@@ -512,8 +586,8 @@ def test_cmd(paths: tuple[str, ...], fmt: str, pattern: str | None, min_coverage
              lang: str | None) -> None:
     """Run the cases of ruleset and layer files (or directories) and report their coverage.
 
-    Exit 1 when a case fails, a file does not load, a ruleset has no cases or (with
-    --min-coverage) covers less than N percent of its rules, band rows and criteria.
+    Exit 1 when a case fails, a ruleset has no cases or (with --min-coverage) covers less than N
+    percent of its rules, band rows and criteria; exit 2 when a file does not load.
     """
     lang = _lang(lang)
     tested = [_test_file(path, kind, pattern, min_coverage, lang)
@@ -539,7 +613,9 @@ def test_cmd(paths: tuple[str, ...], fmt: str, pattern: str | None, min_coverage
         if low:
             summary += f", {low} {_TT[lang]['low']} ({min_coverage:g}%)"
         click.echo(summary)
-    if failed or broken or low or empty:
+    if broken:  # a file that does not load: its cases could not run at all (not a failed case)
+        sys.exit(EXIT_INPUT)
+    if failed or low or empty:
         sys.exit(EXIT_FINDINGS)
 
 

@@ -228,6 +228,7 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("requirement-failed", F, "不满足规则集的要求", "a requirement of the ruleset failed"),
     ("eval-error", F, "无法计算", "cannot be computed"),
     ("not-a-mapping", F, "记录不是键值映射", "the record is not a mapping"),
+    ("blank-line", F, "空行(JSON Lines 的每一行是一条记录)", "a blank line (every line of JSON Lines is one record)"),
     ("bad-syntax", F, "文件或行的语法错误", "syntax error in the file or line"),
     ("too-few", F, "条目过少", "too few items"),
     ("too-many", F, "条目过多", "too many items"),
@@ -272,6 +273,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- functions and plugins
     ("function-error", FN, "函数或插件在评级时失败(代码缺陷,不是输入错误)",
      "a function or plugin failed while grading (a bug, not bad input)"),
+    ("internal-error", FN, "插件或 riskgrade 自身意外失败(代码缺陷,不是输入错误)",
+     "a plugin or riskgrade itself failed unexpectedly (a bug, not bad input)"),
 )
 
 #: code -> :class:`Code`, in catalogue order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -11,6 +12,7 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
 from riskgrade._core.provenance import RulesetRef
+from riskgrade._grade import receipt as _receipt
 
 if TYPE_CHECKING:
     from riskgrade._grade.ruleset import Ruleset
@@ -104,8 +106,16 @@ class Assessment(tuple):  # type: ignore[type-arg]
         """The trace as text."""
         return "\n".join(s.text for s in self.trace(lang))
 
-    def to_dict(self, *, trace: bool = False, lang: str = "en") -> dict[str, Any]:
-        """The stable result schema (see docs/api.md). Keys are sorted on output."""
+    def receipt(self, facts: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The decision receipt (docs/platform.md): riskgrade and plugin versions, the ruleset's id, edition,
+        fingerprint and layers, the SHA-256 of the canonical inputs (and of ``facts`` as given), and ``id``,
+        the SHA-256 of the whole decision. Same facts, same code: the same receipt, byte for byte."""
+        return _receipt.receipt(self, facts)
+
+    def to_dict(self, *, trace: bool = False, lang: str = "en", receipt: bool = False,
+                facts: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The stable result schema (see docs/api.md). Keys are sorted on output. ``receipt`` adds
+        ``receipt`` (:meth:`receipt`, with ``facts`` as given)."""
         out: dict[str, Any] = {
             "schema": SCHEMA_VERSION,
             "level": self.level.name,
@@ -118,11 +128,14 @@ class Assessment(tuple):  # type: ignore[type-arg]
         }
         if trace:
             out["trace"] = [s.to_dict() for s in self.trace(lang)]
+        if receipt:
+            out["receipt"] = self.receipt(facts)
         return out
 
-    def to_json(self, *, trace: bool = False, lang: str = "en", indent: int | None = None) -> str:
+    def to_json(self, *, trace: bool = False, lang: str = "en", indent: int | None = None,
+                receipt: bool = False, facts: Mapping[str, Any] | None = None) -> str:
         """:meth:`to_dict` as canonical JSON (sorted keys, UTF-8 text, no NaN)."""
-        return dumps(self.to_dict(trace=trace, lang=lang), indent=indent)
+        return dumps(self.to_dict(trace=trace, lang=lang, receipt=receipt, facts=facts), indent=indent)
 
     def __repr__(self) -> str:
         return f"<Assessment {self.level.name} score={self.score!r} ruleset={self[0].id}>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import os
+import re
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -14,7 +15,7 @@ import yaml
 
 from riskgrade.exceptions import Problem, RulesetError
 
-__all__ = ["ShippedRuleset", "find", "head", "shipped", "shipped_files"]
+__all__ = ["HEAD_KEYS", "ShippedRuleset", "find", "head", "shipped", "shipped_files"]
 
 
 @attrs.frozen
@@ -69,13 +70,75 @@ def shipped() -> tuple[ShippedRuleset, ...]:
     return tuple(out)
 
 
+#: the top-level keys :func:`head` reads: what the registry and the library finder need
+HEAD_KEYS = frozenset({"riskgrade", "kind", "id", "title", "sector", "version", "edition", "effective",
+                       "jurisdiction", "completeness", "announced"})
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:(?:[ \t]|$)")
+#: path → ((mtime_ns, size), head): a file is read again only when it changes
+_HEADS: dict[str, tuple[tuple[int, int], dict[str, Any] | None]] = {}
+
+
 def head(path: str) -> dict[str, Any] | None:
+    """The :data:`HEAD_KEYS` of the YAML mapping at ``path`` (None when it is not a readable mapping).
+
+    Resolving an id must not parse every shipped file whole (a large ruleset takes a second): only the
+    top-level blocks of those keys are cut out and parsed, and the answer is kept until the file
+    changes. A file this cannot cut safely (several documents, directives, flow style at the top, an
+    alias) is parsed whole; either way the answer is the same (tests/test_platform.py compares them).
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _HEADS.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
         return None
-    return data if isinstance(data, dict) else None
+    data = _fast_head(text)
+    if data is None:
+        data = _full_head(text)
+    _HEADS[path] = (stamp, data)
+    return data
+
+
+def _fast_head(text: str) -> dict[str, Any] | None:
+    kept: list[str] = []
+    keep = False
+    for line in text.splitlines():
+        if not line or line[0] in " \t#":
+            if keep:
+                kept.append(line)
+            continue
+        m = _TOP_KEY.match(line)
+        if m is None:  # "---", "%YAML", "{...}", "? key": not plain block style
+            return None
+        keep = m.group(1) in HEAD_KEYS
+        if keep:
+            kept.append(line)
+    blob = "\n".join(kept)
+    if "*" in blob or "&" in blob:  # aliases may point into blocks left out
+        return None
+    try:
+        data = yaml.load(blob, Loader=_LOADER)  # a safe loader: CSafeLoader or SafeLoader
+    except yaml.YAMLError:
+        return None
+    return data if isinstance(data, dict) and "id" in data else None
+
+
+def _full_head(text: str) -> dict[str, Any] | None:
+    try:
+        data = yaml.load(text, Loader=_LOADER)  # a safe loader
+    except yaml.YAMLError:
+        return None
+    return {k: v for k, v in data.items() if k in HEAD_KEYS} if isinstance(data, dict) else None
+
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def find(ref: str, as_of: datetime.date | None = None) -> str:

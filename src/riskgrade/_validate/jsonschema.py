@@ -22,7 +22,8 @@ from typing import Any
 
 from riskgrade._validate import schema as _schema
 
-__all__ = ["DIALECT", "facts_schema", "from_cerberus", "layer_schema", "result_schema", "ruleset_schema"]
+__all__ = ["DIALECT", "facts_schema", "from_cerberus", "layer_schema", "receipt_schema", "record_schema",
+           "result_schema", "ruleset_schema"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -278,4 +279,60 @@ def result_schema(*, id: str | None = None) -> dict[str, Any]:
                 "fired": {"type": "array", "items": fired},
                 "ruleset": ref,
                 "trace": {"type": "array", "items": step},
+                "receipt": receipt_schema(ref),
             }}
+
+
+_SHA256 = {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}
+
+
+def receipt_schema(ref: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``receipt`` of a result (``Assessment.receipt()``, docs/platform.md)."""
+    text = {"type": "string"}
+    plugin = {"type": "object", "required": ["name", "dist", "version"],
+              "properties": {"name": text, "dist": text, "version": text}, "additionalProperties": False}
+    return {"type": "object", "required": ["receipt", "id", "riskgrade", "plugins", "ruleset", "inputs_sha256"],
+            "properties": {"receipt": {"const": 1}, "id": _SHA256, "riskgrade": text,
+                           "plugins": {"type": "array", "items": plugin},
+                           "ruleset": dict(ref) if ref is not None else {"type": "object"},
+                           "inputs_sha256": _SHA256, "facts_sha256": _SHA256},
+            "additionalProperties": False}
+
+
+def record_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one line of ``riskgrade grade|explain --format json`` (and of one item of
+    ``POST /v1/grade``): a result with its position, an error record (bad record, or a function or plugin
+    that failed on it), or a load error (the ruleset or the whole facts file could not be used: no
+    position)."""
+    text = {"type": "string"}
+    opt_text = {"type": ["string", "null"]}
+    position = {"index": {"type": "integer", "minimum": 0}, "line": {"type": "integer", "minimum": 1},
+                "record": text, "id": {"type": ["string", "integer"]}}
+    result = result_schema()
+    ok = {"title": "a result", "allOf": [{"$ref": "#/$defs/result"}],
+          "required": ["index", "record"], "properties": position}
+    bad = {"title": "an error record (the record is wrong: exit 1)", "type": "object",
+           "required": ["error", "message", "index", "record", "field"],
+           "properties": {**position, "error": {"type": "string", "not": {"enum": ["function-error", "load"]}},
+                          "message": text, "field": opt_text},
+           "additionalProperties": False}
+    crash = {"title": "a function or plugin failed on this record (exit 3)", "type": "object",
+             "required": ["error", "message", "index", "record", "function", "plugin", "rule"],
+             "properties": {**position, "error": {"const": "function-error"}, "message": text,
+                            "function": opt_text, "plugin": opt_text, "rule": opt_text, "rule_file": opt_text,
+                            "rule_line": {"type": ["integer", "null"]}},
+             "additionalProperties": False}
+    problem = {"type": "object", "required": ["code", "message"],
+               "properties": {"code": text, "message": text, "file": opt_text, "line": {"type": ["integer", "null"]},
+                              "col": {"type": ["integer", "null"]}}}
+    load = {"title": "a load error: the ruleset or the whole facts file cannot be used (exit 2); no position",
+            "type": "object", "required": ["error", "load", "message"],
+            "properties": {"error": text, "load": {"enum": ["ruleset", "facts"]}, "message": text,
+                           "record": opt_text, "field": opt_text, "problems": {"type": "array", "items": problem}},
+            "additionalProperties": False}
+    defs = {k: v for k, v in result.items() if k not in ("$schema", "$id")}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade record (one JSON line of grade/explain --format json)",
+            "description": "N inputs give N records, in input order; see docs/platform.md.",
+            "$defs": {"result": defs},
+            "oneOf": [ok, bad, crash, load]}
