@@ -183,8 +183,10 @@ class Lint:
 
     # -- optional inputs without defaults ---------------------------------------------------
     def check_optional(self) -> None:
+        # a record input that a link reads (links:) is handled by the link itself: absent facts give None
+        linked = {str(spec.get("facts")) for spec in (self.doc.get("links") or {}).values() if isinstance(spec, Mapping)}
         loose = {n for n, s in self.inputs.items() if isinstance(s, Mapping) and s.get("required") is False
-                 and "default" not in s}
+                 and "default" not in s and n not in linked}
         if not loose:
             return
         # a derived value that tests inputs against null guards them where it is itself tested
