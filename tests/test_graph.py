@@ -150,7 +150,9 @@ class TestMutations:
         assert list(g.add("hidden_danger", {"id": "HD-1", "target": "P-2", "grade": "major",
                                                                        "found": "2024-06-01"})) == ["E-1", "P-2", "U-1"]
         assert g.level("E-1") == Level.RED
-        changes = g.update("HD-1", {"status": "rectified", "closed": "2024-06-20"})
+        # marked rectified, a major hidden danger keeps its veto until verified (issue 14)
+        assert g.update("HD-1", {"status": "rectified", "closed": "2024-06-20"}) == {}
+        changes = g.update("HD-1", {"status": "verified"})
         assert (changes["E-1"].before, changes["E-1"].after) == (Level.RED, Level.YELLOW)
         g.update("HD-1", {"status": "open", "closed": None})
         g.remove("HD-1")
