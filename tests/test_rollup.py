@@ -341,3 +341,12 @@ class TestDiagnosis:
         with pytest.raises(riskgrade.FactError) as exc:
             riskgrade.assess(riskgrade.load, data, as_of=AS_OF)
         assert (exc.value.record, exc.value.field) == ("E-1", "diagnosis.facts.checklist_deductions")
+
+    def test_chem_plant_example_is_joined_with_the_2018_diagnosis(self) -> None:
+        a = riskgrade.assess(riskgrade.load, "examples/enterprises/chem-plant.yaml", as_of=AS_OF)
+        top = a["E-620402-CHEM-01"]
+        # 100 − 28 + 15 (一级, from the register) = 87 → YELLOW; the 二级 tank farm floors it at ORANGE
+        assert (top.ruleset, top.score, top.own_level, a.level) == ("hazchem-enterprise-2018", 87, Level.ORANGE,
+                                                                    Level.RED)
+        assert ("  also: enterprise model hazchem-enterprise-2018 grades it ORANGE (score 87, rule floor-mhi-2); "
+                "not the deciding factor") in a.explain("en").splitlines()

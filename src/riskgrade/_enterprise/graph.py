@@ -1071,6 +1071,13 @@ class EnterpriseAssessment:
             head = (f"enterprise {ent.id} ({ent.name}): {self.level.name} ({self.level.en}), "
                     f"inherent {self.inherent_level.name}, as of {self.as_of.isoformat()}")
         lines = [head] + ["  " + s.text(lang, self.nodes) for s in self.chain]
+        top = self.nodes[ent.id]
+        if top.own_level is not None and not any(s.by == "graded" and s.node == ent.id for s in self.chain):
+            lv = top.own_level.zh if zh else top.own_level.name
+            rule = next((f["id"] for f in top.fired if f["level"] == top.own_level.name), "")
+            lines.append(f"  另: 企业整体评估 {top.ruleset} 评定为{lv}（得分 {top.score}，规则 {rule}），未决定等级" if zh
+                         else f"  also: enterprise model {top.ruleset} grades it {lv} (score {top.score}, rule {rule}); "
+                              "not the deciding factor")
         others = [a for a in self.nodes[ent.id].modifiers
                   if not any(s.modifier is a for s in self.chain)]
         for a in others:
