@@ -18,7 +18,7 @@ class TestAssess:
         r = CliRunner().invoke(assess_cmd, [CHEM, "--as-of", "2024-06-30"])
         assert r.exit_code == 0
         lines = r.output.splitlines()
-        assert lines[0] == "E-620402-CHEM-01 白银示例化工有限公司  RED    重大风险  (固有 ORANGE; 降1级: 安全生产标准化一级)"
+        assert lines[0] == "E-620402-CHEM-01 白银示例化工有限公司  RED    重大风险  (固有 ORANGE; 得分 87; 降1级: 安全生产标准化一级)"
         assert "企业 E-620402-CHEM-01（白银示例化工有限公司）：重大风险（红），固有风险 较大风险，评估基准日 2024-06-30" in lines
 
     def test_json_is_stable(self) -> None:

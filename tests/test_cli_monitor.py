@@ -34,11 +34,12 @@ class TestMonitorCmd:
         records = [json.loads(line) for line in result.output.splitlines()]
         assert [_brief(r) for r in records] == [
             ("warning_raised", "hidden-danger-overdue", "HD-2024-003", "07-01 08:00:00"),
-            ("hidden_danger", "HD-2024-007", "rectified", "07-01 08:00:30"),
+            ("hidden_danger", "HD-2024-007", "verified", "07-01 08:00:30"),
             ("level_changed", "E-620402-CHEM-01", "RED->ORANGE", "07-01 08:00:30"),
             ("level_changed", "P-SYN-REACTOR", "RED->ORANGE", "07-01 08:00:30"),
             ("level_changed", "U-SYN", "RED->ORANGE", "07-01 08:00:30"),
             ("warning_raised", "nh3-gas-high", "MP-NH3-GAS", "07-01 08:02:00"),
+            ("level_changed", "E-620402-CHEM-01", "ORANGE->RED", "07-01 08:02:00"),
             ("level_changed", "P-NH3-TANK", "ORANGE->RED", "07-01 08:02:00"),
             ("level_changed", "U-SYN", "ORANGE->RED", "07-01 08:02:00"),
             ("level_changed", "U-TANK", "ORANGE->RED", "07-01 08:02:00"),
@@ -46,14 +47,17 @@ class TestMonitorCmd:
             ("warning_cleared", "nh3-gas-high", "MP-NH3-GAS", "07-01 08:06:00"),
             ("error", 11, "value", "bad-type"),
             ("warning_cleared", "tank-gas-and-level-together", "MP-NH3-LEVEL+MP-NH3-GAS", "07-01 08:07:00"),
+            ("level_changed", "E-620402-CHEM-01", "RED->ORANGE", "07-01 08:07:00"),
             ("level_changed", "P-NH3-TANK", "RED->ORANGE", "07-01 08:07:00"),
             ("level_changed", "U-SYN", "RED->ORANGE", "07-01 08:07:00"),
             ("level_changed", "U-TANK", "RED->ORANGE", "07-01 08:07:00"),
             ("warning_raised", "nh3-level-alarms", "MP-NH3-LEVEL", "07-01 08:35:00"),
+            ("level_changed", "E-620402-CHEM-01", "ORANGE->RED", "07-01 08:35:00"),
             ("level_changed", "P-NH3-TANK", "ORANGE->RED", "07-01 08:35:00"),
             ("level_changed", "U-SYN", "ORANGE->RED", "07-01 08:35:00"),
             ("level_changed", "U-TANK", "ORANGE->RED", "07-01 08:35:00"),
             ("warning_cleared", "nh3-level-alarms", "MP-NH3-LEVEL", "07-01 09:00:00"),
+            ("level_changed", "E-620402-CHEM-01", "RED->ORANGE", "07-01 09:00:00"),
             ("level_changed", "P-NH3-TANK", "RED->ORANGE", "07-01 09:00:00"),
             ("level_changed", "U-SYN", "RED->ORANGE", "07-01 09:00:00"),
             ("level_changed", "U-TANK", "RED->ORANGE", "07-01 09:00:00"),
@@ -65,12 +69,12 @@ class TestMonitorCmd:
             ("error", 17, "hidden_danger", "duplicate-hidden-danger"),
             ("hidden_danger", "HD-2024-018", "open", "07-01 11:00:00"),
             ("hidden_danger", "HD-2024-017", "rectified", "07-01 14:00:00"),
-            ("level_changed", "E-620402-CHEM-01", "RED->ORANGE", "07-01 14:00:00"),
-            ("level_changed", "P-NH3-TANK", "RED->ORANGE", "07-01 14:00:00"),
-            ("level_changed", "U-SYN", "RED->ORANGE", "07-01 14:00:00"),
-            ("level_changed", "U-TANK", "RED->ORANGE", "07-01 14:00:00"),
             ("error", 21, "hidden_danger", "unknown-hidden-danger"),
             ("hidden_danger", "HD-2024-017", "verified", "07-01 16:00:00"),
+            ("level_changed", "E-620402-CHEM-01", "RED->ORANGE", "07-01 16:00:00"),
+            ("level_changed", "P-NH3-TANK", "RED->ORANGE", "07-01 16:00:00"),
+            ("level_changed", "U-SYN", "RED->ORANGE", "07-01 16:00:00"),
+            ("level_changed", "U-TANK", "RED->ORANGE", "07-01 16:00:00"),
             ("error", 25, "id", "duplicate-event"),
             ("warning_raised", "hidden-danger-overdue", "HD-2024-018", "07-01 18:30:00"),
             ("level_changed", "P-BOILER", "YELLOW->ORANGE", "07-02 00:00:00"),
@@ -80,28 +84,28 @@ class TestMonitorCmd:
             ("level_changed", "U-UTIL", "ORANGE->YELLOW", "07-02 09:00:00"),
             ("warning_cleared", "hidden-danger-overdue", "HD-2024-018", "07-02 09:00:00"),
         ]
-        assert records[6] == {"kind": "level_changed", "node": "P-NH3-TANK", "from": "ORANGE", "to": "RED",
+        assert records[7] == {"kind": "level_changed", "node": "P-NH3-TANK", "from": "ORANGE", "to": "RED",
                               "time": "2024-07-01T08:02:00+08:00", "cause": "nh3-gas-high/MP-NH3-GAS"}
-        assert records[24] == {"kind": "hidden_danger", "time": "2024-07-01T09:30:00+08:00", "line": 16,
+        assert records[28] == {"kind": "hidden_danger", "time": "2024-07-01T09:30:00+08:00", "line": 16,
                                "hidden_danger": "HD-2024-017", "event": "hidden_danger_reported",
                                "target": "P-NH3-TANK", "grade": "major", "status": "open", "found": "2024-07-01",
                                "deadline": "2024-07-03", "closed": None}
-        assert records[25] == {"kind": "level_changed", "node": "E-620402-CHEM-01", "from": "ORANGE", "to": "RED",
+        assert records[29] == {"kind": "level_changed", "node": "E-620402-CHEM-01", "from": "ORANGE", "to": "RED",
                                "time": "2024-07-01T09:30:00+08:00", "cause": "hidden_danger_reported/HD-2024-017"}
-        assert records[29] == {"kind": "error", "line": 17, "field": "hidden_danger", "error": "duplicate-hidden-danger",
+        assert records[33] == {"kind": "error", "line": 17, "field": "hidden_danger", "error": "duplicate-hidden-danger",
                                "message": "hidden danger 'HD-2024-017' already exists in enterprise "
                                           "'E-620402-CHEM-01'"}
-        assert records[40] == {"kind": "level_changed", "node": "P-BOILER", "from": "YELLOW", "to": "ORANGE",
+        assert records[44] == {"kind": "level_changed", "node": "P-BOILER", "from": "YELLOW", "to": "ORANGE",
                                "time": "2024-07-02T00:00:00+08:00", "cause": "as_of/2024-07-02"}
 
     def test_text_log_in_chinese_is_identical_twice(self) -> None:
         runs = [CliRunner().invoke(monitor_cmd, [*ARGS, "--format", "text", "--lang", "zh"]) for _ in range(2)]
         assert runs[0].output == runs[1].output
         lines = runs[0].output.splitlines()
-        assert lines[1] == ("2024-07-01T08:00:30+08:00 隐患 HD-2024-007 [重大事故隐患] P-SYN-REACTOR: 整改完成，"
+        assert lines[1] == ("2024-07-01T08:00:30+08:00 隐患 HD-2024-007 [重大事故隐患] P-SYN-REACTOR: 验收通过，"
                             "整改期限 2024-07-10")
         assert lines[2] == ("2024-07-01T08:00:30+08:00 等级 E-620402-CHEM-01: 重大风险 → 较大风险 "
-                            "(hidden_danger_rectified/HD-2024-007)")
+                            "(hidden_danger_verified/HD-2024-007)")
         first = lines[5]
         assert first.startswith("2024-07-01T08:02:00+08:00 预警 [橙] nh3-gas-high MP-NH3-GAS: MP-NH3-GAS 氨气浓度 28.4ppm")
 

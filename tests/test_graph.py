@@ -150,7 +150,9 @@ class TestMutations:
         assert list(g.add("hidden_danger", {"id": "HD-1", "target": "P-2", "grade": "major",
                                                                        "found": "2024-06-01"})) == ["E-1", "P-2", "U-1"]
         assert g.level("E-1") == Level.RED
-        changes = g.update("HD-1", {"status": "rectified", "closed": "2024-06-20"})
+        # marked rectified, a major hidden danger keeps its veto until verified (issue 14)
+        assert g.update("HD-1", {"status": "rectified", "closed": "2024-06-20"}) == {}
+        changes = g.update("HD-1", {"status": "verified"})
         assert (changes["E-1"].before, changes["E-1"].after) == (Level.RED, Level.YELLOW)
         g.update("HD-1", {"status": "open", "closed": None})
         g.remove("HD-1")
@@ -238,6 +240,8 @@ class TestAssessment:
             "  RED ← highest child: risk point P-SYN-REACTOR (合成反应釜)",
             "  RED ← veto → RED: open major hidden danger HD-2024-007 at risk point P-SYN-REACTOR (合成反应釜); "
             "cite: 重大事故隐患判定标准 (per sector) + 双重预防机制 (安委办〔2016〕11号) [derived from principle]",
+            "  also: enterprise model hazchem-enterprise-2018 grades it ORANGE (score 87, rule floor-mhi-2); "
+            "not the deciding factor",
             "  also: -1 level: safety standardisation grade 1 (no effect: held by a veto/floor); "
             "cite: 应急〔2018〕19号 (标准化一级 +15 分) [derived from principle]",
         ]

@@ -401,12 +401,14 @@ class TestHiddenDangerRecords:
                                   "deadline": "2024-05-08", "closed": None}
         assert "veto" in g.assessment().explain("en")
         res = mon.feed(hd_event(T0 + 3600, "rectified"))
-        assert levels(res) == [("E-CHEM", "RED", "YELLOW", "hidden_danger_rectified/HD-9"),
-                               ("RP-TANK", "RED", "YELLOW", "hidden_danger_rectified/HD-9"),
-                               ("U-TANK", "RED", "YELLOW", "hidden_danger_rectified/HD-9")]
+        # marked rectified, a major hidden danger keeps its veto until verified (issue 14)
+        assert levels(res) == []
         assert [(h.status, h.closed) for h in res.hidden_dangers] == [("rectified", dt.date(2024, 5, 1))]
         res = mon.feed(hd_event(T0 + 7200, "verified"))
-        assert levels(res) == [] and [h.status for h in res.hidden_dangers] == ["verified"]
+        assert levels(res) == [("E-CHEM", "RED", "YELLOW", "hidden_danger_verified/HD-9"),
+                               ("RP-TANK", "RED", "YELLOW", "hidden_danger_verified/HD-9"),
+                               ("U-TANK", "RED", "YELLOW", "hidden_danger_verified/HD-9")]
+        assert [h.status for h in res.hidden_dangers] == ["verified"]
         assert g.level("E-CHEM") is Level.YELLOW
 
     def test_failed_verification_reopens_and_the_veto_returns(self) -> None:
@@ -416,7 +418,8 @@ class TestHiddenDangerRecords:
         mon.feed(hd_event(T0 + 10, "rectified"))
         res = mon.feed(hd_event(T0 + 20, "verified", passed=False))
         assert [(h.status, h.closed) for h in res.hidden_dangers] == [("open", None)]
-        assert levels(res)[1] == ("RP-TANK", "YELLOW", "RED", "hidden_danger_verified/HD-9")
+        # the veto never lifted: marked rectified it still held (issue 14)
+        assert (levels(res), g.level("RP-TANK")) == ([], Level.RED)
         # reopened, it is watched again for its deadline
         res = mon.feed({"type": "inspection_done", "time": T0 + 8 * 86400, "risk_point": "RP-TANK"})
         assert [a.key for a in res.raised] == ["HD-9"]
@@ -490,7 +493,7 @@ class TestHiddenDangerRecords:
         got = summary(mon, [hd_event(T0 + 30, "rectified"), hd_reported(T0, major=True),
                             reading(T0 + 200, 20)])
         assert got == [(200, "hd", "HD-9", "open"), (200, "level", "RP-TANK", "YELLOW->RED"),
-                       (200, "hd", "HD-9", "rectified"), (200, "level", "RP-TANK", "RED->YELLOW")]
+                       (200, "hd", "HD-9", "rectified")]  # still RED until verified (issue 14)
 
 
 class TestAsOfFollowsEventTime:
@@ -581,7 +584,7 @@ class TestSectorRulesetWithWarnings:
         g = RiskGraph.build(rs, load_enterprise(sector_register()), as_of=dt.date(2024, 5, 1))
         mon = Monitor(rs, g)
         got = [r for ev in (reading(T0, 25, "GD-1"), hd_reported(T0 + 60, "HD-1", "P-1", major=True, deadline=T0),
-                            reading(T0 + 120, 14, "GD-1"), hd_event(T0 + 180, "rectified", "HD-1"))
+                            reading(T0 + 120, 14, "GD-1"), hd_event(T0 + 180, "verified", "HD-1"))
                for r in mon.feed(ev).records]
         assert [(r["kind"], r.get("node") or r.get("hidden_danger") or r["warning"]["rule"]) for r in got] == [
             ("warning_raised", "tank-gas-high"), ("level_changed", "E-TANK"), ("level_changed", "P-1"),

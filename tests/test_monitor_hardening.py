@@ -177,7 +177,7 @@ class TestStreaming:
 
 def long_log(n: int, seed: int = 10) -> list[str]:
     """``n`` events over several days that raise and clear warnings, with out-of-order jitter (< 60 s),
-    bad events, duplicate ids and hidden dangers reported and rectified."""
+    bad events, duplicate ids and hidden dangers reported and verified."""
     rnd = random.Random(seed)
     out: list[tuple[float, dict[str, Any]]] = []
     t = float(T0)
@@ -201,7 +201,8 @@ def long_log(n: int, seed: int = 10) -> list[str]:
                   "major": rnd.random() < 0.15}
         elif r < 0.88:
             name = opened.pop(rnd.randrange(len(opened))) if opened and rnd.random() < 0.9 else f"HD-L-{hd}"
-            ev = {"type": "hidden_danger_rectified", "time": t, "hidden_danger": name}
+            # closed by verification: a major one only marked rectified keeps its veto (issue 14)
+            ev = {"type": "hidden_danger_verified", "time": t, "hidden_danger": name}
         elif r < 0.96:
             ev = _reading(t, rnd.choice((1e-05, 2e-07, 1e16)))
         else:

@@ -84,6 +84,16 @@ class TestVeto:
         data = register(hidden_dangers=[hd("HD-7", "P-2", "major", status="verified", closed="2024-06-10")])
         assert graph(data, as_of=dt.date(2024, 6, 9)).level("E-1") == Level.RED
 
+    def test_rectified_but_not_verified_major_hidden_danger_still_vetoes(self) -> None:
+        # issue 14: the veto ends when the danger is verified and closed, not when it is marked rectified
+        data = register(hidden_dangers=[hd("HD-7", "P-2", "major", status="rectified", closed="2024-06-10")])
+        assert (graph(data).level("P-2"), graph(data).level("E-1")) == (Level.RED, Level.RED)
+
+    def test_rectified_general_hidden_danger_is_closed(self) -> None:
+        data = register(hidden_dangers=[hd("HD-1", "P-1", deadline="2024-06-20", status="rectified",
+                                           closed="2024-06-15")])
+        assert graph(data).level("P-1") == Level.YELLOW
+
     def test_not_yet_found(self) -> None:
         data = register(hidden_dangers=[hd("HD-7", "P-2", "major", found="2024-07-01")])
         assert graph(data).level("E-1") == Level.YELLOW
@@ -123,6 +133,18 @@ class TestStandardisation:
         assert (g.level("E-1"), g.inherent_level("E-1"),
                                                                g.level("U-1")) == (Level.YELLOW, Level.ORANGE, Level.ORANGE)
 
+    def test_never_hides_a_red_risk_point(self) -> None:
+        # issue 14: a plant holding a RED (重大风险) risk point stays RED whatever its standardisation
+        g = graph(register({"P-1": ("U-1", "RED"), "P-2": ("U-2", "BLUE")}, standardisation="一级"))
+        applied = {m.id: (m.before.name, m.after.name) for m in g.assessment()["E-1"].modifiers}
+        assert (g.level("E-1"), g.inherent_level("E-1"), applied["standardisation-grade-1"]) == (
+            Level.RED, Level.RED, ("RED", "RED"))
+
+    def test_never_hides_a_risk_point_raised_to_red(self) -> None:
+        g = graph(register({"P-1": ("U-1", "ORANGE")}, standardisation="一级",
+                           hidden_dangers=[hd("HD-1", "P-1", deadline="2024-06-01")]))
+        assert (g.level("P-1"), g.level("E-1"), g.inherent_level("E-1")) == (Level.RED, Level.RED, Level.ORANGE)
+
     def test_grade_two_does_not(self) -> None:
         g = graph(register({"P-1": ("U-1", "ORANGE")}, standardisation="二级"))
         assert g.level("E-1") == Level.ORANGE
@@ -159,7 +181,8 @@ class TestBasis:
                 "unit-major-hidden-danger": "derived", "major-hazard-grade-1": "local",
                 "major-hazard-grade-2": "local", "major-hazard-grade-3": "local", "major-hazard-grade-4": "local",
                 "orange-cluster": "local", "enterprise-major-hidden-danger": "derived",
-                "accident-12-months": "local", "standardisation-grade-1": "derived"}
+                "accident-12-months": "local", "standardisation-grade-1": "derived",
+                "major-risk-reported": "derived"}
 
 
 class TestCompile:
@@ -258,3 +281,72 @@ class TestOneSpellingTable:
                 {"id": "std", "when": {"standardisation": [spelling]}, "lower": 1,
                  "basis": {"kind": "derived", "cite": "应急〔2018〕19号"}}]}})
             assert problems == [] and rollup.for_kind("enterprise").modifiers[0].when.grades == (1,)
+
+
+class TestRiskPointsAtLeast:
+    """Escalation by counts of the enterprise's risk points, across units (issue 14)."""
+
+    RULE = ("enterprise:\n  modifiers:\n"
+            "    - {id: three-orange, when: {risk_points_at_least: {level: ORANGE, count: 3}}, raise: 1,\n"
+            "       basis: {kind: local, cite: 示例规定}}\n")
+
+    def test_three_orange_points_in_three_units_raise_the_enterprise(self) -> None:
+        data = register({"P-1": ("U-1", "ORANGE"), "P-2": ("U-2", "ORANGE"), "P-3": ("U-2", "BLUE")})
+        data["units"].append({"id": "U-3", "name": "三车间"})
+        data["risk_points"].append({"id": "P-4", "unit": "U-3", "name": "风险点P-4",
+                                    "facts": {"L": 3, "E": 6, "C": 15}})
+        g = graph(data, rollup=rollup_from_yaml(self.RULE))
+        assert (g.level("U-1"), g.level("E-1"), [m.id for m in g.assessment()["E-1"].modifiers]) == (
+            Level.ORANGE, Level.RED, ["three-orange"])
+
+    def test_recounted_when_a_point_changes_below_an_unchanged_unit(self) -> None:
+        data = register({"P-1": ("U-1", "ORANGE"), "P-2": ("U-1", "YELLOW"), "P-3": ("U-2", "ORANGE")})
+        g = graph(data, rollup=rollup_from_yaml(self.RULE))
+        assert g.level("E-1") == Level.ORANGE
+        changes = g.update("P-2", {"facts": {"L": 3, "E": 6, "C": 15}})
+        assert (sorted(changes), g.level("U-1"), g.level("E-1")) == (["E-1", "P-2"], Level.ORANGE, Level.RED)
+
+    def test_not_applicable_to_units(self) -> None:
+        _, problems = compile_rollup_data({"unit": {"modifiers": [
+            {"id": "x", "when": {"risk_points_at_least": {"level": "RED"}}, "raise": 1,
+             "basis": {"kind": "local"}}]}})
+        assert [p.code for p in problems] == ["rollup-not-applicable"]
+
+
+class TestDiagnosis:
+    """The enterprise node graded by its sector's enterprise-level model (hazchem 2018 diagnosis)."""
+
+    def test_diagnosis_grades_the_enterprise_joined_with_its_points(self) -> None:
+        data = register(diagnosis={"ruleset": "hazchem-enterprise-2018", "facts": {"checklist_deductions": 45}})
+        a = riskgrade.assess(riskgrade.load, data, as_of=AS_OF)
+        assert (a.level, a["E-1"].own_level, a["E-1"].ruleset, a.chain[0].by, a.chain[0].rule) == (
+            Level.RED, Level.RED, "hazchem-enterprise-2018", "graded", "diagnosis-score")
+
+    def test_register_fills_standardisation_and_major_hazard_grade(self) -> None:
+        data = register(standardisation="一级",
+                        diagnosis={"ruleset": "hazchem-enterprise-2018", "facts": {"checklist_deductions": 5}})
+        data["units"][0]["major_hazard_grade"] = "二级"
+        a = riskgrade.assess(riskgrade.load, data, as_of=AS_OF)
+        # 100 − 5 + 15 = 110 → BLUE by score; the 二级 installation floors the diagnosis at ORANGE
+        assert (a["E-1"].score, a["E-1"].own_level, a.level) == (110, Level.ORANGE, Level.ORANGE)
+
+    def test_standardisation_never_lowers_below_the_diagnosis(self) -> None:
+        data = register({"P-1": ("U-1", "ORANGE")}, standardisation="一级",
+                        diagnosis={"ruleset": "hazchem-enterprise-2018", "facts": {"checklist_deductions": 50}})
+        a = riskgrade.assess(riskgrade.load, data, as_of=AS_OF)
+        assert (a["E-1"].own_level, a.level) == (Level.ORANGE, Level.ORANGE)
+
+    def test_bad_diagnosis_fact_names_the_field(self) -> None:
+        data = register(diagnosis={"ruleset": "hazchem-enterprise-2018", "facts": {"checklist_deductions": "x"}})
+        with pytest.raises(riskgrade.FactError) as exc:
+            riskgrade.assess(riskgrade.load, data, as_of=AS_OF)
+        assert (exc.value.record, exc.value.field) == ("E-1", "diagnosis.facts.checklist_deductions")
+
+    def test_chem_plant_example_is_joined_with_the_2018_diagnosis(self) -> None:
+        a = riskgrade.assess(riskgrade.load, "examples/enterprises/chem-plant.yaml", as_of=AS_OF)
+        top = a["E-620402-CHEM-01"]
+        # 100 − 28 + 15 (一级, from the register) = 87 → YELLOW; the 二级 tank farm floors it at ORANGE
+        assert (top.ruleset, top.score, top.own_level, a.level) == ("hazchem-enterprise-2018", 87, Level.ORANGE,
+                                                                    Level.RED)
+        assert ("  also: enterprise model hazchem-enterprise-2018 grades it ORANGE (score 87, rule floor-mhi-2); "
+                "not the deciding factor") in a.explain("en").splitlines()

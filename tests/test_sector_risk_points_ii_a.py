@@ -202,7 +202,7 @@ def test_open_major_hidden_danger_is_found_by_the_determination_ruleset() -> Non
     for sector, rule in (("metallurgy", "a14"), ("construction", "art08-5")):
         node = assess(sector).to_dict()["nodes"][DETERMINATION_POINT[sector]]
         assert (node["own_level"], [f["id"] for f in node["fired"]]) == ("RED", [rule])
-        assert [m["id"] for m in node["modifiers"]] == ["risk-point-major-hidden-danger"]
+        assert [m["id"] for m in node["modifiers"]] == ["risk-point-major-hidden-danger", "major-risk-reported"]
 
 
 def test_rectified_major_hidden_danger_vetoes_only_while_open() -> None:

@@ -69,6 +69,7 @@ from riskgrade._enterprise.register import (
     RiskPoint,
     _Fields,
     check_references,
+    grade_zh,
     load_enterprise,
     parse_record,
 )
@@ -307,6 +308,9 @@ class RiskGraph:
     def _grade_own(self, node: _Node) -> None:
         rec = node.record
         facts = getattr(rec, "facts", None)
+        if node.kind == "enterprise" and facts is not None:
+            self._grade_diagnosis(node, rec, facts)
+            return
         if node.kind not in ("risk_point", "hazard") or facts is None:
             node.own, node.grading, node.ruleset_id = None, None, None
             return
@@ -325,6 +329,30 @@ class RiskGraph:
         except FactError as exc:
             raise exc.at(record=node.id, prefix="facts") from None
         node.own, node.grading, node.ruleset_id = result.level, result, ref
+
+    def _grade_diagnosis(self, node: _Node, ent: Enterprise, facts: Mapping[str, Any]) -> None:
+        """The enterprise node graded by its sector's enterprise-level model (``diagnosis:`` in the
+        register), from its facts; the register's standardisation grade and the highest major hazard
+        installation grade of its units fill the model's inputs of those names when not given."""
+        ref = ent.diagnosis_ruleset
+        assert ref is not None
+        ruleset = self._resolve(ref)
+        names = set(getattr(ruleset, "inputs", {}) or {})
+        full = dict(facts)
+        if "standardisation" in names and "standardisation" not in full:
+            full["standardisation"] = grade_zh(ent.standardisation) if ent.standardisation else "none"
+        grades = [u.major_hazard_grade for u in self._units() if u.major_hazard_grade]
+        if "highest_major_hazard_grade" in names and "highest_major_hazard_grade" not in full and grades:
+            full["highest_major_hazard_grade"] = min(grades)
+        self.gradings += 1
+        try:
+            result = ruleset.grade(full)
+        except FactError as exc:
+            raise exc.at(record=node.id, prefix="diagnosis.facts") from None
+        node.own, node.grading, node.ruleset_id = result.level, result, ref
+
+    def _units(self) -> list[Any]:
+        return [n.record for n in self._nodes.values() if n.kind == "unit"]
 
     def _plugin_condition(self, node: _Node) -> Callable[[str], bool]:
         """``when: {plugin: NAME}``: asks the plugin modifier ``NAME`` about this node."""
@@ -350,11 +378,26 @@ class RiskGraph:
             kw["standardisation"] = rec.standardisation
             kw["accidents"] = rec.accidents
         hds = tuple(node.hds.values()) if node.hds else ()
+        counted = node.kind == "enterprise" and self._counts_points
         node.inh = evaluate(rule, dynamic=False, child_levels=node.c_inh, child_locks=node.c_lock_inh,
-                            hidden_dangers=hds, **kw)
+                            hidden_dangers=hds, point_levels=self._point_levels(False) if counted else (), **kw)
         exts = tuple(node.externals[k] for k in sorted(node.externals)) if node.externals else ()
         node.dyn = evaluate(rule, dynamic=True, child_levels=node.c_dyn, child_locks=node.c_lock_dyn,
-                            hidden_dangers=hds, externals=exts, **kw)
+                            hidden_dangers=hds, externals=exts,
+                            point_levels=self._point_levels(True) if counted else (), **kw)
+
+    @property
+    def _counts_points(self) -> bool:
+        """Whether the enterprise's roll-up escalates by counts of risk points (``risk_points_at_least``)."""
+        return any(m.when.name == "risk_points_at_least" for m in self.rollup.for_kind("enterprise").modifiers)
+
+    def _point_levels(self, dynamic: bool) -> list[int]:
+        counts = [0] * 5
+        for n in self._nodes.values():
+            out = n.dyn if dynamic else n.inh
+            if n.kind == "risk_point" and out is not None and out.graded:
+                counts[int(out.level)] += 1
+        return counts
 
     def _full_rollup(self, order: list[str]) -> None:
         for n in self._nodes.values():
@@ -394,6 +437,8 @@ class RiskGraph:
                     target.adjust(old, -1)
                     target.adjust(new, 1)
                     self._push(s)
+                if node.kind == "risk_point" and self._counts_points:
+                    self._push(self.enterprise.id)
         return self._changes()
 
     def _changes(self) -> dict[str, LevelChange]:
@@ -574,6 +619,11 @@ class RiskGraph:
         if getattr(new, "facts", None) is not None or node.own is not None:
             self._grade_own(node)
         self._push(record_id)
+        top = self._nodes[self.enterprise.id]
+        if node.kind == "unit" and self.enterprise.facts is not None:  # the diagnosis reads unit grades
+            self._touch(top)
+            self._grade_own(top)
+            self._push(top.id)
         return self._run()
 
     def _update_enterprise(self, node: _Node, changes: Mapping[str, Any]) -> dict[str, LevelChange]:
@@ -595,7 +645,10 @@ class RiskGraph:
         f.done()
         new = attrs.evolve(ent, **kw)
         self._check_ids(new.accidents)
+        self._touch(node)
         self.enterprise = node.record = new
+        if new.facts is not None:
+            self._grade_own(node)
         self._push(node.id)
         return self._run()
 
@@ -1018,6 +1071,13 @@ class EnterpriseAssessment:
             head = (f"enterprise {ent.id} ({ent.name}): {self.level.name} ({self.level.en}), "
                     f"inherent {self.inherent_level.name}, as of {self.as_of.isoformat()}")
         lines = [head] + ["  " + s.text(lang, self.nodes) for s in self.chain]
+        top = self.nodes[ent.id]
+        if top.own_level is not None and not any(s.by == "graded" and s.node == ent.id for s in self.chain):
+            lv = top.own_level.zh if zh else top.own_level.name
+            rule = next((f["id"] for f in top.fired if f["level"] == top.own_level.name), "")
+            lines.append(f"  另: 企业整体评估 {top.ruleset} 评定为{lv}（得分 {top.score}，规则 {rule}），未决定等级" if zh
+                         else f"  also: enterprise model {top.ruleset} grades it {lv} (score {top.score}, rule {rule}); "
+                              "not the deciding factor")
         others = [a for a in self.nodes[ent.id].modifiers
                   if not any(s.modifier is a for s in self.chain)]
         for a in others:

@@ -12,6 +12,8 @@ other by id (every id is unique in the register, every reference is checked)::
     location: {lon: 104.18, lat: 36.55}   # WGS84 degrees, inside the jurisdiction's bounds (docs/maps.md)
     standardisation: 二级               # safety standardisation grade 一级/二级/三级, or null
     ruleset: lec-generic              # default ruleset for risk points
+    diagnosis: {ruleset: hazchem-enterprise-2018, facts: {...}}   # optional: the sector's enterprise-level
+                                      # model grades the enterprise node itself (joined with its risk points)
     units:            [{id, name, major_hazard_grade: 一级..四级 | null, location?}]
     risk_points:      [{id, unit, name, ruleset?, facts: {...}, location?}]
     hazards:          [{id, risk_point, name, category?, ruleset?, facts?}]
@@ -142,13 +144,21 @@ class HiddenDanger:
     """A hidden danger (隐患) found at ``target`` (a risk point, unit or the enterprise).
 
     It is open *as of* a date ``d`` when it was found on or before ``d`` and was not yet closed
-    then (status ``open``, or ``closed`` after ``d``). It is overdue when open and its
-    rectification ``deadline`` is before ``d``.
+    then (status ``open``, or ``closed`` after ``d``). A *major* hidden danger (重大事故隐患) is
+    closed only when it is ``verified`` (验收销号) — marked ``rectified`` by the enterprise it
+    stays open, and its veto holds (issue 14; a derived reading of 《安全生产事故隐患排查治理暂行规定》
+    (原国家安监总局令第16号): after a major hidden danger is treated it is assessed and reviewed by the
+    regulator before production resumes — recalled as 第二十三条, the article number unverified). It is overdue
+    when it was not rectified by its ``deadline`` and ``d`` is past that deadline.
 
     >>> import datetime as dt
     >>> hd = HiddenDanger("HD-1", "P-1", "major", dt.date(2024, 1, 5), dt.date(2024, 2, 1), "open")
     >>> hd.is_open(dt.date(2024, 1, 4)), hd.is_open(dt.date(2024, 3, 1)), hd.is_overdue(dt.date(2024, 3, 1))
     (False, True, True)
+    >>> fixed = HiddenDanger("HD-2", "P-1", "major", dt.date(2024, 1, 5), dt.date(2024, 2, 1), "rectified",
+    ...                      dt.date(2024, 1, 20))
+    >>> fixed.is_open(dt.date(2024, 3, 1)), fixed.is_overdue(dt.date(2024, 3, 1))
+    (True, False)
     """
 
     id: str
@@ -163,16 +173,23 @@ class HiddenDanger:
     kind: str = "hidden_danger"
 
     def is_open(self, as_of: _dt.date) -> bool:
-        """Open on ``as_of`` (found by then, not closed by then)."""
+        """Open on ``as_of`` (found by then, not closed by then; a major one closes only when verified)."""
         if self.found > as_of:
             return False
-        if self.status == "open":
+        if self.status == "open" or (self.grade == "major" and self.status != "verified"):
             return True
         return self.closed is not None and self.closed > as_of
 
+    def is_rectified(self, as_of: _dt.date) -> bool:
+        """Rectified (or verified) on or before ``as_of``."""
+        if self.status == "open" or self.found > as_of:
+            return False
+        return self.closed is None or self.closed <= as_of
+
     def is_overdue(self, as_of: _dt.date) -> bool:
-        """Open on ``as_of`` and past its rectification deadline."""
-        return self.is_open(as_of) and self.deadline is not None and self.deadline < as_of
+        """Open on ``as_of``, not rectified by then, and past its rectification deadline."""
+        return (self.is_open(as_of) and not self.is_rectified(as_of) and self.deadline is not None
+                and self.deadline < as_of)
 
 
 @attrs.frozen
@@ -240,6 +257,14 @@ class Enterprise:
     dependencies: tuple[Dependency, ...] = ()
     source: str = attrs.field(default="", eq=False)
     kind: str = "enterprise"
+    #: the sector's enterprise-level model (e.g. ``hazchem-enterprise-2018``) grading the enterprise node
+    diagnosis_ruleset: str | None = None
+    diagnosis_facts: Mapping[str, Any] | None = attrs.field(default=None, eq=False, hash=False)
+
+    @property
+    def facts(self) -> Mapping[str, Any] | None:
+        """The enterprise-level facts its :attr:`diagnosis_ruleset` grades (``None`` without one)."""
+        return self.diagnosis_facts if self.diagnosis_ruleset else None
 
     def record(self, record_id: str) -> Record:
         """The unit, risk point, hazard, hidden danger, monitoring point or accident ``record_id``.
@@ -557,6 +582,14 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
             raise f.fail(field, "bad-type", f"expected a list, got {type(items).__name__}")
         lists[field] = [parse_record(kind, item, f"{field}[{i}]", where_of((field, i)))
                         for i, item in enumerate(items)]
+    diag = f.mapping("diagnosis")
+    diag_rs: str | None = None
+    diag_facts: dict[str, Any] | None = None
+    if diag is not None:
+        df0 = _Fields(diag, ident, where_of(("diagnosis",)))
+        diag_rs = df0.text("ruleset", required=True)
+        diag_facts = df0.mapping("facts") or {}
+        df0.done()
     deps_v = f.get("dependencies") or []
     if not isinstance(deps_v, list):
         raise f.fail("dependencies", "bad-type", "expected a list")
@@ -573,6 +606,7 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
         hazards=tuple(lists["hazards"]), hidden_dangers=tuple(lists["hidden_dangers"]),  # type: ignore[arg-type]
         monitoring_points=tuple(lists["monitoring_points"]),  # type: ignore[arg-type]
         accidents=tuple(lists["accidents"]), dependencies=tuple(deps), source=source,  # type: ignore[arg-type]
+        diagnosis_ruleset=diag_rs, diagnosis_facts=diag_facts,
     )
     f.done()
     check_references(ent, where_of)

@@ -26,6 +26,12 @@ condition                                              holds when               
 ``accident: {within_months: 12,``                      ≥ count enterprise accidents in      dynamic
 ``severity_at_least: 一般, count: 1}``                  (as_of − months, as_of]
 ``standardisation: [一级]``                             safety standardisation grade in list dynamic
+``risk_points_at_least: {level: ORANGE, count: 3}``    ≥ count of the enterprise's risk     structural
+                                                       points at level or above (escalation
+                                                       by counts; enterprise only)
+``level_at_least: RED``                                the node's level after raises is at  structural
+                                                       least that (risk point, unit,
+                                                       enterprise)
 ``plugin: NAME``                                       the plugin roll-up modifier NAME     dynamic
                                                        (hook ``riskgrade_rollup_modifiers``)
                                                        says so for this node
@@ -38,7 +44,10 @@ by the monitoring layer). Effects are applied in stages, whatever their order in
 1. base = max(own graded level, children's levels); no graded input at all gives BLUE;
 2. ``raise: n`` modifiers in file order, then external modifiers (clamped at RED);
 3. the *lock* = max of holding ``floor``/``veto`` levels here and every child's lock;
-4. ``lower: 1`` modifiers (together at most one level), never below the lock;
+   (``level_at_least`` conditions are judged here, on the level after the raises: a ``floor`` on
+   them is how a reporting duty -- a 重大风险 point is reported as such -- becomes a lock);
+4. ``lower: 1`` modifiers (together at most one level), never below the lock nor the node's own
+   graded level (an enterprise graded by its sector's model, ``diagnosis:`` in the register);
 5. level = max(level, lock). A veto or floor anywhere below therefore holds at every ancestor.
 
 >>> rollup, problems = compile_rollup_data({"enterprise": {"modifiers": [
@@ -97,6 +106,8 @@ _CONDITIONS: dict[str, tuple[str, frozenset[str]]] = {
     "accident": ("dynamic", frozenset({"enterprise"})),
     "standardisation": ("dynamic", frozenset({"enterprise"})),
     "plugin": ("dynamic", frozenset(KINDS)),
+    "level_at_least": ("structural", frozenset({"risk_point", "unit", "enterprise"})),
+    "risk_points_at_least": ("structural", frozenset({"enterprise"})),
 }
 _ACC_SPELL = ACCIDENT_SPELLINGS
 _ACC_ZH = dict(ACCIDENT_GRADES)
@@ -130,7 +141,7 @@ class Condition:
         return _CONDITIONS[self.name][0]
 
     def to_dict(self) -> dict[str, Any]:
-        if self.name == "children_at_least":
+        if self.name in ("children_at_least", "risk_points_at_least"):
             return {self.name: {"level": self.level.name, "count": self.count}}
         if self.name in ("major_hazard_grade", "standardisation"):
             return {self.name: [grade_zh(g) for g in self.grades]}
@@ -141,6 +152,8 @@ class Condition:
             return {self.name: d}
         if self.name == "plugin":
             return {self.name: self.plugin}
+        if self.name == "level_at_least":
+            return {self.name: self.level.name}
         return {self.name: {"within_months": self.within_months, "severity_at_least": self.severity_at_least,
                             "count": self.count}}
 
@@ -150,6 +163,9 @@ class Condition:
         if n == "children_at_least":
             return (f"至少{self.count}个下级为{self.level.zh}及以上" if zh
                     else f"at least {self.count} children at {self.level.name} or above")
+        if n == "risk_points_at_least":
+            return (f"至少{self.count}个风险点为{self.level.zh}及以上" if zh
+                    else f"at least {self.count} risk points at {self.level.name} or above")
         if n == "major_hazard_grade":
             gs = "/".join(grade_zh(g) for g in self.grades)
             return f"{gs}重大危险源" if zh else f"major hazard installation grade {'/'.join(map(str, self.grades))}"
@@ -166,6 +182,8 @@ class Condition:
             return f"未整改的{what_zh}" if zh else f"open {what_en}"
         if n == "plugin":
             return f"插件条件 {self.plugin}" if zh else f"plugin condition {self.plugin}"
+        if n == "level_at_least":
+            return f"本级为{self.level.zh}及以上" if zh else f"its own level is {self.level.name} or above"
         sev = _ACC_ZH[self.severity_at_least]
         return (f"近{self.within_months}个月内发生{sev}及以上事故" if zh
                 else f"{self.severity_at_least} or worse accident within the last {self.within_months} months")
@@ -369,6 +387,12 @@ def _compile_condition(w: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Condi
             bad(q, "rollup-bad-condition", f"plugin takes the name of a plugin roll-up modifier, got {arg!r}")
             return None
         return Condition(name, plugin=arg)
+    if name == "level_at_least":
+        try:
+            return Condition(name, level=Level.parse(arg))
+        except ValueError as exc:
+            bad(q, "rollup-bad-level", str(exc))
+            return None
     if name in ("major_hazard_grade", "standardisation"):
         items = arg if isinstance(arg, list) else [arg]
         grades = [_GRADES.get(g) if not isinstance(g, bool) else None for g in items]
@@ -376,7 +400,8 @@ def _compile_condition(w: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Condi
             bad(q, "rollup-bad-condition", f"{name} takes a list of grades 一级..四级, got {arg!r}")
             return None
         return Condition(name, grades=tuple(sorted({g for g in grades if g})))
-    allowed = {"children_at_least": ("level", "count"), "hidden_danger": ("grade", "overdue", "count"),
+    allowed = {"children_at_least": ("level", "count"), "risk_points_at_least": ("level", "count"),
+               "hidden_danger": ("grade", "overdue", "count"),
                "accident": ("within_months", "severity_at_least", "count")}[name]
     if not isinstance(arg, Mapping):
         bad(q, "rollup-bad-condition", f"{name} takes a mapping with {', '.join(allowed)}")
@@ -390,7 +415,7 @@ def _compile_condition(w: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Condi
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         bad((*q, "count"), "rollup-bad-condition", f"count must be a whole number ≥ 1, got {count!r}")
         return None
-    if name == "children_at_least":
+    if name in ("children_at_least", "risk_points_at_least"):
         try:
             level = Level.parse(arg.get("level"))
         except ValueError as exc:
@@ -470,6 +495,12 @@ def _default() -> Rollup:
                        basis("local", "riskgrade default roll-up",
                              "three or more risk points at ORANGE or above in one unit raise the unit one level"),
                        steps=1)
+    reported = Modifier(
+        "major-risk-reported", Condition("level_at_least", level=Level.RED), "floor",
+        basis("derived", "安委办〔2016〕11号 (重大风险 报属地负有安全生产监督管理职责的部门备案)",
+              "a 重大风险 point is reported to the regulator as major risk, so no modifier above it "
+              "(e.g. standardisation) may grade its enterprise lower; the reporting wording is recalled, "
+              "not verified against the gazette"), level=Level.RED)
     accident = Modifier("accident-12-months", Condition("accident", within_months=12), "raise",
                         basis("local", "应急〔2018〕19号 (accident deductions)",
                               "the guideline deducts points for accidents within 3 years; a one-level raise "
@@ -477,10 +508,11 @@ def _default() -> Rollup:
     standard = Modifier("standardisation-grade-1", Condition("standardisation", grades=(1,)), "lower",
                         basis("derived", "应急〔2018〕19号 (标准化一级 +15 分)",
                               "+15 points equals one 15-point band of the guideline's 100-point scale; "
-                              "lowering never passes a floor or veto"), steps=1)
+                              "lowering never passes a floor or veto, nor a 重大风险 point "
+                              "(major-risk-reported)"), steps=1)
     return Rollup({
         "hazard": KindRollup("hazard"),
-        "risk_point": KindRollup("risk_point", "max", (veto("risk_point"), overdue)),
+        "risk_point": KindRollup("risk_point", "max", (veto("risk_point"), overdue, reported)),
         "unit": KindRollup("unit", "max", (veto("unit"), *floors, cluster)),
         "enterprise": KindRollup("enterprise", "max", (veto("enterprise"), accident, standard)),
     }, "default")
@@ -566,9 +598,10 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
              child_locks: Sequence[int], as_of: _dt.date, major_hazard_grade: int | None = None,
              standardisation: int | None = None, hidden_dangers: Sequence[HiddenDanger] = (),
              accidents: Sequence[Accident] = (), externals: Sequence[External] = (),
-             plugin: Callable[[str], bool] | None = None) -> Outcome:
+             plugin: Callable[[str], bool] | None = None, point_levels: Sequence[int] = ()) -> Outcome:
     """Evaluate one node: ``child_levels[i]`` / ``child_locks[i]`` count children at level ``i`` (1-4;
-    index 0 counts children without a lock). See the module docstring for the stages.
+    index 0 counts children without a lock; ``point_levels[i]`` counts the enterprise's risk points at
+    level ``i``). See the module docstring for the stages.
 
     >>> o = evaluate(DEFAULT_ROLLUP.for_kind("unit"), dynamic=True, own=None, child_levels=[0, 1, 0, 3, 0],
     ...              child_locks=[4, 0, 0, 0, 0], as_of=_dt.date(2024, 6, 1))
@@ -583,11 +616,15 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
     applied: list[Applied] = []
     lowers: list[tuple[Modifier, tuple[str, ...]]] = []
     locks: list[tuple[Modifier, tuple[str, ...]]] = []
+    on_level: list[Modifier] = []
     for m in rule.modifiers:
         if not dynamic and m.when.phase != "structural":
             continue
+        if m.when.name == "level_at_least":
+            on_level.append(m)
+            continue
         subjects = _holds(m.when, child_levels, as_of, major_hazard_grade, standardisation, hidden_dangers,
-                          accidents, plugin)
+                          accidents, plugin, point_levels)
         if subjects is None:
             continue
         if m.effect == "raise":
@@ -608,11 +645,23 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
             level = after
             if ext.floor is not None:
                 own_lock = max(own_lock, int(ext.floor))
+    for m in on_level:  # judged on the level after raises: a reporting duty that holds it (stage 3)
+        if level >= m.when.level:
+            if m.effect == "raise":
+                after = level.raised(m.steps)
+                applied.append(_applied(m, (), level, after))
+                level = after
+            elif m.effect == "lower":
+                lowers.append((m, ()))
+            else:
+                locks.append((m, ()))
     for m, _ in locks:
         own_lock = max(own_lock, int(m.level))
     lock = max(own_lock, _max_index(child_locks))
     if lowers:
-        target = max(level.raised(-1), Level(lock) if lock else Level.BLUE)
+        # never below a lock, nor below the node's own graded level (e.g. the 2018 diagnosis,
+        # which already counts standardisation)
+        target = max(level.raised(-1), Level(lock) if lock else Level.BLUE, Level(max(own_i, 1)))
         for m, subjects in lowers:
             applied.append(_applied(m, subjects, level, target))
         level = target
@@ -636,8 +685,10 @@ def _applied(m: Modifier, subjects: tuple[str, ...], before: Level, after: Level
 
 def _holds(c: Condition, child_levels: Sequence[int], as_of: _dt.date, mhg: int | None, std: int | None,
            hds: Sequence[HiddenDanger], accidents: Sequence[Accident],
-           plugin: Callable[[str], bool] | None = None) -> tuple[str, ...] | None:
+           plugin: Callable[[str], bool] | None = None, points: Sequence[int] = ()) -> tuple[str, ...] | None:
     n = c.name
+    if n == "risk_points_at_least":
+        return () if sum(points[int(c.level):]) >= c.count else None
     if n == "plugin":
         return () if plugin is not None and plugin(c.plugin) else None
     if n == "children_at_least":
