@@ -93,7 +93,7 @@ def _break_bands(node: Any, k: int) -> bool:
     if not rows:
         return False
     row = rows[k % len(rows)]
-    key = "from" if "from" in row and (k // 5) % 2 or "to" not in row else "to"
+    key = "from" if ("from" in row and (k // 5) % 2) or "to" not in row else "to"
     v = row[key]
     row[key] = [v + 1, v - 1, -v, None, "x"][k % 5] if isinstance(v, (int, float)) else _nudge(v, k)
     return True
