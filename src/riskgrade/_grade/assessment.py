@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from riskgrade._core.canonical import dumps
+from riskgrade._core.canonical import dumps, json_scalar
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
 from riskgrade._core.provenance import RulesetRef
@@ -116,15 +116,16 @@ class Assessment(tuple):  # type: ignore[type-arg]
                 facts: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The stable result schema (see docs/api.md). Keys are sorted on output. ``receipt`` adds
         ``receipt`` (:meth:`receipt`, with ``facts`` as given)."""
+        plan = _plan(self[0])
         out: dict[str, Any] = {
             "schema": SCHEMA_VERSION,
             "level": self.level.name,
             "level_zh": self.level.zh,
             "score": self.score,
-            "values": self.values,
-            "inputs": self.inputs,
-            "fired": [f.to_dict() for f in self.fired],
-            "ruleset": self.ruleset.to_dict(),
+            "values": dict(zip(plan.value_names, self[plan.values], strict=True)),
+            "inputs": dict(zip(plan.input_names, self[plan.inputs], strict=True)),
+            "fired": [{**d, "citation": dict(d["citation"])} for d in plan.fired_dicts(self)],
+            "ruleset": {**plan.ruleset, "layers": list(plan.ruleset["layers"])},
         }
         if trace:
             out["trace"] = [s.to_dict() for s in self.trace(lang)]
@@ -135,7 +136,9 @@ class Assessment(tuple):  # type: ignore[type-arg]
     def to_json(self, *, trace: bool = False, lang: str = "en", indent: int | None = None,
                 receipt: bool = False, facts: Mapping[str, Any] | None = None) -> str:
         """:meth:`to_dict` as canonical JSON (sorted keys, UTF-8 text, no NaN)."""
-        return dumps(self.to_dict(trace=trace, lang=lang, receipt=receipt, facts=facts), indent=indent)
+        if trace or indent or receipt:
+            return dumps(self.to_dict(trace=trace, lang=lang, receipt=receipt, facts=facts), indent=indent)
+        return _plan(self[0]).json(self)
 
     def __repr__(self) -> str:
         return f"<Assessment {self.level.name} score={self.score!r} ruleset={self[0].id}>"
@@ -150,3 +153,113 @@ class Assessment(tuple):  # type: ignore[type-arg]
         return eq if eq is NotImplemented else not eq
 
     __hash__ = None  # type: ignore[assignment]
+
+
+# -- serialisation plan -------------------------------------------------------------------------
+# What is constant per ruleset (the RulesetRef, each rule's citation, label and id, the sorted order
+# of the value and input names, their JSON keys) is worked out once; per record only the numbers,
+# the rule details and the levels are encoded. The output is byte for byte what
+# ``dumps(to_dict())`` gives: canonical.json_scalar encodes each scalar exactly as the canonical
+# dumper does, and anything else goes through the dumper itself.
+
+#: a result's text is a pure function of its raw values: the texts of recurring ones (a scale of
+#: discrete values recurs a lot) are kept, up to this many per ruleset, then the cache starts afresh
+_CACHE_SIZE = 1024
+
+
+_SIMPLE = frozenset((int, float, str, bool, type(None)))
+
+
+def _label_en(v: Any) -> str:
+    # what Ruleset._fired shows as a rule's label (the English text, else the Chinese)
+    if isinstance(v, dict):
+        return str(v.get("en") or v.get("zh") or "")
+    return "" if v is None else str(v)
+
+
+def _sorted_keys(names: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    # a name given twice keeps its last value, as dict(zip()) does
+    last = {n: i for i, n in enumerate(names)}
+    return tuple((dumps(n), last[n]) for n in sorted(last))
+
+
+def _obj(keys: tuple[tuple[str, int], ...], vals: tuple[Any, ...]) -> str:
+    return ",".join([f"{k}:{json_scalar(vals[i])}" for k, i in keys])
+
+
+class _Plan:
+    __slots__ = ("details", "fired_cache", "input_keys", "input_names", "inputs", "json_cache", "level_json",
+                 "levels", "rs", "rule_head", "rule_tail", "ruleset", "ruleset_json", "value_keys", "value_names",
+                 "values")
+
+    def __init__(self, rs: Ruleset) -> None:
+        self.rs = rs
+        self.value_names = rs._value_names
+        self.input_names = rs._input_names
+        self.values, self.inputs, self.levels, self.details = rs._slices
+        self.ruleset = rs.ref.to_dict()
+        self.ruleset_json = dumps(self.ruleset)
+        self.value_keys = _sorted_keys(self.value_names)
+        self.input_keys = _sorted_keys(self.input_names)
+        self.level_json = {lv: f'"level":{dumps(lv.name)},"level_zh":{dumps(lv.zh)}' for lv in Level}
+        self.rule_head = tuple(f'{{"citation":{dumps(c.to_dict())},"detail":' for c in rs._citations)
+        self.rule_tail = tuple(f',"id":{dumps(r["id"])},"label":{dumps(_label_en(r.get("label")))},"level":'
+                               for r in rs.rules)
+        # (raw result, its types) → the fired rules' dicts / the whole JSON text
+        self.fired_cache: dict[Any, tuple[dict[str, Any], ...]] = {}
+        self.json_cache: dict[Any, str] = {}
+
+    def _key(self, a: Assessment) -> Any:
+        """A key two records share only if their results print the same: the same raw result with
+        the same plain types (1 and 1.0 differ), and no float zero (-0.0 == 0.0 prints differently);
+        None when there is no such key (a list input, a custom value type)."""
+        raw = a[1:]
+        types = tuple(map(type, a[2:]))
+        if not _SIMPLE.issuperset(types):
+            return None
+        if float in types and 0.0 in raw and any(t is float and x == 0 for x, t in zip(a[2:], types, strict=True)):
+            return None
+        return (raw, types)
+
+    def _fired(self, a: Assessment, key: Any) -> tuple[dict[str, Any], ...]:
+        if key is not None:
+            hit = self.fired_cache.get(key)
+            if hit is not None:
+                return hit
+        out = tuple(f.to_dict() for f in self.rs._fired(a))
+        if key is not None:
+            _put(self.fired_cache, key, out)
+        return out
+
+    def fired_dicts(self, a: Assessment) -> tuple[dict[str, Any], ...]:
+        return self._fired(a, self._key(a))
+
+    def json(self, a: Assessment) -> str:
+        key = self._key(a)
+        if key is not None:
+            hit = self.json_cache.get(key)
+            if hit is not None:
+                return hit
+        fired = ",".join([f"{self.rule_head[i]}{json_scalar(d['detail'])}{self.rule_tail[i]}\"{d['level']}\"}}"
+                          for i, d in zip([i for i, lv in enumerate(a[self.levels]) if lv], self._fired(a, key),
+                                          strict=True)])
+        out = (f'{{"fired":[{fired}],"inputs":{{{_obj(self.input_keys, a[self.inputs])}}},'
+               f'{self.level_json[a[1]]},"ruleset":{self.ruleset_json},"schema":{SCHEMA_VERSION},'
+               f'"score":{json_scalar(a[2])},"values":{{{_obj(self.value_keys, a[self.values])}}}}}')
+        if key is not None:
+            _put(self.json_cache, key, out)
+        return out
+
+
+def _put(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+
+
+def _plan(rs: Ruleset) -> _Plan:
+    try:
+        return rs.__dict__["_serial_plan"]  # type: ignore[no-any-return]
+    except KeyError:
+        plan = rs.__dict__["_serial_plan"] = _Plan(rs)
+        return plan
