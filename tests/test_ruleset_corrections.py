@@ -124,7 +124,7 @@ class TestNonmetal2022:
         assert self.new.grade({"ug_13": True}).fired[0].id == "ug-12"      # 2017 第13项 = 2022 (十二)
 
     def test_edition_and_dates(self) -> None:
-        assert riskgrade.load("nonmetal-mine") is self.new
+        assert riskgrade.load("nonmetal-mine").fingerprint == self.new.fingerprint  # the newest edition
         assert self.new.sources["nmm-2022"]["status"] == "verified"
         assert self.new.sources["nmm-2024"]["number"] == "矿安〔2024〕41号"
         assert str(self.new.effective) == "2022-09-01"

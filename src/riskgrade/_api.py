@@ -132,7 +132,7 @@ def _load(ref: str | os.PathLike[str], *, jurisdiction: str | None = None, as_of
 
 #: (path, jurisdiction, limits) → (the mtimes and sizes of every file the ruleset was built from, ruleset)
 _CACHE: dict[tuple[str, str | None, Limits], tuple[tuple[tuple[str, int, int], ...], Ruleset]] = {}
-_CACHE_SIZE = 128
+_CACHE_SIZE = 512
 
 
 # -- pickling: a Ruleset pickles by reference ---------------------------------------------------
