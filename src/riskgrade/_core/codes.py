@@ -204,6 +204,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("requirement-failed", F, "不满足规则集的要求", "a requirement of the ruleset failed"),
     ("eval-error", F, "无法计算", "cannot be computed"),
     ("not-a-mapping", F, "记录不是键值映射", "the record is not a mapping"),
+    ("not-a-table", F, "不是可成批评级的表(pyarrow 表、pandas 或 polars 数据框)",
+     "not a table that can be graded in a batch (a pyarrow Table, a pandas or polars DataFrame)"),
     ("bad-syntax", F, "文件或行的语法错误", "syntax error in the file or line"),
     ("too-few", F, "条目过少", "too few items"),
     ("too-many", F, "条目过多", "too many items"),
