@@ -229,6 +229,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("eval-error", F, "无法计算", "cannot be computed"),
     ("not-a-mapping", F, "记录不是键值映射", "the record is not a mapping"),
     ("blank-line", F, "空行(JSON Lines 的每一行是一条记录)", "a blank line (every line of JSON Lines is one record)"),
+    ("not-a-table", F, "不是可成批评级的表(pyarrow 表、pandas 或 polars 数据框)",
+     "not a table that can be graded in a batch (a pyarrow Table, a pandas or polars DataFrame)"),
     ("bad-syntax", F, "文件或行的语法错误", "syntax error in the file or line"),
     ("too-few", F, "条目过少", "too few items"),
     ("too-many", F, "条目过多", "too many items"),

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from riskgrade import _columnar
 from riskgrade._compile.extension import Method
 from riskgrade._compile.pipeline import Artefact
 from riskgrade._compile.tables import Bands, Matrix, Table
@@ -125,6 +126,14 @@ class Ruleset:
                 yield fn(facts)
             except FactError as e:
                 yield e.at(record=i)
+
+    def grade_table(self, table: Any) -> Any:
+        """Grade every row of a pyarrow ``Table``/``RecordBatch`` or a pandas/polars ``DataFrame``; a table
+        of the same kind, one row per input row, with the columns ``level``, ``score``, each derived
+        value, ``fired``, ``error_code`` and ``error_field`` — what :meth:`grade_many` gives for the rows
+        as records (a null cell is an absent fact). Needs ``riskgrade[columnar]``; see docs/columnar.md.
+        """
+        return _columnar.grade_table(self, table)
 
     def counterfactuals(self, facts: Mapping[str, Any], target: Level | str | None = None,
                         fixed: Iterable[str] = ()) -> Counterfactuals:
