@@ -154,7 +154,7 @@ def _both(text: str, as_score: bool) -> None:
 def test_grammar_expressions() -> None:
     budget = Budget("expressions", left=3)
 
-    @settings(size("expressions") * 7 // 10)
+    @settings(size("expressions") * 8 // 10)
     @hypothesis.seed(SEED)
     @given(grammar, st.booleans())
     def run(text: str, as_score: bool) -> None:
