@@ -36,7 +36,7 @@ MAX_SECONDS = 5.0
 #: a case whose traced peak exceeds this fails
 MAX_BYTES = 200 * 2**20
 
-SHORT = {"rulesets": 60, "expressions": 400, "records": 40, "registers": 60, "events": 300, "corpus": 1}
+SHORT = {"rulesets": 60, "expressions": 400, "records": 20, "registers": 60, "events": 300, "corpus": 1}
 LONG = {"rulesets": 10_000, "expressions": 10_000, "records": 2_000, "registers": 2_000, "events": 10_000,
         "corpus": 1}
 SHORT_SECONDS = {"rulesets": 25.0, "expressions": 8.0, "records": 15.0, "registers": 8.0, "events": 4.0,

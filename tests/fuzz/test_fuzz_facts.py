@@ -86,7 +86,7 @@ def test_mutated_facts(rel: str) -> None:
                                                                           st.integers(0, 10**6)), max_size=4)),
                      min_size=1, max_size=20)
 
-    @settings(max(1, size("records") // 10))
+    @settings(max(1, size("records") // 4))  # a batch holds about 4.6 records on average
     @hypothesis.seed(SEED)
     @given(batch)
     def run(spec: list[tuple[int, list[Edit]]]) -> None:
