@@ -23,6 +23,9 @@ from riskgrade._api import (
     jurisdiction_chain,
     list_rulesets,
     load,
+    load_supervision,
+    plan,
+    supervise,
 )
 from riskgrade._compile.expr import Compiled, Compiler
 from riskgrade._compile.extension import CompileContext, Function, Method
@@ -69,6 +72,15 @@ from riskgrade._render.card import write_cards
 from riskgrade._render.riskmap import County, MapPoint, RiskMap, load_boundaries
 from riskgrade._render.tables import write_register
 from riskgrade._source.yaml import Located
+from riskgrade._supervision.declaration import (
+    GridGovernment,
+    InspectionContent,
+    InsuranceRule,
+    ReassessmentCycle,
+    Supervision,
+)
+from riskgrade._supervision.outputs import GridOwner, SupervisionResult
+from riskgrade._supervision.plan import EnforcementPlan
 from riskgrade.exceptions import (
     EventError,
     FactError,
@@ -118,6 +130,7 @@ __all__ = [
     "DifferentialResult",
     "DynamicLevelChange",
     "Effect",
+    "EnforcementPlan",
     "Enterprise",
     "EnterpriseAssessment",
     "EnterpriseSummary",
@@ -130,8 +143,12 @@ __all__ = [
     "Function",
     "FunctionError",
     "GraphError",
+    "GridGovernment",
+    "GridOwner",
     "Hazard",
     "HiddenDanger",
+    "InspectionContent",
+    "InsuranceRule",
     "Jurisdiction",
     "KindRollup",
     "Layer",
@@ -152,6 +169,7 @@ __all__ = [
     "PluginError",
     "PopulationDiff",
     "Problem",
+    "ReassessmentCycle",
     "RefinementError",
     "RefinementReport",
     "RegionGraph",
@@ -168,6 +186,8 @@ __all__ = [
     "RulesetError",
     "RulesetRef",
     "Step",
+    "Supervision",
+    "SupervisionResult",
     "Table",
     "Unit",
     "WarningRule",
@@ -183,10 +203,13 @@ __all__ = [
     "load_boundaries",
     "load_enterprise",
     "load_monitor_ruleset",
+    "load_supervision",
+    "plan",
     "ruleset_index",
     "ruleset_page",
     "serve_app",
     "set_limits",
+    "supervise",
     "write_cards",
     "write_register",
 ]

@@ -25,6 +25,7 @@ from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade._core.limits import Limits, get_limits
 from riskgrade._enterprise import graph as _graph
 from riskgrade._enterprise import rollup as _rollup
+from riskgrade._enterprise.region import region_chain
 from riskgrade._enterprise.register import Enterprise
 from riskgrade._grade import diff as _diff
 from riskgrade._grade import ruleset as _ruleset
@@ -35,10 +36,14 @@ from riskgrade._plugins import Plugins, get_plugins
 from riskgrade._source import registry
 from riskgrade._source.facts import read_facts
 from riskgrade._source.yaml import Located, load_yaml
-from riskgrade.exceptions import MonitorError, Problem, RulesetError
+from riskgrade._supervision import declaration as _declaration
+from riskgrade._supervision import outputs as _outputs
+from riskgrade._supervision import plan as _plan
+from riskgrade.exceptions import FactError, GraphError, MonitorError, Problem, RiskgradeError, RulesetError
 
 __all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "diff",
-           "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer", "load_ref", "load_rules"]
+           "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer", "load_ref", "load_rules",
+           "load_supervision", "plan", "register_files", "supervise"]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -384,3 +389,123 @@ def _fact_records(path: str) -> Iterable[Mapping[str, Any]]:
         if rec.error is not None:
             raise rec.error
         yield rec.facts
+
+
+# -- differentiated supervision (docs/supervision.md) ---------------------------------------------
+#: (jurisdiction, extra layer files) → (stamps of every supervision file, the merged declaration)
+_SUP_CACHE: dict[tuple[str, tuple[str, ...]], tuple[tuple[tuple[str, int, int], ...], _declaration.Supervision]] = {}
+
+
+def load_supervision(jurisdiction: str = "620000", *,
+                     layers: Iterable[str | os.PathLike[str]] = ()) -> _declaration.Supervision:
+    """The supervision declared for ``jurisdiction`` (GB/T 2260, or ``city/zone``): the shipped province
+    default (``rulesets/supervision/``) refined by the shipped layers of every jurisdiction down to it and
+    by the layer files ``layers``, stricter only. A layer that would inspect less often, lengthen a cycle
+    or lower an insurance loading is a :class:`~riskgrade.RefinementError` naming its ``file:line``.
+
+    >>> s = load_supervision("620421")
+    >>> s.layers
+    ('620000 甘肃省', '620400 白银市', '620421 靖远县')
+    """
+    code = _jurisdictions.get(jurisdiction).code
+    extra = tuple(os.path.abspath(os.fspath(p)) for p in layers)
+    files = (*_declaration.shipped_files(), *extra)
+    hit = _SUP_CACHE.get((code, extra))
+    if hit is not None and hit[0] == _stamp(files):
+        return hit[1]
+    sup = _declaration.load_chain(code, extra)
+    _SUP_CACHE[(code, extra)] = (_stamp(files), sup)
+    return sup
+
+
+def supervise(assessment: _graph.EnterpriseAssessment, *, jurisdiction: str | None = None,
+              layers: Iterable[str | os.PathLike[str]] = ()) -> _outputs.SupervisionResult:
+    """The differentiated supervision of an assessed enterprise: inspections a year and their content,
+    re-assessment cycles, grid owners, the insurance rate factor and the control tiers (see
+    docs/supervision.md). ``jurisdiction`` defaults to the enterprise's own (its county, or its zone).
+
+    >>> import riskgrade, datetime
+    >>> a = riskgrade.assess(None, "examples/region/jingyuan-fireworks.yaml", as_of=datetime.date(2027, 1, 1))
+    >>> s = supervise(a)
+    >>> s.level.name, s.inspections, s.factor
+    ('ORANGE', 10, 1.0)
+    """
+    code = jurisdiction or _outputs.grid_code(assessment)
+    return _outputs.supervise(assessment, load_supervision(code, layers=layers))
+
+
+_REGISTER_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def register_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The register files named by ``paths``: files as given, directories walked (``.yaml``, ``.yml``,
+    ``.json``, sorted)."""
+    out: list[str] = []
+    for given in paths:
+        p = os.fspath(given)
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(_REGISTER_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def _file_error(file: str, exc: RiskgradeError) -> dict[str, Any]:
+    rec: dict[str, Any] = {"file": file, "error": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, FactError):
+        rec.update(code=exc.code, record=exc.record, field=exc.field)
+    elif isinstance(exc, GraphError):
+        rec.update(code="cycle" if exc.cycle else "graph", record=exc.record, field=exc.field)
+    elif isinstance(exc, RulesetError):
+        rec.update(code=exc.codes[0] if exc.codes else "ruleset")
+    else:
+        rec.update(code="graph")
+    return rec
+
+
+def plan(registers: Iterable[str | os.PathLike[str] | _graph.EnterpriseAssessment], year: int, *,
+         jurisdiction: str | None = None, as_of: datetime.date | None = None,
+         layers: Iterable[str | os.PathLike[str]] = ()) -> _plan.EnforcementPlan:
+    """The differentiated enforcement plan of ``year`` for the enterprises in ``registers`` (register files,
+    directories of them, or assessments): each enterprise assessed as of ``as_of`` (default 1 January of
+    ``year``) and supervised under its own jurisdiction's declaration. With ``jurisdiction``, enterprises
+    outside it are listed in ``outside``, not planned. A register that cannot be assessed is an error
+    record; nothing is dropped.
+
+    >>> p = plan(["examples/region"], 2027)
+    >>> len(p.enterprises), sum(e["inspections"] for e in p.enterprises), p.errors
+    (10, 26, ())
+    """
+    date = as_of or datetime.date(year, 1, 1)
+    extra = tuple(layers)
+    scope = _jurisdictions.get(jurisdiction).code if jurisdiction else None
+    results: list[tuple[_outputs.SupervisionResult, str]] = []
+    errors: list[dict[str, Any]] = []
+    outside: list[str] = []
+    seen: dict[str, str] = {}
+    items: list[tuple[str, _graph.EnterpriseAssessment | None]] = []
+    for r in registers:
+        if isinstance(r, _graph.EnterpriseAssessment):
+            items.append((r.enterprise.source or r.enterprise.id, r))
+        else:
+            items.extend((f, None) for f in register_files([r]))
+    for file, given in items:
+        try:
+            a = given if given is not None else assess(None, file, as_of=date)
+            eid = a.enterprise.id
+            if eid in seen:
+                errors.append({"file": file, "error": "GraphError", "code": "duplicate-enterprise", "record": eid,
+                               "field": "id", "message": f"enterprise {eid!r} is already in {seen[eid]}"})
+                continue
+            seen[eid] = file
+            if scope is not None and scope not in region_chain(a.enterprise.jurisdiction, a.enterprise.zone):
+                outside.append(eid)
+                continue
+            sup = load_supervision(_outputs.grid_code(a), layers=extra)
+            results.append((_outputs.supervise(a, sup), a.enterprise.name))
+        except RiskgradeError as exc:
+            errors.append(_file_error(file, exc))
+    return _plan.build_plan(year, results, jurisdiction=scope, errors=errors, outside=outside)
+

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from riskgrade._api import assess
+from riskgrade._api import assess, supervise
 from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.graph import EnterpriseAssessment
@@ -65,7 +65,8 @@ def _assess_file(path: str, as_of: _dt.date | None, ruleset: str | None) -> Ente
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--ruleset", metavar="REF", help="default ruleset (overrides the register's 'ruleset:')")
 def assess_cmd(enterprise_file: str, fmt: str, as_of: str | None, lang: str, ruleset: str | None) -> None:
-    """Assess an enterprise register (台账) and print its risk tree with levels.
+    """Assess an enterprise register (台账) and print its risk tree with levels, and its differentiated
+    supervision (inspections, content, grid owners, insurance factor, control tiers; docs/supervision.md).
 
     \b
     riskgrade assess examples/enterprises/chem-plant.yaml --as-of 2024-06-30
@@ -80,12 +81,15 @@ def assess_cmd(enterprise_file: str, fmt: str, as_of: str | None, lang: str, rul
         else:
             click.echo(f"{enterprise_file}: {exc}", err=True)
         raise SystemExit(2) from None
+    sup = supervise(result)
     if fmt == "json":
-        click.echo(result.to_json())
+        click.echo(dumps({**result.to_dict(), "supervision": sup.to_dict()}, indent=2))
         return
     click.echo(result.tree(lang, style=_paint))
     click.echo()
     click.echo(result.explain(lang))
+    click.echo()
+    click.echo(sup.text(lang))
 
 
 def _expand(paths: tuple[str, ...]) -> list[str]:

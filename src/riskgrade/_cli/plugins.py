@@ -7,14 +7,15 @@ from typing import Any
 
 import click
 
-from riskgrade._api import check_refinement
+from riskgrade._api import check_refinement, load_supervision
 from riskgrade._cli.main import _lang, _lang_option
 from riskgrade._compile.layers import read_layer
 from riskgrade._compile.refine import DEFAULT_EXAMPLES
 from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade._core.canonical import dumps
 from riskgrade._plugins import get_plugins
-from riskgrade.exceptions import RulesetError
+from riskgrade._source.registry import head
+from riskgrade.exceptions import RefinementError, RulesetError
 
 __all__ = ["check_refinement_cmd", "plugins_cmd"]
 
@@ -90,13 +91,18 @@ def check_refinement_cmd(ref: str, jurisdiction: str, examples: int | None, fmt:
     """Prove that the layers for JURISDICTION only make REF stricter.
 
     Runs the static check (loading the layers) and the differential check, step by step
-    from the province down; exit 0 when both pass, 1 on any finding.
+    from the province down; exit 0 when both pass, 1 on any finding. REF ``supervision`` checks the
+    supervision layers (docs/supervision.md) down to JURISDICTION; a ``kind: supervision-layer`` file
+    is checked on top of them.
     """
     t = _T[_lang(lang)]
     try:
         j = _jurisdictions.get(jurisdiction)
     except RulesetError as e:
         raise click.BadParameter(e.problems[0].message, param_hint="--jurisdiction") from None
+    if ref == "supervision" or str((head(ref) or {}).get("kind", "")).startswith("supervision"):
+        _check_supervision(ref, j.code, j.label, fmt, t, _lang(lang))
+        return
     rep = check_refinement(ref, j.code, max_examples=examples or DEFAULT_EXAMPLES)
     if fmt == "json":
         click.echo(dumps({
@@ -132,4 +138,25 @@ def check_refinement_cmd(ref: str, jurisdiction: str, examples: int | None, fmt:
             if r.counterexample is not None:
                 click.echo(f"  {t['counterexample']}: {r.counterexample.text()}")
     if not rep.ok:
+        sys.exit(1)
+
+
+def _check_supervision(ref: str, code: str, label: str, fmt: str, t: dict[str, str], lang: str) -> None:
+    """check-refinement for supervision: the layers down to ``code`` (and the file ``ref``) load stricter-only."""
+    problems: list[str] = []
+    layers: tuple[str, ...] = ()
+    try:
+        layers = load_supervision(code, layers=() if ref == "supervision" else (ref,)).layers
+    except RefinementError as e:
+        problems = [p.text(lang) for p in e.problems]
+    if fmt == "json":
+        click.echo(dumps({"ruleset": ref, "jurisdiction": code, "ok": not problems, "layers": list(layers),
+                          "static": {"ok": not problems, "problems": problems, "unproven": []},
+                          "differential": []}, indent=2))
+    else:
+        click.echo(f"check-refinement {ref} {t['for']} {label}")
+        click.echo(f"{t['static']}: {t['finding'] if problems else t['ok']}")
+        for p in problems:
+            click.echo(f"  {p}")
+    if problems:
         sys.exit(1)

@@ -41,6 +41,8 @@ KINDS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "function": ("函数或插件失败(FunctionError)", "A function or plugin failed (FunctionError)"),
     "state": ("监测检查点错误(MonitorError)", "Monitor checkpoint errors (MonitorError)"),
     "render": ("输出错误(RenderError:四色图、告知卡、台账导出)", "Output errors (RenderError: maps, risk cards, register exports)"),
+    "supervision": ("差异化监管输出中的错误记录(riskgrade assess / plan)",
+                    "Supervision error records (riskgrade assess / plan)"),
 })
 
 
@@ -65,6 +67,7 @@ class Code:
 R, M, F, E, G, FN = ("ruleset",), ("monitor",), ("fact",), ("event",), ("graph",), ("function",)
 S = ("state",)
 RD = ("render",)
+SV = ("supervision",)
 
 _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- reading a file (ruleset, layer, monitor ruleset, facts, register)
@@ -161,6 +164,9 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("layer-csv", R, "地方层的表须内联书写(rows:)", "a layer's tables are written inline (rows:)"),
     ("layer-band-order", R, "地方层使区间顺序错乱", "the layer puts the bands out of order"),
     ("unknown-rule", R, "没有这条规则", "no rule with that id"),
+    ("inspection-not-monotone", R, "较高风险等级的检查次数少于较低等级", "a higher level is inspected less often than a lower one"),
+    ("no-supervision", R, "该省没有差异化监管默认配置(kind: supervision)",
+     "no supervision default is declared for the province (kind: supervision)"),
     ("refine-looser", R, "细化使标准变宽松(只能更严)", "the refinement makes the standard looser (it may only be stricter)"),
     # --- proofs at load (riskgrade validate): errors
     ("band-not-monotone", R, "分级区间中等级随分值升高而降低(如标准如此规定, 请在该行注明 exception 及出处)",
@@ -272,6 +278,9 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("graph", G, "企业图不一致", "the enterprise graph is inconsistent"),
     ("ruleset", G, "规则集有问题", "a ruleset is wrong"),
     ("duplicate-enterprise", G, "同一企业出现两次", "the same enterprise appears twice"),
+    # --- supervision (riskgrade assess, riskgrade plan)
+    ("grid-unassigned", SV, "重大风险、重大危险源或重大事故隐患没有网格责任主体(属地政府或部门未配置)",
+     "a major risk, major hazard installation or major hidden danger has no grid owner (no government or department declared)"),
     # --- functions and plugins
     ("function-error", FN, "函数或插件在评级时失败(代码缺陷,不是输入错误)",
      "a function or plugin failed while grading (a bug, not bad input)"),
