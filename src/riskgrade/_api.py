@@ -476,7 +476,7 @@ def plan(registers: Iterable[str | os.PathLike[str] | _graph.EnterpriseAssessmen
 
     >>> p = plan(["examples/region"], 2027)
     >>> len(p.enterprises), sum(e["inspections"] for e in p.enterprises), p.errors
-    (10, 26, ())
+    (10, 42, ())
     """
     date = as_of or datetime.date(year, 1, 1)
     extra = tuple(layers)

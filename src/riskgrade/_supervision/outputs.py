@@ -47,7 +47,7 @@ def control_tiers(assessment: EnterpriseAssessment) -> dict[str, tuple[str, ...]
     >>> import riskgrade, datetime
     >>> a = riskgrade.assess(None, "examples/region/jingyuan-fireworks.yaml", as_of=datetime.date(2027, 1, 1))
     >>> control_tiers(a)
-    {'P-1': ('company',), 'P-2': ('department',)}
+    {'P-1': ('company',), 'P-2': ('team',)}
     """
     out: dict[str, tuple[str, ...]] = {}
     for r in sorted(assessment.risk_points, key=lambda r: r.id):

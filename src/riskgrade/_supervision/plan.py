@@ -6,7 +6,7 @@ starting in a month fixed by the enterprise id (so that a department's workload 
 year, and the same input gives the same plan).
 
 >>> spread_months("E-1", 4), spread_months("E-1", 12) == list(range(1, 13)), spread_months("E-1", 0)
-([3, 6, 9, 12], True, [])
+([2, 5, 8, 11], True, [])
 """
 
 from __future__ import annotations
