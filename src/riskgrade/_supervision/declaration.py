@@ -456,8 +456,10 @@ class _Builder:
                 self.problems.append(f.located.problem(("grid", "safety_department"), "layer-conflict",
                                                        "the safety department is declared above"))
             self.safety = new
-        if "cite" in grid:
-            self.grid_cite = self.cite(f, ("grid", "cite"), grid["cite"], layer)
+        # the first ``cite`` is the basis of the safety department; a layer's is the basis of its governments
+        cite = self.cite(f, ("grid", "cite"), grid["cite"], layer) if "cite" in grid else self.grid_cite
+        if not self.grid_cite.source:
+            self.grid_cite = cite
         if "sector_cite" in grid:
             self.sector_cite = self.cite(f, ("grid", "sector_cite"), grid["sector_cite"], layer)
         for sector, name in (grid.get("sector_departments") or {}).items():
@@ -466,7 +468,6 @@ class _Builder:
                 self.problems.append(f.located.problem(("grid", "sector_departments", sector), "layer-conflict",
                                                        f"the department of {sector} is declared above"))
             self.departments[sector] = new
-        cite = self.grid_cite
         for code, g in (grid.get("governments") or {}).items():
             path = ("grid", "governments", code)
             try:

@@ -73,6 +73,8 @@ class GridOwner:
     government: tuple[str, str]
     sector_department: tuple[str, str]
     safety_department: tuple[str, str]
+    #: the bases: of the safety department, of the sector department, of the government
+    cites: tuple[Citation, ...] = ()
 
     def departments(self) -> list[dict[str, str]]:
         """The three owners, government first; a department that is both sector and safety shows once."""
@@ -85,7 +87,8 @@ class GridOwner:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"jurisdiction": self.jurisdiction, "departments": self.departments()}
+        return {"jurisdiction": self.jurisdiction, "departments": self.departments(),
+                "cites": [c.to_dict() for c in self.cites]}
 
 
 @attrs.frozen
@@ -172,6 +175,8 @@ class SupervisionResult:
             names = "、".join(d["zh"] for d in self.owner.departments()) if zh else \
                 "; ".join(d["en"] for d in self.owner.departments())
             lines.append(f"  网格责任: {names}" if zh else f"  grid owners: {names}")
+            cites = "; ".join(c.text(lang) for c in self.owner.cites)
+            lines.append(f"    依据: {cites}" if zh else f"    cite: {cites}")
         for sid, _kind, name, reason in self.subjects:
             r = REASONS[reason][0 if zh else 1]
             lines.append(f"    - {r} {sid}（{name}）" if zh else f"    - {r} {sid} ({name})")
@@ -255,7 +260,8 @@ def _owner(assessment: EnterpriseAssessment, sup: Supervision,
         return None, (_unassigned(ent.id, "enterprise", "enterprise", msg, msg_zh, "sectors"),)
     safety = sup.safety_department
     return GridOwner(code, (gov.name_zh, gov.name_en), (gov.prefix_zh + dept[0], f"{gov.prefix_en} {dept[1]}"),
-                     (gov.prefix_zh + safety[0], f"{gov.prefix_en} {safety[1]}")), ()
+                     (gov.prefix_zh + safety[0], f"{gov.prefix_en} {safety[1]}"),
+                     (sup.grid_cite, sup.sector_cite, gov.cite)), ()
 
 
 def _unassigned(record: str, kind: str, reason: str, message: str, message_zh: str,

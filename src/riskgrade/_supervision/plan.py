@@ -89,8 +89,8 @@ class EnforcementPlan:
         for err in self.errors:
             lines.append(f"  {'错误' if zh else 'ERROR'}: {err.get('file') or err.get('record')}: {err['code']}: "
                          f"{err.get('message_zh', err['message']) if zh else err['message']}")
-        for eid in self.outside:
-            lines.append(f"  {'不在本辖区' if zh else 'outside the jurisdiction'}: {eid}")
+        if self.outside:
+            lines.append(f"  {'不在本辖区' if zh else 'outside the jurisdiction'}: {', '.join(self.outside)}")
         return "\n".join(lines)
 
 
