@@ -21,6 +21,7 @@ anything is a :class:`~riskgrade.RefinementError` (``refine-looser``) naming the
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -225,9 +226,14 @@ class Supervision:
 # ----------------------------------------------------------------------------------------------- reading
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_dir() -> str:
+    return str(resources.files("riskgrade.rulesets").joinpath("supervision"))
+
+
 def shipped_files() -> list[str]:
     """The supervision files shipped in ``riskgrade.rulesets`` (``rulesets/supervision/``), sorted."""
-    root = str(resources.files("riskgrade.rulesets").joinpath("supervision"))
+    root = _shipped_dir()
     if not os.path.isdir(root):
         return []
     return sorted(os.path.join(root, f) for f in os.listdir(root) if f.endswith((".yaml", ".yml")))
