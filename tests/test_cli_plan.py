@@ -50,6 +50,12 @@ class TestPlan:
         assert d["totals"] == want
         assert d["totals"]["靖远县应急管理局"] == {"en": "Jingyuan County emergency management bureau",
                                                  "enterprises": 3, "inspections": 18}
+        assert [(e["id"], e["level"], e["inspections"], len(e["departments"])) for e in d["enterprises"]] == [
+            ("E-620400-METAL-01", "RED", 12, 3), ("E-620402-TEXTILE-01", "YELLOW", 2, 3),
+            ("E-620421-COAL-01", "ORANGE", 6, 2), ("E-620421-FIRE-02", "ORANGE", 10, 2),
+            ("E-620421-WATER-01", "YELLOW", 2, 3), ("E-620422-BUILD-01", "BLUE", 1, 3),
+            ("E-620422-POWER-01", "YELLOW", 2, 3), ("E-620422-ROAD-01", "YELLOW", 2, 3),
+            ("E-620423-HOTEL-01", "ORANGE", 4, 3), ("E-620423-POWER-01", "BLUE", 1, 3)]
         fire = next(e for e in d["enterprises"] if e["id"] == "E-620421-FIRE-02")
         assert (fire["level"], fire["inspections"]) == ("ORANGE", 10)  # the Jingyuan layer's 10, not Gansu's 8
 
@@ -130,3 +136,15 @@ class TestCheckRefinementOfSupervision:
         assert code == 1 and d["ok"] is False
         assert d["static"]["problems"] == [f"{path}:11:10: refine-looser: hazchem RED: 10 inspections a year is "
                                            "fewer than the 12 declared above"]
+
+
+def test_assess_outside_gansu_says_there_is_no_supervision(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "beijing.yaml"
+    path.write_text("id: E-BJ-1\nname: 北京示例\nsectors: [power]\njurisdiction: '110105'\nruleset: lec-generic\n"
+                    "units: [{id: U-1, name: 站}]\nrisk_points: [{id: P-1, unit: U-1, name: 点, facts: {L: 1, E: 3, C: 7}}]\n",
+                    encoding="utf-8")
+    code, out, _ = _run("assess", str(path), "--as-of", "2024-06-30", "--format", "json")
+    assert code == 0
+    assert [e["code"] for e in json.loads(out)["supervision"]["errors"]] == ["no-supervision"]
+    code, out, _ = _run("assess", str(path), "--as-of", "2024-06-30", "--lang", "en")
+    assert code == 0 and "supervision: 110105: no-supervision: no supervision default is declared for 110000" in out

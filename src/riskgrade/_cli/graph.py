@@ -17,7 +17,7 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.graph import EnterpriseAssessment
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
-from riskgrade.exceptions import FactError, GraphError, RiskgradeError, RulesetError
+from riskgrade.exceptions import FactError, GraphError, Problem, RiskgradeError, RulesetError
 
 __all__ = ["assess_cmd", "region_cmd"]
 
@@ -81,15 +81,23 @@ def assess_cmd(enterprise_file: str, fmt: str, as_of: str | None, lang: str, rul
         else:
             click.echo(f"{enterprise_file}: {exc}", err=True)
         raise SystemExit(2) from None
-    sup = supervise(result)
+    try:
+        sup: Any = supervise(result)
+    except RulesetError as exc:  # no supervision declared where the enterprise is: said, not fatal
+        if not set(exc.codes) <= {"no-supervision", "unknown-jurisdiction"}:
+            raise
+        sup = exc.problems[0]
+    unsupervised = isinstance(sup, Problem)
     if fmt == "json":
-        click.echo(dumps({**result.to_dict(), "supervision": sup.to_dict()}, indent=2))
+        block = {"errors": [sup.to_dict()]} if unsupervised else sup.to_dict()
+        click.echo(dumps({**result.to_dict(), "supervision": block}, indent=2))
         return
     click.echo(result.tree(lang, style=_paint))
     click.echo()
     click.echo(result.explain(lang))
     click.echo()
-    click.echo(sup.text(lang))
+    click.echo((f"{'差异化监管' if lang == 'zh' else 'supervision'}: {sup.text(lang)}") if unsupervised
+               else sup.text(lang))
 
 
 def _expand(paths: tuple[str, ...]) -> list[str]:
