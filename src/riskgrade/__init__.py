@@ -23,6 +23,8 @@ from riskgrade._api import (
     jurisdiction_chain,
     list_rulesets,
     load,
+    load_screening,
+    screen,
 )
 from riskgrade._compile.expr import Compiled, Compiler
 from riskgrade._compile.extension import CompileContext, Function, Method
@@ -55,6 +57,7 @@ from riskgrade._grade.diff import PopulationDiff, RulesetChange, RulesetDiff
 from riskgrade._grade.doc import render as ruleset_page
 from riskgrade._grade.doc import render_index as ruleset_index
 from riskgrade._grade.ruleset import CaseResult, Ruleset
+from riskgrade._grade.screening import AdmissionCondition, Reason, Screening, ScreeningRuleset
 from riskgrade._grade.whatif import Counterfactual, Counterfactuals
 from riskgrade._monitor.events import Event
 from riskgrade._monitor.monitor import Alert, DynamicLevelChange, FeedResult
@@ -98,6 +101,7 @@ def serve_app(*, rulesets: tuple[str, ...] = (), max_body: int = 8 * 1024 * 1024
 
 __all__ = [
     "Accident",
+    "AdmissionCondition",
     "Alert",
     "Applied",
     "Assessment",
@@ -152,6 +156,7 @@ __all__ = [
     "PluginError",
     "PopulationDiff",
     "Problem",
+    "Reason",
     "RefinementError",
     "RefinementReport",
     "RegionGraph",
@@ -167,6 +172,8 @@ __all__ = [
     "RulesetDiff",
     "RulesetError",
     "RulesetRef",
+    "Screening",
+    "ScreeningRuleset",
     "Step",
     "Table",
     "Unit",
@@ -183,8 +190,10 @@ __all__ = [
     "load_boundaries",
     "load_enterprise",
     "load_monitor_ruleset",
+    "load_screening",
     "ruleset_index",
     "ruleset_page",
+    "screen",
     "serve_app",
     "set_limits",
     "write_cards",
