@@ -413,6 +413,9 @@ def _shipped_screening(ref: str) -> str:
         h = registry.head(path)
         if h is not None and h.get("kind") == "screening" and h.get("id") == ref:
             return path
+    if any(r.id == ref.split("@", 1)[0] for r in registry.shipped()):
+        raise RulesetError([Problem("not-screening", f"{ref!r} is a grading ruleset, not an admission-screening "
+                                    "ruleset (kind: screening)", ref)])
     known = sorted(str(h.get("id")) for p in registry.shipped_files()
                    if (h := registry.head(p)) is not None and h.get("kind") == "screening")
     raise RulesetError([Problem("unknown-ruleset", f"no admission-screening ruleset {ref!r} is shipped; "
