@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from collections.abc import Callable
 
 import pytest
@@ -285,3 +286,15 @@ class TestScreeningRulesets:
         assert invoke("validate", "--strict", folder)[0] == 0
         rc, out, _ = invoke("test", folder, "--min-coverage", "100")
         assert rc == 0, out
+
+
+# -- docs/screening.md: the worked example is what the command prints -------------------------------------
+def test_the_worked_example_in_the_docs_is_what_the_command_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = (ROOT / "docs" / "screening.md").read_text(encoding="utf-8")
+    shown = re.findall(r"```text\n\$ riskgrade (.*?)\n(.*?)```", page, flags=re.S)
+    assert len(shown) == 2
+    monkeypatch.chdir(ROOT)
+    for command, text in shown:
+        rc, out, _ = invoke(*command.split())
+        assert rc == 1
+        assert re.sub(r"sha256:[0-9a-f]+", "sha256:…", out) == text
