@@ -298,3 +298,15 @@ def test_the_worked_example_in_the_docs_is_what_the_command_prints(monkeypatch: 
         rc, out, _ = invoke(*command.split())
         assert rc == 1
         assert re.sub(r"sha256:[0-9a-f]+", "sha256:…", out) == text
+
+
+def test_the_mine_ruleset_applies_each_item_to_its_mining_method() -> None:
+    mine = riskgrade.load_screening("nonmetal-mine-project-screening")
+    base = {"project_type": "new", "other_listed_item": False}
+    pit = mine.screen({**base, "mine_type": "open_pit", "equipment": [{"name": "扩壶爆破"}, {"name": "NM2-08"}]})
+    assert [(r.id, r.citation.number, r.citation.status) for r in pit.reasons] == [
+        ("banned-item/NM2-01", "安监总管一〔2015〕13号", "verified")]
+    under = mine.screen({**base, "mine_type": "underground", "equipment": [{"name": "扩壶爆破"}]})
+    assert (under.decision, under.citation is not None and under.citation.clause) == ("pass", "前言")
+    hoist = mine.screen({**base, "mine_type": "underground", "equipment": [{"name": "TKD型提升机电控装置"}]})
+    assert [(r.item, r.citation.status) for r in hoist.reasons] == [("NM2-09", "partial")]  # the row says so
