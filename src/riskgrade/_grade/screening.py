@@ -16,6 +16,7 @@ the item's own row (document, clause, verification status).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.citation import Citation
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._grade.assessment import Assessment
-from riskgrade._grade.ruleset import CaseResult, Ruleset
+from riskgrade._grade.ruleset import CaseResult, Ruleset, error_problems, fired_problems, run_case_safely
 from riskgrade.exceptions import FactError
 
 __all__ = ["AdmissionCondition", "Reason", "Screening", "ScreeningRuleset"]
@@ -198,7 +199,8 @@ class ScreeningRuleset:
         values with ``want``, or the error with ``want_error``."""
         rs = self.ruleset
         lines = rs._case_lines
-        return [attrs.evolve(self._run_case(i, c), file=rs.file, line=lines[i] if i < len(lines) else 0)
+        return [attrs.evolve(run_case_safely(rs.id, i, c, functools.partial(self._run_case, i, c)), file=rs.file,
+                             line=lines[i] if i < len(lines) else 0)
                 for i, c in enumerate(rs.cases)]
 
     def _run_case(self, i: int, case: Mapping[str, Any]) -> CaseResult:
@@ -210,13 +212,7 @@ class ScreeningRuleset:
         try:
             s = self.screen(case["facts"])
         except FactError as e:
-            if want_err is None:
-                problems.append(f"unexpected error: {e}")
-            else:
-                if e.code != want_err["code"]:
-                    problems.append(f"error code: want {want_err['code']}, got {e.code}")
-                if "field" in want_err and e.field != want_err["field"]:
-                    problems.append(f"error field: want {want_err['field']}, got {e.field}")
+            problems += error_problems(want_err, e)
             return CaseResult(rs.id, i, note, not problems, dict(want_err or want or {}),
                               {"error": e.code, "field": e.field}, tuple(problems))
         fired = [f.id for f in s.assessment.fired]
@@ -229,17 +225,5 @@ class ScreeningRuleset:
                 problems.append(f"decision: want {want['decision']}, got {s.decision}")
             if "reasons" in want and list(want["reasons"]) != actual["reasons"]:
                 problems.append(f"reasons: want {list(want['reasons'])}, got {actual['reasons']}")
-            if "fired" in want and sorted(want["fired"]) != sorted(fired):
-                problems.append(f"fired: want {sorted(want['fired'])}, got {sorted(fired)}")
-            for rid in want.get("not_fired") or ():
-                if rid in fired:
-                    problems.append(f"rule {rid} fired but should not")
-            for k, v in (want.get("values") or {}).items():
-                got = s.assessment.values.get(k, "<no such value>")
-                if _plain(got) != _plain(v):
-                    problems.append(f"value {k}: want {v!r}, got {got!r}")
+            problems += fired_problems(want, fired, s.assessment.values)
         return CaseResult(rs.id, i, note, not problems, dict(want or {}), actual, tuple(problems))
-
-
-def _plain(v: Any) -> Any:
-    return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
