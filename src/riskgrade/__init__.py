@@ -23,8 +23,10 @@ from riskgrade._api import (
     jurisdiction_chain,
     list_rulesets,
     load,
+    load_screening,
     load_supervision,
     plan,
+    screen,
     supervise,
 )
 from riskgrade._compile.expr import Compiled, Compiler
@@ -58,6 +60,7 @@ from riskgrade._grade.diff import PopulationDiff, RulesetChange, RulesetDiff
 from riskgrade._grade.doc import render as ruleset_page
 from riskgrade._grade.doc import render_index as ruleset_index
 from riskgrade._grade.ruleset import CaseResult, Ruleset
+from riskgrade._grade.screening import AdmissionCondition, Reason, Screening, ScreeningRuleset
 from riskgrade._grade.whatif import Counterfactual, Counterfactuals
 from riskgrade._monitor.events import Event
 from riskgrade._monitor.monitor import Alert, DynamicLevelChange, FeedResult
@@ -110,6 +113,7 @@ def serve_app(*, rulesets: tuple[str, ...] = (), max_body: int = 8 * 1024 * 1024
 
 __all__ = [
     "Accident",
+    "AdmissionCondition",
     "Alert",
     "Applied",
     "Assessment",
@@ -169,6 +173,7 @@ __all__ = [
     "PluginError",
     "PopulationDiff",
     "Problem",
+    "Reason",
     "ReassessmentCycle",
     "RefinementError",
     "RefinementReport",
@@ -185,6 +190,8 @@ __all__ = [
     "RulesetDiff",
     "RulesetError",
     "RulesetRef",
+    "Screening",
+    "ScreeningRuleset",
     "Step",
     "Supervision",
     "SupervisionResult",
@@ -203,10 +210,12 @@ __all__ = [
     "load_boundaries",
     "load_enterprise",
     "load_monitor_ruleset",
+    "load_screening",
     "load_supervision",
     "plan",
     "ruleset_index",
     "ruleset_page",
+    "screen",
     "serve_app",
     "set_limits",
     "supervise",

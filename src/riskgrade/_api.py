@@ -30,11 +30,13 @@ from riskgrade._enterprise.register import Enterprise
 from riskgrade._grade import diff as _diff
 from riskgrade._grade import ruleset as _ruleset
 from riskgrade._grade.ruleset import Ruleset
+from riskgrade._grade.screening import Screening, ScreeningRuleset
 from riskgrade._monitor import monitor as _monitor
 from riskgrade._monitor import rules as _rules
 from riskgrade._plugins import Plugins, get_plugins
 from riskgrade._source import registry
 from riskgrade._source.facts import read_facts
+from riskgrade._source.project import locate, read_project
 from riskgrade._source.yaml import Located, load_yaml
 from riskgrade._supervision import declaration as _declaration
 from riskgrade._supervision import outputs as _outputs
@@ -43,7 +45,7 @@ from riskgrade.exceptions import FactError, GraphError, MonitorError, Problem, R
 
 __all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "diff",
            "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer", "load_ref", "load_rules",
-           "load_supervision", "plan", "register_files", "supervise"]
+           "load_screening", "load_supervision", "plan", "register_files", "screen", "supervise"]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -509,3 +511,59 @@ def plan(registers: Iterable[str | os.PathLike[str] | _graph.EnterpriseAssessmen
             errors.append(_file_error(file, exc))
     return _plan.build_plan(year, results, jurisdiction=scope, errors=errors, outside=outside)
 
+# -- admission screening (kind: screening, docs/screening.md) -------------------------------------
+def load_screening(ref: str | os.PathLike[str]) -> ScreeningRuleset:
+    """Load an admission-screening ruleset (``kind: screening``) by shipped id or file path.
+
+    A ruleset of another kind is ``not-screening``; an unknown id is ``unknown-ruleset``
+    (:class:`~riskgrade.RulesetError`). Compiled like any ruleset, and cached the same way.
+
+    >>> load_screening("hazchem-project-screening").id
+    'hazchem-project-screening'
+    """
+    spec = os.fspath(ref)
+    path = spec if os.path.exists(spec) else _shipped_screening(spec)
+    rs = _load(path)
+    if rs.doc.get("kind") != "screening":
+        raise RulesetError([Problem("not-screening", f"{spec!r} is a ruleset of kind {rs.doc.get('kind', 'ruleset')!r}, "
+                                    "not an admission-screening ruleset (kind: screening)", rs.file, 1, 1)])
+    return ScreeningRuleset(rs)
+
+
+def _shipped_screening(ref: str) -> str:
+    for path in registry.shipped_files():
+        h = registry.head(path)
+        if h is not None and h.get("kind") == "screening" and h.get("id") == ref:
+            return path
+    if any(r.id == ref.split("@", 1)[0] for r in registry.shipped()):
+        raise RulesetError([Problem("not-screening", f"{ref!r} is a grading ruleset, not an admission-screening "
+                                    "ruleset (kind: screening)", ref)])
+    known = sorted(str(h.get("id")) for p in registry.shipped_files()
+                   if (h := registry.head(p)) is not None and h.get("kind") == "screening")
+    raise RulesetError([Problem("unknown-ruleset", f"no admission-screening ruleset {ref!r} is shipped; "
+                                f"shipped: {', '.join(known)} (or give a file path)", ref)])
+
+
+def screen(ruleset: ScreeningRuleset | str | os.PathLike[str],
+           project: Mapping[str, Any] | str | os.PathLike[str]) -> Screening:
+    """Decide the admission of a new project (源头管控和安全准入): ``pass``, ``conditions`` or ``reject``,
+    each reason cited (docs/screening.md).
+
+    ``ruleset`` is a :class:`ScreeningRuleset` or what :func:`load_screening` takes; ``project`` its facts,
+    or the path of a project file (YAML or JSON), whose bad facts are then a :class:`~riskgrade.FactError`
+    whose ``record`` is ``file:line:col`` of the value.
+
+    >>> srs = load_screening("hazchem-project-screening")
+    >>> s = screen(srs, srs.ruleset.cases[3]["facts"])       # a new project outside any chemical park
+    >>> s.decision, s.reasons[0].id, s.reasons[0].citation.clause
+    ('reject', 'outside-park', '第十八条')
+    """
+    srs = ruleset if isinstance(ruleset, ScreeningRuleset) else load_screening(ruleset)
+    if isinstance(project, Mapping):
+        return srs.screen(project)
+    path = os.fspath(project)
+    facts, located = read_project(path)
+    try:
+        return srs.screen(facts)
+    except FactError as e:
+        raise locate(e, path, located) from None

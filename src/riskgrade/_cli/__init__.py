@@ -10,6 +10,7 @@ from riskgrade._cli.monitor import monitor_cmd
 from riskgrade._cli.plan import plan_cmd
 from riskgrade._cli.plugins import check_refinement_cmd, plugins_cmd
 from riskgrade._cli.render import card_cmd, map_cmd, register_cmd
+from riskgrade._cli.screen import screen_cmd
 from riskgrade._cli.serve import serve_cmd
 
 for _cmd in (assess_cmd, region_cmd, monitor_cmd, plugins_cmd, check_refinement_cmd, diff_cmd, whatif_cmd):
@@ -20,5 +21,6 @@ for _cmd in (map_cmd, register_cmd, card_cmd):  # what people print (docs/maps.m
     main.add_command(_cmd)
 main.add_command(serve_cmd)  # the HTTP service (docs/platform.md)
 main.add_command(plan_cmd)  # differentiated supervision (docs/supervision.md)
+main.add_command(screen_cmd)  # admission screening of new projects (docs/screening.md)
 
 __all__ = ["main"]

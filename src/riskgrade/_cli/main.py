@@ -19,7 +19,7 @@ import attrs
 import click
 import yaml
 
-from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer
+from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer, load_screening
 from riskgrade._compile.library import read_library
 from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._core.codes import describe
@@ -203,6 +203,10 @@ def _load_any(path: str, *, until: str | None = None) -> Any:
         return load_monitor_ruleset(path)
     if kind == "library":
         return read_library(path)
+    if kind == "screening":
+        if until:
+            return compile_located(load_yaml(path), until=until)
+        return load_screening(path)
     return None
 
 
@@ -221,7 +225,7 @@ def validate_cmd(paths: tuple[str, ...], strict: bool, fmt: str, lang: str | Non
     bad = 0
     for path in _iter_ruleset_files(paths):
         kind = _kind(path)
-        if kind not in ("ruleset", "layer", "monitor", "library"):
+        if kind not in ("ruleset", "layer", "monitor", "library", "screening"):
             continue
         errors: tuple[Problem, ...] = ()
         warnings: tuple[Problem, ...] = ()
@@ -591,7 +595,7 @@ def test_cmd(paths: tuple[str, ...], fmt: str, pattern: str | None, min_coverage
     """
     lang = _lang(lang)
     tested = [_test_file(path, kind, pattern, min_coverage, lang)
-              for path in _iter_ruleset_files(paths) if (kind := _kind(path)) in ("ruleset", "layer")]
+              for path in _iter_ruleset_files(paths) if (kind := _kind(path)) in ("ruleset", "layer", "screening")]
     failed = sum(t.failed for t in tested)
     broken = sum(t.broken is not None for t in tested)
     low = sum(any(p.code == "low-coverage" for p in t.problems) for t in tested)

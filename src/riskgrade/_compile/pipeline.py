@@ -6,6 +6,7 @@
 1a. **include** -- tables, bands and matrices from scale libraries (:mod:`riskgrade._compile.library`);
 1b. **link** -- other rulesets' results for the same subject (:mod:`riskgrade._compile.links`);
 1c. **tables** -- the rows of tables kept in CSV, read into the document (so that layers reach them);
+1d. **screening** -- ``kind: screening`` only: decisions as levels (:mod:`riskgrade._compile.screening`);
 2. **layer** -- jurisdiction layers, stricter only (:mod:`riskgrade._compile.layers`);
 3. **resolve** -- inputs, sources, tables (inline or CSV), bands (proven gap- and overlap-free);
 4. **compile** -- expressions to Python (:mod:`riskgrade._compile.expr`), derive order, each rule
@@ -40,6 +41,7 @@ from riskgrade._compile.library import apply_includes
 from riskgrade._compile.links import LinkLoader, apply_links
 from riskgrade._compile.lint import Lint, lint
 from riskgrade._compile.methods import builtin_methods, emit_banded
+from riskgrade._compile.screening import is_screening, prepare
 from riskgrade._compile.sections import SectionCompiler
 from riskgrade._compile.tables import Bands, Matrix, Table
 from riskgrade._core.canonical import fingerprint
@@ -151,7 +153,8 @@ def _reserved_keys(u: Unit) -> list[Problem]:
 
 
 def _stage_validate(u: Unit) -> None:
-    top = _schema.TOP | {k: {"nullable": True} for k in sorted(u.options.sections)}
+    base = _schema.SCREENING_TOP if is_screening(u.doc) else _schema.TOP
+    top = base | {k: {"nullable": True} for k in sorted(u.options.sections)}
     reserved = _reserved_keys(u)
     doc = {k: v for k, v in u.doc.items() if k != "layers"} if reserved and isinstance(u.doc, dict) else u.doc
     u.problems += reserved + _schema.check(doc, top, u.loc)
@@ -189,6 +192,12 @@ def _stage_tables(u: Unit) -> None:
                 spec["rows"] = rows
 
 
+def _stage_screening(u: Unit) -> None:
+    found = prepare(u.loc, u.doc)
+    u.problems += found
+    u.stop = u.stop or bool(found)
+
+
 def _stage_layer(u: Unit) -> None:
     if u.options.layers:
         u.loc, u.doc = apply_layers(u.loc, u.doc, u.options.layers, u.methods, u.functions)
@@ -203,6 +212,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("include", _stage_include, "tables, bands and matrices from scale libraries, located in their files"),
     Stage("link", _stage_link, "other rulesets' results for the same subject (links:), cycle-checked"),
     Stage("tables", _stage_tables, "the rows of tables kept in CSV, read into the document (layers may reach them)"),
+    Stage("screening", _stage_screening, "kind: screening: decisions (reject, conditions, pass) as levels, "
+          "per-item reasons checked"),
     Stage("layer", _stage_layer, "jurisdiction layers, stricter only (province → city → county)"),
     Stage("resolve", lambda u: u.resolve(), "inputs, sources, tables (inline or CSV), bands (gap- and overlap-free)"),
     Stage("compile", lambda u: u.compile(), "expressions to Python, derive order, each rule through its method"),
@@ -353,7 +364,8 @@ class Unit:
                 rule_lines.append([f"r_{i} = 0", f"d_{i} = None"])
                 emitted_all = False
                 continue
-            rule_problems = _schema.check(rule, {**_COMMON_RULE_KEYS, **m.schema}, self.loc, path)
+            keys = {**_COMMON_RULE_KEYS, **m.schema, **(_schema.SCREENING_RULE if is_screening(doc) else {})}
+            rule_problems = _schema.check(rule, keys, self.loc, path)
             self.problems += rule_problems
             rid = rule.get("id")
             if isinstance(rid, str):

@@ -207,6 +207,7 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("rollup-not-applicable", R, "该条件不适用于这类节点", "the condition does not apply to this node kind"),
     # --- monitoring rulesets
     ("bad-ruleset", M, "监测规则集须为映射", "a monitoring ruleset must be a mapping"),
+    ("not-screening", R, "不是准入审查规则集(缺少 kind: screening)", "the ruleset is not an admission-screening ruleset (kind: screening)"),
     ("not-monitor", M, "缺少 kind: monitor", "the file lacks kind: monitor"),
     ("bad-warnings", M, "warnings 须为预警规则列表", "warnings must be a list of warning rules"),
     ("bad-warning", M, "预警规则须为映射", "a warning rule must be a mapping"),

@@ -28,7 +28,7 @@ from riskgrade._grade.assessment import Assessment, Fired, RulesetRef, Step
 from riskgrade._grade.whatif import Counterfactuals
 from riskgrade.exceptions import FactError, Problem
 
-__all__ = ["CaseResult", "Ruleset", "build", "canonical"]
+__all__ = ["CaseResult", "Ruleset", "build", "canonical", "error_problems", "fired_problems", "run_case_safely"]
 
 _n = fmt_number
 
@@ -301,11 +301,45 @@ class Ruleset:
 
 
 def _run_case(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
+    return run_case_safely(rs.id, i, case, lambda: _run_case_checked(rs, i, case))
+
+
+def run_case_safely(ruleset_id: str, i: int, case: Mapping[str, Any], run: Callable[[], CaseResult]) -> CaseResult:
+    """``run()``, or -- when the case crashes -- a failing result saying how (a broken case is a failing
+    case, reported with the others)."""
     try:
-        return _run_case_checked(rs, i, case)
-    except Exception as e:  # a broken case is a failing case, reported with the others
-        return CaseResult(rs.id, i, str(case.get("note", "")), False, dict(case.get("want") or {}),
+        return run()
+    except Exception as e:
+        return CaseResult(ruleset_id, i, str(case.get("note", "")), False, dict(case.get("want") or {}),
                           {"exception": f"{type(e).__name__}: {e}"}, (f"case crashed: {type(e).__name__}: {e}",))
+
+
+def error_problems(want_err: Mapping[str, Any] | None, e: FactError) -> list[str]:
+    """What differs between the error a case wants (``want_error``; None: none) and ``e``."""
+    if want_err is None:
+        return [f"unexpected error: {e}"]
+    out = []
+    if e.code != want_err["code"]:
+        out.append(f"error code: want {want_err['code']}, got {e.code}")
+    if "field" in want_err and e.field != want_err["field"]:
+        out.append(f"error field: want {want_err['field']}, got {e.field}")
+    return out
+
+
+def fired_problems(want: Mapping[str, Any], fired: list[str], values: Mapping[str, Any]) -> list[str]:
+    """What differs between a case's ``want`` (``values``, ``fired``, ``not_fired``) and the result."""
+    out = []
+    for k, v in (want.get("values") or {}).items():
+        if k not in values:
+            out.append(f"value {k}: no such value")
+        elif not _close(v, values[k]):
+            out.append(f"value {k}: want {v!r}, got {values[k]!r}")
+    if "fired" in want and sorted(want["fired"]) != sorted(fired):
+        out.append(f"fired: want {sorted(want['fired'])}, got {sorted(fired)}")
+    for rid in want.get("not_fired") or ():
+        if rid in fired:
+            out.append(f"rule {rid} fired but should not")
+    return out
 
 
 def _run_case_checked(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResult:
@@ -317,13 +351,7 @@ def _run_case_checked(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResul
         a = rs.grade(case["facts"])
     except FactError as e:
         actual: dict[str, Any] = {"error": e.code, "field": e.field}
-        if want_err is None:
-            problems.append(f"unexpected error: {e}")
-        else:
-            if e.code != want_err["code"]:
-                problems.append(f"error code: want {want_err['code']}, got {e.code}")
-            if "field" in want_err and e.field != want_err["field"]:
-                problems.append(f"error field: want {want_err['field']}, got {e.field}")
+        problems += error_problems(want_err, e)
         return CaseResult(rs.id, i, note, not problems, dict(want_err or want or {}), actual, tuple(problems))
     fired = [f.id for f in a.fired]
     actual = {"level": a.level.name, "score": a.score, "values": a.values, "fired": fired}
@@ -334,16 +362,7 @@ def _run_case_checked(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResul
             problems.append(f"level: want {Level.parse(want['level']).name}, got {a.level.name}")
         if "score" in want and not _close(want["score"], a.score):
             problems.append(f"score: want {want['score']}, got {a.score}")
-        for k, v in (want.get("values") or {}).items():
-            if k not in a.values:
-                problems.append(f"value {k}: no such value")
-            elif not _close(v, a.values[k]):
-                problems.append(f"value {k}: want {v!r}, got {a.values[k]!r}")
-        if "fired" in want and sorted(want["fired"]) != sorted(fired):
-            problems.append(f"fired: want {sorted(want['fired'])}, got {sorted(fired)}")
-        for rid in want.get("not_fired") or ():
-            if rid in fired:
-                problems.append(f"rule {rid} fired but should not")
+        problems += fired_problems(want, fired, a.values)
     return CaseResult(rs.id, i, note, not problems, dict(want or {}), actual, tuple(problems))
 
 

@@ -21,7 +21,7 @@ from riskgrade._source.jsondoc import JSONDocError, parse_json
 from riskgrade._source.yaml import Located, parse_yaml
 from riskgrade.exceptions import FactError, FunctionError, RulesetError
 
-__all__ = ["DEFAULT_ID_FIELD", "STDIN", "FactRecord", "function_error_dict", "position", "read_facts",
+__all__ = ["DEFAULT_ID_FIELD", "STDIN", "FactRecord", "function_error_dict", "position", "read_document", "read_facts",
            "record_error_dict", "record_id", "strip_id"]
 
 #: the path that means standard input (JSON Lines, streamed)
@@ -63,6 +63,30 @@ def read_facts(path: str, limits: Limits | None = None, *, stream: IO[bytes] | N
     if path.endswith(".jsonl"):
         yield from _jsonl(path, lim)
         return
+    data, located = read_document(path, lim)
+    base: tuple[Any, ...] = ()
+    if isinstance(data, dict) and isinstance(data.get("records"), list):
+        data, base = data["records"], ("records",)
+    if isinstance(data, dict):
+        yield FactRecord(0, path, data, line=None if located is None else located.where(())[0])
+    elif isinstance(data, list):
+        for i, rec in enumerate(data):
+            line = None if located is None else located.where((*base, i))[0]
+            where = f"{path}[{i}]" if line is None else f"{path}:{line}"
+            if isinstance(rec, dict):
+                yield FactRecord(i, where, rec, line=line)
+            else:
+                yield FactRecord(i, where, error=FactError(f"record must be a mapping, got {type(rec).__name__}",
+                                                             record=where, code="not-a-mapping"), line=line)
+    else:
+        raise FactError(f"{path}: expected a mapping of facts or a list of them", record=path,
+                        code="not-a-mapping")
+
+
+def read_document(path: str, limits: Limits | None = None) -> tuple[Any, Located | None]:
+    """The data of the whole YAML or JSON document at ``path``, with its locations (YAML only; None for
+    JSON). Raises :class:`FactError` (``unreadable``, ``bad-syntax``, ``duplicate-key``, ``too-large`` ...)."""
+    lim = limits or get_limits()
     located: Located | None = None
     try:
         with open(path, encoding="utf-8-sig") as fh:
@@ -85,23 +109,7 @@ def read_facts(path: str, limits: Limits | None = None, *, stream: IO[bytes] | N
             raise FactError(f"{p}{more}", record=path,
                             code="bad-syntax" if p.code in ("yaml-syntax", "yaml-value") else p.code) from None
         data = located.data
-    base: tuple[Any, ...] = ()
-    if isinstance(data, dict) and isinstance(data.get("records"), list):
-        data, base = data["records"], ("records",)
-    if isinstance(data, dict):
-        yield FactRecord(0, path, data, line=None if located is None else located.where(())[0])
-    elif isinstance(data, list):
-        for i, rec in enumerate(data):
-            line = None if located is None else located.where((*base, i))[0]
-            where = f"{path}[{i}]" if line is None else f"{path}:{line}"
-            if isinstance(rec, dict):
-                yield FactRecord(i, where, rec, line=line)
-            else:
-                yield FactRecord(i, where, error=FactError(f"record must be a mapping, got {type(rec).__name__}",
-                                                             record=where, code="not-a-mapping"), line=line)
-    else:
-        raise FactError(f"{path}: expected a mapping of facts or a list of them", record=path,
-                        code="not-a-mapping")
+    return data, located
 
 
 def _lines(fh: Any, max_bytes: int) -> Iterator[bytes | None]:

@@ -14,7 +14,8 @@ from riskgrade._core.i18n import did_you_mean, suggest
 from riskgrade._source.yaml import Located
 from riskgrade.exceptions import Problem
 
-__all__ = ["ALLOW", "FORMAT_VERSION", "SECTORS", "check", "keys_at", "label_schema", "schema_problems"]
+__all__ = ["ALLOW", "DECISIONS", "FORMAT_VERSION", "SCREENING_RULE", "SCREENING_TOP", "SECTORS", "check", "keys_at",
+           "label_schema", "schema_problems"]
 
 FORMAT_VERSION = 1
 
@@ -208,7 +209,8 @@ INCLUDE: dict[str, Any] = {
 
 TOP: dict[str, Any] = {
     "riskgrade": {"type": "integer", "required": True, "allowed": [FORMAT_VERSION]},
-    "kind": {"type": "string", "allowed": ["ruleset"], "default": "ruleset"},
+    # ``screening``: an admission-screening ruleset (docs/screening.md): decisions, not levels
+    "kind": {"type": "string", "allowed": ["ruleset", "screening"], "default": "ruleset"},
     "id": {"type": "string", "required": True, "regex": r"^[a-z][a-z0-9\-]*$"},
     "title": {**label_schema, "required": True},
     "sector": {"type": "string", "required": True, "allowed": sorted(SECTORS)},
@@ -265,6 +267,40 @@ TOP: dict[str, Any] = {
         "status": {"type": "string", "allowed": ["verified", "unverified", "partial"], "default": "unverified"},
         "note": _text,
     }}},
+}
+
+
+#: the decisions of an admission screening (``kind: screening``), from the most lenient
+DECISIONS = ("pass", "conditions", "reject")
+
+#: the keys a rule of a screening ruleset has besides a rule's own (``method`` defaults to
+#: ``direct``, or ``composite`` with ``criteria``; the level is set from the decision)
+SCREENING_RULE: dict[str, Any] = {
+    "decision": {"type": "string", "required": True, "allowed": ["reject", "conditions"]},
+    # what the project must do to be admitted (required with decision: conditions)
+    "condition": label_schema,
+    # one reason per listed item: ``keys`` names a derived list of keys of ``table``, whose rows cite
+    # their own source and clause (``source``, ``clause``, optional ``status`` columns)
+    "items": {"type": "dict", "schema": {"table": {"type": "string", "required": True, "regex": IDENT},
+                                         "keys": {"type": "string", "required": True, "regex": IDENT}}},
+    "method": {"type": "string", "allowed": ["direct", "composite"]},
+}
+
+_SCREENING_CASE = {**CASE, "want": {**CASE["want"], "schema": {
+    "decision": {"type": "string", "allowed": list(DECISIONS)},
+    "reasons": {"type": "list", "schema": {"type": "string"}},
+    "values": {"type": "dict"},
+    "fired": {"type": "list", "schema": {"type": "string"}},
+    "not_fired": {"type": "list", "schema": {"type": "string"}},
+}}}
+
+#: the top level of a screening ruleset: a ruleset whose default is ``pass`` and whose cases want decisions
+SCREENING_TOP: dict[str, Any] = {
+    **TOP,
+    "otherwise": {"type": "dict", "required": True, "schema": {
+        "decision": {"type": "string", "required": True, "allowed": ["pass"]},
+        "label": label_schema, "cite": {**CITE, "required": True}}},
+    "cases": {"type": "list", "schema": {"type": "dict", "schema": _SCREENING_CASE}},
 }
 
 
