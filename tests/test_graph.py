@@ -245,6 +245,9 @@ class TestAssessment:
             "  RED ← highest child: risk point P-SYN-REACTOR (合成反应釜)",
             "  RED ← veto → RED: open major hidden danger HD-2024-007 at risk point P-SYN-REACTOR (合成反应釜); "
             f"cite: {HAZCHEM_VETO} [derived from principle]",
+            "  control tiers of risk point P-SYN-REACTOR (合成反应釜): company → department → team → post; cite: "
+            "风险分级管控原则：风险越大，管控层级越高；上级负责管控的风险，下级必须同时负责管控，并逐级落实具体措施 "
+            "[derived from principle] [unverified]",
             "  also: enterprise model hazchem-enterprise-2018 grades it ORANGE (score 87, rule floor-mhi-2); "
             "not the deciding factor",
             "  also: -1 level: safety standardisation grade 1 (no effect: held by a veto/floor); "
@@ -258,7 +261,8 @@ class TestAssessment:
                             "依据 应急〔2018〕19号 (accident deductions) [本地配置]）")
         assert lines[2] == "  重大风险 ← 升1级：近12个月内发生一般及以上事故 A-2023-11（企业 E-620403-MINE-01（平川示例矿业有限公司））; " \
                "依据: 应急〔2018〕19号 (accident deductions) [本地配置]"
-        assert lines[-1].startswith("  一般风险 ← 按规则集 lec-generic 评定风险点 P-FACE-ROOF（采场顶板）（得分 126，规则 lec")
+        assert lines[-2].startswith("  一般风险 ← 按规则集 lec-generic 评定风险点 P-FACE-ROOF（采场顶板）（得分 126，规则 lec")
+        assert lines[-1].startswith("  管控层级（风险点 P-FACE-ROOF（采场顶板））：公司(厂)级→车间(部室)级→班组级→岗位级; 依据: ")
 
     def test_to_json_byte_identical_and_records_ruleset(self) -> None:
         one = assess(None, str(EXAMPLES / "chem-plant.yaml"), as_of=AS_OF).to_json()

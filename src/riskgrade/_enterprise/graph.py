@@ -1207,6 +1207,13 @@ class EnterpriseAssessment:
         if self.decision is not None:
             lines.append("  " + self.decision.text(lang, self.nodes))
         lines += ["  " + s.text(lang, self.nodes) for s in self.chain]
+        on_chain = [n for s in self.chain for n in (s.node, s.child) if n is not None]
+        for nid in dict.fromkeys(on_chain):  # the control tiers of the risk points that decided the level
+            tiers = self.nodes[nid].control_tiers if nid in self.nodes else ()
+            if tiers:
+                at = _node_label(nid, self.nodes, lang)
+                lines.append(f"  管控层级（{at}）：{tiers_text(tiers, lang)}; 依据: {TIER_BASIS.text(lang)}" if zh
+                             else f"  control tiers of {at}: {tiers_text(tiers, lang)}; cite: {TIER_BASIS.text(lang)}")
         top = self.nodes[ent.id]
         if top.own_level is not None and not any(s.by == "graded" and s.node == ent.id for s in self.chain):
             lv = top.own_level.zh if zh else top.own_level.name
