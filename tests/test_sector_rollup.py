@@ -273,3 +273,24 @@ class TestControlTiers:
         tree = a.tree("zh")
         assert "物料输送泵区" in tree and "管控 班组级→岗位级" in tree
         assert "tiers company → department → team → post" in a.tree("en")
+
+
+class TestDiagnosisReadsTheAccidentRecord:
+    def data(self) -> dict[str, Any]:
+        return register({"P-1": "BLUE"}, diagnosis={"ruleset": "hazchem-enterprise-2018",
+                                                    "facts": {"checklist_deductions": 20}},
+                        accidents=[{"id": "A-1", "date": "2023-01-05", "severity": "较大", "deaths": 4}])
+
+    def test_accident_counts_fill_the_diagnosis(self) -> None:
+        a = riskgrade.assess(None, self.data(), as_of=AS_OF)
+        top = a["E-1"]
+        assert (top.score, top.own_level, a.level) == (70, Level.ORANGE, Level.ORANGE)  # 100 − 20 − 10 (较大)
+        assert a.decision is not None and (a.decision.factor, a.decision.node) == ("sector_model", "E-1")
+
+    def test_given_facts_win_and_the_window_moves_with_as_of(self) -> None:
+        data = self.data()
+        data["diagnosis"]["facts"]["larger_accidents_3y"] = 0
+        assert riskgrade.assess(None, data, as_of=AS_OF)["E-1"].score == 80
+        g = riskgrade.RiskGraph.build(None, self.data(), as_of=AS_OF)
+        changes = g.set_as_of(dt.date(2026, 1, 6))  # the accident is now more than 36 months back
+        assert (g.assessment()["E-1"].score, g.level("E-1"), sorted(changes)) == (80, Level.YELLOW, ["E-1"])

@@ -61,7 +61,7 @@ import networkx as nx
 from riskgrade._core.canonical import dumps
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
-from riskgrade._core.spellings import CONTROL_TIERS, tier_cascade
+from riskgrade._core.spellings import CONTROL_TIERS, accident_rank, tier_cascade
 from riskgrade._enterprise.register import (
     Accident,
     Dependency,
@@ -84,6 +84,7 @@ from riskgrade._enterprise.rollup import (
     Rollup,
     basis,
     evaluate,
+    months_before,
 )
 from riskgrade._source import registry
 from riskgrade.exceptions import FactError, GraphError
@@ -376,8 +377,9 @@ class RiskGraph:
 
     def _grade_diagnosis(self, node: _Node, ent: Enterprise, facts: Mapping[str, Any]) -> None:
         """The enterprise node graded by its sector's enterprise-level model (``diagnosis:`` in the
-        register), from its facts; the register's standardisation grade and the highest major hazard
-        installation grade of its units fill the model's inputs of those names when not given."""
+        register), from its facts; the register's standardisation grade, the highest major hazard
+        installation grade of its units and the counts of its recorded accidents as of ``as_of``
+        (:func:`_accident_counts`) fill the model's inputs of those names when not given."""
         ref = ent.diagnosis_ruleset
         assert ref is not None
         ruleset = self._resolve(ref)
@@ -388,6 +390,9 @@ class RiskGraph:
         grades = [u.major_hazard_grade for u in self._units() if u.major_hazard_grade]
         if "highest_major_hazard_grade" in names and "highest_major_hazard_grade" not in full and grades:
             full["highest_major_hazard_grade"] = min(grades)
+        for name, count in _accident_counts(ent.accidents, self.as_of).items():
+            if name in names and name not in full:
+                full[name] = count
         self.gradings += 1
         try:
             result = ruleset.grade(full)
@@ -594,6 +599,10 @@ class RiskGraph:
     def set_as_of(self, as_of: _dt.date) -> dict[str, LevelChange]:
         """Judge deadlines and accident windows as of another date; re-evaluates only dated nodes."""
         self.as_of, self.as_of_defaulted = as_of, False
+        top = self._nodes[self.enterprise.id]
+        if self.enterprise.facts is not None:  # the diagnosis counts accidents as of the date
+            self._touch(top)
+            self._grade_own(top)
         for node in self._nodes.values():
             if node.hds or node.kind == "enterprise":
                 self._push(node.id)
@@ -959,6 +968,24 @@ class RiskGraph:
             if best is None or cand < best:
                 best = cand
         return best[1] if best else None
+
+
+def _accident_counts(accidents: Iterable[Accident], as_of: _dt.date) -> dict[str, int]:
+    """The register's accidents counted as the hazchem diagnosis (应急〔2018〕19号) asks, as of ``as_of``:
+    in the last 36 months those with 1–2 deaths, 较大 ones and 重大-or-worse ones; in the last 12 months
+    the fatal 一般 ones (windows ``(as_of − months, as_of]``).
+
+    >>> acc = [Accident("A-1", _dt.date(2023, 1, 5), "larger", deaths=4), Accident("A-2", _dt.date(2024, 3, 1),
+    ...        "general", deaths=1)]
+    >>> _accident_counts(acc, _dt.date(2024, 6, 30))["larger_accidents_3y"], _accident_counts(acc, _dt.date(2024, 6, 30))
+    (1, {'fatal_accidents_3y': 1, 'larger_accidents_3y': 1, 'major_accidents_3y': 0, 'fatal_accidents_1y': 1})
+    """
+    y3, y1 = months_before(as_of, 36), months_before(as_of, 12)
+    in3 = [a for a in accidents if y3 < a.date <= as_of]
+    return {"fatal_accidents_3y": sum(1 for a in in3 if 1 <= a.deaths <= 2),
+            "larger_accidents_3y": sum(1 for a in in3 if a.severity == "larger"),
+            "major_accidents_3y": sum(1 for a in in3 if accident_rank(a.severity) >= accident_rank("major")),
+            "fatal_accidents_1y": sum(1 for a in in3 if a.date > y1 and a.severity == "general" and a.deaths >= 1)}
 
 
 def _lock_level(a: Applied) -> Level:
