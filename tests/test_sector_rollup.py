@@ -112,6 +112,8 @@ class TestExamples:
         got = (a.rollup_source, a.level.name, a.inherent_level.name, d.factor, d.node, d.rule, d.kind)
         assert got == EXPECTED[name]
         assert a.rollup_source == f"ruleset:{registry.sector_rollup(a.enterprise.sectors[0])}"
+        declaring = a.rollup_source.removeprefix("ruleset:")
+        assert a.rulesets[declaring]["fingerprint"] == riskgrade.load(declaring).fingerprint  # recorded
         out = json.loads(a.to_json())["decided_by"]
         assert (out["factor"], out["kind"], out["citation"]["basis"]) == (d.factor, d.kind, d.kind)
 

@@ -221,21 +221,24 @@ def _make_resolver(ruleset_or_resolver: Any, enterprise: Enterprise,
     return resolve, default
 
 
-def declared_rollup(default: Any, enterprise: Enterprise, resolve: Resolver, can_load: bool = True) -> Rollup:
-    """The roll-up that grades ``enterprise`` overall: its default ruleset's ``rollup:`` section; else the
-    declaration of its first sector that has one (the shipped ruleset of that sector with a ``rollup:``
-    section, loaded through ``resolve`` when it can load); else :data:`DEFAULT_ROLLUP`."""
+def declared_rollup(default: Any, enterprise: Enterprise, resolve: Resolver,
+                    can_load: bool = True) -> tuple[Rollup, Any]:
+    """The roll-up that grades ``enterprise`` overall, and the ruleset that declares it (None for the
+    default): its default ruleset's ``rollup:`` section; else the declaration of its first sector that
+    has one (the shipped ruleset of that sector with a ``rollup:`` section, loaded through ``resolve``
+    when it can load); else :data:`DEFAULT_ROLLUP`."""
     section = default.section("rollup") if default is not None and hasattr(default, "section") else None
     if isinstance(section, Rollup):
-        return section
+        return section, default
     if can_load:
         for sector in enterprise.sectors:
             ref = registry.sector_rollup(sector)
             if ref is not None:
-                section = resolve(ref).section("rollup")
+                declaring = resolve(ref)
+                section = declaring.section("rollup")
                 if isinstance(section, Rollup):
-                    return section
-    return DEFAULT_ROLLUP
+                    return section, declaring
+    return DEFAULT_ROLLUP, None
 
 
 class RiskGraph:
@@ -261,6 +264,8 @@ class RiskGraph:
         self._before: dict[str, tuple[Level | None, Level | None]] = {}
         #: plugin roll-up modifiers by name (``when: {plugin: NAME}`` in a ``rollup:`` section)
         self._modifier_fns: dict[str, Callable[..., Any]] = {}
+        #: the ruleset whose ``rollup:`` section grades the enterprise overall (None: given or default)
+        self._declaring: Any = None
         #: the plugins' fact enrichers, applied to each risk point's facts before grading
         self._enrich: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] | None = None
 
@@ -279,12 +284,14 @@ class RiskGraph:
         """
         ent = enterprise if isinstance(enterprise, Enterprise) else load_enterprise(enterprise)
         resolve, default = _make_resolver(ruleset_or_resolver, ent, loader)
+        declaring = None
         if rollup is None:
             can_load = loader is not None or (callable(ruleset_or_resolver)
                                               and not hasattr(ruleset_or_resolver, "grade"))
-            rollup = declared_rollup(default, ent, resolve, can_load)
+            rollup, declaring = declared_rollup(default, ent, resolve, can_load)
         defaulted = as_of is None
         graph = cls(ent, resolve, default, rollup, as_of or _dt.date.today(), defaulted)
+        graph._declaring = declaring
         graph._modifier_fns = dict(modifiers or {})
         graph._enrich = enrich
         graph._build()
@@ -843,8 +850,9 @@ class RiskGraph:
         rulesets: dict[str, Any] = {}
         for nid in sorted(self._nodes):
             results[nid] = self._result(self._nodes[nid], rulesets)
-        if self._default is not None:
-            rulesets.setdefault(self._default.id, _ref_dict(self._default))
+        for rs in (self._default, self._declaring):  # the results record every ruleset they came from
+            if rs is not None:
+                rulesets.setdefault(rs.id, _ref_dict(rs))
         ent = self.enterprise
         chain = tuple(self._chain(ent.id))
         top = results[ent.id]
