@@ -17,6 +17,9 @@ from tests._enterprises import AS_OF, FACTS, register
 
 LEC = riskgrade.load("lec-generic")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "enterprises"
+#: the veto's cite in the hazchem declaration (rulesets/hazchem/hazchem-enterprise-2018.yaml, rollup:)
+HAZCHEM_VETO = ("化工和危险化学品生产经营单位重大生产安全事故隐患判定标准(试行) (安监总管三〔2017〕121号) + "
+                "双重预防机制 (安委办〔2016〕11号)")
 
 
 def build(data: dict[str, Any] | str, as_of: dt.date = AS_OF) -> RiskGraph:
@@ -236,10 +239,15 @@ class TestAssessment:
         a = assess(LEC, str(EXAMPLES / "chem-plant.yaml"), as_of=AS_OF)
         assert a.explain("en").splitlines() == [
             "enterprise E-620402-CHEM-01 (白银示例化工有限公司): RED (major risk), inherent ORANGE, as of 2024-06-30",
+            "  deciding factor: hidden danger (risk point P-SYN-REACTOR (合成反应釜), risk-point-major-hidden-danger "
+            f"HD-2024-007; cite: {HAZCHEM_VETO} [derived from principle])",
             "  RED ← highest child: unit U-SYN (合成车间)",
             "  RED ← highest child: risk point P-SYN-REACTOR (合成反应釜)",
             "  RED ← veto → RED: open major hidden danger HD-2024-007 at risk point P-SYN-REACTOR (合成反应釜); "
-            "cite: 重大事故隐患判定标准 (per sector) + 双重预防机制 (安委办〔2016〕11号) [derived from principle]",
+            f"cite: {HAZCHEM_VETO} [derived from principle]",
+            "  control tiers of risk point P-SYN-REACTOR (合成反应釜): company → department → team → post; cite: "
+            "风险分级管控原则：风险越大，管控层级越高；上级负责管控的风险，下级必须同时负责管控，并逐级落实具体措施 "
+            "[derived from principle] [unverified]",
             "  also: enterprise model hazchem-enterprise-2018 grades it ORANGE (score 87, rule floor-mhi-2); "
             "not the deciding factor",
             "  also: -1 level: safety standardisation grade 1 (no effect: held by a veto/floor); "
@@ -249,9 +257,12 @@ class TestAssessment:
     def test_explain_zh_mine(self) -> None:
         a = assess(None, str(EXAMPLES / "mine.yaml"), as_of=AS_OF)
         lines = a.explain("zh").splitlines()
-        assert lines[1] == "  重大风险 ← 升1级：近12个月内发生一般及以上事故 A-2023-11（企业 E-620403-MINE-01（平川示例矿业有限公司））; " \
+        assert lines[1] == ("  决定因素：事故记录（企业 E-620403-MINE-01（平川示例矿业有限公司），accident-12-months A-2023-11；"
+                            "依据 应急〔2018〕19号 (accident deductions) [本地配置]）")
+        assert lines[2] == "  重大风险 ← 升1级：近12个月内发生一般及以上事故 A-2023-11（企业 E-620403-MINE-01（平川示例矿业有限公司））; " \
                "依据: 应急〔2018〕19号 (accident deductions) [本地配置]"
-        assert lines[-1].startswith("  一般风险 ← 按规则集 lec-generic 评定风险点 P-FACE-ROOF（采场顶板）（得分 126，规则 lec")
+        assert lines[-2].startswith("  一般风险 ← 按规则集 lec-generic 评定风险点 P-FACE-ROOF（采场顶板）（得分 126，规则 lec")
+        assert lines[-1].startswith("  管控层级（风险点 P-FACE-ROOF（采场顶板））：公司(厂)级→车间(部室)级→班组级→岗位级; 依据: ")
 
     def test_to_json_byte_identical_and_records_ruleset(self) -> None:
         one = assess(None, str(EXAMPLES / "chem-plant.yaml"), as_of=AS_OF).to_json()
@@ -276,7 +287,8 @@ class TestAssessment:
             calls.append(ref)
             return riskgrade.load(ref)
         a = assess(resolve, register(), as_of=AS_OF)
-        assert (a.level, calls) == (Level.YELLOW, ["lec-generic"])
+        # the resolver also loads the ruleset that declares the sector's roll-up (hazchem)
+        assert (a.level, calls) == (Level.YELLOW, ["lec-generic", "hazchem-enterprise-2018"])
 
     def test_missing_ruleset(self) -> None:
         with pytest.raises(FactError) as info:
@@ -292,9 +304,9 @@ class TestAssessment:
         assert a.tree("en").splitlines() == [
             "E-1 测试企业  RED    major risk  (inherent YELLOW)",
             "├── U-1 一车间  RED    major risk  (inherent YELLOW)",
-            "│   ├── P-1 风险点P-1  YELLOW moderate risk  (score 90; tier department)",
-            "│   └── P-2 风险点P-2  RED    major risk  (inherent BLUE; score 9; tier company; "
+            "│   ├── P-1 风险点P-1  YELLOW moderate risk  (score 90; tiers department → team → post)",
+            "│   └── P-2 风险点P-2  RED    major risk  (inherent BLUE; score 9; tiers company → department → team → post; "
             "veto → RED: open major hidden danger HD-1)",
             "└── U-2 二车间  YELLOW moderate risk",
-            "    └── P-3 风险点P-3  YELLOW moderate risk  (score 90; tier department)",
+            "    └── P-3 风险点P-3  YELLOW moderate risk  (score 90; tiers department → team → post)",
         ]

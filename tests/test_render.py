@@ -256,7 +256,8 @@ class TestRegisterExport:
         assert tank["评价取值"] == "C=15 E=6 L=3"
         assert tank["分值"] == node.score
         assert tank["现实风险等级"] == f"{node.level.zh}({node.level.colour_zh})"
-        assert tank["管控层级"] == node.control_tier
+        assert tank["管控层级"] == "公司(厂)级→车间(部室)级→班组级→岗位级"  # ORANGE: the cascade from company down
+        assert node.control_tiers == ("company", "department", "team", "post")
         col = head.index("现实风险等级") + 1
         row_no = list(body).index("P-NH3-TANK") + 2
         assert ws.cell(row_no, col).fill.fgColor.rgb.endswith(node.level.hex.lstrip("#").upper())
@@ -296,7 +297,7 @@ class TestRiskCards:
         text = reader.pages[0].extract_text()
         node = a.nodes["P-SYN-REACTOR"]
         for expected in ("安全风险告知卡", "合成反应釜", "合成车间", node.level.zh, "反应失控", "火灾爆炸",
-                         "lec-generic", f"分值 {node.score}", "HD-2024-007", "公司级", "台账格式尚无此字段"):
+                         "lec-generic", f"分值 {node.score}", "HD-2024-007", "公司(厂)级→车间(部室)级→班组级→岗位级", "台账格式尚无此字段"):
             assert expected in text, expected
         page = (tmp_path / "P-SYN-REACTOR.html").read_text(encoding="utf-8")
         assert f'data-level="{node.level.name}"' in page and node.level.hex in page and "反应失控" in page

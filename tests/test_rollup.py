@@ -167,8 +167,8 @@ class TestStandardisation:
 
     def test_at_most_one_level(self) -> None:
         r = rollup_from_yaml("enterprise:\n  modifiers:\n"
-                             "    - {id: a, when: {standardisation: [一级]}, lower: 1, basis: {kind: local}}\n"
-                             "    - {id: b, when: {standardisation: [一级, 二级]}, lower: 1, basis: {kind: local}}\n")
+                             "    - {id: a, when: {standardisation: [一级]}, lower: 1, basis: {kind: local, cite: 测试}}\n"
+                             "    - {id: b, when: {standardisation: [一级, 二级]}, lower: 1, basis: {kind: local, cite: 测试}}\n")
         g = graph(register({"P-1": ("U-1", "RED")}, standardisation=1), rollup=r)
         assert g.level("E-1") == Level.ORANGE
 
@@ -196,24 +196,32 @@ class TestCompile:
     @pytest.mark.parametrize(("data", "codes"), [
         ({"plant": {}}, ["rollup-unknown-kind"]),
         ({"unit": {"combine": "sum"}}, ["rollup-bad-combine"]),
-        ({"unit": {"modifiers": [{"id": "x", "when": {"weather": 1}, "raise": 1, "basis": {"kind": "local"}}]}},
+        ({"unit": {"modifiers": [{"id": "x", "when": {"weather": 1}, "raise": 1, "basis": {"kind": "local", "cite": "x"}}]}},
          ["rollup-bad-condition"]),
         ({"risk_point": {"modifiers": [{"id": "x", "when": {"accident": {}}, "raise": 1,
-                                        "basis": {"kind": "local"}}]}}, ["rollup-not-applicable"]),
+                                        "basis": {"kind": "local", "cite": "x"}}]}}, ["rollup-not-applicable"]),
         ({"enterprise": {"modifiers": [{"id": "x", "when": {"standardisation": [1]}, "lower": 2,
-                                        "basis": {"kind": "local"}}]}}, ["rollup-lower-too-far"]),
+                                        "basis": {"kind": "local", "cite": "x"}}]}}, ["rollup-lower-too-far"]),
         ({"unit": {"modifiers": [{"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "RED"}]}},
          ["rollup-missing-basis"]),
         ({"unit": {"modifiers": [{"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "RED",
                                   "basis": {"kind": "clause"}}]}}, ["rollup-bad-basis"]),
         ({"unit": {"modifiers": [{"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "PURPLE",
-                                  "basis": {"kind": "local"}}]}}, ["rollup-bad-level"]),
+                                  "basis": {"kind": "local", "cite": "x"}}]}}, ["rollup-bad-level"]),
         ({"unit": {"modifiers": [{"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "RED", "raise": 1,
-                                  "basis": {"kind": "local"}}]}}, ["rollup-bad-effect"]),
+                                  "basis": {"kind": "local", "cite": "x"}}]}}, ["rollup-bad-effect"]),
         ({"unit": {"modifiers": [
-            {"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "RED", "basis": {"kind": "local"}},
-            {"id": "x", "when": {"major_hazard_grade": [2]}, "floor": "ORANGE", "basis": {"kind": "local"}}]}},
+            {"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "RED", "basis": {"kind": "local", "cite": "x"}},
+            {"id": "x", "when": {"major_hazard_grade": [2]}, "floor": "ORANGE", "basis": {"kind": "local", "cite": "x"}}]}},
          ["rollup-duplicate-id"]),
+        # a local choice names the document that makes it
+        ({"unit": {"modifiers": [{"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "RED",
+                                  "basis": {"kind": "local"}}]}}, ["rollup-local-without-document"]),
+        ({"unit": {"modifiers": [{"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "RED",
+                                  "basis": {"kind": "local", "cite": "  "}}]}}, ["rollup-local-without-document"]),
+        ({"unit": {"modifiers": [{"id": "x", "when": {"major_hazard_grade": [1]}, "floor": "RED",
+                                  "basis": {"kind": "local", "cite": "x", "status": "maybe"}}]}},
+         ["rollup-bad-basis"]),
     ])
     def test_problem_codes(self, data: Any, codes: list[str]) -> None:
         assert codes == self.codes(data)
@@ -221,7 +229,7 @@ class TestCompile:
     def test_located(self) -> None:
         with pytest.raises(RulesetError) as info:
             rollup_from_yaml("unit:\n  modifiers:\n    - id: x\n      when: {children_at_least: {level: ORANGE,"
-                             " count: 0}}\n      raise: 1\n      basis: {kind: local}\n", "r.yaml")
+                             " count: 0}}\n      raise: 1\n      basis: {kind: local, cite: 测试}\n", "r.yaml")
         assert [
             str(p) for p in info.value.problems] == ["r.yaml:4:56: rollup-bad-condition: count must be a whole number ≥ 1, got 0"]
 
@@ -309,7 +317,7 @@ class TestRiskPointsAtLeast:
     def test_not_applicable_to_units(self) -> None:
         _, problems = compile_rollup_data({"unit": {"modifiers": [
             {"id": "x", "when": {"risk_points_at_least": {"level": "RED"}}, "raise": 1,
-             "basis": {"kind": "local"}}]}})
+             "basis": {"kind": "local", "cite": "x"}}]}})
         assert [p.code for p in problems] == ["rollup-not-applicable"]
 
 

@@ -73,11 +73,11 @@ class TestRuleset:
     def test_includes_its_library_and_copies_no_table(self, sector: str) -> None:
         _, lib, _ = RISK_POINT[sector]
         doc = yaml.safe_load(FILES[sector].read_text(encoding="utf-8"))
-        assert [i["library"] for i in doc["include"]] == [lib]
+        assert [i["library"] for i in doc["include"]] == [lib, "rollup"]  # + the sector's roll-up fragments
         assert not ({"tables", "bands", "matrices"} & set(doc)), "a scale is written in the ruleset, not included"
         rs = riskgrade.load(str(FILES[sector]))
         assert [f for f in rs.files if f.replace("\\", "/").endswith(f"rulesets/library/{lib}.yaml")]  # wherever installed
-        assert [i["library"] for i in rs.doc["includes"]] == [lib]
+        assert [i["library"] for i in rs.doc["includes"]] == [lib, "rollup"]
         taken = set(rs.doc["includes"][0]["took"])
         assert taken and taken <= set(_library_tables(lib))
 

@@ -40,7 +40,7 @@ from riskgrade._core.jurisdictions import Jurisdiction
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import Limits, set_limits
 from riskgrade._core.provenance import RulesetRef
-from riskgrade._enterprise.graph import ChainStep, EnterpriseAssessment, LevelChange, NodeResult
+from riskgrade._enterprise.graph import ChainStep, Decision, EnterpriseAssessment, LevelChange, NodeResult
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
 from riskgrade._enterprise.register import (
     Accident,
@@ -130,6 +130,7 @@ __all__ = [
     "Counterfactuals",
     "County",
     "Coverage",
+    "Decision",
     "Dependency",
     "DifferentialResult",
     "DynamicLevelChange",

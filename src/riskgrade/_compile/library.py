@@ -46,6 +46,12 @@ LIBRARY_SCHEMA: dict[str, Any] = {
     "tables": _schema.TOP["tables"],
     "bands": _schema.TOP["bands"],
     "matrices": _schema.TOP["matrices"],
+    # named roll-up fragments: {name: {node kind: {modifiers: [...]}}} (riskgrade._enterprise.rollup)
+    "rollups": {"type": "dict", "keysrules": {"type": "string", "regex": _schema.IDENT},
+                "valuesrules": {"type": "dict", "keysrules": {"type": "string"},
+                                "valuesrules": {"type": "dict", "schema": {
+                                    "modifiers": {"type": "list", "required": True,
+                                                  "schema": {"type": "dict"}}}}}},
 }
 
 _SECTIONS = ("tables", "bands", "matrices")
@@ -115,6 +121,8 @@ def apply_includes(located: Located, doc: dict[str, Any], base_dir: str) -> Incl
     prints: list[str] = []
     dirs: dict[str, str] = {}
     records: list[dict[str, Any]] = []
+    #: roll-up modifiers taken from libraries, by node kind: (modifier, its file, its path there)
+    taken_mods: dict[str, list[tuple[Any, Located, tuple[Any, ...]]]] = {}
     for i, inc in enumerate(includes):
         where = ("include", i)
         path = _find(inc["library"], base_dir)
@@ -137,7 +145,7 @@ def apply_includes(located: Located, doc: dict[str, Any], base_dir: str) -> Incl
             have = data.get(sect) or {}
             names = inc.get(sect)
             if names is None:
-                names = list(have) if not any(inc.get(s) is not None for s in _SECTIONS) else []
+                names = list(have) if not any(inc.get(s) is not None for s in (*_SECTIONS, "rollups")) else []
             for j, name in enumerate(names):
                 if name not in have:
                     problems.append(located.problem((*where, sect, j), "unknown-name",
@@ -170,6 +178,18 @@ def apply_includes(located: Located, doc: dict[str, Any], base_dir: str) -> Incl
             if mine is None:
                 out.setdefault("sources", {})[sid] = copy.deepcopy(theirs)
                 routes.append((("sources", sid), lib.located, ("sources", sid)))
+        for j, name in enumerate(inc.get("rollups") or ()):
+            frag = (data.get("rollups") or {}).get(name)
+            if frag is None:
+                problems.append(located.problem((*where, "rollups", j), "unknown-name",
+                                                f"library {lib.id!r} has no roll-up fragment {name!r}; it has: "
+                                                f"{', '.join(sorted(data.get('rollups') or {})) or 'none'}"))
+                continue
+            for kind, spec in frag.items():
+                for k, mod in enumerate(spec["modifiers"]):
+                    taken_mods.setdefault(kind, []).append((copy.deepcopy(mod), lib.located,
+                                                            ("rollups", name, kind, "modifiers", k)))
+            taken.append(f"rollup {name}")
         changes: list[str] = []
         for tname, ov in (inc.get("override") or {}).items():
             table = (out.get("tables") or {}).get(tname)
@@ -201,6 +221,8 @@ def apply_includes(located: Located, doc: dict[str, Any], base_dir: str) -> Incl
                                                 f"no source named {ov['cite'].get('source')!r} in this ruleset"))
         records.append({"library": lib.id, "file": os.path.basename(lib.file), "fingerprint": lib.fingerprint,
                         "took": taken, "changes": changes})
+    if taken_mods:
+        routes += _merge_rollup(out, located, taken_mods)
     if problems:
         raise RulesetError(problems)
     out["includes"] = records
@@ -215,3 +237,28 @@ def _shipped_ids() -> set[str]:
         if head is not None and head.get("kind") == "library":
             out.add(str(head.get("id")))
     return out
+
+
+def _merge_rollup(out: dict[str, Any], located: Located,
+                  taken: Mapping[str, list[tuple[Any, Located, tuple[Any, ...]]]]) -> list[Any]:
+    """Put the included roll-up modifiers of each node kind before the ruleset's own (``rollup:``), and
+    route every modifier's path to the file and place it was written in (its own ones move down)."""
+    section = out.get("rollup")
+    if not isinstance(section, dict):
+        section = out["rollup"] = {}
+    routes: list[Any] = []
+    for kind, mods in taken.items():
+        spec = section.get(kind)
+        if spec is None:
+            spec = section[kind] = {}
+            routes.append((("rollup", kind), mods[0][1], mods[0][2][:3]))
+        if not isinstance(spec, dict):
+            continue  # the roll-up compiler reports the bad shape, located in the ruleset
+        own = spec.get("modifiers") or []
+        if not isinstance(own, list):
+            continue
+        spec["modifiers"] = [m for m, _, _ in mods] + list(own)
+        routes += [(("rollup", kind, "modifiers", i), loc, path) for i, (_, loc, path) in enumerate(mods)]
+        routes += [(("rollup", kind, "modifiers", len(mods) + i), located, ("rollup", kind, "modifiers", i))
+                   for i in range(len(own))]
+    return routes

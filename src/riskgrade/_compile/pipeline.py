@@ -50,6 +50,7 @@ from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import Limits, get_limits
 from riskgrade._core.provenance import RulesetRef
+from riskgrade._core.spellings import CONTROL_TIERS, tier_cascade
 from riskgrade._source.yaml import Located
 from riskgrade._validate import schema as _schema
 from riskgrade.exceptions import FactError, FunctionError, Problem, RulesetError
@@ -910,21 +911,40 @@ class Unit:
             return list(derive_src)
 
     def _control_tiers(self, spec: Any) -> dict[Level, str]:
-        default = {Level.RED: "company", Level.ORANGE: "company", Level.YELLOW: "department", Level.BLUE: "team"}
+        """``control_tiers:`` → the highest control tier per level. A level names its highest tier
+        (``RED: company``) or the whole cascade (``RED: [company, department, team, post]``); either
+        way the tiers below the highest control it too (上级负责管控的风险，下级必须同时负责管控), so
+        a cascade is written top-down, without gaps, down to ``post``; a higher level is never
+        controlled from a lower tier than a lower level."""
+        out = {Level.RED: "company", Level.ORANGE: "company", Level.YELLOW: "department", Level.BLUE: "team"}
         if spec is None:
-            return default
-        out = dict(default)
-        allowed = ("company", "department", "team", "post")
+            return out
+        allowed = tuple(CONTROL_TIERS)
+        keys: dict[Level, Any] = {}
         for k, v in spec.items():
             try:
                 lv = Level.parse(k)
             except ValueError as e:
                 self.p(("control_tiers", k), "bad-level", str(e), key=True)
                 continue
-            if v not in allowed:
-                self.p(("control_tiers", k), "bad-value", f"control tier {v!r}; allowed: {', '.join(allowed)}")
+            keys[lv] = k
+            top = v[0] if isinstance(v, list) and v else v
+            if not isinstance(top, str) or top not in allowed:
+                self.p(("control_tiers", k), "bad-value", f"control tier {v!r}; allowed: {', '.join(allowed)} "
+                       "(the highest tier, or the cascade as a list)")
                 continue
-            out[lv] = v
+            if isinstance(v, list) and tuple(v) != tier_cascade(top):
+                self.p(("control_tiers", k), "bad-value",
+                       f"cascade {v!r}: write it top-down, without gaps, down to post "
+                       f"({', '.join(tier_cascade(top))}): a tier below the highest controls the risk too")
+                continue
+            out[lv] = top
+        for lv in (Level.ORANGE, Level.YELLOW, Level.BLUE):
+            higher = Level(int(lv) + 1)
+            if allowed.index(out[higher]) > allowed.index(out[lv]):
+                self.p(("control_tiers", keys[higher]) if higher in keys else ("control_tiers",), "bad-value",
+                       f"{higher.name} is controlled from {out[higher]}, below {lv.name} ({out[lv]}): "
+                       "the higher the risk, the higher its control tier")
         return out
 
     def _check_cases(self, cases: list[Any], inputs: Mapping[str, Any]) -> None:

@@ -203,6 +203,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("rollup-bad-label", R, "label 须为 {zh, en} 文本", "label must be {zh, en} text"),
     ("rollup-missing-basis", R, "修正项须注明依据", "the modifier cites no basis"),
     ("rollup-bad-basis", R, "依据写法不对", "the basis is malformed"),
+    ("rollup-local-without-document", R, "本地配置依据须写明本地文件(cite)",
+     "a local basis must name the local document (cite)"),
     ("rollup-bad-condition", R, "条件写法不对", "the condition is malformed"),
     ("rollup-not-applicable", R, "该条件不适用于这类节点", "the condition does not apply to this node kind"),
     # --- monitoring rulesets

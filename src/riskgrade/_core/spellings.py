@@ -9,12 +9,27 @@ Grades 一级…四级 (major hazard installations, safety standardisation), acc
 ('general', 'larger', 'major')
 >>> HIDDEN_DANGER_GRADES["重大事故隐患"], HIDDEN_DANGER_STATUSES["已验收"]
 ('major', 'verified')
+>>> tier_cascade("department")
+('department', 'team', 'post')
 """
 
 from __future__ import annotations
 
-__all__ = ["ACCIDENT_GRADES", "ACCIDENT_SPELLINGS", "GRADES", "GRADE_ZH", "HIDDEN_DANGER_GRADES",
-           "HIDDEN_DANGER_STATUSES", "accident_rank"]
+__all__ = ["ACCIDENT_GRADES", "ACCIDENT_SPELLINGS", "CONTROL_TIERS", "GRADES", "GRADE_ZH", "HIDDEN_DANGER_GRADES",
+           "HIDDEN_DANGER_STATUSES", "accident_rank", "tier_cascade"]
+
+#: control tiers (管控层级), highest first: key → (zh, en)
+CONTROL_TIERS: dict[str, tuple[str, str]] = {
+    "company": ("公司(厂)级", "company"), "department": ("车间(部室)级", "department"),
+    "team": ("班组级", "team"), "post": ("岗位级", "post"),
+}
+
+
+def tier_cascade(top: str) -> tuple[str, ...]:
+    """The tiers that control a risk whose highest control tier is ``top``: that tier and every tier
+    below it (上级负责管控的风险，下级必须同时负责管控)."""
+    order = tuple(CONTROL_TIERS)
+    return order[order.index(top):]
 
 #: accident grades of 国务院令第493号, lowest first (key, Chinese name)
 ACCIDENT_GRADES: tuple[tuple[str, str], ...] = (

@@ -59,7 +59,9 @@ import attrs
 import networkx as nx
 
 from riskgrade._core.canonical import dumps
+from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
+from riskgrade._core.spellings import CONTROL_TIERS, accident_rank, tier_cascade
 from riskgrade._enterprise.register import (
     Accident,
     Dependency,
@@ -82,12 +84,16 @@ from riskgrade._enterprise.rollup import (
     Rollup,
     basis,
     evaluate,
+    months_before,
 )
+from riskgrade._source import registry
 from riskgrade.exceptions import FactError, GraphError
 
 __all__ = [
+    "FACTORS",
     "TIER_LABELS",
     "ChainStep",
+    "Decision",
     "EnterpriseAssessment",
     "LevelChange",
     "NodeResult",
@@ -95,12 +101,33 @@ __all__ = [
     "assess",
 ]
 
-#: control tier names (管控层级), by key
-TIER_LABELS: dict[str, tuple[str, str]] = {
-    "company": ("公司(厂)级", "company"), "department": ("车间(部室)级", "department"),
-    "team": ("班组级", "team"), "post": ("岗位级", "post"),
-}
+#: control tier names (管控层级), by key, highest first
+TIER_LABELS: dict[str, tuple[str, str]] = CONTROL_TIERS
 _DEFAULT_TIERS = {Level.RED: "company", Level.ORANGE: "company", Level.YELLOW: "department", Level.BLUE: "team"}
+#: why a risk controlled from one tier is controlled from every tier below it too
+TIER_BASIS = Citation(
+    "风险分级管控原则：风险越大，管控层级越高；上级负责管控的风险，下级必须同时负责管控，并逐级落实具体措施",
+    basis="derived", status="unverified",
+    note="the principle circulates in provincial dual-prevention guides (wording read in public re-posts, "
+         "not in a gazette); which tier is the highest for each level is the ruleset's control_tiers")
+
+#: the factors that can decide an enterprise's level (``Decision.factor``): key → (zh, en)
+FACTORS: dict[str, tuple[str, str]] = {
+    "risk_points": ("风险点等级", "risk points"),
+    "sector_model": ("行业企业整体评估模型", "sector model"),
+    "direct_rule": ("直接判定规则", "direct rule"),
+    "hidden_danger": ("事故隐患", "hidden danger"),
+    "accident": ("事故记录", "accident record"),
+    "standardisation": ("安全生产标准化", "standardisation"),
+    "monitoring": ("监测预警", "monitoring"),
+    "default": ("默认（无已评定的风险点）", "default (nothing graded)"),
+}
+#: the factor a roll-up modifier stands for, by its condition
+_FACTOR_OF = {"hidden_danger": "hidden_danger", "accident": "accident", "standardisation": "standardisation",
+              "major_hazard_grade": "direct_rule", "plugin": "direct_rule", "children_at_least": "risk_points",
+              "risk_points_at_least": "risk_points", "level_at_least": "risk_points"}
+_NOTHING_GRADED = Citation("riskgrade 默认汇总规则 (docs/enterprise.md §3)", basis="local",
+                           note="a node with nothing graded below it is low risk (BLUE)")
 SCHEMA = "riskgrade.enterprise-assessment/1"
 
 Resolver = Callable[[str], Any]
@@ -194,6 +221,26 @@ def _make_resolver(ruleset_or_resolver: Any, enterprise: Enterprise,
     return resolve, default
 
 
+def declared_rollup(default: Any, enterprise: Enterprise, resolve: Resolver,
+                    can_load: bool = True) -> tuple[Rollup, Any]:
+    """The roll-up that grades ``enterprise`` overall, and the ruleset that declares it (None for the
+    default): its default ruleset's ``rollup:`` section; else the declaration of its first sector that
+    has one (the shipped ruleset of that sector with a ``rollup:`` section, loaded through ``resolve``
+    when it can load); else :data:`DEFAULT_ROLLUP`."""
+    section = default.section("rollup") if default is not None and hasattr(default, "section") else None
+    if isinstance(section, Rollup):
+        return section, default
+    if can_load:
+        for sector in enterprise.sectors:
+            ref = registry.sector_rollup(sector)
+            if ref is not None:
+                declaring = resolve(ref)
+                section = declaring.section("rollup")
+                if isinstance(section, Rollup):
+                    return section, declaring
+    return DEFAULT_ROLLUP, None
+
+
 class RiskGraph:
     """The graded graph of one enterprise; build with :meth:`RiskGraph.build`."""
 
@@ -217,6 +264,8 @@ class RiskGraph:
         self._before: dict[str, tuple[Level | None, Level | None]] = {}
         #: plugin roll-up modifiers by name (``when: {plugin: NAME}`` in a ``rollup:`` section)
         self._modifier_fns: dict[str, Callable[..., Any]] = {}
+        #: the ruleset whose ``rollup:`` section grades the enterprise overall (None: given or default)
+        self._declaring: Any = None
         #: the plugins' fact enrichers, applied to each risk point's facts before grading
         self._enrich: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] | None = None
 
@@ -235,11 +284,14 @@ class RiskGraph:
         """
         ent = enterprise if isinstance(enterprise, Enterprise) else load_enterprise(enterprise)
         resolve, default = _make_resolver(ruleset_or_resolver, ent, loader)
+        declaring = None
         if rollup is None:
-            section = default.section("rollup") if default is not None and hasattr(default, "section") else None
-            rollup = section if isinstance(section, Rollup) else DEFAULT_ROLLUP
+            can_load = loader is not None or (callable(ruleset_or_resolver)
+                                              and not hasattr(ruleset_or_resolver, "grade"))
+            rollup, declaring = declared_rollup(default, ent, resolve, can_load)
         defaulted = as_of is None
         graph = cls(ent, resolve, default, rollup, as_of or _dt.date.today(), defaulted)
+        graph._declaring = declaring
         graph._modifier_fns = dict(modifiers or {})
         graph._enrich = enrich
         graph._build()
@@ -332,8 +384,9 @@ class RiskGraph:
 
     def _grade_diagnosis(self, node: _Node, ent: Enterprise, facts: Mapping[str, Any]) -> None:
         """The enterprise node graded by its sector's enterprise-level model (``diagnosis:`` in the
-        register), from its facts; the register's standardisation grade and the highest major hazard
-        installation grade of its units fill the model's inputs of those names when not given."""
+        register), from its facts; the register's standardisation grade, the highest major hazard
+        installation grade of its units and the counts of its recorded accidents as of ``as_of``
+        (:func:`_accident_counts`) fill the model's inputs of those names when not given."""
         ref = ent.diagnosis_ruleset
         assert ref is not None
         ruleset = self._resolve(ref)
@@ -344,6 +397,9 @@ class RiskGraph:
         grades = [u.major_hazard_grade for u in self._units() if u.major_hazard_grade]
         if "highest_major_hazard_grade" in names and "highest_major_hazard_grade" not in full and grades:
             full["highest_major_hazard_grade"] = min(grades)
+        for name, count in _accident_counts(ent.accidents, self.as_of).items():
+            if name in names and name not in full:
+                full[name] = count
         self.gradings += 1
         try:
             result = ruleset.grade(full)
@@ -550,6 +606,10 @@ class RiskGraph:
     def set_as_of(self, as_of: _dt.date) -> dict[str, LevelChange]:
         """Judge deadlines and accident windows as of another date; re-evaluates only dated nodes."""
         self.as_of, self.as_of_defaulted = as_of, False
+        top = self._nodes[self.enterprise.id]
+        if self.enterprise.facts is not None:  # the diagnosis counts accidents as of the date
+            self._touch(top)
+            self._grade_own(top)
         for node in self._nodes.values():
             if node.hds or node.kind == "enterprise":
                 self._push(node.id)
@@ -790,15 +850,57 @@ class RiskGraph:
         rulesets: dict[str, Any] = {}
         for nid in sorted(self._nodes):
             results[nid] = self._result(self._nodes[nid], rulesets)
-        if self._default is not None:
-            rulesets.setdefault(self._default.id, _ref_dict(self._default))
+        for rs in (self._default, self._declaring):  # the results record every ruleset they came from
+            if rs is not None:
+                rulesets.setdefault(rs.id, _ref_dict(rs))
         ent = self.enterprise
         chain = tuple(self._chain(ent.id))
         top = results[ent.id]
         return EnterpriseAssessment(
             enterprise=ent, as_of=self.as_of, as_of_defaulted=self.as_of_defaulted, level=top.level,
             inherent_level=top.inherent_level, nodes=results, chain=chain, rollup_source=self.rollup.source,
-            rulesets=dict(sorted(rulesets.items())))
+            rulesets=dict(sorted(rulesets.items())), decision=self._decision(chain))
+
+    def _decision(self, chain: tuple[ChainStep, ...]) -> Decision:
+        """The factor that decided the enterprise's level: the first modifier on the chain (the last of
+        a node's run of raises/lowers, which set the level), else the grading at the chain's end."""
+        for i, step in enumerate(chain):
+            if step.by != "modifier":
+                continue
+            j = i
+            while j + 1 < len(chain) and chain[j + 1].by == "modifier" and chain[j + 1].node == step.node:
+                j += 1
+            return self._modifier_decision(chain[j].node, chain[j].modifier, chain[j].level)
+        last = chain[-1]
+        if last.by == "graded":
+            return self._graded_decision(last.node, last.level)
+        return Decision("default", last.node, "", last.level, _NOTHING_GRADED)
+
+    def _modifier_decision(self, nid: str, a: Applied | None, level: Level) -> Decision:
+        assert a is not None
+        if a.external:
+            return Decision("monitoring", nid, a.id, level, a.basis, a.subjects)
+        node = self._nodes[nid]
+        mod = next((m for m in self.rollup.for_kind(node.kind).modifiers if m.id == a.id), None)
+        cond = mod.when.name if mod is not None else "plugin"
+        if cond == "level_at_least":
+            # a floor that holds the level the node had already reached: what brought it there decided
+            raises = [r for r in (node.dyn.applied if node.dyn else ()) if r.effect == "raise" and r.before != r.after]
+            if raises:
+                return self._modifier_decision(nid, raises[-1], level)
+            if node.grading is not None and node.own == level:
+                return self._graded_decision(nid, level)
+        return Decision(_FACTOR_OF.get(cond, "direct_rule"), nid, a.id, level, a.basis, a.subjects)
+
+    def _graded_decision(self, nid: str, level: Level) -> Decision:
+        node = self._nodes[nid]
+        fired = node.grading.fired if node.grading is not None else ()
+        hit = next((f for f in fired if f.level == level), fired[0] if fired else None)
+        factor = "sector_model" if node.kind == "enterprise" else "risk_points"
+        if hit is None:
+            return Decision(factor, nid, str(node.ruleset_id), level,
+                            Citation(str(node.ruleset_id), basis="local", note="no rule fired"))
+        return Decision(factor, nid, f"{node.ruleset_id}:{hit.id}", level, hit.citation)
 
     def _result(self, node: _Node, rulesets: dict[str, Any]) -> NodeResult:
         assert node.inh is not None and node.dyn is not None
@@ -820,7 +922,7 @@ class RiskGraph:
         return NodeResult(
             id=node.id, kind=node.kind, name=rec.name, inherent_level=node.inh.level, level=node.dyn.level,
             graded=node.dyn.graded, own_level=node.own, ruleset=node.ruleset_id, score=score, fired=fired,
-            control_tier=tier, modifiers=node.dyn.applied, inherent_modifiers=node.inh.applied,
+            control_tier=tier, control_tiers=tier_cascade(tier) if tier else (), modifiers=node.dyn.applied, inherent_modifiers=node.inh.applied,
             children=tuple(sorted(self._g.pred[node.id])), parents=tuple(sorted(self._g.succ[node.id])),
             parent=self.enterprise.id if node.kind == "unit" else _parent_of(rec), open_hidden_dangers=open_hds)
 
@@ -874,6 +976,24 @@ class RiskGraph:
             if best is None or cand < best:
                 best = cand
         return best[1] if best else None
+
+
+def _accident_counts(accidents: Iterable[Accident], as_of: _dt.date) -> dict[str, int]:
+    """The register's accidents counted as the hazchem diagnosis (应急〔2018〕19号) asks, as of ``as_of``:
+    in the last 36 months those with 1–2 deaths, 较大 ones and 重大-or-worse ones; in the last 12 months
+    the fatal 一般 ones (windows ``(as_of − months, as_of]``).
+
+    >>> acc = [Accident("A-1", _dt.date(2023, 1, 5), "larger", deaths=4), Accident("A-2", _dt.date(2024, 3, 1),
+    ...        "general", deaths=1)]
+    >>> _accident_counts(acc, _dt.date(2024, 6, 30))["larger_accidents_3y"], _accident_counts(acc, _dt.date(2024, 6, 30))
+    (1, {'fatal_accidents_3y': 1, 'larger_accidents_3y': 1, 'major_accidents_3y': 0, 'fatal_accidents_1y': 1})
+    """
+    y3, y1 = months_before(as_of, 36), months_before(as_of, 12)
+    in3 = [a for a in accidents if y3 < a.date <= as_of]
+    return {"fatal_accidents_3y": sum(1 for a in in3 if 1 <= a.deaths <= 2),
+            "larger_accidents_3y": sum(1 for a in in3 if a.severity == "larger"),
+            "major_accidents_3y": sum(1 for a in in3 if accident_rank(a.severity) >= accident_rank("major")),
+            "fatal_accidents_1y": sum(1 for a in in3 if a.date > y1 and a.severity == "general" and a.deaths >= 1)}
 
 
 def _lock_level(a: Applied) -> Level:
@@ -983,6 +1103,49 @@ def _node_label(nid: str | None, nodes: Mapping[str, NodeResult], lang: str) -> 
     return f"{kz} {nid}（{r.name}）" if lang == "zh" else f"{ke} {nid} ({r.name})"
 
 
+def tiers_text(tiers: Iterable[str], lang: str = "en") -> str:
+    """A control-tier cascade as people read it: ``公司(厂)级→车间(部室)级→班组级→岗位级``.
+
+    >>> tiers_text(("team", "post"), "zh"), tiers_text(("team", "post"))
+    ('班组级→岗位级', 'team → post')
+    """
+    i = 0 if lang == "zh" else 1
+    return ("→" if lang == "zh" else " → ").join(TIER_LABELS[t][i] for t in tiers)
+
+
+@attrs.frozen
+class Decision:
+    """What decided the enterprise's level: ``factor`` (a key of :data:`FACTORS`), the ``node`` where it
+    acts, the modifier or grading ``rule`` and its ``citation``, whose ``basis`` is the kind of the
+    citation (``clause`` / ``derived`` / ``local``)."""
+
+    factor: str
+    node: str
+    rule: str
+    level: Level
+    citation: Citation
+    #: the hidden dangers or accidents the modifier counted, by id
+    subjects: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """The citation kind: ``clause`` (a clause says it), ``derived`` or ``local``."""
+        return self.citation.basis
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"factor": self.factor, "node": self.node, "rule": self.rule, "level": self.level.name,
+                "kind": self.kind, "citation": self.citation.to_dict(), "subjects": list(self.subjects)}
+
+    def text(self, lang: str, nodes: Mapping[str, NodeResult]) -> str:
+        zh = lang == "zh"
+        what = FACTORS[self.factor][0 if zh else 1]
+        at = _node_label(self.node, nodes, lang)
+        rule = " ".join((self.rule, *self.subjects))
+        if zh:
+            return f"决定因素：{what}（{at}，{rule}；依据 {self.citation.text(lang)}）"
+        return f"deciding factor: {what} ({at}, {rule}; cite: {self.citation.text(lang)})"
+
+
 @attrs.frozen
 class NodeResult:
     """The graded state of one node of the enterprise graph."""
@@ -997,7 +1160,9 @@ class NodeResult:
     ruleset: str | None = None
     score: Any = None
     fired: tuple[dict[str, Any], ...] = ()
+    #: the highest control tier (管控层级) of a graded risk point, and the cascade from it down to post
     control_tier: str | None = None
+    control_tiers: tuple[str, ...] = ()
     modifiers: tuple[Applied, ...] = ()
     inherent_modifiers: tuple[Applied, ...] = ()
     children: tuple[str, ...] = ()
@@ -1018,6 +1183,7 @@ class NodeResult:
             d.update(own_level=self.own_level.name, ruleset=self.ruleset, score=self.score, fired=list(self.fired))
         if self.control_tier is not None:
             d["control_tier"] = self.control_tier
+            d["control_tiers"] = list(self.control_tiers)
         if self.open_hidden_dangers:
             d["open_hidden_dangers"] = list(self.open_hidden_dangers)
         return d
@@ -1040,6 +1206,8 @@ class EnterpriseAssessment:
     rollup_source: str = "default"
     rulesets: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
     as_of_defaulted: bool = False
+    #: what decided :attr:`level` (None only for an assessment built by hand)
+    decision: Decision | None = None
 
     def __getitem__(self, node_id: str) -> NodeResult:
         return self.nodes[node_id]
@@ -1070,7 +1238,17 @@ class EnterpriseAssessment:
         else:
             head = (f"enterprise {ent.id} ({ent.name}): {self.level.name} ({self.level.en}), "
                     f"inherent {self.inherent_level.name}, as of {self.as_of.isoformat()}")
-        lines = [head] + ["  " + s.text(lang, self.nodes) for s in self.chain]
+        lines = [head]
+        if self.decision is not None:
+            lines.append("  " + self.decision.text(lang, self.nodes))
+        lines += ["  " + s.text(lang, self.nodes) for s in self.chain]
+        on_chain = [n for s in self.chain for n in (s.node, s.child) if n is not None]
+        for nid in dict.fromkeys(on_chain):  # the control tiers of the risk points that decided the level
+            tiers = self.nodes[nid].control_tiers if nid in self.nodes else ()
+            if tiers:
+                at = _node_label(nid, self.nodes, lang)
+                lines.append(f"  管控层级（{at}）：{tiers_text(tiers, lang)}; 依据: {TIER_BASIS.text(lang)}" if zh
+                             else f"  control tiers of {at}: {tiers_text(tiers, lang)}; cite: {TIER_BASIS.text(lang)}")
         top = self.nodes[ent.id]
         if top.own_level is not None and not any(s.by == "graded" and s.node == ent.id for s in self.chain):
             lv = top.own_level.zh if zh else top.own_level.name
@@ -1102,6 +1280,7 @@ class EnterpriseAssessment:
             "level": self.level.name,
             "inherent_level": self.inherent_level.name,
             "rollup": self.rollup_source,
+            "decided_by": self.decision.to_dict() if self.decision is not None else None,
             "rulesets": dict(self.rulesets),
             "counts": self.counts(),
             "chain": [s.to_dict() for s in self.chain],
@@ -1133,9 +1312,8 @@ class EnterpriseAssessment:
                 extra.append(f"{'固有' if zh else 'inherent'} {r.inherent_level.name}")
             if r.score is not None:
                 extra.append(f"{'得分' if zh else 'score'} {r.score}")
-            if r.control_tier:
-                t = TIER_LABELS.get(r.control_tier, (r.control_tier, r.control_tier))
-                extra.append(f"{'管控' if zh else 'tier'} {t[0] if zh else t[1]}")
+            if r.control_tiers:
+                extra.append(f"{'管控' if zh else 'tiers'} {tiers_text(r.control_tiers, lang)}")
             for a in r.modifiers:
                 extra.append(f"{a.effect_zh if zh else a.effect_en}: {a.label_zh if zh else a.label_en}"
                              + (f" {','.join(a.subjects)}" if a.subjects else ""))
@@ -1166,8 +1344,10 @@ def assess(ruleset_or_resolver: Any, enterprise: Enterprise | Mapping[str, Any] 
     >>> a = assess(riskgrade.load, "examples/enterprises/chem-plant.yaml", as_of=datetime.date(2024, 6, 30))
     >>> a.level.name, a.inherent_level.name
     ('RED', 'ORANGE')
-    >>> print(a.explain("en").splitlines()[3])  # doctest: +ELLIPSIS
+    >>> print(a.explain("en").splitlines()[4])  # doctest: +ELLIPSIS
       RED ← veto → RED: open major hidden danger HD-... at risk point ...
+    >>> a.decision.factor, a.decision.kind, a.rollup_source
+    ('hidden_danger', 'derived', 'ruleset:hazchem-enterprise-2018')
     """
     return RiskGraph.build(ruleset_or_resolver, enterprise, as_of=as_of).assessment()
 

@@ -112,13 +112,15 @@ _CONDITIONS: dict[str, tuple[str, frozenset[str]]] = {
 _ACC_SPELL = ACCIDENT_SPELLINGS
 _ACC_ZH = dict(ACCIDENT_GRADES)
 _GRADES = GRADES
+_BASIS_STATUSES = ("verified", "unverified", "partial")
 
 
-def basis(kind: BasisKind, cite: str, note: str = "") -> Citation:
-    """Why a modifier exists (``basis: {kind, cite, note}`` in YAML): the one :class:`Citation`, whose
-    ``basis`` is the kind (a ``clause`` of a standard, a reading ``derived`` from one, or a ``local``
-    choice) and whose ``source`` is the cited text."""
-    return Citation(source=cite, basis=kind, note=note)
+def basis(kind: BasisKind, cite: str, note: str = "", status: str = "verified") -> Citation:
+    """Why a modifier exists (``basis: {kind, cite, note, status}`` in YAML): the one :class:`Citation`,
+    whose ``basis`` is the kind (a ``clause`` of a standard, a reading ``derived`` from one, or a ``local``
+    choice, which names the local document in ``cite``), whose ``source`` is the cited text and whose
+    ``status`` says whether the cited wording was verified."""
+    return Citation(source=cite, basis=kind, note=note, status=status)
 
 
 @attrs.frozen
@@ -353,18 +355,31 @@ def _compile_basis(b: Any, p: tuple[Any, ...], bad: Any) -> Citation | None:
         bad(p, "rollup-missing-basis", "every modifier cites its basis: {kind: clause|derived|local, cite: ...}")
         return None
     kind, cite, note = b.get("kind"), b.get("cite", ""), b.get("note", "")
-    extra = [k for k in b if k not in ("kind", "cite", "note")]
+    status = b.get("status", "verified")
+    extra = [k for k in b if k not in ("kind", "cite", "note", "status")]
     if extra:
-        bad((*p, extra[0]), "unknown-key", f"unknown key {extra[0]!r} in basis (use kind, cite, note)",
+        bad((*p, extra[0]), "unknown-key", f"unknown key {extra[0]!r} in basis (use kind, cite, note, status)",
             key=True)
         return None
     if kind not in ("clause", "derived", "local"):
         bad((*p, "kind"), "rollup-bad-basis", f"basis kind must be clause, derived or local, got {kind!r}")
         return None
-    if not isinstance(cite, str) or not isinstance(note, str) or (kind != "local" and not cite.strip()):
-        bad(p, "rollup-bad-basis", "a clause or derived basis needs a cite (text)")
+    if status not in _BASIS_STATUSES:
+        bad((*p, "status"), "rollup-bad-basis",
+            f"basis status must be one of {', '.join(_BASIS_STATUSES)}, got {status!r}")
         return None
-    return basis(kind, cite.strip(), note.strip())
+    if not isinstance(cite, str) or not isinstance(note, str):
+        bad(p, "rollup-bad-basis", "cite and note are text")
+        return None
+    if not cite.strip():
+        if kind == "local":
+            bad(p, "rollup-local-without-document",
+                "a local basis names the local document that makes the choice (cite: ...), so that an "
+                "explanation can say whose choice it is")
+        else:
+            bad(p, "rollup-bad-basis", "a clause or derived basis needs a cite (text)")
+        return None
+    return basis(kind, cite.strip(), note.strip(), status)
 
 
 def _compile_condition(w: Any, kind: str, p: tuple[Any, ...], bad: Any) -> Condition | None:
@@ -483,7 +498,7 @@ def _default() -> Rollup:
                         "veto", veto_basis, level=Level.RED)
 
     overdue = Modifier("overdue-hidden-danger", Condition("hidden_danger", overdue=True), "raise",
-                       basis("local", "riskgrade default roll-up",
+                       basis("local", "riskgrade 默认汇总规则 (docs/enterprise.md §3)",
                              "a hidden danger left open past its rectification deadline raises its risk point "
                              "one level"), steps=1)
     floors = tuple(
@@ -492,7 +507,7 @@ def _default() -> Rollup:
                        "the mapping of 一级/二级/三级/四级 to RED/ORANGE/YELLOW/BLUE is a local choice"), level=lv)
         for g, lv in ((1, Level.RED), (2, Level.ORANGE), (3, Level.YELLOW), (4, Level.BLUE)))
     cluster = Modifier("orange-cluster", Condition("children_at_least", level=Level.ORANGE, count=3), "raise",
-                       basis("local", "riskgrade default roll-up",
+                       basis("local", "riskgrade 默认汇总规则 (docs/enterprise.md §3)",
                              "three or more risk points at ORANGE or above in one unit raise the unit one level"),
                        steps=1)
     reported = Modifier(
@@ -500,7 +515,7 @@ def _default() -> Rollup:
         basis("derived", "安委办〔2016〕11号 (重大风险 报属地负有安全生产监督管理职责的部门备案)",
               "a 重大风险 point is reported to the regulator as major risk, so no modifier above it "
               "(e.g. standardisation) may grade its enterprise lower; the reporting wording is recalled, "
-              "not verified against the gazette"), level=Level.RED)
+              "not verified against the gazette", "unverified"), level=Level.RED)
     accident = Modifier("accident-12-months", Condition("accident", within_months=12), "raise",
                         basis("local", "应急〔2018〕19号 (accident deductions)",
                               "the guideline deducts points for accidents within 3 years; a one-level raise "
@@ -710,9 +725,11 @@ def _holds(c: Condition, child_levels: Sequence[int], as_of: _dt.date, mhg: int 
 
 
 def _basis_dict(c: Citation) -> dict[str, str]:
-    """A modifier's basis as the ``rollup:`` section writes it (``{kind, cite, note}``), so that a
-    compiled roll-up prints back as YAML that compiles to the same roll-up."""
+    """A modifier's basis as the ``rollup:`` section writes it (``{kind, cite, note, status}``), so that
+    a compiled roll-up prints back as YAML that compiles to the same roll-up."""
     d = {"kind": c.basis, "cite": c.source}
     if c.note:
         d["note"] = c.note
+    if c.status != "verified":
+        d["status"] = c.status
     return d

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from riskgrade._core.spellings import tier_cascade
 from riskgrade._grade.ruleset import Ruleset
 
 __all__ = ["FORMATS", "render", "render_index"]
@@ -370,7 +371,21 @@ class _Page:
             L += w.para(f"{w.bold('Score 分值')}: {code(doc['score'])}")
         if doc.get("control_tiers"):
             L += w.para(w.bold("Control tiers 管控层级") + ": "
-                        + ", ".join(w.text(f"{k} → {v}") for k, v in doc["control_tiers"].items()))
+                        + "; ".join(w.text(f"{lv.name}: {' → '.join(tier_cascade(top))}")
+                                    for lv, top in sorted(rs.control_tiers.items(), reverse=True)))
+        rollup = rs.section("rollup")
+        if rollup is not None and hasattr(rollup, "to_dict"):
+            L += w.heading(2, "Roll-up 企业整体风险等级汇总")
+            L += w.para(w.text("How enterprises of this sector are graded overall (docs/enterprise.md §3) "
+                               "本行业企业整体风险等级的汇总方式。"))
+            rows = []
+            for kind, spec in rollup.to_dict().items():
+                for m in spec["modifiers"]:
+                    eff = next(e for e in ("raise", "lower", "floor", "veto") if e in m)
+                    b = m["basis"]
+                    rows.append([c(kind), code(m["id"]), code(self.compact(m["when"])), c(f"{eff} {m[eff]}"),
+                                 c(b["kind"] + (f" ({b['status']})" if b.get("status") else "")), c(b["cite"])])
+            L += w.table(["node 节点", "id", "when 条件", "effect 效果", "basis 依据类别", "cite 依据"], rows)
 
         L += w.heading(2, "Cases 用例")
         L += w.para(w.text(f"{len(rs.cases)} cases; run them with ") + code(f"riskgrade test {path}") + ".")

@@ -18,7 +18,7 @@ import html
 import os
 
 from riskgrade._core.canonical import fmt_number
-from riskgrade._enterprise.graph import EnterpriseAssessment
+from riskgrade._enterprise.graph import EnterpriseAssessment, tiers_text
 from riskgrade._render.fonts import cjk_font, require
 from riskgrade.exceptions import RenderError
 
@@ -33,7 +33,6 @@ FIELDS: tuple[tuple[str, tuple[str, str]], ...] = (
     ("tier", ("管控层级", "Control tier")), ("monitoring", ("监测点", "Monitoring points")),
     ("controls", ("管控与应急", "Controls, emergency")),
 )
-_TIER_ZH = {"company": "公司级", "department": "部门(车间)级", "team": "班组级", "post": "岗位级"}
 _NOT_IN_REGISTER = ("管控措施、应急措施、责任人、应急电话: 台账格式尚无此字段, 请按企业应急预案填写",
                     "controls, emergency measures, responsible person, emergency phone: the register format has "
                     "no field for them yet; fill in from the emergency plan")
@@ -74,7 +73,7 @@ def card_fields(a: EnterpriseAssessment, point_id: str, lang: str = "zh") -> lis
                                           if score else "") if x),
         "basis": "; ".join(cites) or none,
         "changes": "; ".join(changes) or none,
-        "tier": (_TIER_ZH.get(r.control_tier or "", r.control_tier or none) if zh else (r.control_tier or none)),
+        "tier": tiers_text(r.control_tiers, lang) or none,
         "monitoring": sep.join(mps) or none,
         "controls": _NOT_IN_REGISTER[0 if zh else 1],
     }

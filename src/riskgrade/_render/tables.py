@@ -19,7 +19,7 @@ from typing import Any
 
 from riskgrade._core.canonical import fmt_number
 from riskgrade._core.levels import Level
-from riskgrade._enterprise.graph import EnterpriseAssessment
+from riskgrade._enterprise.graph import EnterpriseAssessment, tiers_text
 from riskgrade._render.fonts import require
 from riskgrade.exceptions import RenderError
 
@@ -67,7 +67,7 @@ def risk_rows(a: EnterpriseAssessment, lang: str = "zh") -> list[list[Any]]:
             "、".join(sorted({h.category for h in hazards if h.category})), r.ruleset or "", values,
             r.score if isinstance(r.score, (int, float)) and not isinstance(r.score, bool) else
             ("" if r.score is None else str(r.score)),
-            _level(r.inherent_level, zh), _level(r.level, zh), r.control_tier or "",
+            _level(r.inherent_level, zh), _level(r.level, zh), tiers_text(r.control_tiers, lang),
             "、".join(r.open_hidden_dangers), where,
         ])
     return rows

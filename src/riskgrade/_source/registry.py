@@ -15,7 +15,7 @@ import yaml
 
 from riskgrade.exceptions import Problem, RulesetError
 
-__all__ = ["HEAD_KEYS", "ShippedRuleset", "find", "head", "shipped", "shipped_files"]
+__all__ = ["HEAD_KEYS", "ShippedRuleset", "find", "head", "sector_rollup", "shipped", "shipped_files"]
 
 
 @attrs.frozen
@@ -31,6 +31,8 @@ class ShippedRuleset:
     completeness: Any = None
     #: editions of the standard known to exist but not encoded (``announced:`` in the YAML)
     announced: tuple[Any, ...] = ()
+    #: whether it declares a ``rollup:`` section: how the enterprises of its sector are graded overall
+    rollup: bool = False
 
 
 def _ruleset_dirs() -> Iterator[str]:
@@ -65,14 +67,23 @@ def shipped() -> tuple[ShippedRuleset, ...]:
                 out.append(ShippedRuleset(str(h.get("id")), str(h.get("edition", "")),
                                           str(h.get("effective", "")), path, h.get("title"),
                                           str(h.get("sector", "")), str(h.get("version", "")),
-                                          h.get("completeness"), tuple(h.get("announced") or ())))
+                                          h.get("completeness"), tuple(h.get("announced") or ()),
+                                          "rollup" in h))
     out.sort(key=lambda s: (s.id, s.effective, s.edition))
     return tuple(out)
 
 
+def sector_rollup(sector: str) -> str | None:
+    """The id of the shipped ruleset that declares how enterprises of ``sector`` are graded overall (its
+    ``rollup:`` section), or None when the sector declares nothing (the first by id if several do;
+    ``tests/test_sector_rollup.py`` checks that each sector has at most one)."""
+    ids = sorted({s.id for s in shipped() if s.rollup and s.sector == sector})
+    return ids[0] if ids else None
+
+
 #: the top-level keys :func:`head` reads: what the registry and the library finder need
 HEAD_KEYS = frozenset({"riskgrade", "kind", "id", "title", "sector", "version", "edition", "effective",
-                       "jurisdiction", "completeness", "announced"})
+                       "jurisdiction", "completeness", "announced", "rollup"})
 _TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:(?:[ \t]|$)")
 #: path → ((mtime_ns, size), head): a file is read again only when it changes
 _HEADS: dict[str, tuple[tuple[int, int], dict[str, Any] | None]] = {}

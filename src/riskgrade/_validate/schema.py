@@ -199,6 +199,8 @@ INCLUDE: dict[str, Any] = {
     "tables": {"type": "list", "schema": {"type": "string", "regex": IDENT}},
     "bands": {"type": "list", "schema": {"type": "string", "regex": IDENT}},
     "matrices": {"type": "list", "schema": {"type": "string", "regex": IDENT}},
+    # named roll-up fragments, whose modifiers come before the ruleset's own in its ``rollup:`` section
+    "rollups": {"type": "list", "schema": {"type": "string", "regex": IDENT}},
     # rows that replace (same key) or extend a library table, with the citation for the change
     "override": {"type": "dict", "keysrules": {"type": "string", "regex": IDENT},
                  "valuesrules": {"type": "dict", "schema": {
