@@ -204,7 +204,8 @@ class TestCoordinates:
 
     def test_risk_point_outside_is_located_in_the_file(self, tmp_path: pathlib.Path) -> None:
         text = CHEM.read_text(encoding="utf-8").replace(
-            "name: 液氨储罐, facts:", "name: 液氨储罐, location: {lon: 116.4, lat: 39.9}, facts:")
+            "name: 液氨储罐, location: {x: 55, y: 210}", "name: 液氨储罐, location: {lon: 116.4, lat: 39.9}")
+        assert "lon: 116.4" in text
         p = tmp_path / "chem.yaml"
         p.write_text(text, encoding="utf-8")
         line = next(i for i, s in enumerate(text.splitlines(), 1) if "lon: 116.4" in s)

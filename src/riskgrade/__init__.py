@@ -66,7 +66,9 @@ from riskgrade._monitor.rules import (
     load_monitor_ruleset,
 )
 from riskgrade._render.card import write_cards
+from riskgrade._render.report import write_report
 from riskgrade._render.riskmap import County, MapPoint, RiskMap, load_boundaries
+from riskgrade._render.sitemap import SiteArea, SiteMap, SitePoint
 from riskgrade._render.tables import write_register
 from riskgrade._source.yaml import Located
 from riskgrade.exceptions import (
@@ -167,6 +169,9 @@ __all__ = [
     "RulesetDiff",
     "RulesetError",
     "RulesetRef",
+    "SiteArea",
+    "SiteMap",
+    "SitePoint",
     "Step",
     "Table",
     "Unit",
@@ -189,6 +194,7 @@ __all__ = [
     "set_limits",
     "write_cards",
     "write_register",
+    "write_report",
 ]
 
 # one front door: the public types say they live here (as httpx does); errors live in riskgrade.exceptions
