@@ -92,12 +92,14 @@ def map_cmd(files_or_dirs: tuple[str, ...], out: str, lang: str, as_of: str | No
     except RiskgradeError as exc:
         click.echo(f"{out}: {exc}", err=True)
         raise SystemExit(2) from None
-    tot = m.totals()
-    click.echo(f"{out}: {len(m.counties)} counties, {len(assessments)} enterprises "
-               f"(RED {tot['RED']}, ORANGE {tot['ORANGE']}, YELLOW {tot['YELLOW']}, BLUE {tot['BLUE']}), "
+    click.echo(f"{out}: {len(m.counties)} counties, {len(assessments)} enterprises ({_by_level(m.totals())}), "
                f"{len(m.points)} drawn as points")
     if errors:
         raise SystemExit(2)
+
+
+def _by_level(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {counts[k]}" for k in ("RED", "ORANGE", "YELLOW", "BLUE"))
 
 
 def _site_map(paths: tuple[str, ...], out: str, lang: str, date: _dt.date | None, boundaries: str | None,
@@ -112,9 +114,8 @@ def _site_map(paths: tuple[str, ...], out: str, lang: str, date: _dt.date | None
     except RiskgradeError as exc:
         click.echo(f"{paths[0]}: {exc}", err=True)
         raise SystemExit(2) from None
-    n = m.counts()
     click.echo(f"{out}: {m.enterprise} site map, {len(m.areas)} units and {len(m.points)} risk points drawn "
-               f"(RED {n['RED']}, ORANGE {n['ORANGE']}, YELLOW {n['YELLOW']}, BLUE {n['BLUE']})"
+               f"({_by_level(m.counts())})"
                + (f", without a position: {', '.join(m.unlocated)}" if m.unlocated else ""))
 
 
