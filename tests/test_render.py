@@ -204,7 +204,8 @@ class TestCoordinates:
 
     def test_risk_point_outside_is_located_in_the_file(self, tmp_path: pathlib.Path) -> None:
         text = CHEM.read_text(encoding="utf-8").replace(
-            "name: 液氨储罐, facts:", "name: 液氨储罐, location: {lon: 116.4, lat: 39.9}, facts:")
+            "name: 液氨储罐, location: {x: 55, y: 210}", "name: 液氨储罐, location: {lon: 116.4, lat: 39.9}")
+        assert "lon: 116.4" in text
         p = tmp_path / "chem.yaml"
         p.write_text(text, encoding="utf-8")
         line = next(i for i, s in enumerate(text.splitlines(), 1) if "lon: 116.4" in s)
@@ -324,3 +325,151 @@ class TestRiskCards:
         assert img.shape[0] > img.shape[1]  # A4 portrait
         top = tuple(int(v * 255 + 0.5) for v in img[5, img.shape[1] // 2][:3])
         assert top == _rgb(a.nodes["P-SYN-REACTOR"].level.hex)
+
+
+class TestSiteCoordinates:
+    """``site.boundary`` and a unit's ``area`` in the register: polygons, located errors."""
+
+    def _write(self, tmp_path: pathlib.Path, old: str, new: str) -> tuple[pathlib.Path, str]:
+        text = CHEM.read_text(encoding="utf-8")
+        assert old in text
+        text = text.replace(old, new)
+        p = tmp_path / "chem.yaml"
+        p.write_text(text, encoding="utf-8")
+        return p, text
+
+    def test_polygons_are_kept(self) -> None:
+        ent = riskgrade.load_enterprise(CHEM)
+        assert ent.site_boundary is not None and len(ent.site_boundary) == 4
+        assert ent.units[0].area == ({"x": 20.0, "y": 150.0}, {"x": 125.0, "y": 150.0}, {"x": 125.0, "y": 240.0},
+                                     {"x": 20.0, "y": 240.0})
+
+    def test_bad_vertex_is_located(self, tmp_path: pathlib.Path) -> None:
+        p, text = self._write(tmp_path, "{x: 400, y: 260}", "{x: 400, y: high}")
+        line = next(i for i, s in enumerate(text.splitlines(), 1) if "y: high" in s)
+        col = text.splitlines()[line - 1].index("high") + 1
+        with pytest.raises(FactError) as exc:
+            riskgrade.load_enterprise(p)
+        assert (exc.value.code, exc.value.field) == ("bad-value", "site.boundary[2].y")
+        assert f"{p}:{line}:{col})" in str(exc.value)
+
+    def test_a_polygon_has_three_positions_in_one_system(self, tmp_path: pathlib.Path) -> None:
+        p, _ = self._write(tmp_path, "area: [{x: 160, y: 20}, {x: 265, y: 20}, {x: 265, y: 100}, {x: 160, y: 100}]",
+                           "area: [{x: 160, y: 20}, {lon: 104.17, lat: 36.5}, {x: 265, y: 100}]")
+        with pytest.raises(FactError) as exc:
+            riskgrade.load_enterprise(p)
+        assert (exc.value.code, exc.value.record, exc.value.field) == ("bad-value", "U-UTIL", "area[1]")
+        p, _ = self._write(tmp_path, "area: [{x: 160, y: 20}, {x: 265, y: 20}, {x: 265, y: 100}, {x: 160, y: 100}]",
+                           "area: [{x: 160, y: 20}, {x: 265, y: 20}]")
+        with pytest.raises(FactError) as exc:
+            riskgrade.load_enterprise(p)
+        assert (exc.value.code, exc.value.field) == ("bad-value", "area")
+
+    def test_wgs84_area_outside_the_county(self, tmp_path: pathlib.Path) -> None:
+        p, _ = self._write(tmp_path, "{x: 160, y: 20}, {x: 265, y: 20}, {x: 265, y: 100}, {x: 160, y: 100}",
+                           "{lon: 104.17, lat: 36.54}, {lon: 104.18, lat: 36.54}, {lon: 116.4, lat: 39.9}")
+        with pytest.raises(FactError) as exc:
+            riskgrade.load_enterprise(p)
+        assert (exc.value.code, exc.value.record, exc.value.field) == ("outside-region", "U-UTIL", "area[2]")
+
+    def test_site_needs_a_boundary(self, tmp_path: pathlib.Path) -> None:
+        p, _ = self._write(tmp_path, "  boundary: [", "  boundry: [")
+        with pytest.raises(FactError) as exc:
+            riskgrade.load_enterprise(p)
+        assert (exc.value.code, exc.value.field) == ("missing-field", "site.boundary")
+
+
+@pytest.fixture(scope="module")
+def chem() -> riskgrade.EnterpriseAssessment:
+    return riskgrade.assess(None, str(CHEM), as_of=AS_OF)
+
+
+class TestSiteMap:
+    def test_positions_and_levels(self, chem: riskgrade.EnterpriseAssessment) -> None:
+        m = riskgrade.SiteMap.build(chem)
+        assert m.system == "plan" and m.unlocated == ()
+        assert {ar.id: ar.level for ar in m.areas} == {u.id: chem.nodes[u.id].level for u in chem.enterprise.units}
+        assert {p.id: (p.level, p.position) for p in m.points} == {
+            p.id: (chem.nodes[p.id].level, (p.location["x"], p.location["y"]))
+            for p in chem.enterprise.risk_points if p.location}
+        assert m.counts() == chem.counts()["level"]
+
+    def test_png_has_every_level_colour(self, chem: riskgrade.EnterpriseAssessment, tmp_path: pathlib.Path) -> None:
+        out = riskgrade.SiteMap.build(chem).save(tmp_path / "site.png", dpi=100)
+        img = mpimg.imread(out)
+        assert img.shape[:2] == (800, 1100)
+        px = {tuple(int(v * 255 + 0.5) for v in row[:3]) for row in img.reshape(-1, img.shape[2])}
+        for lv in riskgrade.Level:  # each level has a risk point in the example, drawn opaque
+            assert _rgb(lv.hex) in px, lv.name
+
+    def test_svg_same_bytes_and_schematic(self, chem: riskgrade.EnterpriseAssessment, tmp_path: pathlib.Path) -> None:
+        m = riskgrade.SiteMap.build(chem)
+        one, two = m.save(tmp_path / "a.svg", lang="en"), m.save(tmp_path / "b.svg", lang="en")
+        assert pathlib.Path(one).read_bytes() == pathlib.Path(two).read_bytes()
+        ET.parse(one)
+        assert m.title("zh").endswith("安全风险四色分布图") and "schematic" in m.title("en")
+
+    def test_wgs84_positions_in_metres(self) -> None:
+        reg = {"id": "E-1", "name": "示例", "sectors": ["hazchem"], "jurisdiction": "620402", "ruleset": "lec-generic",
+               "units": [{"id": "U-1", "name": "罐区", "location": {"lon": 104.170, "lat": 36.546}},
+                         {"id": "U-2", "name": "仓库"}],
+               "risk_points": [{"id": "P-1", "unit": "U-1", "name": "储罐", "facts": {"L": 3, "E": 6, "C": 15},
+                                "location": {"lon": 104.171, "lat": 36.546}},
+                               {"id": "P-2", "unit": "U-2", "name": "仓库", "facts": {"L": 1, "E": 3, "C": 7}}]}
+        m = riskgrade.SiteMap.build(riskgrade.assess(None, reg, as_of=AS_OF))
+        assert m.system == "wgs84" and m.unlocated == ("U-2", "P-2")
+        (x0, y0), (x1, y1) = m.areas[0].position, m.points[0].position
+        # 0.001° of longitude at 36.546° N is about 89.4 m (spherical Earth)
+        assert abs((x1 - x0) - 89.4) < 0.5 and abs(y1 - y0) < 1e-6
+        assert sum(m.counts().values()) == 2  # the point without a position is still counted
+
+    def test_mixed_systems_and_no_positions_are_refused(self) -> None:
+        reg: dict[str, Any] = {"id": "E-1", "name": "示例", "sectors": ["hazchem"], "jurisdiction": "620402",
+                               "ruleset": "lec-generic",
+                               "units": [{"id": "U-1", "name": "罐区", "location": {"x": 120.0, "y": 45.5}}],
+                               "risk_points": [{"id": "P-1", "unit": "U-1", "name": "储罐", "facts": {"L": 3, "E": 6, "C": 15},
+                                                "location": {"lon": 104.171, "lat": 36.546}}]}
+        with pytest.raises(RenderError, match=r"\{x, y\}: U-1\) and WGS84 \(\{lon, lat\}: P-1\)") as exc:
+            riskgrade.SiteMap.build(riskgrade.assess(None, reg, as_of=AS_OF))
+        assert exc.value.code == "bad-site-plan"
+        del reg["units"][0]["location"], reg["risk_points"][0]["location"]
+        with pytest.raises(RenderError, match="has no site positions") as exc:
+            riskgrade.SiteMap.build(riskgrade.assess(None, reg, as_of=AS_OF))
+        assert exc.value.code == "bad-site-plan"
+
+    def test_names_are_not_mathtext(self, tmp_path: pathlib.Path) -> None:
+        reg = {"id": "E-1", "name": "$\\frac{1}{0}$ --> <x>", "sectors": ["hazchem"], "jurisdiction": "620402",
+               "ruleset": "lec-generic", "units": [{"id": "U-1", "name": "$_{$", "location": {"x": 1.0, "y": 2.0}}],
+               "risk_points": [{"id": "P-1", "unit": "U-1", "name": "^$", "facts": {"L": 3, "E": 6, "C": 15},
+                                "location": {"x": 5.0, "y": 5.0}}]}
+        m = riskgrade.SiteMap.build(riskgrade.assess(None, reg, as_of=AS_OF))
+        svg = m.svg()
+        assert svg.startswith("<svg") and "-->" not in svg and "<x>" not in svg
+        m.save(tmp_path / "s.png", dpi=50)
+
+
+class TestSiteMapCli:
+    def test_map_site_png(self, tmp_path: pathlib.Path) -> None:
+        out = tmp_path / "site.png"
+        r = CliRunner().invoke(main, ["map", "--site", str(CHEM), "--as-of", "2024-06-30", "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        assert f"{out}: E-620402-CHEM-01 site map, 4 units and 7 risk points drawn (RED 1, ORANGE 2, YELLOW 2, BLUE 2)" \
+            in r.output
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    def test_site_takes_one_register(self, tmp_path: pathlib.Path) -> None:
+        r = CliRunner().invoke(main, ["map", "--site", str(ROOT / "examples" / "enterprises"), "--out",
+                                      str(tmp_path / "s.png")])
+        assert r.exit_code == 2 and "give one register file" in r.output
+        r = CliRunner().invoke(main, ["map", "--site", str(CHEM), "--statistic", "most", "--out", str(tmp_path / "s.png")])
+        assert r.exit_code == 2 and "not of --site" in r.output
+
+    def test_no_positions_exit_2(self, tmp_path: pathlib.Path) -> None:
+        r = CliRunner().invoke(main, ["map", "--site", str(ROOT / "examples" / "region" / "jingtai.yaml"), "--out",
+                                      str(tmp_path / "s.svg")])
+        assert r.exit_code == 2 and "bad-site-plan" in r.output
+        assert not (tmp_path / "s.svg").exists()
+
+    def test_site_geojson_is_refused(self, tmp_path: pathlib.Path) -> None:
+        r = CliRunner().invoke(main, ["map", "--site", str(CHEM), "--out", str(tmp_path / "s.geojson")])
+        assert r.exit_code == 2 and "bad-output" in r.output

@@ -72,7 +72,9 @@ from riskgrade._monitor.rules import (
     load_monitor_ruleset,
 )
 from riskgrade._render.card import write_cards
+from riskgrade._render.report import write_report
 from riskgrade._render.riskmap import County, MapPoint, RiskMap, load_boundaries
+from riskgrade._render.sitemap import SiteArea, SiteMap, SitePoint
 from riskgrade._render.tables import write_register
 from riskgrade._source.yaml import Located
 from riskgrade._supervision.declaration import (
@@ -193,6 +195,9 @@ __all__ = [
     "RulesetRef",
     "Screening",
     "ScreeningRuleset",
+    "SiteArea",
+    "SiteMap",
+    "SitePoint",
     "Step",
     "Supervision",
     "SupervisionResult",
@@ -222,6 +227,7 @@ __all__ = [
     "supervise",
     "write_cards",
     "write_register",
+    "write_report",
 ]
 
 # one front door: the public types say they live here (as httpx does); errors live in riskgrade.exceptions

@@ -257,7 +257,8 @@ class MonitorError(RiskgradeError):
 
 class RenderError(RiskgradeError):
     """An output (map, risk card, register export) cannot be produced; ``code`` is a stable code
-    from the catalogue (``no-cjk-font``, ``missing-extra``, ``bad-output``, ``bad-boundary``)."""
+    from the catalogue (``no-cjk-font``, ``missing-extra``, ``bad-output``, ``bad-boundary``,
+    ``bad-site-plan``)."""
 
     def __init__(self, message: str, *, code: str) -> None:
         self.code = code

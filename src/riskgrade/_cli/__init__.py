@@ -9,7 +9,7 @@ from riskgrade._cli.main import main
 from riskgrade._cli.monitor import monitor_cmd
 from riskgrade._cli.plan import plan_cmd
 from riskgrade._cli.plugins import check_refinement_cmd, plugins_cmd
-from riskgrade._cli.render import card_cmd, map_cmd, register_cmd
+from riskgrade._cli.render import card_cmd, map_cmd, register_cmd, report_cmd
 from riskgrade._cli.screen import screen_cmd
 from riskgrade._cli.serve import serve_cmd
 
@@ -17,7 +17,7 @@ for _cmd in (assess_cmd, region_cmd, monitor_cmd, plugins_cmd, check_refinement_
     main.add_command(_cmd)
 for _cmd in (doc_cmd, schema_cmd):  # the author's toolkit (docs/authoring.md)
     main.add_command(_cmd)
-for _cmd in (map_cmd, register_cmd, card_cmd):  # what people print (docs/maps.md)
+for _cmd in (map_cmd, register_cmd, card_cmd, report_cmd):  # what people print (docs/maps.md, docs/report.md)
     main.add_command(_cmd)
 main.add_command(serve_cmd)  # the HTTP service (docs/platform.md)
 main.add_command(plan_cmd)  # differentiated supervision (docs/supervision.md)

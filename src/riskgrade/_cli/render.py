@@ -1,5 +1,6 @@
-"""CLI commands for what people print: ``riskgrade map`` (四色图), ``riskgrade register`` (台账 in
-Excel/CSV) and ``riskgrade card`` (风险告知卡).
+"""CLI commands for what people print: ``riskgrade map`` (四色图, and with ``--site`` the enterprise
+risk map 企业安全风险四色分布图), ``riskgrade register`` (台账 in Excel/CSV), ``riskgrade card``
+(风险告知卡) and ``riskgrade report`` (the regional report, a static HTML site).
 
 Exit codes: 0 success; 2 bad input (a register that cannot be assessed -- reported, the others
 still drawn -- or an output that cannot be written: no CJK font, a missing extra, a wrong suffix).
@@ -8,38 +9,54 @@ still drawn -- or an output that cannot be written: no CJK font, a missing extra
 from __future__ import annotations
 
 import datetime as _dt
+import os
+from typing import Any
 
 import click
 
-from riskgrade._cli.graph import _assess_file, _expand, _parse_as_of
+from riskgrade._cli.graph import _assess_file, _error_record, _expand, _parse_as_of
 from riskgrade._enterprise.graph import EnterpriseAssessment
 from riskgrade._render.card import write_cards
+from riskgrade._render.report import write_report
 from riskgrade._render.riskmap import STATISTICS, RiskMap, load_boundaries
+from riskgrade._render.sitemap import SiteMap
 from riskgrade._render.tables import write_register
 from riskgrade.exceptions import RiskgradeError
 
-__all__ = ["card_cmd", "map_cmd", "register_cmd"]
+__all__ = ["card_cmd", "map_cmd", "register_cmd", "report_cmd"]
 
 
 def _assess_all(paths: tuple[str, ...], date: _dt.date | None) -> tuple[list[EnterpriseAssessment], int]:
+    """The assessments of the registers in ``paths``; each failure is printed. Returns them and the
+    number of failures (1 when ``paths`` hold no register)."""
+    out, records, files = _assess_records(paths, date)
+    for rec in records:
+        click.echo(f"{rec['file']}: {rec['message']}", err=True)
+    return out, len(records) + (0 if files else 1)
+
+
+def _assess_records(paths: tuple[str, ...], date: _dt.date | None
+                    ) -> tuple[list[EnterpriseAssessment], list[dict[str, Any]], int]:
+    """The assessments, an error record per file that failed (as ``riskgrade region`` writes them),
+    and the number of files."""
     files = _expand(paths)
     out: list[EnterpriseAssessment] = []
-    errors = 0 if files else 1
-    seen: set[str] = set()
+    records: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
     for f in files:
         try:
             a = _assess_file(f, date, None)
         except RiskgradeError as exc:
-            click.echo(f"{f}: {exc}", err=True)
-            errors += 1
+            records.append(_error_record(f, exc))
             continue
-        if a.enterprise.id in seen:
-            click.echo(f"{f}: enterprise {a.enterprise.id!r} appears twice", err=True)
-            errors += 1
+        ident = a.enterprise.id
+        if ident in seen:
+            records.append({"file": f, "error": "GraphError", "code": "duplicate-enterprise", "record": ident,
+                            "field": "id", "message": f"enterprise {ident!r} is already in {seen[ident]}"})
             continue
-        seen.add(a.enterprise.id)
+        seen[ident] = f
         out.append(a)
-    return out, errors
+    return out, records, len(files)
 
 
 @click.command("map")
@@ -49,31 +66,57 @@ def _assess_all(paths: tuple[str, ...], date: _dt.date | None) -> tuple[list[Ent
 @click.option("--as-of", "as_of", metavar="DATE", help="assess every enterprise as of this date (YYYY-MM-DD)")
 @click.option("--boundaries", metavar="GEOJSON", help="county polygons with an 'adcode' (default: the shipped "
               "Baiyin counties)")
-@click.option("--statistic", type=click.Choice(STATISTICS), default="highest", show_default=True,
-              help="how a county's colour follows its enterprises' levels")
+@click.option("--statistic", type=click.Choice(STATISTICS), default=None,
+              help="how a county's colour follows its enterprises' levels  [default: highest]")
+@click.option("--site", is_flag=True, help="draw one enterprise's risk map on its site plan (企业安全风险四色分布图) "
+              "from the site positions in its register; FILE.png or FILE.svg")
 def map_cmd(files_or_dirs: tuple[str, ...], out: str, lang: str, as_of: str | None, boundaries: str | None,
-            statistic: str) -> None:
-    """Draw the four-colour risk map (四色图) of enterprise registers (files or directories).
+            statistic: str | None, site: bool) -> None:
+    """Draw the four-colour risk map (四色图) of enterprise registers (files or directories), or with
+    --site the risk map of one enterprise on its site plan.
 
     \b
     riskgrade map examples/enterprises examples/region --as-of 2024-06-30 --out map.png
     riskgrade map examples/enterprises --out map.geojson
+    riskgrade map --site examples/enterprises/chem-plant.yaml --as-of 2024-06-30 --out site.png
     """
     date = _parse_as_of(as_of)
+    if site:
+        _site_map(files_or_dirs, out, lang, date, boundaries, statistic)
+        return
     assessments, errors = _assess_all(files_or_dirs, date)
     try:
         bounds = load_boundaries(boundaries) if boundaries else None
-        m = RiskMap.build(assessments, boundaries=bounds, statistic=statistic)
+        m = RiskMap.build(assessments, boundaries=bounds, statistic=statistic or "highest")
         m.save(out, lang=lang)
     except RiskgradeError as exc:
         click.echo(f"{out}: {exc}", err=True)
         raise SystemExit(2) from None
-    tot = m.totals()
-    click.echo(f"{out}: {len(m.counties)} counties, {len(assessments)} enterprises "
-               f"(RED {tot['RED']}, ORANGE {tot['ORANGE']}, YELLOW {tot['YELLOW']}, BLUE {tot['BLUE']}), "
+    click.echo(f"{out}: {len(m.counties)} counties, {len(assessments)} enterprises ({_by_level(m.totals())}), "
                f"{len(m.points)} drawn as points")
     if errors:
         raise SystemExit(2)
+
+
+def _by_level(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {counts[k]}" for k in ("RED", "ORANGE", "YELLOW", "BLUE"))
+
+
+def _site_map(paths: tuple[str, ...], out: str, lang: str, date: _dt.date | None, boundaries: str | None,
+              statistic: str | None) -> None:
+    if len(paths) != 1 or os.path.isdir(paths[0]):
+        raise click.UsageError("--site draws one enterprise: give one register file")
+    if boundaries or statistic:
+        raise click.UsageError("--boundaries and --statistic are options of the regional map, not of --site")
+    try:
+        m = SiteMap.build(_assess_file(paths[0], date, None))
+        m.save(out, lang=lang)
+    except RiskgradeError as exc:
+        click.echo(f"{paths[0]}: {exc}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"{out}: {m.enterprise} site map, {len(m.areas)} units and {len(m.points)} risk points drawn "
+               f"({_by_level(m.counts())})"
+               + (f", without a position: {', '.join(m.unlocated)}" if m.unlocated else ""))
 
 
 @click.command("register")
@@ -122,3 +165,36 @@ def card_cmd(enterprise_file: str, out: str, point: str | None, lang: str, as_of
         raise SystemExit(2) from None
     for path in written:
         click.echo(path)
+
+
+@click.command("report")
+@click.argument("files_or_dirs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out", required=True, metavar="DIR", help="directory for index.html, enterprise/, assets/")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--as-of", "as_of", metavar="DATE", help="assess every enterprise as of this date (YYYY-MM-DD)")
+@click.option("--boundaries", metavar="GEOJSON", help="county polygons with an 'adcode' (default: the shipped "
+              "Baiyin counties)")
+@click.option("--statistic", type=click.Choice(STATISTICS), default="highest", show_default=True,
+              help="how a county's colour follows its enterprises' levels")
+def report_cmd(files_or_dirs: tuple[str, ...], out: str, lang: str, as_of: str | None, boundaries: str | None,
+               statistic: str) -> None:
+    """Write the regional report: a static HTML site (open DIR/index.html; no server, no internet) with the
+    four-colour map, counts per jurisdiction and sector, the enterprise list with filters, a page per
+    enterprise, and an error record for every register that could not be assessed.
+
+    \b
+    riskgrade report examples/enterprises examples/region --as-of 2024-06-30 --out report/
+    """
+    date = _parse_as_of(as_of)
+    assessments, records, files = _assess_records(files_or_dirs, date)
+    for rec in records:
+        click.echo(f"{rec['file']}: {rec['message']}", err=True)
+    try:
+        bounds = load_boundaries(boundaries) if boundaries else None
+        index = write_report(assessments, out, errors=records, lang=lang, boundaries=bounds, statistic=statistic)
+    except RiskgradeError as exc:
+        click.echo(f"{out}: {exc}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"{index}: {len(assessments)} enterprises, {len(records)} error records")
+    if records or not files:
+        raise SystemExit(2)

@@ -14,7 +14,8 @@ other by id (every id is unique in the register, every reference is checked)::
     ruleset: lec-generic              # default ruleset for risk points
     diagnosis: {ruleset: hazchem-enterprise-2018, facts: {...}}   # optional: the sector's enterprise-level
                                       # model grades the enterprise node itself (joined with its risk points)
-    units:            [{id, name, major_hazard_grade: 一级..四级 | null, location?}]
+    site:             {boundary: [{x, y}, ...]}      # optional: the outline of the site plan (厂区平面图)
+    units:            [{id, name, major_hazard_grade: 一级..四级 | null, location?, area?}]
     risk_points:      [{id, unit, name, ruleset?, facts: {...}, location?}]
     hazards:          [{id, risk_point, name, category?, ruleset?, facts?}]
     hidden_dangers:   [{id, target, grade: general|major, found, deadline?, status: open|rectified|verified,
@@ -24,7 +25,9 @@ other by id (every id is unique in the register, every reference is checked)::
     dependencies:     [{from, to, reason?}]   # extra edges: "from" endangers "to"
 
 A ``location`` is ``{lon, lat}`` in WGS84 degrees (not GCJ-02), or, for units and risk points,
-``{x, y}`` in metres on the enterprise's site plan. WGS84 coordinates must lie inside the
+``{x, y}`` in metres on the enterprise's site plan. A unit's ``area`` and the ``site.boundary``
+are polygons on the site plan: lists of at least three such positions, all in one system (the
+enterprise risk map draws them, docs/maps.md). WGS84 coordinates must lie inside the
 bounds of the register's jurisdiction where riskgrade ships its boundary (the Baiyin counties);
 elsewhere only the ranges of longitude and latitude are checked.
 
@@ -110,6 +113,8 @@ class Unit:
     kind: str = "unit"
     #: ``{"lon", "lat"}`` (WGS84) or ``{"x", "y"}`` (site-plan metres), or ``None``
     location: Mapping[str, float] | None = attrs.field(default=None, eq=False, hash=False)
+    #: the unit's outline on the site plan: positions, all ``{"x", "y"}`` or all ``{"lon", "lat"}``
+    area: tuple[Mapping[str, float], ...] | None = attrs.field(default=None, eq=False, hash=False)
 
 
 @attrs.frozen
@@ -260,6 +265,9 @@ class Enterprise:
     #: the sector's enterprise-level model (e.g. ``hazchem-enterprise-2018``) grading the enterprise node
     diagnosis_ruleset: str | None = None
     diagnosis_facts: Mapping[str, Any] | None = attrs.field(default=None, eq=False, hash=False)
+    #: the outline of the site plan (``site: {boundary: [...]}``): positions, all ``{"x", "y"}``
+    #: (site-plan metres) or all ``{"lon", "lat"}`` (WGS84)
+    site_boundary: tuple[Mapping[str, float], ...] | None = attrs.field(default=None, eq=False, hash=False)
 
     @property
     def facts(self) -> Mapping[str, Any] | None:
@@ -282,14 +290,22 @@ class Enterprise:
 # --------------------------------------------------------------------------- parsing
 
 _ANY_FIELDS = ("note", "notes")
+_INF = float("inf")
+_FIELD_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _field_path(field: str) -> tuple[str | int, ...]:
+    """``"area[2].x"`` → ``("area", 2, "x")``: the path of a field inside its record."""
+    return tuple(int(m[2]) if m[2] is not None else m[1] for m in _FIELD_PART.finditer(field))
 
 
 class _Fields:
     """Reads the fields of one record, raising FactError that names it."""
 
-    def __init__(self, data: Any, record: str, where: Callable[[str], str]) -> None:
+    def __init__(self, data: Any, record: str, where: Callable[[str], str], prefix: str = "") -> None:
         self.record = record
         self.where = where
+        self.prefix = prefix  # a nested mapping's fields are named "site.boundary", ...
         if not isinstance(data, Mapping):
             raise FactError(f"expected a mapping, got {type(data).__name__}{where('')}", record=record,
                             code="bad-type")
@@ -297,7 +313,8 @@ class _Fields:
         self.used: set[str] = set(_ANY_FIELDS)
 
     def fail(self, field: str, code: str, message: str, value: Any = None) -> FactError:
-        return FactError(message + self.where(field), field=field, record=self.record, code=code, value=value)
+        return FactError(message + self.where(field), field=self.prefix + field, record=self.record, code=code,
+                         value=value)
 
     def get(self, field: str, required: bool = False) -> Any:
         self.used.add(field)
@@ -376,19 +393,38 @@ class _Fields:
     def location(self) -> dict[str, float] | None:
         """``{lon, lat}`` (WGS84 degrees) or ``{x, y}`` (site-plan metres)."""
         v = self.mapping("location")
-        if v is None:
-            return None
-        keys = set(v)
+        return None if v is None else self.position("location", v)
+
+    def position(self, field: str, v: Any) -> dict[str, float]:
+        """One position ``v`` of ``field``: ``{lon, lat}`` (WGS84 degrees) or ``{x, y}`` (site-plan metres)."""
+        if not isinstance(v, Mapping):
+            raise self.fail(field, "bad-type", f"a position is a mapping {{x, y}} or {{lon, lat}}, got {v!r}", v)
+        keys = {str(k) for k in v}
         if keys not in ({"lon", "lat"}, {"x", "y"}):
-            raise self.fail("location", "bad-value", f"a location is {{lon, lat}} (WGS84) or {{x, y}} "
+            raise self.fail(field, "bad-value", f"a position is {{lon, lat}} (WGS84) or {{x, y}} "
                             f"(site-plan metres), got keys {sorted(keys)}")
-        for key, val in sorted(v.items()):
-            if isinstance(val, bool) or not isinstance(val, (int, float)) or val != val:
-                raise self.fail(f"location.{key}", "bad-value", f"{val!r} is not a number", val)
+        for key, val in sorted((str(k), x) for k, x in v.items()):
+            if isinstance(val, bool) or not isinstance(val, (int, float)) or val != val or val in (_INF, -_INF):
+                raise self.fail(f"{field}.{key}", "bad-value", f"{val!r} is not a number", val)
             lim = {"lon": 180, "lat": 90}.get(key)
             if lim is not None and abs(val) > lim:
-                raise self.fail(f"location.{key}", "bad-value", f"{val!r} is not a {key}itude", val)
-        return {k: float(x) for k, x in sorted(v.items())}
+                raise self.fail(f"{field}.{key}", "bad-value", f"{val!r} is not a {key}itude", val)
+        return {str(k): float(x) for k, x in sorted(v.items())}
+
+    def polygon(self, field: str, required: bool = False) -> tuple[dict[str, float], ...] | None:
+        """A polygon on the site plan: at least three positions, all ``{x, y}`` or all ``{lon, lat}``."""
+        v = self.get(field, required)
+        if v is None:
+            return None
+        if not isinstance(v, list) or len(v) < 3:
+            raise self.fail(field, "bad-value", "a polygon is a list of at least 3 positions, each {x, y} "
+                            "(site-plan metres) or {lon, lat} (WGS84)", v)
+        out = tuple(self.position(f"{field}[{i}]", p) for i, p in enumerate(v))
+        for i, p in enumerate(out):
+            if set(p) != set(out[0]):
+                raise self.fail(f"{field}[{i}]", "bad-value", "the positions of one polygon are all {x, y} "
+                                "or all {lon, lat}, not both", v[i])
+        return out
 
     def done(self) -> None:
         extra = sorted(str(k) for k in self.data if str(k) not in self.used and not str(k).startswith("x-"))
@@ -460,7 +496,8 @@ status='open', closed=None, description='', basis='', kind='hidden_danger')
     ident = f.text("id", required=True)
     rec: Record
     if kind == "unit":
-        rec = Unit(ident, f.text("name", required=True), f.grade("major_hazard_grade"), location=f.location())
+        rec = Unit(ident, f.text("name", required=True), f.grade("major_hazard_grade"), location=f.location(),
+                   area=f.polygon("area"))
     elif kind == "risk_point":
         facts = f.mapping("facts")
         if facts is None:
@@ -550,7 +587,7 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
             return lambda field: ""
 
         def where(field: str) -> str:
-            full = (*path, field) if field else path
+            full = (*path, *_field_path(field)) if field else path
             line, col = located.where(full)
             return f" ({located.file}:{line}:{col})"
         return where
@@ -590,6 +627,12 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
         diag_rs = df0.text("ruleset", required=True)
         diag_facts = df0.mapping("facts") or {}
         df0.done()
+    site = f.mapping("site")
+    boundary: tuple[dict[str, float], ...] | None = None
+    if site is not None:
+        sf = _Fields(site, ident, where_of(("site",)), prefix="site.")
+        boundary = sf.polygon("boundary", required=True)
+        sf.done()
     deps_v = f.get("dependencies") or []
     if not isinstance(deps_v, list):
         raise f.fail("dependencies", "bad-type", "expected a list")
@@ -606,7 +649,7 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
         hazards=tuple(lists["hazards"]), hidden_dangers=tuple(lists["hidden_dangers"]),  # type: ignore[arg-type]
         monitoring_points=tuple(lists["monitoring_points"]),  # type: ignore[arg-type]
         accidents=tuple(lists["accidents"]), dependencies=tuple(deps), source=source,  # type: ignore[arg-type]
-        diagnosis_ruleset=diag_rs, diagnosis_facts=diag_facts,
+        diagnosis_ruleset=diag_rs, diagnosis_facts=diag_facts, site_boundary=boundary,
     )
     f.done()
     check_references(ent, where_of)
@@ -653,18 +696,26 @@ def _check_bounds(ent: Enterprise, where_of: Callable[[tuple[Any, ...]], Callabl
     box = region_bounds(ent.jurisdiction)
     if box is None:
         return
-    spots: list[tuple[str, tuple[Any, ...], float, float]] = []
+    spots: list[tuple[str, tuple[Any, ...], str, float, float]] = []
     if ent.lon is not None and ent.lat is not None:
-        spots.append((ent.id, (), ent.lon, ent.lat))
+        spots.append((ent.id, (), "location", ent.lon, ent.lat))
+    for i, pos in enumerate(ent.site_boundary or ()):
+        if "lon" in pos:
+            spots.append((ent.id, ("site",), f"boundary[{i}]", pos["lon"], pos["lat"]))
     for field in ("units", "risk_points"):
         for i, rec in enumerate(getattr(ent, field)):
             if rec.location is not None and "lon" in rec.location:
-                spots.append((rec.id, (field, i), rec.location["lon"], rec.location["lat"]))
-    for rid, path, lon, lat in spots:
+                spots.append((rec.id, (field, i), "location", rec.location["lon"], rec.location["lat"]))
+            for j, pos in enumerate(getattr(rec, "area", None) or ()):
+                if "lon" in pos:
+                    spots.append((rec.id, (field, i), f"area[{j}]", pos["lon"], pos["lat"]))
+    for rid, path, field, lon, lat in spots:
         if not (box[0] <= lon <= box[2] and box[1] <= lat <= box[3]):
-            raise FactError(f"location ({lon}, {lat}) lies outside the bounds of {ent.jurisdiction} "
-                            f"(lon {box[0]}..{box[2]}, lat {box[1]}..{box[3]}, WGS84){where_of(path)('location')}",
-                            record=rid, field="location", code="outside-region", value=(lon, lat))
+            what = "location" if field == "location" else "position"
+            raise FactError(f"{what} ({lon}, {lat}) lies outside the bounds of {ent.jurisdiction} "
+                            f"(lon {box[0]}..{box[2]}, lat {box[1]}..{box[3]}, WGS84){where_of(path)(field)}",
+                            record=rid, field=field if not path or path[0] != "site" else f"site.{field}",
+                            code="outside-region", value=(lon, lat))
 
 
 def check_references(ent: Enterprise,

@@ -29,6 +29,7 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.graph import EnterpriseAssessment
 from riskgrade._enterprise.region import REGION_NAMES
+from riskgrade._render.figure import check_suffix, save_figure
 from riskgrade._render.fonts import cjk_font, require
 from riskgrade.exceptions import RenderError
 
@@ -264,9 +265,13 @@ class RiskMap:
 
     # ------------------------------------------------------------------ drawing
 
-    def title(self, lang: str = "zh") -> str:
+    def region_name(self, lang: str = "zh") -> str:
+        """The city (or cities) of the map's counties: ``白银市`` in zh, the GB/T 2260 code in en."""
         cities = sorted({c.adcode[:4] + "00" for c in self.counties})
-        city = "、".join(REGION_NAMES.get(c, c) for c in cities) if lang == "zh" else ", ".join(cities)
+        return "、".join(REGION_NAMES.get(c, c) for c in cities) if lang == "zh" else ", ".join(cities)
+
+    def title(self, lang: str = "zh") -> str:
+        city = self.region_name(lang)
         if lang == "zh":
             return f"{city}安全风险四色分布示意图"
         return f"Four-colour safety risk map of {city} (schematic)"
@@ -279,19 +284,12 @@ class RiskMap:
         both are labelled 示意图 (schematic). Returns the path written.
         """
         out = os.fspath(path)
-        ext = os.path.splitext(out)[1].lower()
-        if ext in (".geojson", ".json"):
+        if os.path.splitext(out)[1].lower() in (".geojson", ".json"):
             with open(out, "w", encoding="utf-8") as fh:
                 fh.write(dumps(self.to_geojson(), indent=1) + "\n")
             return out
-        if ext not in (".png", ".svg"):
-            raise RenderError(f"{out}: a map is written as .png, .svg or .geojson, not {ext or 'no suffix'!r}",
-                              code="bad-output")
-        fig = self.figure(lang=lang, font=font)
-        mpl = require("matplotlib")
-        with mpl.rc_context({"svg.hashsalt": "riskgrade", "svg.fonttype": "path"}):
-            meta = {"Date": None} if ext == ".svg" else {}
-            fig.savefig(out, format=ext[1:], dpi=dpi, metadata=meta)
+        ext = check_suffix(out, (".png", ".svg", ".geojson"), "a map")
+        save_figure(self.figure(lang=lang, font=font), out, ext, dpi)
         return out
 
     def figure(self, *, lang: str = "zh", font: str | None = None) -> Any:
@@ -310,15 +308,17 @@ class RiskMap:
         x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
         for c in self.counties:
             lv = self.level_of(c.adcode)
-            for poly in c.polygons:
+            for k, poly in enumerate(c.polygons):
                 verts: list[tuple[float, float]] = []
                 codes: list[int] = []
                 for ring in poly:
                     verts.extend(ring)
                     codes.extend([path_mod.Path.MOVETO] + [path_mod.Path.LINETO] * (len(ring) - 2)
                                  + [path_mod.Path.CLOSEPOLY])
+                # the id lets a page that embeds the SVG (riskgrade report) find the county
                 ax.add_patch(patches.PathPatch(path_mod.Path(verts, codes), facecolor=lv.hex if lv else _NO_DATA,
-                                               edgecolor="#404040", linewidth=0.8, alpha=0.85))
+                                               edgecolor="#404040", linewidth=0.8, alpha=0.85,
+                                               gid=f"county-{c.adcode}-{k}"))
             lx, ly = c.label or ((_bbox(c)[0] + _bbox(c)[2]) / 2, (_bbox(c)[1] + _bbox(c)[3]) / 2)
             n = self.counts[c.adcode]
             text = c.name if zh else f"{c.name} {c.adcode}"

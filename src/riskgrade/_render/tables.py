@@ -23,7 +23,7 @@ from riskgrade._enterprise.graph import EnterpriseAssessment, tiers_text
 from riskgrade._render.fonts import require
 from riskgrade.exceptions import RenderError
 
-__all__ = ["HIDDEN_DANGER_COLUMNS", "RISK_COLUMNS", "hidden_danger_rows", "risk_rows", "write_register"]
+__all__ = ["HIDDEN_DANGER_COLUMNS", "RISK_COLUMNS", "cell_text", "hidden_danger_rows", "risk_rows", "write_register"]
 
 #: (zh header, en header) of the risk register, one row per risk point
 RISK_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -114,7 +114,7 @@ def write_register(assessments: Sequence[EnterpriseAssessment], path: str | os.P
             with open(file, "w", encoding="utf-8-sig", newline="") as fh:
                 w = csv.writer(fh)
                 w.writerow(_headers(cols, zh))
-                w.writerows([[_cell_text(v) for v in row] for row in rows])
+                w.writerows([[cell_text(v) for v in row] for row in rows])
         return out
     if ext != ".xlsx":
         raise RenderError(f"{out}: a register is written as .xlsx or .csv, not {ext or 'no suffix'!r}",
@@ -146,7 +146,7 @@ def write_register(assessments: Sequence[EnterpriseAssessment], path: str | os.P
                 if lv is not None:
                     ws.cell(r_i, j + 1).fill = styles.PatternFill("solid", fgColor=lv.hex.lstrip("#").upper())
         for j, (z, e) in enumerate(cols, start=1):
-            width = max([len(z if zh else e) * 2] + [len(_cell_text(r[j - 1])) for r in rows] + [8])
+            width = max([len(z if zh else e) * 2] + [len(cell_text(r[j - 1])) for r in rows] + [8])
             ws.column_dimensions[utils.get_column_letter(j)].width = min(width + 2, 60)
         ws.auto_filter.ref = ws.dimensions
     wb.save(out)
@@ -162,7 +162,8 @@ def _parse_level(text: Any) -> Level | None:
         return None
 
 
-def _cell_text(v: Any) -> str:
+def cell_text(v: Any) -> str:
+    """A cell as text: a date in ISO form, a number as riskgrade formats numbers."""
     if isinstance(v, _dt.date):
         return v.isoformat()
     if isinstance(v, (int, float)) and not isinstance(v, bool):
