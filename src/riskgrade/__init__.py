@@ -18,6 +18,7 @@ from riskgrade._api import (
     Monitor,
     RiskGraph,
     assess,
+    assess_region,
     check_refinement,
     diff,
     jurisdiction_chain,
@@ -36,7 +37,7 @@ from riskgrade._core.levels import Level
 from riskgrade._core.limits import Limits, set_limits
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._enterprise.graph import ChainStep, EnterpriseAssessment, LevelChange, NodeResult
-from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
+from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph, RegionResult
 from riskgrade._enterprise.register import (
     Accident,
     Dependency,
@@ -155,6 +156,7 @@ __all__ = [
     "RefinementError",
     "RefinementReport",
     "RegionGraph",
+    "RegionResult",
     "RenderError",
     "RiskGraph",
     "RiskMap",
@@ -173,6 +175,7 @@ __all__ = [
     "WarningRule",
     "WarningRules",
     "assess",
+    "assess_region",
     "check_refinement",
     "coverage",
     "describe",
