@@ -84,6 +84,13 @@ class TestJsonLines:
             riskgrade.assess_region([CHEM], jobs=-1)
 
 
+def test_summaries_equal_those_of_full_assessments() -> None:
+    files = sorted((ROOT / "examples" / "enterprises").glob("*.yaml")) + sorted((ROOT / "examples" / "region").glob("*.yaml"))
+    want = riskgrade.RegionGraph.of([riskgrade.assess(None, str(f), as_of=AS_OF) for f in files], AS_OF)
+    got = riskgrade.assess_region(files, as_of=AS_OF)
+    assert (got.errors, got.region.to_dict()) == ((), want.to_dict())
+
+
 class TestJobs:
     def test_jobs_2_equals_jobs_1_byte_for_byte(self, province: Path) -> None:
         args = [str(province), str(ROOT / "examples" / "region"), "--format", "json", "--as-of", "2024-06-30"]

@@ -461,7 +461,9 @@ def _assess_chunk(items: list[_Item], as_of: datetime.date, ruleset: str | None)
                 raise FactError(f"cannot read {path}", record=path, code="unreadable")
             graph = _graph.RiskGraph.build(ruleset, register, as_of=as_of, loader=loader, modifiers=modifiers,
                                            enrich=enrich)
-            out.append((where, EnterpriseSummary.of(graph.assessment()), None))
+            ent = graph.enterprise  # the levels, without building every node's explanation (assessment())
+            out.append((where, EnterpriseSummary(ent.id, ent.name, ent.jurisdiction, ent.zone, tuple(ent.sectors),
+                                                 graph.level(ent.id), graph.inherent_level(ent.id)), None))
         except RiskgradeError as exc:
             rec_ = error_record(where, exc)
             if lineno:
