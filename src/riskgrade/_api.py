@@ -42,9 +42,26 @@ from riskgrade._source.facts import _jsonl_record, _lines, read_facts
 from riskgrade._source.yaml import Located, load_yaml
 from riskgrade.exceptions import FactError, MonitorError, Problem, RiskgradeError, RulesetError
 
-__all__ = ["REGISTER_SUFFIXES", "LayerFile", "Monitor", "RiskGraph", "assess", "assess_region", "check_refinement",
-           "compile_file", "diff", "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer",
-           "load_ref", "load_rules", "region_sources"]
+__all__ = [
+    "REGISTER_SUFFIXES",
+    "LayerFile",
+    "Monitor",
+    "RiskGraph",
+    "assess",
+    "assess_partition",
+    "assess_region",
+    "check_refinement",
+    "compile_file",
+    "diff",
+    "jurisdiction_chain",
+    "layers_for",
+    "list_rulesets",
+    "load",
+    "load_layer",
+    "load_ref",
+    "load_rules",
+    "region_sources",
+]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -396,8 +413,9 @@ def _fact_records(path: str) -> Iterable[Mapping[str, Any]]:
 #: the register files :func:`assess_region` reads from a directory (``.jsonl``: one register a line)
 REGISTER_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 
-#: one register to assess: (path, line number of a JSON-lines file or 0 for a whole file, the raw line)
-_Item = tuple[str, int, bytes | None]
+#: one register to assess: (path or name, line number of a JSON-lines file or 0, the raw line / the
+#: register mapping itself / None for a whole file)
+_Item = tuple[str, int, bytes | Mapping[str, Any] | None]
 #: what became of it: (where, the enterprise's summary or None, the error record or None)
 _Outcome = tuple[str, EnterpriseSummary | None, dict[str, Any] | None]
 
@@ -452,7 +470,9 @@ def _assess_chunk(items: list[_Item], as_of: datetime.date, ruleset: str | None)
         where = f"{path}:{lineno}" if lineno else path
         try:
             register: Any = path
-            if lineno:
+            if isinstance(raw, Mapping):
+                register = raw
+            elif lineno:
                 rec = _jsonl_record(raw or None, lineno - 1, lineno, where, lim)
                 if rec.error is not None:
                     raise rec.error
@@ -519,11 +539,25 @@ def assess_region(paths: Iterable[str | os.PathLike[str]], *, as_of: datetime.da
     jobs = jobs or os.cpu_count() or 1
     date = as_of or datetime.date.today()
     files = region_sources(paths)
+    return _collect(_outcomes(_items(files, get_limits()), jobs, chunk, date, ruleset), date, len(files))
+
+
+def assess_partition(registers: Iterable[Mapping[str, Any] | str], index: int, *, as_of: datetime.date,
+                     ruleset: str | None = None) -> RegionResult:
+    """The region of one partition of registers (mappings or file paths), assessed here: what
+    ``riskgrade.dask`` runs on a worker. A mapping's errors are named ``partition INDEX[k]``."""
+    items: list[_Item] = [(r, 0, None) if isinstance(r, str) else (f"partition {index}[{k}]", 0, r)
+                          for k, r in enumerate(registers)]
+    return _collect(_assess_chunk(items, as_of, ruleset), as_of, sum(isinstance(r, str) for r in registers))
+
+
+def _collect(outcomes: Iterable[_Outcome], date: datetime.date, files: int) -> RegionResult:
+    """Roll the outcomes up in order: errors kept in place, a repeated enterprise id an error."""
     region = RegionGraph(date)
     errors: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
     registers = 0
-    for where, summary, err in _outcomes(_items(files, get_limits()), jobs, chunk, date, ruleset):
+    for where, summary, err in outcomes:
         registers += 1
         if summary is None:
             assert err is not None
@@ -539,4 +573,4 @@ def assess_region(paths: Iterable[str | os.PathLike[str]], *, as_of: datetime.da
             errors.append(error_record(where, exc))
             continue
         seen[summary.id] = where
-    return RegionResult(region, tuple(errors), len(files), registers)
+    return RegionResult(region, tuple(errors), files, registers)

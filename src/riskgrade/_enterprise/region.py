@@ -333,6 +333,23 @@ class RegionResult:
     def to_json(self, indent: int | None = 2) -> str:
         return dumps(self.to_dict(), indent=indent)
 
+    def merge(self, other: RegionResult) -> RegionResult:
+        """Both results in one (the reduce step of a partitioned run): ``self``'s errors, then
+        ``other``'s, then a ``duplicate-enterprise`` error for each of ``other``'s enterprises that
+        ``self`` already has (that one is not counted twice)."""
+        region = RegionGraph(self.region.as_of if self.region.as_of is not None else other.region.as_of)
+        for s in self.region._ent.values():
+            region.add(s)
+        dups: list[dict[str, Any]] = []
+        for s in other.region._ent.values():
+            if s.id in region._ent:
+                dups.append({"file": "", "error": "GraphError", "code": "duplicate-enterprise", "record": s.id,
+                             "field": "id", "message": f"enterprise {s.id!r} is already in another partition"})
+                continue
+            region.add(s)
+        return RegionResult(region, (*self.errors, *other.errors, *dups), self.files + other.files,
+                            self.registers + other.registers)
+
 
 def error_record(file: str, exc: Exception) -> dict[str, Any]:
     """The error record of a register that failed: ``file`` (``path`` or ``path:line``), the error's
