@@ -18,6 +18,7 @@ from riskgrade._api import (
     Monitor,
     RiskGraph,
     assess,
+    assess_region,
     check_refinement,
     diff,
     jurisdiction_chain,
@@ -41,7 +42,7 @@ from riskgrade._core.levels import Level
 from riskgrade._core.limits import Limits, set_limits
 from riskgrade._core.provenance import RulesetRef
 from riskgrade._enterprise.graph import ChainStep, Decision, EnterpriseAssessment, LevelChange, NodeResult
-from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
+from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph, RegionResult
 from riskgrade._enterprise.register import (
     Accident,
     Dependency,
@@ -181,6 +182,7 @@ __all__ = [
     "RefinementError",
     "RefinementReport",
     "RegionGraph",
+    "RegionResult",
     "RenderError",
     "RiskGraph",
     "RiskMap",
@@ -206,6 +208,7 @@ __all__ = [
     "WarningRule",
     "WarningRules",
     "assess",
+    "assess_region",
     "check_refinement",
     "coverage",
     "describe",

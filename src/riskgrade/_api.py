@@ -8,11 +8,15 @@ static check (by loading) + the differential check (hypothesis, imported only wh
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import copyreg
 import datetime
+import itertools
+import multiprocessing
 import os
 import pickle
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -22,10 +26,16 @@ from riskgrade._compile.layers import Layer, read_layer
 from riskgrade._compile.refine import DEFAULT_EXAMPLES, DifferentialResult, RefinementReport
 from riskgrade._compile.sections import SectionCompiler
 from riskgrade._core import jurisdictions as _jurisdictions
-from riskgrade._core.limits import Limits, get_limits
+from riskgrade._core.limits import Limits, get_limits, set_limits
 from riskgrade._enterprise import graph as _graph
 from riskgrade._enterprise import rollup as _rollup
-from riskgrade._enterprise.region import region_chain
+from riskgrade._enterprise.region import (
+    EnterpriseSummary,
+    RegionGraph,
+    RegionResult,
+    error_record,
+    region_chain,
+)
 from riskgrade._enterprise.register import Enterprise
 from riskgrade._grade import diff as _diff
 from riskgrade._grade import ruleset as _ruleset
@@ -35,17 +45,18 @@ from riskgrade._monitor import monitor as _monitor
 from riskgrade._monitor import rules as _rules
 from riskgrade._plugins import Plugins, get_plugins
 from riskgrade._source import registry
-from riskgrade._source.facts import read_facts
+from riskgrade._source.facts import _jsonl_record, _lines, read_facts
 from riskgrade._source.project import locate, read_project
 from riskgrade._source.yaml import Located, load_yaml
 from riskgrade._supervision import declaration as _declaration
 from riskgrade._supervision import outputs as _outputs
 from riskgrade._supervision import plan as _plan
-from riskgrade.exceptions import FactError, GraphError, MonitorError, Problem, RiskgradeError, RulesetError
+from riskgrade.exceptions import FactError, MonitorError, Problem, RiskgradeError, RulesetError
 
-__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "diff",
-           "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer", "load_ref", "load_rules",
-           "load_screening", "load_supervision", "plan", "register_files", "screen", "supervise"]
+__all__ = ["REGISTER_SUFFIXES", "LayerFile", "Monitor", "RiskGraph", "assess", "assess_partition", "assess_region",
+           "check_refinement", "compile_file", "diff", "jurisdiction_chain", "layers_for", "list_rulesets", "load",
+           "load_layer", "load_ref", "load_rules", "load_screening", "load_supervision", "plan", "region_sources",
+           "screen", "supervise"]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -436,35 +447,29 @@ def supervise(assessment: _graph.EnterpriseAssessment, *, jurisdiction: str | No
     return _outputs.supervise(assessment, load_supervision(code, layers=layers))
 
 
-_REGISTER_SUFFIXES = (".yaml", ".yml", ".json")
+# -- region: many registers, in this process or in worker processes --------------------------------
+#: the register files :func:`assess_region` reads from a directory (``.jsonl``: one register a line)
+REGISTER_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
+
+#: one register to assess: (path or name, line number of a JSON-lines file or 0, the raw line / the
+#: register mapping itself / None for a whole file)
+_Item = tuple[str, int, bytes | Mapping[str, Any] | None]
+#: what became of it: (where, the enterprise's summary or None, the error record or None)
+_Outcome = tuple[str, EnterpriseSummary | None, dict[str, Any] | None]
 
 
-def register_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """The register files named by ``paths``: files as given, directories walked (``.yaml``, ``.yml``,
-    ``.json``, sorted)."""
+def region_sources(paths: Iterable[str | os.PathLike[str]], suffixes: tuple[str, ...] = REGISTER_SUFFIXES) -> list[str]:
+    """The register files under ``paths``: a file as it is, a directory walked in sorted order for
+    files ending in ``suffixes``."""
     out: list[str] = []
-    for given in paths:
-        p = os.fspath(given)
+    for p in (os.fspath(x) for x in paths):
         if os.path.isdir(p):
             for root, dirs, files in os.walk(p):
                 dirs.sort()
-                out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(_REGISTER_SUFFIXES))
+                out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(suffixes))
         else:
             out.append(p)
     return out
-
-
-def _file_error(file: str, exc: RiskgradeError) -> dict[str, Any]:
-    rec: dict[str, Any] = {"file": file, "error": type(exc).__name__, "message": str(exc)}
-    if isinstance(exc, FactError):
-        rec.update(code=exc.code, record=exc.record, field=exc.field)
-    elif isinstance(exc, GraphError):
-        rec.update(code="cycle" if exc.cycle else "graph", record=exc.record, field=exc.field)
-    elif isinstance(exc, RulesetError):
-        rec.update(code=exc.codes[0] if exc.codes else "ruleset")
-    else:
-        rec.update(code="graph")
-    return rec
 
 
 def plan(registers: Iterable[str | os.PathLike[str] | _graph.EnterpriseAssessment], year: int, *,
@@ -492,7 +497,7 @@ def plan(registers: Iterable[str | os.PathLike[str] | _graph.EnterpriseAssessmen
         if isinstance(r, _graph.EnterpriseAssessment):
             items.append((r.enterprise.source or r.enterprise.id, r))
         else:
-            items.extend((f, None) for f in register_files([r]))
+            items.extend((f, None) for f in region_sources([r], (".yaml", ".yml", ".json")))
     for file, given in items:
         try:
             a = given if given is not None else assess(None, file, as_of=date)
@@ -508,7 +513,7 @@ def plan(registers: Iterable[str | os.PathLike[str] | _graph.EnterpriseAssessmen
             sup = load_supervision(_outputs.grid_code(a), layers=extra)
             results.append((_outputs.supervise(a, sup), a.enterprise.name))
         except RiskgradeError as exc:
-            errors.append(_file_error(file, exc))
+            errors.append(error_record(file, exc))
     return _plan.build_plan(year, results, jurisdiction=scope, errors=errors, outside=outside)
 
 # -- admission screening (kind: screening, docs/screening.md) -------------------------------------
@@ -567,3 +572,145 @@ def screen(ruleset: ScreeningRuleset | str | os.PathLike[str],
         return srs.screen(facts)
     except FactError as e:
         raise locate(e, path, located) from None
+
+
+def _items(files: Iterable[str], lim: Limits) -> Iterator[_Item]:
+    """The registers of ``files``, lazily: a JSON-lines file line by line (never held whole)."""
+    for f in files:
+        if not f.endswith(".jsonl"):
+            yield (f, 0, None)
+            continue
+        try:
+            fh = open(f, "rb")  # noqa: SIM115 - closed below, streamed line by line
+        except OSError:
+            yield (f, 0, None)  # the worker reports it unreadable, in its place
+            continue
+        with fh:
+            for lineno, raw in enumerate(_lines(fh, lim.max_bytes), 1):
+                yield (f, lineno, raw if raw is not None else b"")  # b"": longer than Limits.max_bytes
+
+
+def _assess_chunk(items: list[_Item], as_of: datetime.date, ruleset: str | None) -> list[_Outcome]:
+    """Assess a chunk of registers (in this process, or in a worker: a top-level function, so it
+    pickles by reference). Rulesets are loaded by reference here, once per chunk (and cached by
+    :func:`load` per process), with the plugins installed where this runs."""
+    loaded: dict[str, Ruleset] = {}
+
+    def loader(ref: str) -> Ruleset:
+        rs = loaded.get(ref)
+        if rs is None:
+            rs = loaded[ref] = load(ref, as_of=as_of)
+        return rs
+
+    plugins = get_plugins()
+    modifiers, enrich = plugins.rollup_modifiers(), plugins.enrich_facts
+    lim = get_limits()
+    out: list[_Outcome] = []
+    for path, lineno, raw in items:
+        where = f"{path}:{lineno}" if lineno else path
+        try:
+            register: Any = path
+            if isinstance(raw, Mapping):
+                register = raw
+            elif lineno:
+                rec = _jsonl_record(raw or None, lineno - 1, lineno, where, lim)
+                if rec.error is not None:
+                    raise rec.error
+                register = rec.facts
+            elif path.endswith(".jsonl"):
+                raise FactError(f"cannot read {path}", record=path, code="unreadable")
+            graph = _graph.RiskGraph.build(ruleset, register, as_of=as_of, loader=loader, modifiers=modifiers,
+                                           enrich=enrich)
+            ent = graph.enterprise  # the levels, without building every node's explanation (assessment())
+            out.append((where, EnterpriseSummary(ent.id, ent.name, ent.jurisdiction, ent.zone, tuple(ent.sectors),
+                                                 graph.level(ent.id), graph.inherent_level(ent.id)), None))
+        except RiskgradeError as exc:
+            rec_ = error_record(where, exc)
+            if lineno:
+                rec_["line"] = lineno
+            out.append((where, None, rec_))
+    return out
+
+
+def _init_worker(limits: Limits) -> None:
+    set_limits(limits)
+
+
+def _outcomes(items: Iterator[_Item], jobs: int, chunk: int, as_of: datetime.date,
+              ruleset: str | None) -> Iterator[_Outcome]:
+    """The outcomes in input order; with ``jobs > 1`` chunks go to worker processes (spawned, so the
+    same on every platform), at most ``4 * jobs`` chunks in flight: memory stays bounded."""
+    chunks = iter(lambda: list(itertools.islice(items, chunk)), [])
+    if jobs == 1:
+        for c in chunks:
+            yield from _assess_chunk(c, as_of, ruleset)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                                                initargs=(get_limits(),)) as pool:
+        window: collections.deque[concurrent.futures.Future[list[_Outcome]]] = collections.deque()
+        for c in chunks:
+            window.append(pool.submit(_assess_chunk, c, as_of, ruleset))
+            if len(window) >= 4 * jobs:
+                yield from window.popleft().result()
+        while window:
+            yield from window.popleft().result()
+
+
+def assess_region(paths: Iterable[str | os.PathLike[str]], *, as_of: datetime.date | None = None,
+                  ruleset: str | None = None, jobs: int = 1, chunk: int = 64) -> RegionResult:
+    """Assess every register under ``paths`` and roll them up into a region (四色图 statistics).
+
+    ``paths``: register files (``.yaml``/``.yml``/``.json``), JSON-lines files (``.jsonl``, one
+    register a line) and directories of them. ``as_of`` (default today) is the one date of every
+    assessment; ``ruleset`` a default ruleset name for every register. ``jobs`` worker processes
+    (``0``: one per CPU) assess ``chunk`` registers at a time; the result is the same as with
+    ``jobs=1``, in the same order. A register that fails is an error record naming its file (and
+    line), never dropped, and the rest go on; a second register with the same enterprise id is a
+    ``duplicate-enterprise`` error. Only each enterprise's summary is kept, never its assessment.
+
+    >>> import riskgrade, datetime
+    >>> r = riskgrade.assess_region(["examples/enterprises/chem-plant.yaml"], as_of=datetime.date(2024, 6, 30))
+    >>> r.region.counts("620000"), r.errors
+    ({'RED': 1, 'ORANGE': 0, 'YELLOW': 0, 'BLUE': 0}, ())
+    """
+    if jobs < 0 or chunk < 1:
+        raise ValueError("jobs must be >= 0 (0: one per CPU) and chunk >= 1")
+    jobs = jobs or os.cpu_count() or 1
+    date = as_of or datetime.date.today()
+    files = region_sources(paths)
+    return _collect(_outcomes(_items(files, get_limits()), jobs, chunk, date, ruleset), date, len(files))
+
+
+def assess_partition(registers: Iterable[Mapping[str, Any] | str], index: int, *, as_of: datetime.date,
+                     ruleset: str | None = None) -> RegionResult:
+    """The region of one partition of registers (mappings or file paths), assessed here: what
+    ``riskgrade.dask`` runs on a worker. A mapping's errors are named ``partition INDEX[k]``."""
+    items: list[_Item] = [(r, 0, None) if isinstance(r, str) else (f"partition {index}[{k}]", 0, r)
+                          for k, r in enumerate(registers)]
+    return _collect(_assess_chunk(items, as_of, ruleset), as_of, sum(isinstance(r, str) for r in registers))
+
+
+def _collect(outcomes: Iterable[_Outcome], date: datetime.date, files: int) -> RegionResult:
+    """Roll the outcomes up in order: errors kept in place, a repeated enterprise id an error."""
+    region = RegionGraph(date)
+    errors: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
+    registers = 0
+    for where, summary, err in outcomes:
+        registers += 1
+        if summary is None:
+            assert err is not None
+            errors.append(err)
+            continue
+        if summary.id in seen:
+            errors.append({"file": where, "error": "GraphError", "code": "duplicate-enterprise", "record": summary.id,
+                           "field": "id", "message": f"enterprise {summary.id!r} is already in {seen[summary.id]}"})
+            continue
+        try:
+            region.add(summary)
+        except RiskgradeError as exc:
+            errors.append(error_record(where, exc))
+            continue
+        seen[summary.id] = where
+    return RegionResult(region, tuple(errors), files, registers)

@@ -7,17 +7,16 @@ Exit codes: 0 success; 2 bad input (a register, ruleset or date that cannot be u
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from typing import Any
 
 import click
 
-from riskgrade._api import assess, supervise
+from riskgrade._api import assess, assess_region, region_sources, supervise
 from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.graph import EnterpriseAssessment
-from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
-from riskgrade.exceptions import FactError, GraphError, Problem, RiskgradeError, RulesetError
+from riskgrade._enterprise.region import error_record
+from riskgrade.exceptions import Problem, RiskgradeError, RulesetError
 
 __all__ = ["assess_cmd", "region_cmd"]
 
@@ -43,14 +42,7 @@ def _parse_as_of(value: str | None) -> _dt.date | None:
 
 
 def _error_record(file: str, exc: Exception) -> dict[str, Any]:
-    rec: dict[str, Any] = {"file": file, "error": type(exc).__name__, "message": str(exc)}
-    if isinstance(exc, FactError):
-        rec.update(code=exc.code, record=exc.record, field=exc.field)
-    elif isinstance(exc, GraphError):
-        rec.update(code="cycle" if exc.cycle else "graph", record=exc.record, field=exc.field)
-    elif isinstance(exc, RulesetError):
-        rec.update(code=exc.codes[0] if exc.codes else "ruleset")
-    return rec
+    return error_record(file, exc)
 
 
 def _assess_file(path: str, as_of: _dt.date | None, ruleset: str | None) -> EnterpriseAssessment:
@@ -101,15 +93,8 @@ def assess_cmd(enterprise_file: str, fmt: str, as_of: str | None, lang: str, rul
 
 
 def _expand(paths: tuple[str, ...]) -> list[str]:
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(_REGISTER_SUFFIXES))
-        else:
-            out.append(p)
-    return out
+    """Register files (not JSON lines) under ``paths``, for the commands that take one file each."""
+    return region_sources(paths, _REGISTER_SUFFIXES)
 
 
 @click.command("region")
@@ -117,46 +102,24 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--as-of", "as_of", metavar="DATE", help="assess every enterprise as of this date (YYYY-MM-DD)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-def region_cmd(files_or_dirs: tuple[str, ...], fmt: str, as_of: str | None, lang: str) -> None:
-    """Assess enterprise registers (files, or directories of .yaml/.json) and print the regional table:
-    enterprises by level and sector for each county, city and province (四色图 statistics).
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+              help="worker processes (0: one per CPU); the output is the same for any number")
+def region_cmd(files_or_dirs: tuple[str, ...], fmt: str, as_of: str | None, lang: str, jobs: int) -> None:
+    """Assess enterprise registers (files, directories of .yaml/.json/.jsonl, or JSON-lines files of
+    one register a line) and print the regional table: enterprises by level and sector for each
+    county, city and province (四色图 statistics).
 
     \b
     riskgrade region examples/enterprises examples/region --as-of 2024-06-30
+    riskgrade region province.jsonl --jobs 4 --format json
     """
     date = _parse_as_of(as_of)
-    files = _expand(files_or_dirs)
-    errors: list[dict[str, Any]] = []
-    summaries: list[EnterpriseSummary] = []
-    seen: dict[str, str] = {}
-    resolved_as_of = date
-    for f in files:
-        try:
-            a = _assess_file(f, date, None)
-        except RiskgradeError as exc:
-            errors.append(_error_record(f, exc))
-            continue
-        resolved_as_of = a.as_of
-        s = EnterpriseSummary.of(a)
-        if s.id in seen:
-            errors.append({"file": f, "error": "GraphError", "code": "duplicate-enterprise", "record": s.id,
-                           "field": "id", "message": f"enterprise {s.id!r} is already in {seen[s.id]}"})
-            continue
-        seen[s.id] = f
-        summaries.append(s)
-    try:
-        region = RegionGraph.of(summaries, resolved_as_of)
-    except GraphError as exc:
-        errors.append(_error_record("", exc))
-        region = RegionGraph(resolved_as_of)
+    result = assess_region(files_or_dirs, as_of=date, jobs=jobs)
     if fmt == "json":
-        out = region.to_dict()
-        out["errors"] = errors
-        out["files"] = len(files)
-        click.echo(dumps(out, indent=2))
+        click.echo(result.to_json())
     else:
-        click.echo(region.table(lang))
-        for e in errors:
+        click.echo(result.region.table(lang))
+        for e in result.errors:
             click.echo(f"{e['file']}: {e['message']}", err=True)
-    if errors or not files:
+    if result.errors or not result.registers:
         raise SystemExit(2)

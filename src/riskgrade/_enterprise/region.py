@@ -25,14 +25,14 @@ from collections.abc import Iterable
 from typing import Any
 
 import attrs
-import networkx as nx
 
 from riskgrade._core import jurisdictions
 from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
-from riskgrade.exceptions import GraphError
+from riskgrade.exceptions import FactError, GraphError, RulesetError
 
-__all__ = ["REGION_NAMES", "EnterpriseSummary", "RegionGraph", "region_chain", "region_kind"]
+__all__ = ["REGION_NAMES", "EnterpriseSummary", "RegionGraph", "RegionResult", "error_record", "region_chain",
+           "region_kind"]
 
 #: names of the divisions riskgrade knows (the one GB/T 2260 table, riskgrade._core.jurisdictions);
 #: other codes show as the code
@@ -122,9 +122,11 @@ class RegionGraph:
     def __init__(self, as_of: _dt.date | None = None) -> None:
         self.as_of = as_of
         self.evaluations = 0
-        self._g: Any = nx.DiGraph()
         self._ent: dict[str, EnterpriseSummary] = {}
         self._counts: dict[str, _Counts] = {}
+        #: region code -> the region above it (None for a province); the region tree is fixed by the
+        #: codes (GB/T 2260), so it needs no graph library: 100,000 enterprises cost no graph nodes
+        self._parent: dict[str, str | None] = {}
 
     @classmethod
     def of(cls, summaries: Iterable[EnterpriseSummary | Any], as_of: _dt.date | None = None) -> RegionGraph:
@@ -136,18 +138,53 @@ class RegionGraph:
         g.recount()
         return g
 
-    def _link(self, s: EnterpriseSummary) -> None:
+    def add(self, summary: EnterpriseSummary) -> None:
+        """Add one enterprise that is not in the region yet (streaming: no snapshot of the counts,
+        nothing returned); a second result for the same id is a :class:`GraphError`.
+
+        >>> g = RegionGraph()
+        >>> g.add(EnterpriseSummary("E-1", "甲", "620402", None, ("hazchem",), Level.RED, Level.ORANGE))
+        >>> g.counts("620000")["RED"]
+        1
+        """
+        chain = self._link(summary)
+        for code in chain:
+            self.evaluations += 1
+            self._counts[code].add(summary, 1)
+
+    def merge(self, other: RegionGraph) -> RegionGraph:
+        """A new region with the enterprises of both (the reduce step of a partitioned run); an
+        enterprise in both is a :class:`GraphError`. Equal to adding every enterprise to one region,
+        in any order.
+
+        >>> a, b = RegionGraph(), RegionGraph()
+        >>> a.add(EnterpriseSummary("E-1", "甲", "620402", None, ("hazchem",), Level.RED, Level.ORANGE))
+        >>> b.add(EnterpriseSummary("E-2", "乙", "620421", None, ("coal",), Level.BLUE, Level.BLUE))
+        >>> a.merge(b).counts("620000")
+        {'RED': 1, 'ORANGE': 0, 'YELLOW': 0, 'BLUE': 1}
+        """
+        out = RegionGraph(self.as_of if self.as_of is not None else other.as_of)
+        for s in itertools.chain(self._ent.values(), other._ent.values()):
+            out.add(s)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._ent)
+
+    def _link(self, s: EnterpriseSummary) -> list[str]:
         if s.id in self._ent:
             raise GraphError(f"enterprise {s.id!r} appears twice in the region", record=s.id, field="id")
         chain = region_chain(s.jurisdiction, s.zone)
         if s.id in self._counts or s.id in chain:
             raise GraphError(f"enterprise id {s.id!r} clashes with a region code", record=s.id, field="id")
         self._ent[s.id] = s
-        self._g.add_edge(s.id, chain[0])
         for lo, hi in itertools.pairwise(chain):
-            self._g.add_edge(lo, hi)
+            self._parent[lo] = hi
+        self._parent.setdefault(chain[-1], None)
         for code in chain:
-            self._counts.setdefault(code, _Counts())
+            if code not in self._counts:
+                self._counts[code] = _Counts()
+        return chain
 
     def recount(self) -> None:
         """Recount every region from scratch (the full roll-up)."""
@@ -192,7 +229,6 @@ class RegionGraph:
 
     def _unlink(self, s: EnterpriseSummary) -> None:
         del self._ent[s.id]
-        self._g.remove_node(s.id)
 
     def enterprise_level(self, enterprise_id: str) -> Level:
         return self._ent[enterprise_id].level
@@ -208,12 +244,12 @@ class RegionGraph:
         for code in sorted(self._counts):
             c = self._counts[code]
             kind = region_kind(code)
-            parents = sorted(p for p in self._g.succ[code])
+            parent = self._parent.get(code)
             total = sum(c.by_level)
             top = next((lv.name for lv in _ORDER if c.by_level[lv]), None)
             name = code.split("/", 1)[1] if kind == "zone" else REGION_NAMES.get(code, code)
             regions[code] = {
-                "name": name, "kind": kind, "parent": parents[0] if parents else None, "total": total,
+                "name": name, "kind": kind, "parent": parent, "total": total,
                 "by_level": {lv.name: c.by_level[lv] for lv in _ORDER},
                 "inherent_by_level": {lv.name: c.inherent[lv] for lv in _ORDER},
                 "by_sector": {k: {lv.name: v[lv] for lv in _ORDER} for k, v in sorted(c.by_sector.items())},
@@ -273,3 +309,56 @@ def _pad(s: str, width: int, right: bool = False) -> str:
     fill = " " * (width - _width(s))
     return fill + s if right else s + fill
 
+
+
+@attrs.frozen
+class RegionResult:
+    """A region assessed from registers (:func:`riskgrade.assess_region`): the ``region``, every
+    register that failed as an error record (in input order, nothing dropped), and how many ``files``
+    and ``registers`` (a file, or a line of a JSON-lines file) were read."""
+
+    region: RegionGraph
+    errors: tuple[dict[str, Any], ...]
+    files: int
+    registers: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The region's statistics (:meth:`RegionGraph.to_dict`) with ``errors``, ``files`` and ``registers``."""
+        out = self.region.to_dict()
+        out["errors"] = list(self.errors)
+        out["files"] = self.files
+        out["registers"] = self.registers
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return dumps(self.to_dict(), indent=indent)
+
+    def merge(self, other: RegionResult) -> RegionResult:
+        """Both results in one (the reduce step of a partitioned run): ``self``'s errors, then
+        ``other``'s, then a ``duplicate-enterprise`` error for each of ``other``'s enterprises that
+        ``self`` already has (that one is not counted twice)."""
+        region = RegionGraph(self.region.as_of if self.region.as_of is not None else other.region.as_of)
+        for s in self.region._ent.values():
+            region.add(s)
+        dups: list[dict[str, Any]] = []
+        for s in other.region._ent.values():
+            if s.id in region._ent:
+                dups.append({"file": "", "error": "GraphError", "code": "duplicate-enterprise", "record": s.id,
+                             "field": "id", "message": f"enterprise {s.id!r} is already in another partition"})
+                continue
+            region.add(s)
+        return RegionResult(region, (*self.errors, *other.errors, *dups), self.files + other.files,
+                            self.registers + other.registers)
+
+
+def error_record(file: str, exc: Exception) -> dict[str, Any]:
+    """The error record of a register that failed: ``file`` (``path`` or ``path:line``), the error's
+    type, ``code``, ``record``/``field`` when known, and its message."""
+    rec: dict[str, Any] = {"file": file, "error": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, FactError):
+        rec.update(code=exc.code, record=exc.record, field=exc.field)
+    elif isinstance(exc, GraphError):
+        rec.update(code="cycle" if exc.cycle else "graph", record=exc.record, field=exc.field)
+    elif isinstance(exc, RulesetError):
+        rec.update(code=exc.codes[0] if exc.codes else "ruleset")
+    return rec
