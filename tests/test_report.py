@@ -207,7 +207,7 @@ class TestEscaping:
         for needle in ("</pre><script>u()</script>", "点 --><img src=x onerror=alert(1)>",
                        "<a href='https://evil.example/'>x</a>", "<i>sector</i>"):
             assert needle in words, needle
-        assert [t for t, _ in page.tags].count("pre") == 1
+        assert [t for t, _ in page.tags].count("pre") == 2  # the explanation and the supervision text, nothing injected
 
     def test_hostile_id_gets_a_safe_page_name(self, built: tuple[pathlib.Path, Any, list[str]]) -> None:
         out, _, _ = built
@@ -272,9 +272,25 @@ class TestApi:
         assert "<td>inspections[0].by</td><td>&lt;市应急局&gt;</td>" in text
         assert "<td>inspections[0].items</td><td>储罐、装卸</td>" in text
 
-    def test_no_supervision_no_section(self, built: tuple[pathlib.Path, Any, list[str]]) -> None:
-        out, _, _ = built
-        assert 'id="supervision"' not in (out / "enterprise" / "E-620402-CHEM-01.html").read_text(encoding="utf-8")
+    def test_supervise_result_is_rendered(self, tmp_path: pathlib.Path) -> None:
+        a = riskgrade.assess(None, str(CHEM), as_of=AS_OF)
+        sup = riskgrade.supervise(a)
+        riskgrade.write_report([a], tmp_path, lang="en", supervision={a.enterprise.id: sup})
+        text = (tmp_path / "enterprise" / "E-620402-CHEM-01.html").read_text(encoding="utf-8")
+        assert f"<td>inspections a year</td><td>{sup.inspections} (" in text
+        assert "Baiyin District People&#x27;s Government" in text
+        assert f"<td>insurance rate factor</td><td>{sup.factor:g} (unverified)</td>" in text
+
+    def test_cli_report_shows_each_enterprise_supervision(self, tmp_path: pathlib.Path) -> None:
+        result = CliRunner().invoke(main, ["report", str(CHEM), "--as-of", "2024-06-30", "--lang", "en",
+                                           "--out", str(tmp_path / "r")])
+        assert result.exit_code == 0, result.output
+        text = (tmp_path / "r" / "enterprise" / "E-620402-CHEM-01.html").read_text(encoding="utf-8")
+        assert '<section id="supervision">' in text and "inspections a year" in text
+
+    def test_no_supervision_no_section(self, tmp_path: pathlib.Path) -> None:
+        riskgrade.write_report([riskgrade.assess(None, str(CHEM), as_of=AS_OF)], tmp_path)
+        assert 'id="supervision"' not in (tmp_path / "enterprise" / "E-620402-CHEM-01.html").read_text(encoding="utf-8")
 
     def test_english(self, tmp_path: pathlib.Path) -> None:
         a = riskgrade.assess(None, str(CHEM), as_of=AS_OF)

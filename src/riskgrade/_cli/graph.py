@@ -16,6 +16,7 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.graph import EnterpriseAssessment
 from riskgrade._enterprise.region import error_record
+from riskgrade._supervision.outputs import SupervisionResult
 from riskgrade.exceptions import Problem, RiskgradeError, RulesetError
 
 __all__ = ["assess_cmd", "region_cmd"]
@@ -73,12 +74,7 @@ def assess_cmd(enterprise_file: str, fmt: str, as_of: str | None, lang: str, rul
         else:
             click.echo(f"{enterprise_file}: {exc}", err=True)
         raise SystemExit(2) from None
-    try:
-        sup: Any = supervise(result)
-    except RulesetError as exc:  # no supervision declared where the enterprise is: said, not fatal
-        if not set(exc.codes) <= {"no-supervision", "unknown-jurisdiction"}:
-            raise
-        sup = exc.problems[0]
+    sup = supervision_of(result)
     unsupervised = isinstance(sup, Problem)
     if fmt == "json":
         block = {"errors": [sup.to_dict()]} if unsupervised else sup.to_dict()
@@ -90,6 +86,17 @@ def assess_cmd(enterprise_file: str, fmt: str, as_of: str | None, lang: str, rul
     click.echo()
     click.echo((f"{'差异化监管' if lang == 'zh' else 'supervision'}: {sup.text(lang)}") if unsupervised
                else sup.text(lang))
+
+
+def supervision_of(result: EnterpriseAssessment) -> SupervisionResult | Problem:
+    """The enterprise's differentiated supervision, or the problem saying none is declared where it is
+    (not fatal: the grade stands without it)."""
+    try:
+        return supervise(result)
+    except RulesetError as exc:
+        if not set(exc.codes) <= {"no-supervision", "unknown-jurisdiction"}:
+            raise
+        return exc.problems[0]
 
 
 def _expand(paths: tuple[str, ...]) -> list[str]:

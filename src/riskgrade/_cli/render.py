@@ -14,14 +14,14 @@ from typing import Any
 
 import click
 
-from riskgrade._cli.graph import _assess_file, _error_record, _expand, _parse_as_of
+from riskgrade._cli.graph import _assess_file, _error_record, _expand, _parse_as_of, supervision_of
 from riskgrade._enterprise.graph import EnterpriseAssessment
 from riskgrade._render.card import write_cards
 from riskgrade._render.report import write_report
 from riskgrade._render.riskmap import STATISTICS, RiskMap, load_boundaries
 from riskgrade._render.sitemap import SiteMap
 from riskgrade._render.tables import write_register
-from riskgrade.exceptions import RiskgradeError
+from riskgrade.exceptions import Problem, RiskgradeError
 
 __all__ = ["card_cmd", "map_cmd", "register_cmd", "report_cmd"]
 
@@ -191,7 +191,9 @@ def report_cmd(files_or_dirs: tuple[str, ...], out: str, lang: str, as_of: str |
         click.echo(f"{rec['file']}: {rec['message']}", err=True)
     try:
         bounds = load_boundaries(boundaries) if boundaries else None
-        index = write_report(assessments, out, errors=records, lang=lang, boundaries=bounds, statistic=statistic)
+        sups = {a.enterprise.id: sup for a in assessments if not isinstance(sup := supervision_of(a), Problem)}
+        index = write_report(assessments, out, errors=records, lang=lang, boundaries=bounds, statistic=statistic,
+                             supervision=sups)
     except RiskgradeError as exc:
         click.echo(f"{out}: {exc}", err=True)
         raise SystemExit(2) from None

@@ -46,6 +46,7 @@ from riskgrade._render.tables import (
     hidden_danger_rows,
     risk_rows,
 )
+from riskgrade._supervision.outputs import SupervisionResult
 from riskgrade._validate.schema import SECTORS
 from riskgrade.exceptions import RenderError
 
@@ -102,6 +103,10 @@ _T: dict[str, tuple[str, str]] = {
                     "{n} more hidden dangers are rectified or verified (see the register export)."),
     "none": ("无", "none"),
     "supervision": ("监管计划", "Supervision plan"),
+    "sup_inspections": ("年度检查次数", "inspections a year"),
+    "sup_items": ("检查内容(判定条目数)", "inspection content (determination items)"),
+    "sup_grid": ("网格责任主体", "grid owners"),
+    "sup_insurance": ("安责险费率浮动系数", "insurance rate factor"),
     "key": ("项目", "item"), "value": ("内容", "value"),
     "made_by": ("由 riskgrade 生成", "made by riskgrade"),
     "not_graded": ("未评定", "not graded"),
@@ -214,15 +219,18 @@ def _write(path: str, text: str) -> None:
 def write_report(assessments: Sequence[EnterpriseAssessment], out_dir: str | os.PathLike[str], *,
                  errors: Iterable[Mapping[str, Any]] = (), lang: str = "zh",
                  boundaries: Sequence[County] | None = None, statistic: str = "highest",
-                 font: str | None = None) -> str:
+                 font: str | None = None, supervision: Mapping[str, SupervisionResult] | None = None) -> str:
     """Write the regional report of ``assessments`` to ``out_dir``; returns the path of ``index.html``.
 
     ``errors`` are the inputs that could not be assessed, as records with the keys of
     :data:`ERROR_FIELDS` (``file`` and ``message`` at least); each is listed, none dropped.
     ``out_dir`` must be new, empty, or hold an earlier report (whose enterprise pages are replaced).
+    ``supervision`` maps an enterprise id to its :func:`riskgrade.supervise` result, shown on its page
+    (inspections a year, grid owners, insurance factor, control tiers, with their citations).
     Needs ``riskgrade[render]`` and a CJK font (the maps); raises ``GraphError`` when an enterprise
     id appears twice.
     """
+    sups = supervision or {}
     out = os.fspath(out_dir)
     items = sorted(assessments, key=lambda a: a.enterprise.id)
     errs = [dict(e) for e in errors]
@@ -232,7 +240,7 @@ def write_report(assessments: Sequence[EnterpriseAssessment], out_dir: str | os.
     riskmap = RiskMap.build(items, boundaries=boundaries, statistic=statistic)
     map_svg = svg_fragment(riskmap.figure(lang=lang, font=font))
     names = page_names(a.enterprise.id for a in items)
-    pages = {a.enterprise.id: _enterprise_page(a, lang, font) for a in items}
+    pages = {a.enterprise.id: _enterprise_page(a, lang, font, sups.get(a.enterprise.id)) for a in items}
     _prepare(out)
     for name in _ASSETS:
         text = importlib.resources.files("riskgrade._render").joinpath(f"assets/{name}").read_text("utf-8")
@@ -369,7 +377,8 @@ def _error_section(errs: Sequence[Mapping[str, Any]], lang: str) -> str:
 # --------------------------------------------------------------------------- an enterprise's page
 
 
-def _enterprise_page(a: EnterpriseAssessment, lang: str, font: str | None) -> str:
+def _enterprise_page(a: EnterpriseAssessment, lang: str, font: str | None,
+                     sup: SupervisionResult | None = None) -> str:
     zh = lang == "zh"
     ent = a.enterprise
     date = a.as_of.isoformat()
@@ -399,7 +408,7 @@ def _enterprise_page(a: EnterpriseAssessment, lang: str, font: str | None) -> st
              f'<ol class="chain">{chain}</ol>'
              f'<h3>{_e(_t("tree", lang))}</h3><pre class="tree">{_e(a.tree(lang))}</pre></section>',
              _site_section(a, lang, font), _points_section(a, lang), _hidden_section(a, lang),
-             _supervision_section(a, lang), "</main>",
+             _supervision_section(a, lang, sup), "</main>",
              f'<footer>{_e(_t("made_by", lang))} · {_e(_t("as_of", lang))} {_e(date)}</footer>']
     return _page(f"{ent.name} ({ent.id})", lang, "\n".join(p for p in parts if p), "../")
 
@@ -451,7 +460,19 @@ def _hidden_section(a: EnterpriseAssessment, lang: str) -> str:
     return f'<section id="hidden-dangers">{title}\n{table}{note}</section>'
 
 
-def _supervision_section(a: EnterpriseAssessment, lang: str) -> str:
+def _supervision_section(a: EnterpriseAssessment, lang: str, sup: SupervisionResult | None) -> str:
+    if sup is not None:
+        zh = lang == "zh"
+        owner = sup.owner.departments() if sup.owner is not None else []
+        summary = [
+            [_e(_t("sup_inspections", lang)), _e(f"{sup.inspections} ({sup.inspection_cite.text(lang)})")],
+            [_e(_t("sup_items", lang)), _e(str(len(sup.items)))],
+            [_e(_t("sup_grid", lang)), _e("、".join(d["zh" if zh else "en"] for d in owner) or _t("none", lang))],
+            [_e(_t("sup_insurance", lang)), _e(f"{sup.factor:g} ({sup.insurance_status})")],
+        ]
+        table = _table([_t("key", lang), _t("value", lang)], summary, attrs=' id="supervision-table"')
+        return (f'<section id="supervision"><h2>{_e(_t("supervision", lang))}</h2>\n{table}'
+                f'<pre class="supervision-text">{_e(sup.text(lang))}</pre></section>')
     plan = a.to_dict().get("supervision")
     if plan is None:
         return ""
