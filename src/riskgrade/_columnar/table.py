@@ -12,7 +12,7 @@ measurements costs one grade per distinct row, about what ``grade_many`` costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from riskgrade._core.canonical import dumps
@@ -21,7 +21,7 @@ from riskgrade.exceptions import FactError
 if TYPE_CHECKING:
     from riskgrade._grade.ruleset import Ruleset
 
-__all__ = ["RESULT_COLUMNS", "grade_table", "records"]
+__all__ = ["RESULT_COLUMNS", "domain", "grade_table", "records", "result_columns"]
 
 #: the result columns besides the derived values (a derived value of one of these names is
 #: shown as ``value_<name>``)
@@ -190,9 +190,10 @@ def _column(values: list[Any], pa: Any) -> Any:
         return pa.array([None if v is None else dumps(v) for v in values], pa.string())
 
 
-def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
-    np, pa, pc = _modules()
-    first, inv = _row_groups(rs, tbl, np, pa, pc)
+def result_columns(rs: Ruleset, items: Iterable[Mapping[str, Any] | FactError]) -> tuple[list[str], list[Any], bool]:
+    """The result columns (names, Arrow arrays, whether any row is in error) of grading each item: a
+    mapping of facts, or a :class:`FactError` already found for that row (a line that could not be read)."""
+    pa = _modules()[1]
     grade = rs._fn
     value_names = rs._value_names
     rule_ids = [r["id"] for r in rs.rules]
@@ -203,9 +204,10 @@ def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
     fired: list[list[str] | None] = []
     codes: list[str | None] = []
     fields: list[str | None] = []
-    for row in tbl.take(pa.array(first, pa.int64())).to_pylist():
-        facts = {k: v for k, v in row.items() if v is not None}
+    for facts in items:
         try:
+            if isinstance(facts, FactError):
+                raise facts
             a = grade(facts)
         except FactError as e:
             levels.append(None)
@@ -223,20 +225,26 @@ def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
         fired.append([rid for rid, lv in zip(rule_ids, a[lvs], strict=True) if lv])
         codes.append(None)
         fields.append(None)
-    where = pa.array(inv, pa.int64())
     names = ["level", "score"]
     cols = [pa.array(levels, pa.string()), _column(scores, pa)]
     for name, col in zip(value_names, vals, strict=True):
         names.append(f"value_{name}" if name in RESULT_COLUMNS else name)
         cols.append(_column(col, pa))
     names += ["fired", "error_code", "error_field"]
-    cols.append(pa.array(fired, pa.list_(pa.string())))
-    out = [c.take(where) for c in cols]
-    if any(c is not None for c in codes):
-        out += [pa.array(codes, pa.string()).take(where), pa.array(fields, pa.string()).take(where)]
-    else:  # no row in error: two null columns, nothing to gather
-        out += [pa.nulls(len(inv), pa.string()), pa.nulls(len(inv), pa.string())]
-    return pa.table(out, names=names)
+    cols += [pa.array(fired, pa.list_(pa.string())), pa.array(codes, pa.string()), pa.array(fields, pa.string())]
+    return names, cols, any(c is not None for c in codes)
+
+
+def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
+    np, pa, pc = _modules()
+    first, inv = _row_groups(rs, tbl, np, pa, pc)
+    reps = ({k: v for k, v in row.items() if v is not None} for row in tbl.take(pa.array(first, pa.int64())).to_pylist())
+    names, cols, errors = result_columns(rs, reps)
+    where = pa.array(inv, pa.int64())
+    if errors:
+        return pa.table([c.take(where) for c in cols], names=names)
+    # no row in error: the two error columns are nulls, nothing to gather
+    return pa.table([c.take(where) for c in cols[:-2]] + [pa.nulls(len(inv), pa.string())] * 2, names=names)
 
 
 def grade_table(rs: Ruleset, table: Any) -> Any:

@@ -1,0 +1,120 @@
+"""``riskgrade grade --format parquet|arrow|csv --out FILE``: N records in, N rows out, the same levels,
+scores, values and error codes as ``--format json`` line for line, from JSON Lines, CSV, Parquet and Arrow
+IPC facts; exit 1 when a row is in error, 2 on usage errors."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from riskgrade._cli.main import main
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+pcsv = pytest.importorskip("pyarrow.csv")
+
+LINES = [
+    '{"id": "a", "L": 3, "E": 6, "C": 15}',
+    "",  # a blank line: an error row, never skipped
+    '{"id": "b", "L": 10, "E": 10, "C": 100}',
+    "{bad",
+    '{"id": "c", "L": 3, "E": 6, "C": 99}',
+    '{"id": "d", "L": 3.0, "E": 6, "C": 15}',  # a float L among integers: graded as it is
+    '{"id": "e", "E": 6, "C": 15, "colour": "red"}',
+]
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return res.exit_code, res.output
+
+
+def json_results(facts: pathlib.Path) -> list[dict[str, Any]]:
+    code, out = invoke("grade", "-r", "lec-generic", str(facts), "--format", "json", "--no-receipt")
+    assert code == 1
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def read(path: pathlib.Path, fmt: str) -> Any:
+    if fmt == "parquet":
+        return pq.read_table(path)
+    if fmt == "arrow":
+        with pa.memory_map(str(path)) as src:
+            return pa.ipc.open_file(src).read_all()
+    return pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+
+
+def agree(rows: list[dict[str, Any]], want: list[dict[str, Any]]) -> None:
+    assert len(rows) == len(want)
+    for row, w in zip(rows, want, strict=True):
+        assert row["id"] == w.get("id")
+        if "error" in w:
+            assert (row["error_code"], row["error_field"], row["level"]) == (w["error"], w["field"], None)
+        else:
+            assert (row["error_code"], row["level"], row["score"], row["D"]) == (None, w["level"], w["score"],
+                                                                                w["values"]["D"])
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "arrow", "csv"])
+def test_jsonl_to_a_table_line_for_line(tmp_path: pathlib.Path, fmt: str) -> None:
+    facts = tmp_path / "f.jsonl"
+    facts.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    out = tmp_path / f"out.{fmt}"
+    code, _ = invoke("grade", "-r", "lec-generic", str(facts), "--format", fmt, "--out", str(out))
+    assert code == 1
+    tbl = read(out, fmt)
+    assert tbl.column_names == ["id", "level", "score", "D", "fired", "error_code", "error_field"]
+    rows = tbl.to_pylist()
+    agree(rows, json_results(facts))
+    assert rows[5]["score"] == 270.0 and rows[0]["fired"] == (["lec"] if fmt != "csv" else '["lec"]')
+    assert [r["error_code"] for r in rows] == [None, "blank-line", None, "bad-syntax", "not-allowed", None,
+                                               "missing-fact"]
+
+
+def test_typed_jsonl_goes_through_grade_table(tmp_path: pathlib.Path) -> None:
+    facts = tmp_path / "f.jsonl"
+    facts.write_text("".join(json.dumps({"id": i, "L": [3, 6, 1][i % 3], "E": 6, "C": 15}) + "\n"
+                             for i in range(300)), encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    assert invoke("grade", "-r", "lec-generic", str(facts), "--format", "parquet", "--out", str(out))[0] == 0
+    rows = pq.read_table(out).to_pylist()
+    assert [r["id"] for r in rows] == list(range(300))
+    assert [r["D"] for r in rows[:3]] == [270, 540, 90] and {type(r["D"]) for r in rows} == {int}
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "arrow", "csv"])
+def test_table_facts_in(tmp_path: pathlib.Path, suffix: str) -> None:
+    facts_tbl = pa.table({"id": ["a", "b", "c"], "L": [3, 10, None], "E": [6.0, 10.0, 6.0], "C": [15, 100, 15]})
+    facts = tmp_path / f"f.{suffix}"
+    if suffix == "parquet":
+        pq.write_table(facts_tbl, facts)
+    elif suffix == "arrow":
+        with pa.OSFile(str(facts), "wb") as sink, pa.ipc.new_file(sink, facts_tbl.schema) as w:
+            w.write_table(facts_tbl)
+    else:
+        pcsv.write_csv(facts_tbl, facts)
+    code, out = invoke("grade", "-r", "lec-generic", str(facts), "--format", "csv")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == '"id","level","score","D","fired","error_code","error_field"'
+    assert lines[1:] == ['"a","ORANGE",270,270,"[""lec""]",,', '"b","RED",10000,10000,"[""lec""]",,',
+                         '"c",,,,,"missing-fact","L"']
+
+
+def test_usage_errors(tmp_path: pathlib.Path) -> None:
+    facts = tmp_path / "f.jsonl"
+    facts.write_text(LINES[0] + "\n", encoding="utf-8")
+    code, out = invoke("grade", "-r", "lec-generic", str(facts), "--format", "parquet")
+    assert code == 2 and "--out" in out
+    code, out = invoke("grade", "-r", "lec-generic", str(facts), "--format", "json", "--out", "x.parquet")
+    assert code == 2 and "--out" in out
+    code, _ = invoke("grade", "-r", "lec-generic", str(facts), "--format", "parquet", "--out",
+                     str(tmp_path / "no" / "such" / "dir.parquet"))
+    assert code == 2
+    bad = tmp_path / "f.parquet"
+    bad.write_bytes(b"not parquet")
+    assert invoke("grade", "-r", "lec-generic", str(bad), "--format", "csv")[0] == 2
