@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from riskgrade._cli.main import main
+import riskgrade
+from riskgrade._cli import stream
+from riskgrade._cli.main import _graded_records, main
+from riskgrade._core.canonical import dumps
+from riskgrade._source.facts import function_error_dict, position, record_error_dict
+from riskgrade.exceptions import FactError, FunctionError
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -118,3 +123,39 @@ def test_usage_errors(tmp_path: pathlib.Path) -> None:
     bad = tmp_path / "f.parquet"
     bad.write_bytes(b"not parquet")
     assert invoke("grade", "-r", "lec-generic", str(bad), "--format", "csv")[0] == 2
+
+
+# -- grade --format json on JSON Lines (riskgrade._cli.stream): byte for byte the generic path -------------
+def generic_json_lines(path: pathlib.Path, id_field: str = "id") -> str:
+    """What the generic loop of ``riskgrade grade --format json`` writes (riskgrade._cli.main._run_records)."""
+    rs = riskgrade.load("lec-generic")
+    out = []
+    for rec, given, rid, res in _graded_records(rs, str(path), id_field):
+        if isinstance(res, FunctionError):
+            out.append(dumps({**function_error_dict(res), **position(rec, rid)}))
+        elif isinstance(res, FactError):
+            out.append(dumps({**record_error_dict(rec, res), **position(rec, rid)}))
+        else:
+            out.append(dumps({**res.to_dict(lang="en", receipt=True, facts=given), **position(rec, rid)}))
+    return "".join(line + "\n" for line in out)
+
+
+def test_json_lines_byte_for_byte(tmp_path: pathlib.Path) -> None:
+    lines = [*LINES, *LINES, '{"id": "50%", "L": 3, "E": 6, "C": 15}', '{"id": "50%", "L": 3, "E": 6, "C": 15}',
+             '{"L": 3, "E": 6, "C": 15}', '{"L": 3, "E": 6, "C": 15}', '{"L": 3, "L": 6, "E": 6, "C": 15}',
+             '{"L": 3, "L": 6, "E": 6, "C": 15}', '"just text"', '"just text"', "{bad", ""]
+    facts = tmp_path / "事实 %d.jsonl"  # a name with text JSON escapes and a % sign
+    facts.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode("utf-8") + b'\n{"L": 3, "E": 6, "C": 15}')
+    code, out = invoke("grade", "-r", "lec-generic", str(facts), "--format", "json", "--lang", "en")
+    assert code == 1
+    want = generic_json_lines(facts)
+    assert out == want and len(out.splitlines()) == len(lines) + 1
+
+
+def test_json_lines_cache_is_bounded(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "CACHE_LIMIT", 4)
+    facts = tmp_path / "f.jsonl"
+    facts.write_text("".join(json.dumps({"id": i % 7, "L": [3, 6, 1, 10, 0.5][i % 5], "E": 6, "C": 15}) + "\n"
+                             for i in range(200)), encoding="utf-8")
+    code, out = invoke("grade", "-r", "lec-generic", str(facts), "--format", "json", "--lang", "en")
+    assert (code, out) == (0, generic_json_lines(facts))
