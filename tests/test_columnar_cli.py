@@ -159,3 +159,16 @@ def test_json_lines_cache_is_bounded(tmp_path: pathlib.Path, monkeypatch: pytest
                              for i in range(200)), encoding="utf-8")
     code, out = invoke("grade", "-r", "lec-generic", str(facts), "--format", "json", "--lang", "en")
     assert (code, out) == (0, generic_json_lines(facts))
+
+
+@pytest.mark.parametrize("id_field", ["id", "L", "name"])
+def test_json_lines_with_ids_reuse_by_facts(tmp_path: pathlib.Path, id_field: str) -> None:
+    # records that differ only by their id share a template; an id that is an input (L) is a fact
+    facts = tmp_path / "f.jsonl"
+    rows = [{"id": [f"rp-{i}", i, None, 2.5][i % 4], "name": "点" if i % 3 else 7, "L": [3, 6, 1, 3.0, -0.0][i % 5],
+             "E": 6, "C": [15, 99][i % 11 == 0]} for i in range(120)]
+    facts.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    code, out = invoke("grade", "-r", "lec-generic", str(facts), "--format", "json", "--lang", "en",
+                       "--id-field", id_field)
+    assert code == 1
+    assert out == generic_json_lines(facts, id_field)

@@ -60,24 +60,42 @@ class Counts:
     crashed: int = 0
 
 
-def _template(d: dict[str, Any]) -> tuple[str, str, str, str] | None:
-    """``dumps(d) + "\\n"`` cut around the values of ``index``, ``line`` and ``record`` (in that order: the
-    keys are sorted) — the text of ``record`` is its file name's JSON, the line number and a quote, so the
-    last cut ends with that file name — or None when ``d`` cannot be written so."""
+def _template(d: dict[str, Any]) -> tuple[str, ...] | None:
+    """``dumps(d) + "\\n"`` cut around the values of ``id`` (when there), ``index``, ``line`` and ``record``
+    (in that order: the keys are sorted) — the text of ``record`` is its file name's JSON, the line number
+    and a quote, so that cut ends with :data:`_RECORD`, for the file name — or None when ``d`` cannot be
+    written so."""
     if not all(k in d for k in _POSITION) or not all(isinstance(k, str) for k in d):
         return None
+    slots = ("id", *_POSITION) if "id" in d else _POSITION
     cuts: list[str] = []
-    text = ""
+    text = "{"
     for k in sorted(d):
-        key = f"{',' if text or cuts else ''}{json_scalar(k)}:"
-        if k in _POSITION:
+        key = f"{',' if len(text) > 1 or cuts else ''}{json_scalar(k)}:"
+        if k in slots:
             cuts.append(text + key + (_RECORD if k == "record" else ""))
             text = '"' if k == "record" else ""  # the record's text closes after its line number
         else:
             text += key + dumps(d[k])
-    if len(cuts) != 3:
-        return None
-    return "{" + cuts[0], cuts[1], cuts[2], text + "}\n"
+    return (*cuts, text + "}\n") if len(cuts) == len(slots) else None
+
+
+def _facts_key(facts: Any, skip: str | None) -> tuple[Any, ...] | None:
+    """A key two records share only when they are the same facts in the same order with the same plain
+    types (a float by its bits: ``0.0`` and ``-0.0`` differ), the id field ``skip`` left out (it is no fact
+    unless the ruleset has that input); None for facts with other values (lists, mappings)."""
+    out: list[Any] = []
+    for k, v in facts.items():
+        if k == skip:
+            continue
+        c = v.__class__
+        if c is float:
+            out.append((k, c, v.hex()))
+        elif c is str or c is int or c is bool or v is None:
+            out.append((k, c, v))
+        else:
+            return None
+    return tuple(out)
 
 
 class _Progress:
@@ -117,26 +135,50 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
     if write is None and not stdin and sys.stderr.isatty():
         progress = _Progress(os.fstat(fh.fileno()).st_size, sys.stderr)
     flush = out.flush if stdin and write is None else None
-    cache: dict[bytes, tuple[str, str, str, str, int]] = {}
+    lines: dict[bytes, tuple[str, str, str, str, int]] = {}  # a line's bytes → its template (id included)
+    same: dict[tuple[Any, ...], tuple[tuple[str, ...], int]] = {}  # facts without the id → the template
     records = errors = crashed = 0
     try:
         for index, raw in enumerate(_lines(fh, lim.max_bytes)):
             lineno = index + 1
-            hit = cache.get(raw) if raw is not None and index else None
+            hit = lines.get(raw) if raw is not None and index else None
             if hit is not None:
                 a, b, c, z, kind = hit
                 emit(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
             else:
                 rec = _jsonl_record(raw, index, lineno, f"{name}:{lineno}", lim)
-                d, kind = _outcome(rs, rec, lang=lang, receipt=receipt, id_field=id_field)
-                emit(dumps(d) + "\n")
-                if raw is not None and index and kind != CRASH:
-                    body = {k: v for k, v in d.items() if k not in _POSITION}
-                    tpl = _template(d) if rec.where not in dumps(body) else None
-                    if tpl is not None:
-                        if len(cache) >= CACHE_LIMIT:
-                            cache.clear()
-                        cache[raw] = (tpl[0], tpl[1], tpl[2].replace(_RECORD, prefix), tpl[3], kind)
+                key = rid = None
+                if index and rec.error is None and isinstance(rec.facts, dict):
+                    fk = _facts_key(rec.facts, None if id_field in rs.inputs else id_field)
+                    rid = record_id(rec.facts, id_field)
+                    key = None if fk is None else (fk, rid is not None)
+                found = same.get(key) if key is not None else None
+                d: dict[str, Any] | None = None
+                if found is not None:
+                    cuts, kind = found
+                else:
+                    d, kind = _outcome(rs, rec, lang=lang, receipt=receipt, id_field=id_field)
+                    body = {k: v for k, v in d.items() if k not in _POSITION and k != "id"}
+                    made = _template(d) if index and kind != CRASH and rec.where not in dumps(body) else None
+                    if made is not None:
+                        made = (*made[:-2], made[-2].replace(_RECORD, prefix), made[-1])
+                    cuts = made or ()
+                    if made is not None and key is not None:
+                        if len(same) >= CACHE_LIMIT:
+                            same.clear()
+                        same[key] = (made, kind)
+                if not cuts:
+                    assert d is not None
+                    emit(dumps(d) + "\n")
+                else:
+                    if len(cuts) == 5:  # the id's text goes in the first cut
+                        cuts = (cuts[0] + json_scalar(d["id"] if d is not None else rid) + cuts[1], *cuts[2:])
+                    a, b, c, z = cuts
+                    emit(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
+                    if raw is not None:
+                        if len(lines) >= CACHE_LIMIT:
+                            lines.clear()
+                        lines[raw] = (a, b, c, z, kind)
             records += 1
             if kind:
                 errors += kind == ERROR
