@@ -44,7 +44,7 @@ from riskgrade.exceptions import FactError, FunctionError
 __all__ = ["CACHE_LIMIT", "Counts", "grade_jsonl"]
 
 #: lines whose output is kept for reuse, at most (then the cache is emptied)
-CACHE_LIMIT = 1 << 16
+CACHE_LIMIT = 4096
 _POSITION = ("index", "line", "record")
 _RECORD = "\x00"  # stands for the record's file name in a template
 #: outcome kinds
@@ -175,7 +175,7 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
                         cuts = (cuts[0] + json_scalar(d["id"] if d is not None else rid) + cuts[1], *cuts[2:])
                     a, b, c, z = cuts
                     emit(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
-                    if raw is not None:
+                    if raw is not None and rid is None:  # a line with a record id never comes again
                         if len(lines) >= CACHE_LIMIT:
                             lines.clear()
                         lines[raw] = (a, b, c, z, kind)
