@@ -94,9 +94,12 @@ def _hashed_codes(col: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
         vals = pc.fill_null(enc.combine_chunks().indices, -1).to_numpy().astype(np.int64)
     else:  # lists, structs: every row its own
         return np.arange(n, dtype=np.int64), n
-    if valid is not None:
-        vals = np.where(valid, vals, np.int64(np.iinfo(np.int64).min))
-    return _codes(vals, np, pa, pc)
+    codes, k = _codes(vals, np, pa, pc)
+    if valid is None:
+        return codes, k
+    # a null is a code of its own after the values' (no sentinel value: every int64 is some float's bits,
+    # INT64_MIN those of -0.0)
+    return np.where(valid, codes, np.int64(k)), k + 1
 
 
 def domain(rs: Ruleset, name: str) -> tuple[Any, ...] | None:
