@@ -11,14 +11,18 @@ the same run on the same records (only the ratios are meaningful):
   grade_table  riskgrade on a pyarrow Table / a pandas DataFrame: level, score, D, fired, error columns
 
 and a column of continuous measurements (hazchem-enterprise-2018, checklist deductions, every row
-distinct), where grade_table grades each row once.
+distinct), where grade_table grades each row once; GB 18218 units (hazchem-gb18218: a list of
+substances with their quantities, the number of people around) against a hand-written function on the
+same Table 1/3 data; and the compile time of every shipped ruleset (compile_file, no cache).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 import riskgrade
+from riskgrade._api import compile_file
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from bench_grade import C_VALUES, E_VALUES, L_VALUES, hand_written, records
@@ -58,10 +63,61 @@ def numpy_lec(L: Any, E: Any, C: Any) -> tuple[Any, Any]:
     return np.searchsorted(np.array([70, 160, 320]), d, side="left") + 1, d
 
 
+def gb18218_units(rs: riskgrade.Ruleset, n: int, seed: int = 3) -> list[dict[str, Any]]:
+    """``n`` units, each 1–4 substances of Tables 1 and 3 with a quantity, and the people around."""
+    t1, t3 = rs.tables["table1"].index, rs.tables["table3"].index
+    names = sorted(k for k in t1 if k in t3 and t1[k]["name"] == k)
+    rnd = random.Random(seed)
+    return [{"substances": [{"name": rnd.choice(names), "quantity_t": round(rnd.uniform(0, 400), 1)}
+                            for _ in range(rnd.randint(1, 4))],
+             "exposed_people": rnd.choice([0, 5, 29, 30, 49, 50, 99, 100, 500])} for _ in range(n)]
+
+
+def gb18218_hand(rs: riskgrade.Ruleset) -> Callable[[dict[str, Any]], tuple[str, float]]:
+    """GB 18218-2018 by hand for units of Table 1/3 substances: S = Σ q/Q, R = α·Σ β·q/Q, the grade by R."""
+    t1, t3 = rs.tables["table1"].index, rs.tables["table3"].index
+    q_of = {k: r["Q"] for k, r in t1.items()}
+    beta_of = {k: r["beta"] for k, r in t3.items()}
+
+    def grade(unit: dict[str, Any]) -> tuple[str, float]:
+        s = b = 0
+        for sub in unit["substances"]:
+            q, name = sub["quantity_t"], sub["name"]
+            if q.__class__ not in (int, float) or not q >= 0:
+                raise ValueError("bad quantity")
+            big_q, beta = q_of[name], beta_of[name]
+            s += q / big_q
+            b += beta * q / big_q
+        p = unit["exposed_people"]
+        if p.__class__ is not int or p < 0:
+            raise ValueError("bad people")
+        alpha = 0.5 if p < 1 else 1.0 if p < 30 else 1.2 if p < 50 else 1.5 if p < 100 else 2.0
+        r = alpha * b
+        if s < 1:
+            return "BLUE", r
+        return ("RED" if r >= 100 else "ORANGE" if r >= 50 else "YELLOW" if r >= 10 else "BLUE"), r
+
+    return grade
+
+
+def compile_times(repeat: int) -> list[tuple[str, float]]:
+    """(id, median seconds of ``compile_file``) of every shipped ruleset, uncached."""
+    out = []
+    for d in sorted(riskgrade.list_rulesets(), key=lambda d: d["id"]):
+        runs = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            compile_file(d["file"])
+            runs.append(time.perf_counter() - t0)
+        out.append((f"{d['id']} ({os.path.basename(d['file'])})", statistics.median(runs)))
+    return out
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--compile-repeat", type=int, default=3)
     args = ap.parse_args(list(argv) if argv is not None else None)
     n = args.records
 
@@ -110,6 +166,20 @@ def main(argv: Iterable[str] | None = None) -> int:
     t_hm, _ = best_of(args.repeat, lambda: list(hz.grade_many(hz_recs)))
     t_ht, _ = best_of(args.repeat, lambda: hz.grade_table(hz_tbl))
 
+    # GB 18218 units: a list column per unit, so grade_table grades each row
+    gb = riskgrade.load("hazchem-gb18218")
+    units = gb18218_units(gb, min(n, 20_000))
+    gb_tbl = pa.Table.from_pylist(units)
+    gb_hand = gb18218_hand(gb)
+    want = [gb_hand(u) for u in units]
+    got = gb.grade_table(gb_tbl)
+    assert got.column("level").to_pylist() == [w[0] for w in want]
+    assert got.column("score").to_pylist() == [w[1] for w in want]
+    t_gh, _ = best_of(args.repeat, lambda: [gb_hand(u) for u in units])
+    t_gm, _ = best_of(args.repeat, lambda: list(gb.grade_many(units)))
+    t_gt, _ = best_of(args.repeat, lambda: gb.grade_table(gb_tbl))
+    times = compile_times(args.compile_repeat)
+
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pyarrow {pa.__version__}; "
           f"lec-generic, {n} records (all contenders agree)")
     for k, v in rate.items():
@@ -119,6 +189,15 @@ def main(argv: Iterable[str] | None = None) -> int:
     print(f"ratio grade_table / grade_many = {rate['grade_table (arrow)'] / rate['grade_many']:.1f}")
     print(f"hazchem-enterprise-2018, {m} distinct rows: grade_many {m / t_hm:,.0f}/s, grade_table {m / t_ht:,.0f}/s "
           f"(ratio {t_hm / t_ht:.2f})")
+    m = len(units)
+    print(f"hazchem-gb18218, {m} units (all agree with the hand-written function): hand-written {m / t_gh:,.0f}/s, "
+          f"grade_many {m / t_gm:,.0f}/s, grade_table {m / t_gt:,.0f}/s")
+    print(f"ratio GB 18218 grade_table / hand-written = {t_gh / t_gt:.2f}  (target >= 1); "
+          f"grade_many / hand-written = {t_gh / t_gm:.2f}")
+    print(f"compile time per shipped ruleset (compile_file, median of {args.compile_repeat}; target <= 0.15 s):")
+    for rid, t in times:
+        print(f"  {rid:<70} {t:6.3f} s{'' if t <= 0.15 else '  over'}")
+    print(f"  {sum(t <= 0.15 for _, t in times)} of {len(times)} within 0.15 s")
     return 0
 
 

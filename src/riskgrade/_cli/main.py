@@ -9,6 +9,7 @@ input). Error codes and their meanings: docs/errors.md.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import xml.etree.ElementTree as ET
@@ -20,6 +21,9 @@ import click
 import yaml
 
 from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer, load_screening
+from riskgrade._cli.stream import grade_jsonl
+from riskgrade._columnar.files import FORMATS as COLUMNAR_FORMATS
+from riskgrade._columnar.files import grade_file
 from riskgrade._compile.library import read_library
 from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._core.codes import describe
@@ -30,6 +34,7 @@ from riskgrade._grade.ruleset import CaseResult
 from riskgrade._monitor.rules import load_monitor_ruleset
 from riskgrade._source.facts import (
     DEFAULT_ID_FIELD,
+    STDIN,
     FactRecord,
     function_error_dict,
     position,
@@ -286,14 +291,14 @@ def _load_ruleset(ref: str, jurisdiction: str | None) -> Any:
     return load(ref, jurisdiction=jurisdiction)
 
 
-def _grading_options(fn: Any) -> Any:
+def _grading_options(fn: Any, formats: tuple[str, ...] = ("text", "json"),
+                     fmt_help: str = "json: one JSON object per record per line (riskgrade schema record)") -> Any:
     """The options shared by ``grade`` and ``explain``."""
     for deco in reversed((
         click.option("--ruleset", "-r", "ref", required=True,
                      help="Shipped ruleset id (id@edition) or a ruleset file."),
         click.option("--jurisdiction", "-j", default=None, help="GB/T 2260 code whose layers apply."),
-        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                     help="json: one JSON object per record per line (riskgrade schema record)"),
+        click.option("--format", "fmt", type=click.Choice(list(formats)), default="text", help=fmt_help),
         click.option("--id-field", "id_field", default=DEFAULT_ID_FIELD, show_default=True, metavar="NAME",
                      help="the fact that names a record; echoed as id in its output (and not graded unless "
                           "the ruleset has that input)"),
@@ -357,12 +362,61 @@ def _run_records(ref: str, jurisdiction: str | None, facts: str, lang: str, *, j
         sys.exit(EXIT_FINDINGS)
 
 
+def _grade_columnar(ref: str, jurisdiction: str | None, fmt: str, facts: str, out: str | None, id_field: str,
+                    lang: str) -> None:
+    """``grade --format parquet|arrow|csv``: one results table (docs/columnar.md#the-command-line)."""
+    if out is None and fmt != "csv":
+        raise click.UsageError(f"--format {fmt} writes a file: give --out FILE")
+    rs = _load_ruleset(ref, jurisdiction)
+    try:
+        written = grade_file(rs, facts, fmt, out, id_field=id_field or None)
+    except OSError as e:
+        click.echo(f"{_T[lang]['error']}: {e}", err=True)
+        sys.exit(EXIT_INPUT)
+    if written.errors:
+        sys.exit(EXIT_FINDINGS)
+
+
+def _grade_jsonl(ref: str, jurisdiction: str | None, facts: str, lang: str, with_receipt: bool,
+                 id_field: str | None) -> None:
+    """``grade --format json`` on JSON Lines: the same lines as :func:`_run_records`, fast (``_cli.stream``)."""
+    try:
+        rs = _load_ruleset(ref, jurisdiction)
+    except RiskgradeError as e:
+        click.echo(dumps(_load_error_dict(e, "ruleset")))
+        sys.exit(EXIT_INPUT)
+    try:
+        counts = grade_jsonl(rs, facts, lang=lang, receipt=with_receipt, id_field=id_field)
+    except FactError as e:  # the file cannot be opened
+        click.echo(dumps(_load_error_dict(e, "facts")))
+        sys.exit(EXIT_INPUT)
+    if counts.crashed:
+        sys.exit(EXIT_FUNCTION)
+    if counts.errors:
+        sys.exit(EXIT_FINDINGS)
+
+
 @main.command("grade")
-@_grading_options
+@functools.partial(_grading_options, formats=("text", "json", *COLUMNAR_FORMATS),
+                   fmt_help="json: one JSON object per record per line (riskgrade schema record); parquet, arrow "
+                            "(IPC file), csv: one table of results, one row per record (--out FILE; csv may go "
+                            "to stdout), read from .parquet/.arrow/.csv or any facts file")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False, allow_dash=True),
+              help="parquet/arrow/csv: the file to write the results table to")
 def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, id_field: str, with_receipt: bool, lang: str | None,
-              facts: str) -> None:
-    """Grade FACTS (.yaml, .json or .jsonl; - for JSON Lines on stdin, streamed); one output per input record."""
+              facts: str, out: str | None) -> None:
+    """Grade FACTS (.yaml, .json or .jsonl; - for JSON Lines on stdin, streamed); one output per input record.
+
+    With --format parquet|arrow|csv FACTS may also be a .parquet, .arrow (IPC) or .csv table."""
     lang = _lang(lang)
+    if fmt in COLUMNAR_FORMATS:
+        _grade_columnar(ref, jurisdiction, fmt, facts, out, id_field, lang)
+        return
+    if out is not None:
+        raise click.UsageError("--out is for --format parquet, arrow or csv")
+    if fmt == "json" and (facts == STDIN or facts.endswith(".jsonl")):
+        _grade_jsonl(ref, jurisdiction, facts, lang, with_receipt, id_field)
+        return
 
     def show(rec: FactRecord, given: Any, rid: Any, res: Any) -> None:
         if fmt == "json":

@@ -12,7 +12,7 @@ measurements costs one grade per distinct row, about what ``grade_many`` costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from riskgrade._core.canonical import dumps
@@ -21,7 +21,7 @@ from riskgrade.exceptions import FactError
 if TYPE_CHECKING:
     from riskgrade._grade.ruleset import Ruleset
 
-__all__ = ["RESULT_COLUMNS", "grade_table", "records"]
+__all__ = ["RESULT_COLUMNS", "domain", "grade_table", "records", "result_columns"]
 
 #: the result columns besides the derived values (a derived value of one of these names is
 #: shown as ``value_<name>``)
@@ -29,6 +29,8 @@ RESULT_COLUMNS = ("level", "score", "fired", "error_code", "error_field")
 
 #: combined row keys are folded back to 0..n-1 before they could pass this
 _KEY_LIMIT = 2**62
+#: a combined key of at most this range is densified by counting rather than hashing
+_DENSE_LIMIT = 1 << 20
 
 
 def _modules() -> tuple[Any, Any, Any]:
@@ -76,8 +78,8 @@ def _codes(vals: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
     return enc.indices.to_numpy().astype(np.int64, copy=False), len(enc.dictionary)
 
 
-def _column_codes(col: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
-    """Codes 0..k-1 for the cells of one column (equal codes: cells that read back as equal facts)."""
+def _hashed_codes(col: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
+    """Codes 0..k-1 for the cells of one column by hashing (equal codes: cells that read back as equal facts)."""
     n = len(col)
     t = col.type
     valid = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else None
@@ -92,24 +94,92 @@ def _column_codes(col: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
         vals = pc.fill_null(enc.combine_chunks().indices, -1).to_numpy().astype(np.int64)
     else:  # lists, structs: every row its own
         return np.arange(n, dtype=np.int64), n
-    if valid is not None:
-        vals = np.where(valid, vals, np.int64(np.iinfo(np.int64).min))
-    return _codes(vals, np, pa, pc)
+    codes, k = _codes(vals, np, pa, pc)
+    if valid is None:
+        return codes, k
+    # a null is a code of its own after the values' (no sentinel value: every int64 is some float's bits,
+    # INT64_MIN those of -0.0)
+    return np.where(valid, codes, np.int64(k)), k + 1
 
 
-def _row_groups(tbl: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, Any]:
+def domain(rs: Ruleset, name: str) -> tuple[Any, ...] | None:
+    """The finite set of values input ``name`` takes (its scale, enumeration or table keys; a yes/no), or
+    None for an open input (a measurement, free text, a list)."""
+    spec = rs.inputs.get(name)
+    if spec is None:
+        return None
+    if spec["type"] == "bool":
+        return (False, True)
+    vals = spec.get("values")
+    if vals is not None:
+        return tuple(vals.keys() if isinstance(vals, dict) else vals)
+    table = rs.tables.get(spec.get("table") or "")
+    return tuple(table.index) if table is not None else None
+
+
+def _value_set(values: tuple[Any, ...], t: Any, pa: Any) -> Any:
+    """``values`` as an Arrow array of type ``t``, keeping only those a cell of that type reads back
+    as exactly (an integer column meets the integral numbers, a float column every number)."""
+    vals: list[Any]
+    if pa.types.is_integer(t):
+        vals = [int(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+                and float(v).is_integer()]
+    elif pa.types.is_floating(t):
+        vals = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    elif pa.types.is_boolean(t):
+        vals = [v for v in values if isinstance(v, bool)]
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        vals = [v for v in values if isinstance(v, str)]
+    else:
+        return None
+    try:
+        arr = pa.array(list(dict.fromkeys(vals)), t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+        return None
+    return arr if len(arr) else None
+
+
+def _column_codes(col: Any, values: tuple[Any, ...] | None, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
+    """Codes 0..k-1 for the cells of one column: equal codes only for cells that read back as the same
+    fact (the same type and value; a float by its bits, so ``0.0`` and ``-0.0`` differ).
+
+    For an input of a finite ``values`` set the cells are looked up in it (Arrow ``index_in``, which
+    compares floats by their bits): code i is the set's i-th value, the next code a null, and only the
+    cells off the set (an error, or a value the set does not hold) are hashed, after those.
+    """
+    vset = None if values is None else _value_set(values, col.type, pa)
+    if vset is None:
+        return _hashed_codes(col, np, pa, pc)
+    m = len(vset)
+    idx = pc.index_in(col, value_set=vset)
+    codes = pc.fill_null(idx, m).to_numpy().astype(np.int64)
+    if idx.null_count == col.null_count:  # every cell on the set or null
+        return codes, m + 1
+    off = np.asarray(pc.and_(pc.is_null(idx), pc.is_valid(col)).to_numpy(zero_copy_only=False))
+    rest, k = _hashed_codes(col.filter(pa.array(off)), np, pa, pc)
+    codes[off] = m + 1 + rest
+    return codes, m + 1 + k
+
+
+def _row_groups(rs: Ruleset, tbl: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, Any]:
     """(the first row of each distinct row, the distinct row of each row)."""
     n = tbl.num_rows
     key = np.zeros(n, dtype=np.int64)
     card = 1
-    for i in range(tbl.num_columns):
-        codes, k = _column_codes(tbl.column(i), np, pa, pc)
+    for i, name in enumerate(tbl.column_names):
+        codes, k = _column_codes(tbl.column(i), domain(rs, name), np, pa, pc)
         k = max(k, 1)
         if card * k >= _KEY_LIMIT:
             key, card = _codes(key, np, pa, pc)
         key = key * k + codes
         card *= k
-    inv, k = _codes(key, np, pa, pc)
+    if card <= max(_DENSE_LIMIT, 4 * n):  # a mixed-radix key of small range: densify by counting, no hashing
+        present = np.flatnonzero(np.bincount(key, minlength=card))
+        dense = np.empty(card, dtype=np.int64)
+        dense[present] = np.arange(len(present), dtype=np.int64)
+        inv, k = dense[key], len(present)
+    else:
+        inv, k = _codes(key, np, pa, pc)
     first = np.empty(k, dtype=np.int64)
     first[inv[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)  # the last write wins: the first row
     return first, inv
@@ -123,9 +193,10 @@ def _column(values: list[Any], pa: Any) -> Any:
         return pa.array([None if v is None else dumps(v) for v in values], pa.string())
 
 
-def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
-    np, pa, pc = _modules()
-    first, inv = _row_groups(tbl, np, pa, pc)
+def result_columns(rs: Ruleset, items: Iterable[Mapping[str, Any] | FactError]) -> tuple[list[str], list[Any], bool]:
+    """The result columns (names, Arrow arrays, whether any row is in error) of grading each item: a
+    mapping of facts, or a :class:`FactError` already found for that row (a line that could not be read)."""
+    pa = _modules()[1]
     grade = rs._fn
     value_names = rs._value_names
     rule_ids = [r["id"] for r in rs.rules]
@@ -136,9 +207,10 @@ def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
     fired: list[list[str] | None] = []
     codes: list[str | None] = []
     fields: list[str | None] = []
-    for row in tbl.take(pa.array(first, pa.int64())).to_pylist():
-        facts = {k: v for k, v in row.items() if v is not None}
+    for facts in items:
         try:
+            if isinstance(facts, FactError):
+                raise facts
             a = grade(facts)
         except FactError as e:
             levels.append(None)
@@ -156,7 +228,6 @@ def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
         fired.append([rid for rid, lv in zip(rule_ids, a[lvs], strict=True) if lv])
         codes.append(None)
         fields.append(None)
-    where = pa.array(inv, pa.int64())
     names = ["level", "score"]
     cols = [pa.array(levels, pa.string()), _column(scores, pa)]
     for name, col in zip(value_names, vals, strict=True):
@@ -164,7 +235,19 @@ def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
         cols.append(_column(col, pa))
     names += ["fired", "error_code", "error_field"]
     cols += [pa.array(fired, pa.list_(pa.string())), pa.array(codes, pa.string()), pa.array(fields, pa.string())]
-    return pa.table([c.take(where) for c in cols], names=names)
+    return names, cols, any(c is not None for c in codes)
+
+
+def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
+    np, pa, pc = _modules()
+    first, inv = _row_groups(rs, tbl, np, pa, pc)
+    reps = ({k: v for k, v in row.items() if v is not None} for row in tbl.take(pa.array(first, pa.int64())).to_pylist())
+    names, cols, errors = result_columns(rs, reps)
+    where = pa.array(inv, pa.int64())
+    if errors:
+        return pa.table([c.take(where) for c in cols], names=names)
+    # no row in error: the two error columns are nulls, nothing to gather
+    return pa.table([c.take(where) for c in cols[:-2]] + [pa.nulls(len(inv), pa.string())] * 2, names=names)
 
 
 def grade_table(rs: Ruleset, table: Any) -> Any:

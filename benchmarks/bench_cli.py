@@ -1,0 +1,136 @@
+"""The CLI on a large JSON Lines file: `riskgrade grade --format json` and `--format parquet`, records/s and
+peak memory, against a hand-written JSON Lines pipeline in the same run.
+
+Run:  python benchmarks/bench_cli.py [--lines 1000000]
+
+The file holds synthetic LEC records (L, E, C drawn from the published scales, one in 97 off the scale,
+each with an id), as bench_grade.py makes them. Contenders, each a fresh process writing to a file:
+
+  hand-written   python: for each line json.loads, check the scales, D = L·E·C, band, json.dumps of
+                 {id, level, D}, write — the floor of a JSON Lines pipeline in Python (no receipt, no
+                 trace, no located errors)
+  grade json     riskgrade grade -r lec-generic FILE --format json   (full results with receipts)
+  grade parquet  riskgrade grade -r lec-generic FILE --format parquet --out OUT
+
+Each process's own peak RSS is read from /proc/self/status (VmHWM) at its exit, by a wrapper, so a
+parent's size never counts. `grade json` is also run on a tenth of the file, to show memory does not
+grow with the input. Only the ratios and the shape are meaningful on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_grade import records
+
+HAND = r'''
+import json, sys
+L = {10, 6, 3, 1, 0.5, 0.2, 0.1}; E = {10, 6, 3, 2, 1, 0.5}; C = {100, 40, 15, 7, 3, 1}
+out = open(sys.argv[2], "w", encoding="utf-8")
+with open(sys.argv[1], "rb") as fh:
+    for line in fh:
+        r = json.loads(line)
+        l, e, c = r.get("L"), r.get("E"), r.get("C")
+        if l not in L or e not in E or c not in C:
+            out.write(json.dumps({"id": r.get("id"), "error": "not-allowed"}) + "\n")
+            continue
+        d = l * e * c
+        lv = "RED" if d > 320 else "ORANGE" if d > 160 else "YELLOW" if d > 70 else "BLUE"
+        out.write(json.dumps({"D": d, "id": r.get("id"), "level": lv}, sort_keys=True) + "\n")
+out.close()
+'''
+
+#: runs argv[1:] as `python -m riskgrade._cli`/a script in this process, then prints its peak RSS (kB)
+WRAP = r'''
+import runpy, sys, atexit
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("PEAK " + line.split()[1] + "\n")
+atexit.register(peak)
+mode, *rest = sys.argv[1:]
+if mode == "script":
+    sys.argv = rest
+    exec(compile(open(rest[0]).read(), rest[0], "exec"), {"__name__": "__main__"})
+else:
+    sys.argv = ["riskgrade", *rest]
+    from riskgrade._cli.main import main
+    main()
+'''
+
+
+def run(mode: str, args: list[str], stdout: str | None) -> tuple[float, int, int]:
+    """(seconds, peak RSS in kB, exit code) of one wrapped process."""
+    t0 = time.perf_counter()
+    with open(stdout or os.devnull, "wb") as out:
+        proc = subprocess.run([sys.executable, "-c", WRAP, mode, *args], stdout=out, stderr=subprocess.PIPE,
+                              check=False)
+    dt = time.perf_counter() - t0
+    peak = next((int(line.split()[1]) for line in proc.stderr.decode().splitlines() if line.startswith("PEAK ")), -1)
+    return dt, peak, proc.returncode
+
+
+def write_lines(path: str, n: int, *, ids: bool = True) -> None:
+    """``n`` LEC records, one in 97 off the scale (C = 99), each with a distinct id (when ``ids``)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for i, r in enumerate(records(n)):
+            if i % 97 == 96:
+                r = {**r, "C": 99}
+            fh.write(json.dumps({"id": f"rp-{i}", **r} if ids else r, ensure_ascii=False) + "\n")
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    args = ap.parse_args(list(argv) if argv is not None else None)
+    n = args.lines
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small, bare, one = (os.path.join(tmp, f) for f in ("ids.jsonl", "small.jsonl", "bare.jsonl", "one.jsonl"))
+        write_lines(big, n)
+        write_lines(small, max(n // 10, 1))
+        write_lines(bare, n, ids=False)
+        write_lines(one, 1)
+        hand = os.path.join(tmp, "hand.py")
+        with open(hand, "w", encoding="utf-8") as fh:
+            fh.write(HAND)
+        out = os.path.join(tmp, "out")
+        grade = ["grade", "-r", "lec-generic"]
+        # start-up (import riskgrade, load the ruleset, one record) is part of every riskgrade figure
+        t_one, _, _ = run("cli", [*grade, one, "--format", "json"], None)
+        rows = []
+        t_hand, m_hand, _ = run("script", [hand, big, out + ".hand"], None)
+        rows.append(("hand-written pipeline", t_hand, m_hand, n))
+        for label, facts, k in (("grade json, ids", big, n), ("grade json, ids", small, n // 10),
+                                ("grade json, no ids", bare, n)):
+            t, m, rc = run("cli", [*grade, facts, "--format", "json"], out + ".json")
+            assert rc == 1, rc  # some records are off the scale: exit 1, every line answered
+            with open(out + ".json", "rb") as fh:
+                assert sum(1 for _ in fh) == k
+            rows.append((f"{label} ({k:,})", t, m, k))
+        # the columnar formats read the whole file (one table): a tenth of it
+        t_pq, m_pq, rc = run("cli", [*grade, small, "--format", "parquet", "--out", out + ".parquet"], None)
+        assert rc == 1, rc
+        rows.append((f"grade parquet, ids ({n // 10:,})", t_pq, m_pq, n // 10))
+    print(f"python {sys.version.split()[0]}; LEC JSON Lines, one in 97 off the scale; start-up (import, load, "
+          f"one record) {t_one:.2f} s, included below")
+    print(f"  {'contender':<30} {'seconds':>8} {'records/s':>12} {'peak RSS':>10}")
+    for name, t, m, k in rows:
+        print(f"  {name:<30} {t:>8.2f} {k / t:>12,.0f} {m / 1024:>7.0f} MiB")
+    t_ids, t_bare = rows[1][1], rows[3][1]
+    print(f"grade json records/s: {n / t_ids:,.0f} with ids, {n / t_bare:,.0f} without  (target >= 200,000)")
+    print(f"grade json / hand-written: {t_hand / t_ids:.2f} with ids, {t_hand / t_bare:.2f} without")
+    print(f"grade json peak RSS: {rows[2][2] / 1024:.0f} MiB at {n // 10:,} lines, {rows[1][2] / 1024:.0f} MiB "
+          f"at {n:,} (constant memory)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""``riskgrade grade --format json`` on JSON Lines at speed: the same bytes, line for line.
+
+The output of a line is a pure function of its bytes (its facts, its id) and of its position (``index``,
+``line``, ``record``): grading and serialising depend on nothing else. So the text of a line's output
+is kept, keyed by the line's bytes, as a template with three slots for the position; a line seen before
+(the same bytes) costs a dictionary lookup and a ``%`` format — no JSON parse, no grade, no receipt
+hashes. The template is made from the very dict the generic path dumps (``{**result, **position}``),
+each top-level value dumped by the canonical dumper in sorted key order, which is how the canonical
+dumper writes the whole dict. The first line (a byte order mark may precede it) is never reused, nor a
+line whose output text names its own position. The cache is bounded (``CACHE_LIMIT`` lines, then
+emptied), so memory stays constant however long the input.
+
+Output is written through one buffered stream: flushed at the end for a file, after every line for
+standard input (a platform streaming records waits for each answer). A progress line is drawn on
+standard error when it is a terminal, never when it is piped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+import attrs
+
+from riskgrade._core.canonical import dumps, json_scalar
+from riskgrade._core.limits import get_limits
+from riskgrade._source.facts import (
+    STDIN,
+    STDIN_NAME,
+    FactRecord,
+    _jsonl_record,
+    _lines,
+    function_error_dict,
+    position,
+    record_error_dict,
+    record_id,
+    strip_id,
+)
+from riskgrade.exceptions import FactError, FunctionError
+
+__all__ = ["CACHE_LIMIT", "Counts", "grade_jsonl"]
+
+#: lines whose output is kept for reuse, at most (then the cache is emptied)
+CACHE_LIMIT = 4096
+_POSITION = ("index", "line", "record")
+_RECORD = "\x00"  # stands for the record's file name in a template
+#: outcome kinds
+OK, ERROR, CRASH = 0, 1, 2
+
+
+@attrs.define
+class Counts:
+    """Records graded, in error (a fact error or a line that could not be read), crashed (a function failed)."""
+
+    records: int = 0
+    errors: int = 0
+    crashed: int = 0
+
+
+def _template(d: dict[str, Any]) -> tuple[str, ...] | None:
+    """``dumps(d) + "\\n"`` cut around the values of ``id`` (when there), ``index``, ``line`` and ``record``
+    (in that order: the keys are sorted) — the text of ``record`` is its file name's JSON, the line number
+    and a quote, so that cut ends with :data:`_RECORD`, for the file name — or None when ``d`` cannot be
+    written so."""
+    if not all(k in d for k in _POSITION) or not all(isinstance(k, str) for k in d):
+        return None
+    slots = ("id", *_POSITION) if "id" in d else _POSITION
+    cuts: list[str] = []
+    text = "{"
+    for k in sorted(d):
+        key = f"{',' if len(text) > 1 or cuts else ''}{json_scalar(k)}:"
+        if k in slots:
+            cuts.append(text + key + (_RECORD if k == "record" else ""))
+            text = '"' if k == "record" else ""  # the record's text closes after its line number
+        else:
+            text += key + dumps(d[k])
+    return (*cuts, text + "}\n") if len(cuts) == len(slots) else None
+
+
+def _facts_key(facts: Any, skip: str | None) -> tuple[Any, ...] | None:
+    """A key two records share only when they are the same facts in the same order with the same plain
+    types (a float by its bits: ``0.0`` and ``-0.0`` differ), the id field ``skip`` left out (it is no fact
+    unless the ruleset has that input); None for facts with other values (lists, mappings)."""
+    out: list[Any] = []
+    for k, v in facts.items():
+        if k == skip:
+            continue
+        c = v.__class__
+        if c is float:
+            out.append((k, c, v.hex()))
+        elif c is str or c is int or c is bool or v is None:
+            out.append((k, c, v))
+        else:
+            return None
+    return tuple(out)
+
+
+class _Progress:
+    """A progress line on standard error (a terminal only): bytes read of the file's size, records, rate."""
+
+    def __init__(self, total: int | None, err: IO[str]) -> None:
+        self.total, self.err = total, err
+        self.t0 = self.last = time.monotonic()
+
+    def show(self, done: int, records: int, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last < 0.25:
+            return
+        self.last = now
+        rate = records / max(now - self.t0, 1e-9)
+        pct = f"{100 * done / self.total:5.1f}% " if self.total else ""
+        self.err.write(f"\r{pct}{records:,} records  {rate:,.0f}/s" + ("\n" if final else ""))
+        self.err.flush()
+
+
+def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field: str | None,
+                write: Callable[[str], Any] | None = None) -> Counts:
+    """Grade the JSON Lines of ``facts_path`` (``-``: standard input) and write one canonical JSON line
+    per input line to standard output (or ``write``) — byte for byte what the generic path of
+    ``riskgrade grade --format json`` writes (results, error records, function error records)."""
+    lim = get_limits()
+    stdin = facts_path == STDIN
+    name = STDIN_NAME if stdin else facts_path
+    try:
+        fh: IO[bytes] = sys.stdin.buffer if stdin else open(facts_path, "rb")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise FactError(f"cannot read {facts_path}: {e.strerror}", record=facts_path, code="unreadable") from None
+    out = sys.stdout
+    emit = write if write is not None else out.write
+    prefix = json_scalar(name + ":")[:-1]  # the record's JSON text is prefix + line number + '"'
+    progress = None
+    if write is None and not stdin and sys.stderr.isatty():
+        progress = _Progress(os.fstat(fh.fileno()).st_size, sys.stderr)
+    flush = out.flush if stdin and write is None else None
+    lines: dict[bytes, tuple[str, str, str, str, int]] = {}  # a line's bytes → its template (id included)
+    same: dict[tuple[Any, ...], tuple[tuple[str, ...], int]] = {}  # facts without the id → the template
+    records = errors = crashed = 0
+    try:
+        for index, raw in enumerate(_lines(fh, lim.max_bytes)):
+            lineno = index + 1
+            hit = lines.get(raw) if raw is not None and index else None
+            if hit is not None:
+                a, b, c, z, kind = hit
+                emit(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
+            else:
+                rec = _jsonl_record(raw, index, lineno, f"{name}:{lineno}", lim)
+                key = rid = None
+                if index and rec.error is None and isinstance(rec.facts, dict):
+                    fk = _facts_key(rec.facts, None if id_field in rs.inputs else id_field)
+                    rid = record_id(rec.facts, id_field)
+                    key = None if fk is None else (fk, rid is not None)
+                found = same.get(key) if key is not None else None
+                d: dict[str, Any] | None = None
+                if found is not None:
+                    cuts, kind = found
+                else:
+                    d, kind = _outcome(rs, rec, lang=lang, receipt=receipt, id_field=id_field)
+                    body = {k: v for k, v in d.items() if k not in _POSITION and k != "id"}
+                    made = _template(d) if index and kind != CRASH and rec.where not in dumps(body) else None
+                    if made is not None:
+                        made = (*made[:-2], made[-2].replace(_RECORD, prefix), made[-1])
+                    cuts = made or ()
+                    if made is not None and key is not None:
+                        if len(same) >= CACHE_LIMIT:
+                            same.clear()
+                        same[key] = (made, kind)
+                if not cuts:
+                    assert d is not None
+                    emit(dumps(d) + "\n")
+                else:
+                    if len(cuts) == 5:  # the id's text goes in the first cut
+                        cuts = (cuts[0] + json_scalar(d["id"] if d is not None else rid) + cuts[1], *cuts[2:])
+                    a, b, c, z = cuts
+                    emit(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
+                    if raw is not None and rid is None:  # a line with a record id never comes again
+                        if len(lines) >= CACHE_LIMIT:
+                            lines.clear()
+                        lines[raw] = (a, b, c, z, kind)
+            records += 1
+            if kind:
+                errors += kind == ERROR
+                crashed += kind == CRASH
+            if flush is not None:
+                flush()
+            if progress is not None and not index & 0x3FFF:
+                progress.show(fh.tell(), records)
+    finally:
+        if not stdin:
+            if progress is not None:
+                progress.show(fh.tell(), records, final=True)
+            fh.close()
+        if write is None:
+            out.flush()
+    counts = Counts(records, errors, crashed)
+    return counts
+
+
+def _outcome(rs: Any, rec: FactRecord, *, lang: str, receipt: bool, id_field: str | None) -> tuple[dict[str, Any], int]:
+    """The output dict of one record (what the generic path dumps) and its kind."""
+    if rec.error is not None:
+        return {**record_error_dict(rec, rec.error), **position(rec, None)}, ERROR
+    rid = record_id(rec.facts, id_field)
+    given = strip_id(rs, rec.facts, id_field)
+    try:
+        res = rs.grade(given)
+    except FactError as e:
+        return {**record_error_dict(rec, e.at(record=rec.where)), **position(rec, rid)}, ERROR
+    except FunctionError as e:
+        return {**function_error_dict(e), **position(rec, rid)}, CRASH
+    return {**res.to_dict(lang=lang, receipt=receipt, facts=given), **position(rec, rid)}, OK
