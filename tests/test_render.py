@@ -204,7 +204,7 @@ class TestCoordinates:
 
     def test_risk_point_outside_is_located_in_the_file(self, tmp_path: pathlib.Path) -> None:
         text = CHEM.read_text(encoding="utf-8").replace(
-            "name: 液氨储罐, facts:", "name: 液氨储罐, location: {lon: 116.4, lat: 39.9}, facts:")
+            "    name: 液氨储罐\n", "    name: 液氨储罐\n    location: {lon: 116.4, lat: 39.9}\n")
         p = tmp_path / "chem.yaml"
         p.write_text(text, encoding="utf-8")
         line = next(i for i, s in enumerate(text.splitlines(), 1) if "lon: 116.4" in s)
@@ -295,8 +295,8 @@ class TestRiskCards:
         assert len(reader.pages) == 1
         text = reader.pages[0].extract_text()
         node = a.nodes["P-SYN-REACTOR"]
-        for expected in ("安全风险告知卡", "合成反应釜", "合成车间", node.level.zh, "反应失控", "火灾爆炸",
-                         "lec-generic", f"分值 {node.score}", "HD-2024-007", "公司级", "台账格式尚无此字段"):
+        for expected in ("安全风险告知卡", "合成反应釜", "合成车间", node.level.zh, "反应失控", "其他爆炸",
+                         "lec-generic", f"分值 {node.score}", "HD-2024-007", "公司级", "启动紧急停车"):
             assert expected in text, expected
         page = (tmp_path / "P-SYN-REACTOR.html").read_text(encoding="utf-8")
         assert f'data-level="{node.level.name}"' in page and node.level.hex in page and "反应失控" in page
