@@ -35,18 +35,23 @@ from riskgrade._core.jurisdictions import Jurisdiction
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import Limits, set_limits
 from riskgrade._core.provenance import RulesetRef
+from riskgrade._enterprise.adapters import MinistryExport, MinistryGap, export_ministry, import_ministry
 from riskgrade._enterprise.graph import ChainStep, EnterpriseAssessment, LevelChange, NodeResult
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph
 from riskgrade._enterprise.register import (
     Accident,
+    Contact,
+    Control,
     Dependency,
     Enterprise,
     Hazard,
     HiddenDanger,
     MonitoringPoint,
+    Responsible,
     RiskPoint,
     Unit,
     load_enterprise,
+    register_data,
 )
 from riskgrade._enterprise.rollup import Applied, Condition, External, KindRollup, Modifier, Rollup
 from riskgrade._grade.assessment import Assessment, Fired, Step
@@ -109,6 +114,8 @@ __all__ = [
     "Compiled",
     "Compiler",
     "Condition",
+    "Contact",
+    "Control",
     "Counterexample",
     "Counterfactual",
     "Counterfactuals",
@@ -144,6 +151,8 @@ __all__ = [
     "Matrix",
     "Message",
     "Method",
+    "MinistryExport",
+    "MinistryGap",
     "Modifier",
     "Monitor",
     "MonitorError",
@@ -156,6 +165,7 @@ __all__ = [
     "RefinementReport",
     "RegionGraph",
     "RenderError",
+    "Responsible",
     "RiskGraph",
     "RiskMap",
     "RiskPoint",
@@ -177,12 +187,15 @@ __all__ = [
     "coverage",
     "describe",
     "diff",
+    "export_ministry",
+    "import_ministry",
     "jurisdiction_chain",
     "list_rulesets",
     "load",
     "load_boundaries",
     "load_enterprise",
     "load_monitor_ruleset",
+    "register_data",
     "ruleset_index",
     "ruleset_page",
     "serve_app",
