@@ -13,6 +13,7 @@ from typing import NoReturn
 import click
 import yaml
 
+from riskgrade._cli.main import _lang, _lang_option
 from riskgrade._core.codes import describe
 from riskgrade._enterprise.adapters import TABLES, export_ministry, import_ministry
 from riskgrade._enterprise.register import register_data
@@ -43,13 +44,23 @@ def _fail(source: str, exc: RiskgradeError, lang: str) -> NoReturn:
 
 
 @click.group("adapt")
-def adapt_group() -> None:
+@_lang_option
+@click.pass_context
+def adapt_group(ctx: click.Context, lang: str | None) -> None:
     """Convert registers to and from exchange formats (docs/adapters.md).
 
     \b
     riskgrade adapt export --to ministry examples/enterprises/chem-plant.yaml -o chem-ministry.json
     riskgrade adapt import --from ministry chem-ministry.json -o chem.yaml
     """
+    ctx.obj = {"lang": lang}
+
+
+def _lang_of(lang: str | None) -> str:
+    """The subcommand's ``--lang``, else the group's, else the environment's (``_cli.main``)."""
+    ctx = click.get_current_context()
+    group = (ctx.parent.obj or {}).get("lang") if ctx.parent is not None else None
+    return _lang(lang or group)
 
 
 @adapt_group.command("import")
@@ -59,10 +70,11 @@ def adapt_group() -> None:
 @click.option("--name", help="the enterprise's name (when the document has no x-riskgrade block)")
 @click.option("--jurisdiction", metavar="CODE", help="GB/T 2260 code of its county (idem)")
 @click.option("--sector", "sectors", multiple=True, help="its sector(s), e.g. hazchem (idem)")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_lang_option
 def import_cmd(fmt: str, file: str, out: str, name: str | None, jurisdiction: str | None,
-               sectors: tuple[str, ...], lang: str) -> None:
+               sectors: tuple[str, ...], lang: str | None) -> None:
     """Read FILE (a ministry dual-prevention JSON document) and write it as a riskgrade register."""
+    lang = _lang_of(lang)
     try:
         ent = import_ministry(file, name=name, jurisdiction=jurisdiction, sectors=sectors or None)
     except RiskgradeError as exc:
@@ -87,9 +99,10 @@ def import_cmd(fmt: str, file: str, out: str, name: str | None, jurisdiction: st
 @click.argument("register", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out", required=True, metavar="FILE.json", help="the document to write ('-': stdout)")
 @click.option("--strict", is_flag=True, help="exit 1 when required fields have no value in the register")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-def export_cmd(fmt: str, register: str, out: str, strict: bool, lang: str) -> None:
+@_lang_option
+def export_cmd(fmt: str, register: str, out: str, strict: bool, lang: str | None) -> None:
     """Write REGISTER in the ministry's dual-prevention field set (JSON, one list per table)."""
+    lang = _lang_of(lang)
     try:
         result = export_ministry(register)
     except RiskgradeError as exc:

@@ -261,8 +261,9 @@ def _derive(ent: Enterprise, data: Mapping[str, Any]) -> dict[str, list[dict[str
             tables[T_MEASURE].append(_blank(T_MEASURE, id=f"{rp.id}-C{n}", companyCode=code, riskEventId=event,
                                             riskMeasureDesc=c.measure, classify1=c1, classify2=c2,
                                             classify3=_CATEGORY_ZH[c.category], deleted="0"))
+    unit_ids = {u.id for u in ent.units}
     for d in ent.hidden_dangers:
-        unit = d.target if any(u.id == d.target for u in ent.units) else units_of.get(d.target)
+        unit = d.target if d.target in unit_ids else units_of.get(d.target)
         tables[T_DANGER].append(_blank(
             T_DANGER, id=d.id, companyCode=code, hazardCode=unit, dangerName=d.description or None,
             dangerLevel=_GRADE[d.grade], registTime=_dt_text(d.found), dangerDesc=d.description or None,
@@ -326,8 +327,8 @@ def _extension(ent: Enterprise, data: Mapping[str, Any]) -> dict[str, Any]:
         if derived != d.target:
             rest["target"] = d.target
         dangers[d.id] = rest
-    events = [f"{rp.id}-E" for rp in ent.risk_points if rp.controls
-              and not any(h.risk_point == rp.id for h in ent.hazards)]
+    with_hazards = {h.risk_point for h in ent.hazards}
+    events = [f"{rp.id}-E" for rp in ent.risk_points if rp.controls and rp.id not in with_hazards]
     out = {"enterprise": top, "units": data.get("units", []), "risk_points": {k: v for k, v in points.items() if v},
            "hazards": {k: v for k, v in hazards.items() if v}, "hidden_dangers": {k: v for k, v in dangers.items() if v},
            "control_events": events}
@@ -434,7 +435,7 @@ def import_ministry(source: Mapping[str, Any] | str | os.PathLike[str], *, name:
     ent = load_enterprise(register)
     kept = _kept(ent, live, deleted, tables)
     if kept:
-        return load_enterprise({**register, "x-ministry": kept})
+        return attrs.evolve(ent, extensions={**ent.extensions, "x-ministry": kept})
     return ent
 
 
