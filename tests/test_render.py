@@ -204,7 +204,7 @@ class TestCoordinates:
 
     def test_risk_point_outside_is_located_in_the_file(self, tmp_path: pathlib.Path) -> None:
         text = CHEM.read_text(encoding="utf-8").replace(
-            "name: 液氨储罐, location: {x: 55, y: 210}", "name: 液氨储罐, location: {lon: 116.4, lat: 39.9}")
+            "    location: {x: 55, y: 210}\n", "    location: {lon: 116.4, lat: 39.9}\n", 1)
         assert "lon: 116.4" in text
         p = tmp_path / "chem.yaml"
         p.write_text(text, encoding="utf-8")
@@ -297,8 +297,9 @@ class TestRiskCards:
         assert len(reader.pages) == 1
         text = reader.pages[0].extract_text()
         node = a.nodes["P-SYN-REACTOR"]
-        for expected in ("安全风险告知卡", "合成反应釜", "合成车间", node.level.zh, "反应失控", "火灾爆炸",
-                         "lec-generic", f"分值 {node.score}", "HD-2024-007", "公司(厂)级→车间(部室)级→班组级→岗位级", "台账格式尚无此字段"):
+        for expected in ("安全风险告知卡", "合成反应釜", "合成车间", node.level.zh, "反应失控", "其他爆炸",
+                         "lec-generic", f"分值 {node.score}", "HD-2024-007", "公司(厂)级→车间(部室)级→班组级→岗位级",
+                         "启动紧急停车"):
             assert expected in text, expected
         page = (tmp_path / "P-SYN-REACTOR.html").read_text(encoding="utf-8")
         assert f'data-level="{node.level.name}"' in page and node.level.hex in page and "反应失控" in page

@@ -41,18 +41,23 @@ from riskgrade._core.jurisdictions import Jurisdiction
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import Limits, set_limits
 from riskgrade._core.provenance import RulesetRef
+from riskgrade._enterprise.adapters import MinistryExport, MinistryGap, export_ministry, import_ministry
 from riskgrade._enterprise.graph import ChainStep, Decision, EnterpriseAssessment, LevelChange, NodeResult
 from riskgrade._enterprise.region import EnterpriseSummary, RegionGraph, RegionResult
 from riskgrade._enterprise.register import (
     Accident,
+    Contact,
+    Control,
     Dependency,
     Enterprise,
     Hazard,
     HiddenDanger,
     MonitoringPoint,
+    Responsible,
     RiskPoint,
     Unit,
     load_enterprise,
+    register_data,
 )
 from riskgrade._enterprise.rollup import Applied, Condition, External, KindRollup, Modifier, Rollup
 from riskgrade._grade.assessment import Assessment, Fired, Step
@@ -128,6 +133,8 @@ __all__ = [
     "Compiled",
     "Compiler",
     "Condition",
+    "Contact",
+    "Control",
     "Counterexample",
     "Counterfactual",
     "Counterfactuals",
@@ -169,6 +176,8 @@ __all__ = [
     "Matrix",
     "Message",
     "Method",
+    "MinistryExport",
+    "MinistryGap",
     "Modifier",
     "Monitor",
     "MonitorError",
@@ -184,6 +193,7 @@ __all__ = [
     "RegionGraph",
     "RegionResult",
     "RenderError",
+    "Responsible",
     "RiskGraph",
     "RiskMap",
     "RiskPoint",
@@ -213,6 +223,8 @@ __all__ = [
     "coverage",
     "describe",
     "diff",
+    "export_ministry",
+    "import_ministry",
     "jurisdiction_chain",
     "list_rulesets",
     "load",
@@ -222,6 +234,7 @@ __all__ = [
     "load_screening",
     "load_supervision",
     "plan",
+    "register_data",
     "ruleset_index",
     "ruleset_page",
     "screen",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from riskgrade._cli.adapt import adapt_group
 from riskgrade._cli.author import diff_cmd, whatif_cmd
 from riskgrade._cli.doc import doc_cmd, schema_cmd
 from riskgrade._cli.graph import assess_cmd, region_cmd
@@ -22,5 +23,6 @@ for _cmd in (map_cmd, register_cmd, card_cmd, report_cmd):  # what people print 
 main.add_command(serve_cmd)  # the HTTP service (docs/platform.md)
 main.add_command(plan_cmd)  # differentiated supervision (docs/supervision.md)
 main.add_command(screen_cmd)  # admission screening of new projects (docs/screening.md)
+main.add_command(adapt_group)  # exchange formats: the ministry's dual-prevention field set (docs/adapters.md)
 
 __all__ = ["main"]

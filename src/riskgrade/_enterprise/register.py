@@ -16,7 +16,10 @@ other by id (every id is unique in the register, every reference is checked)::
                                       # model grades the enterprise node itself (joined with its risk points)
     site:             {boundary: [{x, y}, ...]}      # optional: the outline of the site plan (厂区平面图)
     units:            [{id, name, major_hazard_grade: 一级..四级 | null, location?, area?}]
-    risk_points:      [{id, unit, name, ruleset?, facts: {...}, location?}]
+    emergency_contacts: [{name, phone, role?}]          # 应急电话 (enterprise duty room, fire, ambulance ...)
+    risk_points:      [{id, unit, name, ruleset?, facts: {...}, location?,
+                        possible_accidents?: [GB 6441 categories], controls?: {category: [measure, ...]},
+                        emergency_measures?: [text], responsible?: {tier: {name, position?, phone?, department?}}}]
     hazards:          [{id, risk_point, name, category?, ruleset?, facts?}]
     hidden_dangers:   [{id, target, grade: general|major, found, deadline?, status: open|rectified|verified,
                         closed?, description?, basis?}]
@@ -76,16 +79,23 @@ from riskgrade.exceptions import FactError, RulesetError
 
 __all__ = [
     "ACCIDENT_GRADES",
+    "ACCIDENT_TYPES",
+    "CONTROL_CATEGORIES",
+    "CONTROL_TIERS",
     "Accident",
+    "Contact",
+    "Control",
     "Dependency",
     "Enterprise",
     "Hazard",
     "HiddenDanger",
     "MonitoringPoint",
+    "Responsible",
     "RiskPoint",
     "Unit",
     "load_enterprise",
     "parse_record",
+    "register_data",
 ]
 
 _ACCIDENT_SPELL = ACCIDENT_SPELLINGS
@@ -97,6 +107,69 @@ HDStatus = Literal["open", "rectified", "verified"]
 def grade_zh(grade: int | None) -> str:
     """``1`` → ``一级``; ``None`` → ``无``."""
     return _NUM_ZH[grade] if grade else "无"
+
+
+#: GB 6441-1986 《企业职工伤亡事故分类》 accident categories (事故类别), in the standard's order: (code, name)
+ACCIDENT_TYPES: tuple[tuple[str, str], ...] = (
+    ("01", "物体打击"), ("02", "车辆伤害"), ("03", "机械伤害"), ("04", "起重伤害"), ("05", "触电"), ("06", "淹溺"),
+    ("07", "灼烫"), ("08", "火灾"), ("09", "高处坠落"), ("10", "坍塌"), ("11", "冒顶片帮"), ("12", "透水"),
+    ("13", "放炮"), ("14", "火药爆炸"), ("15", "瓦斯爆炸"), ("16", "锅炉爆炸"), ("17", "容器爆炸"), ("18", "其他爆炸"),
+    ("19", "中毒和窒息"), ("20", "其他伤害"),
+)
+#: every accepted spelling of a GB 6441 category (name, code, 其它/其他) → its name
+_ACCIDENT_TYPE_SPELL: dict[str, str] = {
+    **{name: name for _, name in ACCIDENT_TYPES}, **{code: name for code, name in ACCIDENT_TYPES},
+    "其它爆炸": "其他爆炸", "其它伤害": "其他伤害",
+}
+#: the five kinds of control measure (管控措施) of the provincial risk lists: (key, zh, en)
+CONTROL_CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    ("engineering", "工程技术措施", "engineering"), ("management", "管理措施", "management"),
+    ("training", "培训教育措施", "training"), ("ppe", "个体防护措施", "personal protective equipment"),
+    ("emergency", "应急处置措施", "emergency"),
+)
+_CONTROL_SPELL: dict[str, str] = {
+    **{k: k for k, _, _ in CONTROL_CATEGORIES}, **{zh: k for k, zh, _ in CONTROL_CATEGORIES},
+    **{zh.removesuffix("措施"): k for k, zh, _ in CONTROL_CATEGORIES},
+}
+#: the control tiers (管控层级), highest first: (key, zh) -- the values of a ruleset's ``control_tiers``
+CONTROL_TIERS: tuple[tuple[str, str], ...] = (
+    ("company", "公司级"), ("department", "部门(车间)级"), ("team", "班组级"), ("post", "岗位级"),
+)
+_TIER_SPELL: dict[str, str] = {
+    **{k: k for k, _ in CONTROL_TIERS}, **{zh: k for k, zh in CONTROL_TIERS},
+    "公司": "company", "厂级": "company", "部门级": "department", "车间级": "department", "班组": "team", "岗位": "post",
+}
+#: a telephone number, lightly: digits with optional +, spaces, hyphens, parentheses; 3 to 18 digits
+_PHONE_RE = re.compile(r"^\+?[0-9(][0-9 ()\-]*[0-9]$")
+
+
+@attrs.frozen
+class Control:
+    """One control measure (管控措施) of a risk point: its ``category`` (a key of
+    :data:`CONTROL_CATEGORIES`) and the measure in words."""
+
+    category: str
+    measure: str
+
+
+@attrs.frozen
+class Responsible:
+    """The person responsible (责任人) for a risk point at one control ``tier`` (company … post)."""
+
+    tier: str
+    name: str
+    position: str = ""
+    phone: str = ""
+    department: str = ""
+
+
+@attrs.frozen
+class Contact:
+    """An emergency contact (应急电话) of the enterprise: who answers, the number, and their role."""
+
+    name: str
+    phone: str
+    role: str = ""
 
 
 @attrs.frozen
@@ -129,6 +202,14 @@ class RiskPoint:
     kind: str = "risk_point"
     #: ``{"lon", "lat"}`` (WGS84) or ``{"x", "y"}`` (site-plan metres), or ``None``
     location: Mapping[str, float] | None = attrs.field(default=None, eq=False, hash=False)
+    #: the accidents it can cause (可能导致的事故类型), GB 6441-1986 category names
+    possible_accidents: tuple[str, ...] = ()
+    #: its control measures (管控措施), ordered by :data:`CONTROL_CATEGORIES`, then as given
+    controls: tuple[Control, ...] = ()
+    #: what to do when it goes wrong (应急处置措施)
+    emergency_measures: tuple[str, ...] = ()
+    #: who answers for it at each control tier (责任人), ordered by :data:`CONTROL_TIERS`
+    responsible: tuple[Responsible, ...] = ()
 
 
 @attrs.frozen
@@ -268,6 +349,10 @@ class Enterprise:
     #: the outline of the site plan (``site: {boundary: [...]}``): positions, all ``{"x", "y"}``
     #: (site-plan metres) or all ``{"lon", "lat"}`` (WGS84)
     site_boundary: tuple[Mapping[str, float], ...] | None = attrs.field(default=None, eq=False, hash=False)
+    #: emergency contacts (应急电话)
+    emergency_contacts: tuple[Contact, ...] = ()
+    #: top-level extension fields (``x-...``) of the register, kept as given (the ministry adapter's ``x-ministry``)
+    extensions: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
 
     @property
     def facts(self) -> Mapping[str, Any] | None:
@@ -295,7 +380,8 @@ _FIELD_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def _field_path(field: str) -> tuple[str | int, ...]:
-    """``"area[2].x"`` → ``("area", 2, "x")``: the path of a field inside its record."""
+    """``"area[2].x"`` → ``("area", 2, "x")``, ``"controls.ppe[1]"`` → ``("controls", "ppe", 1)``: the path
+    of a field inside its record."""
     return tuple(int(m[2]) if m[2] is not None else m[1] for m in _FIELD_PART.finditer(field))
 
 
@@ -305,16 +391,17 @@ class _Fields:
     def __init__(self, data: Any, record: str, where: Callable[[str], str], prefix: str = "") -> None:
         self.record = record
         self.where = where
-        self.prefix = prefix  # a nested mapping's fields are named "site.boundary", ...
+        #: the path of this mapping inside the record (``responsible.company.``), prefixed to field names
+        self.prefix = prefix
         if not isinstance(data, Mapping):
-            raise FactError(f"expected a mapping, got {type(data).__name__}{where('')}", record=record,
-                            code="bad-type")
+            raise FactError(f"expected a mapping, got {type(data).__name__}{where(prefix.rstrip('.'))}",
+                            record=record, field=prefix.rstrip(".") or None, code="bad-type")
         self.data = data
         self.used: set[str] = set(_ANY_FIELDS)
 
     def fail(self, field: str, code: str, message: str, value: Any = None) -> FactError:
-        return FactError(message + self.where(field), field=self.prefix + field, record=self.record, code=code,
-                         value=value)
+        full = self.prefix + field
+        return FactError(message + self.where(full), field=full, record=self.record, code=code, value=value)
 
     def get(self, field: str, required: bool = False) -> Any:
         self.used.add(field)
@@ -426,12 +513,105 @@ class _Fields:
                                 "or all {lon, lat}, not both", v[i])
         return out
 
+    def texts(self, field: str) -> tuple[str, ...]:
+        """A list of non-empty texts (a single text counts as a list of one)."""
+        v = self.get(field)
+        if v is None:
+            return ()
+        items = [v] if isinstance(v, str) else v
+        if not isinstance(items, (list, tuple)):
+            raise self.fail(field, "bad-type", f"expected a list of texts, got {type(v).__name__}", v)
+        out: list[str] = []
+        for i, x in enumerate(items):
+            if isinstance(x, bool) or not isinstance(x, (str, int)) or not str(x).strip():
+                raise self.fail(f"{field}[{i}]", "bad-type", f"expected a non-empty text, got {x!r}", x)
+            out.append(str(x).strip())
+        return tuple(out)
+
+    def accident_types(self, field: str) -> tuple[str, ...]:
+        """GB 6441-1986 accident categories, each once, in the order given."""
+        out: list[str] = []
+        for i, x in enumerate(self.texts(field)):
+            name = _ACCIDENT_TYPE_SPELL.get(x)
+            if name is None:
+                raise self.fail(f"{field}[{i}]", "bad-accident-type",
+                                f"{x!r} is not a GB 6441-1986 accident category (one of "
+                                f"{', '.join(n for _, n in ACCIDENT_TYPES)})", x)
+            if name in out:
+                raise self.fail(f"{field}[{i}]", "bad-value", f"{name!r} is listed twice", x)
+            out.append(name)
+        return tuple(out)
+
+    def phone(self, field: str, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.fail(field, "bad-type", f"expected a telephone number as text, got {value!r}", value)
+        s = str(value).strip()
+        digits = sum(c.isdigit() for c in s)
+        if not _PHONE_RE.match(s) or not 3 <= digits <= 18:
+            raise self.fail(field, "bad-phone", f"{s!r} is not a telephone number (digits, optionally with +, "
+                            "spaces, hyphens or parentheses: 0943-8222119, 13909430001, 119)", value)
+        return s
+
+    def controls(self, field: str) -> tuple[Control, ...]:
+        """``{category: [measure, ...]}`` (or, re-parsing a record, a sequence of :class:`Control`)."""
+        v = self.get(field)
+        if v is None:
+            return ()
+        found: dict[str, list[str]] = {}
+        if isinstance(v, (list, tuple)) and all(isinstance(x, Control) for x in v):
+            for c in v:
+                found.setdefault(c.category, []).append(c.measure)
+        elif isinstance(v, Mapping):
+            for key, measures in v.items():
+                cat = _CONTROL_SPELL.get(str(key).strip())
+                if cat is None:
+                    raise self.fail(f"{field}.{key}", "bad-control-category",
+                                    f"{key!r} is not a kind of control measure (one of "
+                                    f"{', '.join(f'{k} ({zh})' for k, zh, _ in CONTROL_CATEGORIES)})", key)
+                if cat in found:
+                    raise self.fail(f"{field}.{key}", "duplicate-key", f"{key!r} repeats the category {cat!r}")
+                sub = _Fields({str(key): measures}, self.record, self.where, f"{self.prefix}{field}.")
+                found[cat] = list(sub.texts(str(key)))
+        else:
+            raise self.fail(field, "bad-type", "expected a mapping {category: [measure, ...]}", v)
+        return tuple(Control(cat, m) for cat, _, _ in CONTROL_CATEGORIES for m in found.get(cat, ()))
+
+    def responsible(self, field: str) -> tuple[Responsible, ...]:
+        """``{tier: {name, position?, phone?, department?}}`` (or a sequence of :class:`Responsible`)."""
+        v = self.get(field)
+        if v is None:
+            return ()
+        if isinstance(v, (list, tuple)) and all(isinstance(x, Responsible) for x in v):
+            v = {r.tier: {"name": r.name, "position": r.position, "phone": r.phone or None,
+                          "department": r.department} for r in v}
+        if not isinstance(v, Mapping):
+            raise self.fail(field, "bad-type", "expected a mapping {tier: {name, position, phone}}", v)
+        found: dict[str, Responsible] = {}
+        for key, person in v.items():
+            tier = _TIER_SPELL.get(str(key).strip())
+            if tier is None:
+                raise self.fail(f"{field}.{key}", "bad-value", f"{key!r} is not a control tier (one of "
+                                f"{', '.join(f'{k} ({zh})' for k, zh in CONTROL_TIERS)})", key)
+            if tier in found:
+                raise self.fail(f"{field}.{key}", "duplicate-key", f"{key!r} repeats the tier {tier!r}")
+            pf = _Fields(person, self.record, self.where, f"{self.prefix}{field}.{key}.")
+            name = pf.text("name", required=True)
+            phone = pf.get("phone")
+            found[tier] = Responsible(tier, name, pf.text("position"),
+                                      "" if phone is None else pf.phone("phone", phone), pf.text("department"))
+            pf.done()
+        return tuple(found[t] for t, _ in CONTROL_TIERS if t in found)
+
     def done(self) -> None:
         extra = sorted(str(k) for k in self.data if str(k) not in self.used and not str(k).startswith("x-"))
         if extra:
             raise self.fail(extra[0], "unknown-field",
                             f"unknown field {extra[0]!r} (allowed: {', '.join(sorted(self.used))}; "
                             "prefix extensions with 'x-')")
+
+
+def _positions(polygon: Iterable[Mapping[str, float]]) -> list[dict[str, Any]]:
+    return [{k: _num(v) for k, v in pos.items()} for pos in polygon]
 
 
 def _plain(v: Any) -> Any:
@@ -503,7 +683,9 @@ status='open', closed=None, description='', basis='', kind='hidden_danger')
         if facts is None:
             raise f.fail("facts", "missing-field", "'facts' is required (the inputs its ruleset grades)")
         rec = RiskPoint(ident, f.text("unit", required=True), f.text("name", required=True), facts,
-                        f.opt_text("ruleset"), location=f.location())
+                        f.opt_text("ruleset"), location=f.location(),
+                        possible_accidents=f.accident_types("possible_accidents"), controls=f.controls("controls"),
+                        emergency_measures=f.texts("emergency_measures"), responsible=f.responsible("responsible"))
     elif kind == "hazard":
         rec = Hazard(ident, f.text("risk_point", required=True), f.text("name", required=True),
                      f.text("category"), f.mapping("facts"), f.opt_text("ruleset"))
@@ -557,19 +739,7 @@ def load_enterprise(path_or_mapping: str | os.PathLike[str] | Mapping[str, Any])
     else:
         source = os.fspath(path_or_mapping)
         if source.endswith(".json"):
-            lim = get_limits()
-            try:
-                with open(source, encoding="utf-8-sig") as fh:
-                    text = fh.read(lim.max_bytes + 1)
-            except OSError as exc:
-                raise FactError(f"cannot read file: {exc.strerror}", record=source, code="unreadable") from None
-            except UnicodeDecodeError as exc:
-                raise FactError(f"not valid JSON: {exc}", record=source, code="bad-json") from None
-            try:
-                data = parse_json(text, source, lim)
-            except JSONDocError as exc:
-                at = f" ({source}:{exc.line}:{exc.col})" if exc.line else ""
-                raise FactError(exc.message + at, record=source, code=exc.code) from None
+            data = read_json(source)
         else:
             try:
                 located = load_yaml(source)
@@ -579,6 +749,24 @@ def load_enterprise(path_or_mapping: str | os.PathLike[str] | Mapping[str, Any])
                 raise FactError(p.message + where, record=source, code=p.code) from None
             data = located.data
     return _build(data, located, source)
+
+
+def read_json(source: str) -> Any:
+    """The JSON document in the file ``source`` (budgeted by :class:`~riskgrade.Limits`); a
+    :class:`FactError` naming the file (and line:col) when it cannot be read or parsed."""
+    lim = get_limits()
+    try:
+        with open(source, encoding="utf-8-sig") as fh:
+            text = fh.read(lim.max_bytes + 1)
+    except OSError as exc:
+        raise FactError(f"cannot read file: {exc.strerror}", record=source, code="unreadable") from None
+    except UnicodeDecodeError as exc:
+        raise FactError(f"not valid JSON: {exc}", record=source, code="bad-json") from None
+    try:
+        return parse_json(text, source, lim)
+    except JSONDocError as exc:
+        at = f" ({source}:{exc.line}:{exc.col})" if exc.line else ""
+        raise FactError(exc.message + at, record=source, code=exc.code) from None
 
 
 def _build(data: Any, located: Located | None, source: str) -> Enterprise:
@@ -630,9 +818,18 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
     site = f.mapping("site")
     boundary: tuple[dict[str, float], ...] | None = None
     if site is not None:
-        sf = _Fields(site, ident, where_of(("site",)), prefix="site.")
+        sf = _Fields(site, ident, f.where, prefix="site.")
         boundary = sf.polygon("boundary", required=True)
         sf.done()
+    contacts_v = f.get("emergency_contacts") or []
+    if not isinstance(contacts_v, list):
+        raise f.fail("emergency_contacts", "bad-type", "expected a list of {name, phone, role?}")
+    contacts: list[Contact] = []
+    for i, c in enumerate(contacts_v):
+        cf = _Fields(c, ident, f.where, f"emergency_contacts[{i}].")
+        contacts.append(Contact(cf.text("name", required=True), cf.phone("phone", cf.get("phone", required=True)),
+                                cf.text("role")))
+        cf.done()
     deps_v = f.get("dependencies") or []
     if not isinstance(deps_v, list):
         raise f.fail("dependencies", "bad-type", "expected a list")
@@ -649,7 +846,8 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
         hazards=tuple(lists["hazards"]), hidden_dangers=tuple(lists["hidden_dangers"]),  # type: ignore[arg-type]
         monitoring_points=tuple(lists["monitoring_points"]),  # type: ignore[arg-type]
         accidents=tuple(lists["accidents"]), dependencies=tuple(deps), source=source,  # type: ignore[arg-type]
-        diagnosis_ruleset=diag_rs, diagnosis_facts=diag_facts, site_boundary=boundary,
+        diagnosis_ruleset=diag_rs, diagnosis_facts=diag_facts, site_boundary=boundary, emergency_contacts=tuple(contacts),
+        extensions={str(k): _plain(v) for k, v in data.items() if str(k).startswith("x-")},
     )
     f.done()
     check_references(ent, where_of)
@@ -751,3 +949,85 @@ def check_references(ent: Enterprise,
                 raise FactError(f"no unit, risk point or hazard with id {ref!r}"
                                 f"{where_of(('dependencies', i))(key)}", record=f"dependencies[{i}]", field=key,
                                 code="unknown-reference", value=ref)
+
+
+# --------------------------------------------------------------------------- writing
+
+def _drop_empty(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in (None, "", (), [], {})}
+
+
+def _num(v: float) -> float | int:
+    return int(v) if float(v).is_integer() else v
+
+
+def point_data(rp: RiskPoint) -> dict[str, Any]:
+    """One risk point as a register mapping (:func:`register_data`)."""
+    controls: dict[str, list[str]] = {}
+    for c in rp.controls:
+        controls.setdefault(c.category, []).append(c.measure)
+    return _drop_empty({
+        "id": rp.id, "unit": rp.unit, "name": rp.name, "ruleset": rp.ruleset, "facts": _plain(dict(rp.facts)),
+        "location": None if rp.location is None else {k: _num(v) for k, v in rp.location.items()},
+        "possible_accidents": list(rp.possible_accidents), "controls": controls,
+        "emergency_measures": list(rp.emergency_measures),
+        "responsible": {r.tier: _drop_empty({"name": r.name, "position": r.position, "phone": r.phone,
+                                             "department": r.department}) for r in rp.responsible},
+    }) | {"facts": _plain(dict(rp.facts))}
+
+
+def register_data(ent: Enterprise) -> dict[str, Any]:
+    """The register of ``ent`` as a plain mapping (dates as ISO text) that :func:`load_enterprise` reads
+    back to an equal enterprise: the inverse of loading, used to write registers (the ministry adapter).
+
+    >>> ent = load_enterprise({
+    ...     "id": "E-1", "name": "示例", "sectors": ["hazchem"], "jurisdiction": "620402",
+    ...     "units": [{"id": "U-1", "name": "罐区"}],
+    ...     "risk_points": [{"id": "P-1", "unit": "U-1", "name": "储罐", "facts": {"L": 3, "E": 6, "C": 15},
+    ...                      "controls": {"个体防护措施": ["空气呼吸器"], "engineering": ["紧急切断阀"]},
+    ...                      "possible_accidents": ["中毒和窒息", "其它爆炸"]}],
+    ... })
+    >>> data = register_data(ent)
+    >>> data["risk_points"][0]["controls"], data["risk_points"][0]["possible_accidents"]
+    ({'engineering': ['紧急切断阀'], 'ppe': ['空气呼吸器']}, ['中毒和窒息', '其他爆炸'])
+    >>> register_data(load_enterprise(data)) == data
+    True
+    """
+    out: dict[str, Any] = {"id": ent.id, "name": ent.name, "uscc": ent.uscc, "sectors": list(ent.sectors),
+                           "jurisdiction": ent.jurisdiction, "zone": ent.zone}
+    loc = {k: _num(v) for k, v in (("lon", ent.lon), ("lat", ent.lat)) if v is not None}
+    out["location"] = loc or None
+    out["standardisation"] = None if ent.standardisation is None else grade_zh(ent.standardisation)
+    out["ruleset"] = ent.ruleset
+    if ent.diagnosis_ruleset is not None:
+        out["diagnosis"] = {"ruleset": ent.diagnosis_ruleset, "facts": _plain(dict(ent.diagnosis_facts or {}))}
+    if ent.site_boundary is not None:
+        out["site"] = {"boundary": _positions(ent.site_boundary)}
+    out["emergency_contacts"] = [_drop_empty(attrs.asdict(c)) for c in ent.emergency_contacts]
+    out["units"] = [_drop_empty({"id": u.id, "name": u.name,
+                                 "major_hazard_grade": None if u.major_hazard_grade is None
+                                 else grade_zh(u.major_hazard_grade),
+                                 "location": None if u.location is None
+                                 else {k: _num(v) for k, v in u.location.items()},
+                                 "area": None if u.area is None else _positions(u.area)}) for u in ent.units]
+    out["risk_points"] = [point_data(p) for p in ent.risk_points]
+    out["hazards"] = [_drop_empty({"id": h.id, "risk_point": h.risk_point, "name": h.name, "category": h.category,
+                                   "ruleset": h.ruleset}) | ({} if h.facts is None else {"facts": _plain(dict(h.facts))})
+                      for h in ent.hazards]
+    out["hidden_dangers"] = [_drop_empty({"id": d.id, "target": d.target, "grade": d.grade,
+                                          "found": d.found.isoformat(),
+                                          "deadline": d.deadline and d.deadline.isoformat(), "status": d.status,
+                                          "closed": d.closed and d.closed.isoformat(), "description": d.description,
+                                          "basis": d.basis}) for d in ent.hidden_dangers]
+    out["monitoring_points"] = [_drop_empty({"id": m.id, "risk_point": m.risk_point, "name": m.name,
+                                             "quantity": m.quantity, "unit": m.unit,
+                                             **{k: None if getattr(m, k) is None else _num(getattr(m, k))
+                                                for k in ("low_low", "low", "high", "high_high")}})
+                                for m in ent.monitoring_points]
+    out["accidents"] = [_drop_empty({"id": a.id, "date": a.date.isoformat(), "severity": a.severity,
+                                     "deaths": a.deaths, "injuries": a.injuries, "description": a.description})
+                        for a in ent.accidents]
+    out["dependencies"] = [_drop_empty({"from": d.source, "to": d.target, "reason": d.reason})
+                           for d in ent.dependencies]
+    out.update(_plain(dict(ent.extensions)))
+    return _drop_empty(out)

@@ -2,10 +2,12 @@
 an embedded subset of the CJK font) and HTML.
 
 A card shows what the register holds for the point: its level and colour, the enterprise and unit,
-the hazards and the accidents they can cause (their categories), how it was graded (ruleset, values,
-score, the rule fired and its citation), what changed the grade (open hidden dangers, vetoes), the
-control tier, and its monitoring points. Controls, emergency measures and contacts have no field in
-the register format yet; the card says so instead of leaving a blank that looks filled.
+the hazards and the accidents they can cause (GB 6441 categories: the point's ``possible_accidents``,
+else its hazards' categories), how it was graded (ruleset, values, score, the rule fired and its
+citation), what changed the grade (open hidden dangers, vetoes), the control tier, its monitoring
+points, its control measures by kind, emergency measures, the responsible person at each tier (the
+point's own tier first) and the enterprise's emergency phones. What the register leaves out is printed
+as "未填写 / not given", never left blank as if filled.
 
 >>> card_lines_demo = [f for f, _ in FIELDS][:3]
 >>> card_lines_demo
@@ -20,6 +22,7 @@ import os
 from riskgrade._core.canonical import fmt_number
 from riskgrade._enterprise.graph import EnterpriseAssessment, tiers_text
 from riskgrade._render.fonts import cjk_font, require
+from riskgrade._render.tables import accidents_text, controls_text, responsible_text
 from riskgrade.exceptions import RenderError
 
 __all__ = ["FIELDS", "card_fields", "write_cards"]
@@ -31,11 +34,10 @@ FIELDS: tuple[tuple[str, tuple[str, str]], ...] = (
     ("accidents", ("可能导致的事故", "Possible accidents")), ("grading", ("评价", "Grading")),
     ("basis", ("依据", "Basis")), ("changes", ("动态调整", "Dynamic changes")),
     ("tier", ("管控层级", "Control tier")), ("monitoring", ("监测点", "Monitoring points")),
-    ("controls", ("管控与应急", "Controls, emergency")),
+    ("controls", ("管控措施", "Controls")), ("emergency", ("应急处置措施", "Emergency measures")),
+    ("responsible", ("责任人", "Responsible")), ("phone", ("应急电话", "Emergency phone")),
 )
-_NOT_IN_REGISTER = ("管控措施、应急措施、责任人、应急电话: 台账格式尚无此字段, 请按企业应急预案填写",
-                    "controls, emergency measures, responsible person, emergency phone: the register format has "
-                    "no field for them yet; fill in from the emergency plan")
+_NOT_GIVEN = ("未填写(台账无此项)", "not given in the register")
 
 
 def card_fields(a: EnterpriseAssessment, point_id: str, lang: str = "zh") -> list[tuple[str, str]]:
@@ -62,20 +64,24 @@ def card_fields(a: EnterpriseAssessment, point_id: str, lang: str = "zh") -> lis
     mps = [f"{m.name} ({m.quantity}{' ' + m.unit if m.unit else ''})" for m in ent.monitoring_points
            if m.risk_point == rp.id]
     none = "无" if zh else "none"
+    missing = _NOT_GIVEN[0 if zh else 1]
     text = {
         "enterprise": f"{ent.name} ({ent.id})",
         "unit": f"{unit} ({rp.unit})",
         "level": f"{r.level.zh} · {r.level.colour_zh}色" if zh else f"{r.level.name} ({r.level.en})",
         "inherent": r.inherent_level.zh if zh else f"{r.inherent_level.name} ({r.inherent_level.en})",
         "hazards": sep.join(h.name for h in hazards) or none,
-        "accidents": sep.join(sorted({h.category for h in hazards if h.category})) or none,
+        "accidents": accidents_text(rp, [h.category for h in hazards], sep) or none,
         "grading": " · ".join(x for x in (r.ruleset or "", values, (f"分值 {score}" if zh else f"score {score}")
                                           if score else "") if x),
         "basis": "; ".join(cites) or none,
         "changes": "; ".join(changes) or none,
         "tier": tiers_text(r.control_tiers, lang) or none,
         "monitoring": sep.join(mps) or none,
-        "controls": _NOT_IN_REGISTER[0 if zh else 1],
+        "controls": controls_text(rp, lang) or missing,
+        "emergency": ("；" if zh else "; ").join(rp.emergency_measures) or missing,
+        "responsible": responsible_text(rp, lang, r.control_tier) or missing,
+        "phone": "; ".join(f"{c.name} {c.phone}" for c in ent.emergency_contacts) or missing,
     }
     return [(label[0 if zh else 1], text[key]) for key, label in FIELDS]
 
@@ -138,13 +144,21 @@ def _pdf(a: EnterpriseAssessment, pid: str, rows: list[tuple[str, str]], path: s
     ink = "#111111" if lv.name == "YELLOW" else "white"
     fig.text(0.5, 0.94, head, fontproperties=fp, fontsize=26, ha="center", va="center", color=ink)
     fig.text(0.5, 0.895, sub, fontproperties=fp, fontsize=15, ha="center", va="center", color=ink)
+    # shrink the text until every row fits between the header band and the footer (a long list of
+    # controls must not run off the page)
+    scale = 1.0
+    while True:
+        bodies = [_wrap(text, int(62 / scale)) for _, text in rows]
+        lines = sum(b.count("\n") + 1 for b in bodies)
+        if 0.022 * scale * (lines + len(rows)) <= 0.78 or scale < 0.45:
+            break
+        scale *= 0.9
     y = 0.83
-    for label, text in rows:
-        body = _wrap(text, 62)
+    for (label, _text), body in zip(rows, bodies, strict=True):
         n = body.count("\n") + 1
-        fig.text(0.07, y, label, fontproperties=fp, fontsize=11, va="top", color="#333333", weight="bold")
-        fig.text(0.30, y, body, fontproperties=fp, fontsize=11, va="top", color="#111111", linespacing=1.4)
-        y -= 0.022 * n + 0.022
+        fig.text(0.07, y, label, fontproperties=fp, fontsize=11 * scale, va="top", color="#333333", weight="bold")
+        fig.text(0.30, y, body, fontproperties=fp, fontsize=11 * scale, va="top", color="#111111", linespacing=1.4)
+        y -= 0.022 * scale * (n + 1)
     when = a.as_of.isoformat()
     fig.text(0.5, 0.03, (f"评估基准日 {when} · riskgrade 生成" if lang == "zh" else f"as of {when} · made by riskgrade"),
              fontproperties=fp, fontsize=8, ha="center", color="#666666")

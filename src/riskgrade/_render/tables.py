@@ -1,9 +1,9 @@
 """The registers as tables (台账): the risk register (风险分级管控清单) and the hidden-danger
 register (隐患排查治理台账), written to Excel (openpyxl) or CSV.
 
-Columns come from what a riskgrade register holds; a column regulators expect that the register
-format has no field for (controls, responsible person) is left out rather than filled with
-guesses (docs/maps.md lists them).
+Columns come from what a riskgrade register holds: possible accidents (GB 6441 categories), control
+measures by kind, emergency measures and the responsible person at each control tier come from the
+risk point's fields (docs/enterprise.md §1); a cell the register leaves empty stays empty.
 
 >>> [c[0] for c in RISK_COLUMNS][:4]
 ['企业', '风险单元', '风险点编号', '风险点']
@@ -20,17 +20,20 @@ from typing import Any
 from riskgrade._core.canonical import fmt_number
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.graph import EnterpriseAssessment, tiers_text
+from riskgrade._enterprise.register import CONTROL_CATEGORIES, CONTROL_TIERS, RiskPoint
 from riskgrade._render.fonts import require
 from riskgrade.exceptions import RenderError
 
-__all__ = ["HIDDEN_DANGER_COLUMNS", "RISK_COLUMNS", "cell_text", "hidden_danger_rows", "risk_rows", "write_register"]
+__all__ = ["HIDDEN_DANGER_COLUMNS", "RISK_COLUMNS", "accidents_text", "cell_text", "controls_text", "hidden_danger_rows",
+           "responsible_text", "risk_rows", "write_register"]
 
 #: (zh header, en header) of the risk register, one row per risk point
 RISK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("企业", "enterprise"), ("风险单元", "unit"), ("风险点编号", "risk point id"), ("风险点", "risk point"),
     ("危险源", "hazards"), ("可能导致的事故类型", "possible accidents"), ("评价规则集", "ruleset"),
     ("评价取值", "values"), ("分值", "score"), ("固有风险等级", "inherent level"), ("现实风险等级", "dynamic level"),
-    ("管控层级", "control tier"), ("未整改隐患", "open hidden dangers"), ("坐标", "location"),
+    ("管控层级", "control tier"), ("管控措施", "controls"), ("应急处置措施", "emergency measures"),
+    ("责任人", "responsible person"), ("未整改隐患", "open hidden dangers"), ("坐标", "location"),
 )
 #: (zh header, en header) of the hidden-danger register, one row per hidden danger
 HIDDEN_DANGER_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -49,6 +52,35 @@ def _level(lv: Level | None, zh: bool) -> str:
     return f"{lv.zh}({lv.colour_zh})" if zh else f"{lv.name} ({lv.en})"
 
 
+def accidents_text(rp: RiskPoint, hazard_categories: list[str], sep: str) -> str:
+    """The possible accidents of a point: its GB 6441 ``possible_accidents``, else its hazards' categories."""
+    return sep.join(rp.possible_accidents or sorted(set(c for c in hazard_categories if c)))
+
+
+def controls_text(rp: RiskPoint, lang: str, sep: str = "; ") -> str:
+    """``工程技术措施: a、b; 管理措施: c`` -- the point's control measures grouped by kind."""
+    zh = lang == "zh"
+    parts = []
+    for key, label_zh, label_en in CONTROL_CATEGORIES:
+        ms = [c.measure for c in rp.controls if c.category == key]
+        if ms:
+            parts.append(f"{label_zh if zh else label_en}: {('、' if zh else ', ').join(ms)}")
+    return sep.join(parts)
+
+
+def responsible_text(rp: RiskPoint, lang: str, first: str | None = None, sep: str = "; ") -> str:
+    """``公司级: 王建国(总经理, 13909430001)`` per tier; the tier ``first`` (the point's control tier) leads."""
+    zh = lang == "zh"
+    tiers = dict(CONTROL_TIERS)
+    people = sorted(rp.responsible, key=lambda r: r.tier != first)
+    out = []
+    for r in people:
+        extra = [x for x in (r.department, r.position, r.phone) if x]
+        who = r.name + (f"({', '.join(extra)})" if extra else "")
+        out.append(f"{tiers[r.tier] if zh else r.tier}: {who}")
+    return sep.join(out)
+
+
 def risk_rows(a: EnterpriseAssessment, lang: str = "zh") -> list[list[Any]]:
     """One row per risk point (in register order), columns as :data:`RISK_COLUMNS`."""
     zh = lang == "zh"
@@ -64,10 +96,11 @@ def risk_rows(a: EnterpriseAssessment, lang: str = "zh") -> list[list[Any]]:
         where = (f"{loc['lon']},{loc['lat']}" if "lon" in loc else f"x={loc['x']} y={loc['y']}" if loc else "")
         rows.append([
             ent.name, units.get(rp.unit, rp.unit), rp.id, rp.name, "、".join(h.name for h in hazards),
-            "、".join(sorted({h.category for h in hazards if h.category})), r.ruleset or "", values,
+            accidents_text(rp, [h.category for h in hazards], "、"), r.ruleset or "", values,
             r.score if isinstance(r.score, (int, float)) and not isinstance(r.score, bool) else
             ("" if r.score is None else str(r.score)),
-            _level(r.inherent_level, zh), _level(r.level, zh), tiers_text(r.control_tiers, lang),
+            _level(r.inherent_level, zh), _level(r.level, zh), tiers_text(r.control_tiers, lang), controls_text(rp, lang),
+            ("；" if zh else "; ").join(rp.emergency_measures), responsible_text(rp, lang, r.control_tier),
             "、".join(r.open_hidden_dangers), where,
         ])
     return rows
