@@ -23,6 +23,7 @@ from riskgrade._api import (
     jurisdiction_chain,
     list_rulesets,
     load,
+    verify,
 )
 from riskgrade._compile.expr import Compiled, Compiler
 from riskgrade._compile.extension import CompileContext, Function, Method
@@ -54,6 +55,7 @@ from riskgrade._grade.coverage import Coverage, coverage
 from riskgrade._grade.diff import PopulationDiff, RulesetChange, RulesetDiff
 from riskgrade._grade.doc import render as ruleset_page
 from riskgrade._grade.doc import render_index as ruleset_index
+from riskgrade._grade.receipt import Verification
 from riskgrade._grade.ruleset import CaseResult, Ruleset
 from riskgrade._grade.whatif import Counterfactual, Counterfactuals
 from riskgrade._monitor.events import Event
@@ -170,6 +172,7 @@ __all__ = [
     "Step",
     "Table",
     "Unit",
+    "Verification",
     "WarningRule",
     "WarningRules",
     "assess",
@@ -187,6 +190,7 @@ __all__ = [
     "ruleset_page",
     "serve_app",
     "set_limits",
+    "verify",
     "write_cards",
     "write_register",
 ]

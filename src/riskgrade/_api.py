@@ -27,6 +27,7 @@ from riskgrade._enterprise import graph as _graph
 from riskgrade._enterprise import rollup as _rollup
 from riskgrade._enterprise.register import Enterprise
 from riskgrade._grade import diff as _diff
+from riskgrade._grade import receipt as _receipt
 from riskgrade._grade import ruleset as _ruleset
 from riskgrade._grade.ruleset import Ruleset
 from riskgrade._monitor import monitor as _monitor
@@ -38,7 +39,7 @@ from riskgrade._source.yaml import Located, load_yaml
 from riskgrade.exceptions import MonitorError, Problem, RulesetError
 
 __all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "diff",
-           "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer", "load_ref", "load_rules"]
+           "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer", "load_ref", "load_rules", "verify"]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -384,3 +385,38 @@ def _fact_records(path: str) -> Iterable[Mapping[str, Any]]:
         if rec.error is not None:
             raise rec.error
         yield rec.facts
+
+
+# -- the regulator's check: replay a stored decision ------------------------------------------------
+def verify(stored: Mapping[str, Any], *, rulesets: Iterable[str | os.PathLike[str]] = ()) -> _receipt.Verification:
+    """Replay one stored result line (``riskgrade grade --format json``, with its receipt) and say whether
+    the same code and ruleset give the same bytes (docs/platform.md, "How a regulator verifies").
+
+    The ruleset is loaded by the receipt's ``id@edition``, with the receipt's jurisdiction when layers
+    were applied; ``rulesets`` are ruleset files to find a non-shipped id in (by their ``id``). A
+    ruleset that is not here is ``cannot-replay`` (``unknown-ruleset``); see
+    :func:`riskgrade._grade.receipt.replay` for the rest.
+
+    >>> import riskgrade
+    >>> stored = riskgrade.load("lec-generic", jurisdiction="620421").grade({"L": 3, "E": 6, "C": 15})
+    >>> verify(stored.to_dict(receipt=True)).status
+    'identical'
+    """
+    early = _receipt.precheck(stored)
+    if early is not None:
+        return early
+    r = stored["receipt"]
+    ref = r["ruleset"]
+    rid = r.get("id") if isinstance(r.get("id"), str) else None
+    jurisdiction = str(ref.get("jurisdiction")) if ref.get("layers") else None
+    files: dict[str, str] = {}
+    for path in rulesets:
+        files.setdefault(load(path).id, os.fspath(path))
+    name = str(ref.get("id"))
+    try:
+        rs = load(files[name] if name in files else f"{name}@{ref.get('edition')}", jurisdiction=jurisdiction)
+    except RulesetError as e:
+        return _receipt.Verification("cannot-replay", e.codes[0] if e.codes else "unknown-ruleset",
+                                     f"ruleset {name!r} (edition {ref.get('edition')!r}) cannot be loaded here: "
+                                     f"{e.problems[0].message if e.problems else e}", rid)
+    return _receipt.replay(rs, stored)

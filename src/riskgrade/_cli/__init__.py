@@ -10,6 +10,7 @@ from riskgrade._cli.monitor import monitor_cmd
 from riskgrade._cli.plugins import check_refinement_cmd, plugins_cmd
 from riskgrade._cli.render import card_cmd, map_cmd, register_cmd
 from riskgrade._cli.serve import serve_cmd
+from riskgrade._cli.verify import verify_cmd
 
 for _cmd in (assess_cmd, region_cmd, monitor_cmd, plugins_cmd, check_refinement_cmd, diff_cmd, whatif_cmd):
     main.add_command(_cmd)
@@ -18,5 +19,6 @@ for _cmd in (doc_cmd, schema_cmd):  # the author's toolkit (docs/authoring.md)
 for _cmd in (map_cmd, register_cmd, card_cmd):  # what people print (docs/maps.md)
     main.add_command(_cmd)
 main.add_command(serve_cmd)  # the HTTP service (docs/platform.md)
+main.add_command(verify_cmd)  # replay stored decisions (docs/platform.md)
 
 __all__ = ["main"]

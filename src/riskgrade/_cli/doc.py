@@ -26,7 +26,7 @@ from riskgrade._validate import jsonschema as _js
 __all__ = ["SCHEMA_KINDS", "doc_cmd", "schema_cmd", "schema_for"]
 
 #: what ``riskgrade schema`` can print
-SCHEMA_KINDS = ("ruleset", "layer", "facts", "result", "record")
+SCHEMA_KINDS = ("ruleset", "layer", "facts", "result", "record", "verification")
 
 
 def _method_schemas() -> dict[str, Mapping[str, Any]]:
@@ -66,6 +66,8 @@ def schema_for(kind: str, ref: str | None = None, jurisdiction: str | None = Non
         return _js.result_schema()
     if kind == "record":
         return _js.record_schema()
+    if kind == "verification":
+        return _js.verification_schema()
     raise click.UsageError(f"unknown schema {kind!r}; known: {', '.join(SCHEMA_KINDS)}")
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from riskgrade._validate import schema as _schema
 
 __all__ = ["DIALECT", "facts_schema", "from_cerberus", "layer_schema", "receipt_schema", "record_schema",
-           "result_schema", "ruleset_schema"]
+           "result_schema", "ruleset_schema", "verification_schema"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -310,7 +310,8 @@ def record_schema(*, id: str | None = None) -> dict[str, Any]:
                 "record": text, "id": {"type": ["string", "integer"]}}
     result = result_schema()
     ok = {"title": "a result", "allOf": [{"$ref": "#/$defs/result"}],
-          "required": ["index", "record"], "properties": position}
+          "required": ["index", "record"],
+          "properties": {**position, "facts": {"type": "object", "description": "the facts as given (--with-input)"}}}
     bad = {"title": "an error record (the record is wrong: exit 1)", "type": "object",
            "required": ["error", "message", "index", "record", "field"],
            "properties": {**position, "error": {"type": "string", "not": {"enum": ["function-error", "load"]}},
@@ -336,3 +337,26 @@ def record_schema(*, id: str | None = None) -> dict[str, Any]:
             "description": "N inputs give N records, in input order; see docs/platform.md.",
             "$defs": {"result": defs},
             "oneOf": [ok, bad, crash, load]}
+
+
+def verification_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one line of ``riskgrade verify --format json``: a stored result line replayed
+    (docs/platform.md), with the stored line's position, or a load error (the results file cannot be read)."""
+    opt_text = {"type": ["string", "null"]}
+    line = {"title": "one stored line, replayed", "type": "object",
+            "required": ["status", "reason", "message", "receipt_id", "index", "record"],
+            "properties": {"status": {"enum": ["identical", "differs", "cannot-replay", "no-decision"]},
+                           "reason": opt_text, "message": {"type": "string"},
+                           "receipt_id": {"oneOf": [_SHA256, {"type": "null"}]},
+                           "index": {"type": "integer", "minimum": 0}, "line": {"type": "integer", "minimum": 1},
+                           "record": {"type": "string"}, "id": {"type": ["string", "integer"]}},
+            "additionalProperties": False}
+    load = {"title": "a load error: the results file cannot be read (exit 2)", "type": "object",
+            "required": ["error", "load", "message"],
+            "properties": {"error": {"type": "string"}, "load": {"const": "results"}, "message": {"type": "string"},
+                           "record": opt_text, "field": opt_text},
+            "additionalProperties": False}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade verification (one JSON line of riskgrade verify --format json)",
+            "description": "N stored lines give N lines, in order; see docs/platform.md.",
+            "oneOf": [line, load]}
