@@ -22,8 +22,9 @@ from typing import Any
 
 from riskgrade._validate import schema as _schema
 
-__all__ = ["DIALECT", "facts_schema", "from_cerberus", "layer_schema", "receipt_schema", "record_schema",
-           "result_schema", "ruleset_schema", "verification_schema"]
+__all__ = ["DIALECT", "enterprise_assessment_schema", "facts_schema", "from_cerberus", "layer_schema",
+           "receipt_schema", "record_schema", "register_schema", "result_schema", "ruleset_schema",
+           "verification_schema", "whatif_schema"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -360,3 +361,59 @@ def verification_schema(*, id: str | None = None) -> dict[str, Any]:
             "title": "riskgrade verification (one JSON line of riskgrade verify --format json)",
             "description": "N stored lines give N lines, in order; see docs/platform.md.",
             "oneOf": [line, load]}
+
+
+def whatif_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one answer of ``riskgrade whatif --format json`` (and of ``POST /v1/whatif``):
+    the record's level, the target, the ranked options (each change as ``[from, to]``), how many records
+    the search graded and whether it was complete; ``more`` options were left out (``--limit``)."""
+    option = {"type": "object", "required": ["changes", "level", "distance", "explanation"],
+              "properties": {"changes": {"type": "object",
+                                         "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2}},
+                             "level": {"enum": _LEVELS}, "distance": {"type": "number"},
+                             "explanation": {"type": "array", "items": {"type": "string"}}}}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade what-if answer (one record)",
+            "type": "object", "required": ["level", "target", "options", "evaluated", "complete", "more"],
+            "properties": {"level": {"enum": _LEVELS}, "target": {"enum": _LEVELS},
+                           "options": {"type": "array", "items": option},
+                           "evaluated": {"type": "integer", "minimum": 0}, "complete": {"type": "boolean"},
+                           "more": {"type": "integer", "minimum": 0}, "record": {"type": "string"},
+                           "index": {"type": "integer", "minimum": 0}, "id": {"type": ["string", "integer"]}}}
+
+
+def enterprise_assessment_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of ``EnterpriseAssessment.to_dict()`` (``riskgrade assess --format json``,
+    ``POST /v1/assess``; schema ``riskgrade.enterprise-assessment/1``, docs/enterprise.md)."""
+    counts = {"type": "object", "properties": {lv: {"type": "integer", "minimum": 0} for lv in _LEVELS}}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade enterprise assessment (riskgrade.enterprise-assessment/1)",
+            "type": "object",
+            "required": ["schema", "as_of", "as_of_defaulted", "enterprise", "level", "inherent_level", "rollup",
+                         "rulesets", "counts", "chain", "nodes"],
+            "properties": {
+                "schema": {"const": "riskgrade.enterprise-assessment/1"},
+                "as_of": {"type": "string", "format": "date"}, "as_of_defaulted": {"type": "boolean"},
+                "enterprise": {"type": "object", "required": ["id", "name", "jurisdiction"],
+                               "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+                "level": {"enum": _LEVELS}, "inherent_level": {"enum": _LEVELS},
+                "rulesets": {"type": "object"},
+                "counts": {"type": "object", "required": ["level", "inherent"],
+                           "properties": {"level": counts, "inherent": counts}},
+                "chain": {"type": "array", "items": {"type": "object", "required": ["node", "kind", "level", "by"],
+                                                     "properties": {"level": {"enum": _LEVELS}}}},
+                "nodes": {"type": "object", "additionalProperties": {"type": "object"}},
+            }}
+
+
+def register_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of an enterprise register as JSON (the body of ``POST /v1/assess``): its top-level
+    keys (docs/enterprise.md); the register loader checks every record and field in full."""
+    items = {"type": "array", "items": {"type": "object"}}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade enterprise register", "type": "object", "required": ["id", "name"],
+            "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                           "jurisdiction": {"type": ["string", "integer"]}, "ruleset": {"type": "string"},
+                           "sectors": {"type": "array", "items": {"type": "string"}},
+                           **{k: items for k in ("units", "risk_points", "hazards", "hidden_dangers",
+                                                 "monitoring_points", "accidents", "dependencies")}}}
