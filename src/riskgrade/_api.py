@@ -21,6 +21,7 @@ from riskgrade._compile import pipeline
 from riskgrade._compile.layers import Layer, read_layer
 from riskgrade._compile.refine import DEFAULT_EXAMPLES, DifferentialResult, RefinementReport
 from riskgrade._compile.sections import SectionCompiler
+from riskgrade._compile.values import sort_key
 from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade._core.limits import Limits, get_limits
 from riskgrade._enterprise import graph as _graph
@@ -36,9 +37,10 @@ from riskgrade._plugins import Plugins, get_plugins
 from riskgrade._source import registry
 from riskgrade._source.facts import read_facts
 from riskgrade._source.yaml import Located, load_yaml
+from riskgrade._validate import jsonschema as _js
 from riskgrade.exceptions import MonitorError, Problem, RulesetError
 
-__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "diff",
+__all__ = ["LayerFile", "Monitor", "RiskGraph", "assess", "check_refinement", "compile_file", "diff", "facts_schema_of",
            "jurisdiction_chain", "layers_for", "list_rulesets", "load", "load_layer", "load_ref", "load_rules", "verify"]
 
 #: the optional sections later stages own, handed to the compiler
@@ -166,6 +168,16 @@ def _stamp(files: Iterable[str]) -> tuple[tuple[str, int, int], ...]:
         except OSError:
             out.append((f, -1, -1))
     return tuple(out)
+
+
+def facts_schema_of(rs: Ruleset, lang: str = "zh") -> dict[str, Any]:
+    """The JSON Schema of one record of facts for ``rs`` (labels in ``lang``; an input looked up in a
+    table may take the table's keys): ``riskgrade schema facts REF``, ``GET /v1/rulesets/{id}``."""
+    keys = {name: sorted(t.index, key=sort_key) for name, t in rs.tables.items()}
+    other = "en" if lang == "zh" else "zh"
+    title = (rs.title.get(lang) or rs.title.get(other) or rs.id) if isinstance(rs.title, Mapping) else str(rs.title)
+    return _js.facts_schema(rs.inputs, extra_facts=str(rs.doc.get("extra_facts", "reject")), table_keys=keys,
+                            title=f"riskgrade facts for {rs.id} {rs.version} ({title})", lang=lang)
 
 
 def list_rulesets() -> list[dict[str, Any]]:

@@ -22,10 +22,11 @@ import anyio
 import anyio.to_thread
 import attrs
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
-from riskgrade._api import assess, list_rulesets, load
+from riskgrade._api import assess, facts_schema_of, list_rulesets, load
 from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import get_limits
@@ -171,12 +172,29 @@ async def _body(request: Request, opts: ServeOptions) -> Any:
 def _schemas() -> dict[str, Any]:
     """The result and record schemas as OpenAPI components (``#/$defs/result`` → a component ref)."""
     result = _component(_js.result_schema())
+    string = {"type": "string"}
     record = {k: v for k, v in _js.record_schema().items() if k not in ("$schema", "$id", "$defs")}
     text = dumps(record).replace('"#/$defs/result"', '"#/components/schemas/Result"')
     return {"Result": result, "Record": json.loads(text),
             "Facts": {"type": "object", "description": "one record of facts (riskgrade schema facts REF)"},
             "WhatifRecord": {"oneOf": [_component(_js.whatif_schema()), _ref("Record")]},
             "Register": _component(_js.register_schema()),
+            "RulesetSummary": {"type": "object", "required": ["id", "edition", "effective", "title", "sector", "version"],
+                               "properties": {"id": string, "edition": string, "effective": string, "sector": string,
+                                              "version": string, "title": {"type": ["object", "string"]},
+                                              "completeness": {"type": ["object", "null"]},
+                                              "announced": {"type": "array", "items": {"type": "object"}}}},
+            "RulesetInfo": {"type": "object",
+                            "required": ["id", "version", "edition", "jurisdiction", "fingerprint", "layers", "title",
+                                         "inputs", "facts_schema"],
+                            "properties": {**result["properties"]["ruleset"]["properties"],
+                                           "title": {"type": ["object", "string"]}, "inputs": {"type": "object"},
+                                           "facts_schema": {"type": "object",
+                                                            "description": "JSON Schema of one record of facts"}}},
+            "Health": {"type": "object", "required": ["status", "riskgrade"],
+                       "properties": {"status": {"const": "ok"}, "riskgrade": string,
+                                      "stale": {"type": "object", "additionalProperties": string,
+                                                "description": "served files whose change does not compile"}}},
             "EnterpriseAssessment": _component(_js.enterprise_assessment_schema()),
             "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "error"],
                         "properties": {"type": {"type": "string"}, "title": {"type": "string"},
@@ -216,6 +234,8 @@ _WHATIF_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {"application/json": {"schema": {"oneOf": [_ref("Record"), _ref("Problem")]}}}},
 }
 _LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the body is not JSON (or repeats a key), or a parameter is wrong",
+          "content": {"application/json": {"schema": _ref("Problem")}}},
     401: {"description": "an API key is needed (Authorization: Bearer KEY, or X-API-Key)",
           "content": {"application/json": {"schema": _ref("Problem")}}},
     408: {"description": "the request took longer than the server's time limit",
@@ -428,15 +448,21 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
 
         return await _limited(request, work)
 
-    @app.get("/v1/rulesets", summary="The shipped rulesets", response_class=_JSON)
+    @app.get("/v1/rulesets", summary="The shipped rulesets", response_class=_JSON,
+             responses={200: {"description": "every shipped ruleset (and edition)", "content": {"application/json": {
+                 "schema": {"type": "array", "items": _ref("RulesetSummary")}}}}, **_LIMIT_RESPONSES})
     def rulesets() -> Response:
         """Every shipped ruleset: id, edition, effective, title, sector, version, completeness."""
         return _JSON([{k: v for k, v in it.items() if k != "file"} for it in list_rulesets()])
 
     @app.get("/v1/rulesets/{ref}", summary="One ruleset: metadata and the schema of its facts",
              response_class=_JSON,
-             responses={404: {"description": "no such ruleset",
-                              "content": {"application/json": {"schema": _ref("Problem")}}}, **_LIMIT_RESPONSES})
+             responses={200: {"description": "the ruleset", "content": {"application/json": {
+                                 "schema": _ref("RulesetInfo")}}},
+                        404: {"description": "no such ruleset",
+                              "content": {"application/json": {"schema": _ref("Problem")}}},
+                        422: {"description": "a broken ruleset", "content": {"application/json": {
+                            "schema": _ref("Problem")}}}, **_LIMIT_RESPONSES})
     def ruleset(ref: str, jurisdiction: str | None = None, lang: str = "zh") -> Response:
         """The ruleset's reference (id, version, edition, fingerprint, layers), title, inputs and the
         JSON Schema of one record of its facts."""
@@ -445,10 +471,10 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
         except RulesetError as e:
             return _load_error(e)
         return _JSON({**rs.ref.to_dict(), "title": rs.title, "inputs": rs.inputs,
-                      "facts_schema": _js.facts_schema(rs.inputs, extra_facts=str(rs.doc.get("extra_facts", "reject")),
-                                                       table_keys={}, title=f"riskgrade facts for {rs.id}", lang=lang)})
+                      "facts_schema": facts_schema_of(rs, lang)})
 
-    @app.get("/healthz", summary="Liveness", response_class=_JSON)
+    @app.get("/healthz", summary="Liveness", response_class=_JSON,
+             responses={200: {"description": "serving", "content": {"application/json": {"schema": _ref("Health")}}}})
     def healthz() -> Response:
         """``{"status": "ok", "riskgrade": VERSION}``, and ``stale``: the served rulesets whose changed file
         does not compile (the last good one is still served)."""
@@ -457,6 +483,11 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
             out["stale"] = dict(stale)
         return _JSON(out)
 
+    @app.exception_handler(RequestValidationError)
+    async def _bad_parameter(request: Request, exc: RequestValidationError) -> Response:
+        where = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in exc.errors())
+        return _problem(400, "bad-parameter", f"a query or path parameter is wrong: {where}")
+
     @app.exception_handler(RiskgradeError)
     async def _riskgrade_error(request: Request, exc: RiskgradeError) -> Response:
         return _problem(500, "internal-error", f"{type(exc).__name__}: {exc}")
@@ -464,6 +495,15 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            for item in doc["paths"].values():
+                for op in item.values():
+                    for res in op.get("responses", {}).values():
+                        for media in res.get("content", {}).values():
+                            # FastAPI merges its default schema for a custom response class (a string) into
+                            # the declared one; the declared schema is the answer's
+                            schema = media.get("schema", {})
+                            if schema.get("type") == "string" and len(schema) > 1:
+                                del schema["type"]
             components = doc.setdefault("components", {})
             components.setdefault("schemas", {}).update(_schemas())
             if opts.api_keys:
