@@ -270,8 +270,7 @@ def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, l
         code = f"{exc.code}: " if isinstance(exc, StateError) else ""
         if fmt == "jsonl":  # a machine reads stdout: the load error is a JSON line there too (docs/platform.md)
             click.echo(dumps({"kind": "error", "load": "monitor", "error": _load_code(exc), "message": str(exc)}))
-        else:
-            click.echo(f"riskgrade monitor: {code}{exc}", err=True)
+        click.echo(f"riskgrade monitor: {code}{exc}", err=True)
         if stream is not None and stream is not sys.stdin.buffer:
             stream.close()
         sys.exit(2)
