@@ -29,6 +29,7 @@ from riskgrade._api import (
     plan,
     screen,
     supervise,
+    verify,
 )
 from riskgrade._compile.expr import Compiled, Compiler
 from riskgrade._compile.extension import CompileContext, Function, Method
@@ -65,6 +66,7 @@ from riskgrade._grade.coverage import Coverage, coverage
 from riskgrade._grade.diff import PopulationDiff, RulesetChange, RulesetDiff
 from riskgrade._grade.doc import render as ruleset_page
 from riskgrade._grade.doc import render_index as ruleset_index
+from riskgrade._grade.receipt import Verification
 from riskgrade._grade.ruleset import CaseResult, Ruleset
 from riskgrade._grade.screening import AdmissionCondition, Reason, Screening, ScreeningRuleset
 from riskgrade._grade.whatif import Counterfactual, Counterfactuals
@@ -110,14 +112,18 @@ from riskgrade.exceptions import (
 __version__ = "0.1.0"
 
 
-def serve_app(*, rulesets: tuple[str, ...] = (), max_body: int = 8 * 1024 * 1024, max_batch: int = 10_000) -> _Any:
+def serve_app(*, rulesets: tuple[str, ...] = (), max_body: int = 8 * 1024 * 1024, max_batch: int = 10_000,
+              timeout: float = 30.0, api_keys: tuple[str, ...] = (), access_log: str | None = None) -> _Any:
     """The ASGI application of ``riskgrade serve`` (a FastAPI app; needs the extra ``riskgrade[serve]``):
     the shipped rulesets plus the ruleset files ``rulesets`` (served by their ids), with the request
-    limits ``max_body`` (bytes) and ``max_batch`` (records). See docs/platform.md."""
+    limits ``max_body`` (bytes, 413), ``max_batch`` (records, 413) and ``timeout`` (seconds, 408); with
+    ``api_keys``, every ``/v1`` request needs one (401 without); ``access_log``: a file (``-``: standard
+    error) to append one JSON line per decision to. See docs/platform.md."""
     # the web stack is an optional extra: imported only when an app is asked for
     from riskgrade._serve import ServeOptions, create_app
 
-    return create_app(ServeOptions(tuple(rulesets), max_body=max_body, max_batch=max_batch))
+    return create_app(ServeOptions(tuple(rulesets), max_body=max_body, max_batch=max_batch, timeout=timeout,
+                                   api_keys=tuple(api_keys), access_log=access_log))
 
 __all__ = [
     "Accident",
@@ -215,6 +221,7 @@ __all__ = [
     "SupervisionResult",
     "Table",
     "Unit",
+    "Verification",
     "WarningRule",
     "WarningRules",
     "assess",
@@ -241,6 +248,7 @@ __all__ = [
     "serve_app",
     "set_limits",
     "supervise",
+    "verify",
     "write_cards",
     "write_register",
     "write_report",

@@ -25,6 +25,7 @@ from riskgrade._compile import pipeline
 from riskgrade._compile.layers import Layer, read_layer
 from riskgrade._compile.refine import DEFAULT_EXAMPLES, DifferentialResult, RefinementReport
 from riskgrade._compile.sections import SectionCompiler
+from riskgrade._compile.values import sort_key
 from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade._core.limits import Limits, get_limits, set_limits
 from riskgrade._enterprise import graph as _graph
@@ -38,6 +39,7 @@ from riskgrade._enterprise.region import (
 )
 from riskgrade._enterprise.register import Enterprise
 from riskgrade._grade import diff as _diff
+from riskgrade._grade import receipt as _receipt
 from riskgrade._grade import ruleset as _ruleset
 from riskgrade._grade.ruleset import Ruleset
 from riskgrade._grade.screening import Screening, ScreeningRuleset
@@ -51,12 +53,13 @@ from riskgrade._source.yaml import Located, load_yaml
 from riskgrade._supervision import declaration as _declaration
 from riskgrade._supervision import outputs as _outputs
 from riskgrade._supervision import plan as _plan
+from riskgrade._validate import jsonschema as _js
 from riskgrade.exceptions import FactError, MonitorError, Problem, RiskgradeError, RulesetError
 
 __all__ = ["REGISTER_SUFFIXES", "LayerFile", "Monitor", "RiskGraph", "assess", "assess_partition", "assess_region",
-           "check_refinement", "compile_file", "diff", "jurisdiction_chain", "layers_for", "list_rulesets", "load",
-           "load_layer", "load_ref", "load_rules", "load_screening", "load_supervision", "plan", "region_sources",
-           "screen", "supervise"]
+           "check_refinement", "compile_file", "diff", "facts_schema_of", "jurisdiction_chain", "layers_for",
+           "list_rulesets", "load", "load_layer", "load_ref", "load_rules", "load_screening", "load_supervision",
+           "plan", "region_sources", "screen", "supervise", "verify"]
 
 #: the optional sections later stages own, handed to the compiler
 SECTIONS: Mapping[str, SectionCompiler] = {s.name: s for s in (_rollup.SECTION, _rules.SECTION)}
@@ -183,6 +186,16 @@ def _stamp(files: Iterable[str]) -> tuple[tuple[str, int, int], ...]:
         except OSError:
             out.append((f, -1, -1))
     return tuple(out)
+
+
+def facts_schema_of(rs: Ruleset, lang: str = "zh") -> dict[str, Any]:
+    """The JSON Schema of one record of facts for ``rs`` (labels in ``lang``; an input looked up in a
+    table may take the table's keys): ``riskgrade schema facts REF``, ``GET /v1/rulesets/{id}``."""
+    keys = {name: sorted(t.index, key=sort_key) for name, t in rs.tables.items()}
+    other = "en" if lang == "zh" else "zh"
+    title = (rs.title.get(lang) or rs.title.get(other) or rs.id) if isinstance(rs.title, Mapping) else str(rs.title)
+    return _js.facts_schema(rs.inputs, extra_facts=str(rs.doc.get("extra_facts", "reject")), table_keys=keys,
+                            title=f"riskgrade facts for {rs.id} {rs.version} ({title})", lang=lang)
 
 
 def list_rulesets() -> list[dict[str, Any]]:
@@ -714,3 +727,38 @@ def _collect(outcomes: Iterable[_Outcome], date: datetime.date, files: int) -> R
             continue
         seen[summary.id] = where
     return RegionResult(region, tuple(errors), files, registers)
+
+
+# -- the regulator's check: replay a stored decision ------------------------------------------------
+def verify(stored: Mapping[str, Any], *, rulesets: Iterable[str | os.PathLike[str]] = ()) -> _receipt.Verification:
+    """Replay one stored result line (``riskgrade grade --format json``, with its receipt) and say whether
+    the same code and ruleset give the same bytes (docs/platform.md, "How a regulator verifies").
+
+    The ruleset is loaded by the receipt's ``id@edition``, with the receipt's jurisdiction when layers
+    were applied; ``rulesets`` are ruleset files to find a non-shipped id in (by their ``id``). A
+    ruleset that is not here is ``cannot-replay`` (``unknown-ruleset``); see
+    :func:`riskgrade._grade.receipt.replay` for the rest.
+
+    >>> import riskgrade
+    >>> stored = riskgrade.load("lec-generic", jurisdiction="620421").grade({"L": 3, "E": 6, "C": 15})
+    >>> verify(stored.to_dict(receipt=True)).status
+    'identical'
+    """
+    early = _receipt.precheck(stored)
+    if early is not None:
+        return early
+    r = stored["receipt"]
+    ref = r["ruleset"]
+    rid = r.get("id") if isinstance(r.get("id"), str) else None
+    jurisdiction = str(ref.get("jurisdiction")) if ref.get("layers") else None
+    files: dict[str, str] = {}
+    for path in rulesets:
+        files.setdefault(load(path).id, os.fspath(path))
+    name = str(ref.get("id"))
+    try:
+        rs = load(files[name] if name in files else f"{name}@{ref.get('edition')}", jurisdiction=jurisdiction)
+    except RulesetError as e:
+        return _receipt.Verification("cannot-replay", e.codes[0] if e.codes else "unknown-ruleset",
+                                     f"ruleset {name!r} (edition {ref.get('edition')!r}) cannot be loaded here: "
+                                     f"{e.problems[0].message if e.problems else e}", rid)
+    return _receipt.replay(rs, stored)

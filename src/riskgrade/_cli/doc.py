@@ -11,22 +11,20 @@ from typing import Any
 
 import click
 
-from riskgrade._api import SECTIONS, load
+from riskgrade._api import SECTIONS, facts_schema_of, load
 from riskgrade._cli.main import _lang, _lang_option
 from riskgrade._compile.layers import LAYER_SCHEMA
 from riskgrade._compile.methods import builtin_methods
 from riskgrade._compile.pipeline import _COMMON_RULE_KEYS
-from riskgrade._compile.values import sort_key
 from riskgrade._core.canonical import dumps
 from riskgrade._grade import doc as _doc
-from riskgrade._grade.ruleset import Ruleset
 from riskgrade._plugins import get_plugins
 from riskgrade._validate import jsonschema as _js
 
 __all__ = ["SCHEMA_KINDS", "doc_cmd", "schema_cmd", "schema_for"]
 
 #: what ``riskgrade schema`` can print
-SCHEMA_KINDS = ("ruleset", "layer", "facts", "result", "record")
+SCHEMA_KINDS = ("ruleset", "layer", "facts", "result", "record", "verification")
 
 
 def _method_schemas() -> dict[str, Mapping[str, Any]]:
@@ -39,15 +37,6 @@ def _common_rule_keys() -> dict[str, Any]:
     cite = dict(_COMMON_RULE_KEYS["cite"])
     cite["schema"] = {k: v for k, v in cite["schema"].items() if k != "layer"}
     return {**_COMMON_RULE_KEYS, "cite": cite}
-
-
-def facts_schema_of(rs: Ruleset, lang: str = "zh") -> dict[str, Any]:
-    """The JSON Schema of one record of facts for ``rs`` (labels in ``lang``)."""
-    keys = {name: sorted(t.index, key=sort_key) for name, t in rs.tables.items()}
-    other = "en" if lang == "zh" else "zh"
-    title = (rs.title.get(lang) or rs.title.get(other) or rs.id) if isinstance(rs.title, Mapping) else str(rs.title)
-    return _js.facts_schema(rs.inputs, extra_facts=str(rs.doc.get("extra_facts", "reject")), table_keys=keys,
-                            title=f"riskgrade facts for {rs.id} {rs.version} ({title})", lang=lang)
 
 
 def schema_for(kind: str, ref: str | None = None, jurisdiction: str | None = None,
@@ -66,6 +55,8 @@ def schema_for(kind: str, ref: str | None = None, jurisdiction: str | None = Non
         return _js.result_schema()
     if kind == "record":
         return _js.record_schema()
+    if kind == "verification":
+        return _js.verification_schema()
     raise click.UsageError(f"unknown schema {kind!r}; known: {', '.join(SCHEMA_KINDS)}")
 
 

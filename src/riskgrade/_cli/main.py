@@ -304,11 +304,22 @@ def _grading_options(fn: Any, formats: tuple[str, ...] = ("text", "json"),
                           "the ruleset has that input)"),
         click.option("--receipt/--no-receipt", "with_receipt", default=True, show_default=True,
                      help="json: add the decision receipt (versions, fingerprint, input hash) to every result"),
+        click.option("--with-input", "with_input", is_flag=True,
+                     help="json: keep the facts as given (without the id field) in every result, under facts, "
+                          "so that riskgrade verify can replay the decision from them later"),
         _lang_option,
         click.argument("facts", type=click.Path(exists=True, dir_okay=False, allow_dash=True)),
     )):
         fn = deco(fn)
     return fn
+
+
+def _kept(with_input: bool) -> Callable[[Any], dict[str, Any]]:
+    """``{"facts": the facts as graded}`` for ``--with-input`` (what ``riskgrade verify`` replays), else nothing."""
+    def kept(given: Any) -> dict[str, Any]:
+        return {"facts": given} if with_input else {}
+
+    return kept
 
 
 def _load_error_dict(e: RiskgradeError, what: str) -> dict[str, Any]:
@@ -403,8 +414,8 @@ def _grade_jsonl(ref: str, jurisdiction: str | None, facts: str, lang: str, with
                             "to stdout), read from .parquet/.arrow/.csv or any facts file")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False, allow_dash=True),
               help="parquet/arrow/csv: the file to write the results table to")
-def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, id_field: str, with_receipt: bool, lang: str | None,
-              facts: str, out: str | None) -> None:
+def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, id_field: str, with_receipt: bool, with_input: bool,
+              lang: str | None, facts: str, out: str | None) -> None:
     """Grade FACTS (.yaml, .json or .jsonl; - for JSON Lines on stdin, streamed); one output per input record.
 
     With --format parquet|arrow|csv FACTS may also be a .parquet, .arrow (IPC) or .csv table."""
@@ -414,13 +425,15 @@ def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, id_field: str, with_
         return
     if out is not None:
         raise click.UsageError("--out is for --format parquet, arrow or csv")
-    if fmt == "json" and (facts == STDIN or facts.endswith(".jsonl")):
+    if fmt == "json" and not with_input and (facts == STDIN or facts.endswith(".jsonl")):
         _grade_jsonl(ref, jurisdiction, facts, lang, with_receipt, id_field)
         return
+    kept = _kept(with_input)
 
     def show(rec: FactRecord, given: Any, rid: Any, res: Any) -> None:
         if fmt == "json":
-            click.echo(dumps({**res.to_dict(lang=lang, receipt=with_receipt, facts=given), **position(rec, rid)}))
+            click.echo(dumps({**res.to_dict(lang=lang, receipt=with_receipt, facts=given), **position(rec, rid),
+                              **kept(given)}))
             return
         click.echo(f"{rec.where}: {styled_level(res.level, lang)}  {_T[lang]['score']} {fmt_number(res.score)}")
         fired = {f.id for f in res.fired}
@@ -435,14 +448,15 @@ def grade_cmd(ref: str, jurisdiction: str | None, fmt: str, id_field: str, with_
 @main.command("explain")
 @_grading_options
 def explain_cmd(ref: str, jurisdiction: str | None, fmt: str, id_field: str, with_receipt: bool,
-                lang: str | None, facts: str) -> None:
+                with_input: bool, lang: str | None, facts: str) -> None:
     """Explain the grading of FACTS step by step, for people (- reads JSON Lines from stdin)."""
     lang = _lang(lang)
+    kept = _kept(with_input)
 
     def show(rec: FactRecord, given: Any, rid: Any, res: Any) -> None:
         if fmt == "json":
             click.echo(dumps({**res.to_dict(trace=True, lang=lang, receipt=with_receipt, facts=given),
-                              **position(rec, rid)}))
+                              **position(rec, rid), **kept(given)}))
             return
         click.echo(f"== {rec.where}: {styled_level(res.level, lang)}")
         for step in res.trace(lang):

@@ -268,6 +268,8 @@ def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, l
         sink = _Sink(output_file, out_at)
     except (RulesetError, FactError, GraphError, MonitorError) as exc:
         code = f"{exc.code}: " if isinstance(exc, StateError) else ""
+        if fmt == "jsonl":  # a machine reads stdout: the load error is a JSON line there too (docs/platform.md)
+            click.echo(dumps({"kind": "error", "load": "monitor", "error": _load_code(exc), "message": str(exc)}))
         click.echo(f"riskgrade monitor: {code}{exc}", err=True)
         if stream is not None and stream is not sys.stdin.buffer:
             stream.close()
@@ -326,6 +328,14 @@ def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, l
         if sink is not None:
             sink.close()
     sys.exit(1 if errors else 0)
+
+
+def _load_code(exc: Exception) -> str:
+    """The code of an error that stops the monitor before the first event."""
+    if isinstance(exc, RulesetError):
+        return exc.codes[0] if exc.codes else "ruleset"
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, str) else type(exc).__name__.removesuffix("Error").lower() or "error"
 
 
 def _feed(monitor: _Monitor, item: Event | EventError) -> tuple[dict[str, Any], ...]:

@@ -1,9 +1,13 @@
 """``riskgrade serve``: run the HTTP JSON service (docs/platform.md) on uvicorn.
 
-Exit codes: 0 stopped; 2 the optional extra ``riskgrade[serve]`` is not installed (usage).
+Every limit is an option and an environment variable (``RISKGRADE_SERVE_*``), with a default.
+Exit codes: 0 stopped; 2 the optional extra ``riskgrade[serve]`` is not installed, or an API key file
+cannot be read (usage).
 """
 
 from __future__ import annotations
+
+import os
 
 import click
 
@@ -18,21 +22,39 @@ __all__ = ["serve_cmd"]
 @click.option("--ruleset", "-r", "rulesets", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="also serve this ruleset file, under its id (repeatable)")
 @click.option("--max-body", "max_body", default=8 * 1024 * 1024, show_default=True, type=click.IntRange(1),
-              metavar="BYTES", help="the largest request body (413 above it)")
+              metavar="BYTES", envvar="RISKGRADE_SERVE_MAX_BODY", show_envvar=True,
+              help="the largest request body (413 above it)")
 @click.option("--max-batch", "max_batch", default=10_000, show_default=True, type=click.IntRange(1),
-              metavar="N", help="the most records in one grade request (413 above it)")
+              metavar="N", envvar="RISKGRADE_SERVE_MAX_BATCH", show_envvar=True,
+              help="the most records in one request (413 above it)")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0, min_open=True),
+              metavar="SECONDS", envvar="RISKGRADE_SERVE_TIMEOUT", show_envvar=True,
+              help="the most time one request may take, body included (408 above it)")
+@click.option("--api-key-file", "key_file", type=click.Path(dir_okay=False), default=None,
+              envvar="RISKGRADE_SERVE_API_KEY_FILE", show_envvar=True,
+              help="require an API key from this file (one a line) on every /v1 request (401 without)")
+@click.option("--access-log", "access_log", default=None, metavar="FILE", envvar="RISKGRADE_SERVE_ACCESS_LOG",
+              show_envvar=True, help="append one JSON line per decision to FILE (- for standard error)")
 @_lang_option
-def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, max_batch: int,
-              lang: str | None) -> None:
-    """Serve POST /v1/grade/{ruleset}, /v1/explain/{ruleset}, /v1/assess, GET /v1/rulesets[/{id}],
-    /healthz and the OpenAPI document at /openapi.json (needs: pip install 'riskgrade[serve]')."""
+def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, max_batch: int, timeout: float,
+              key_file: str | None, access_log: str | None, lang: str | None) -> None:
+    """Serve POST /v1/grade/{ruleset}, /v1/explain/{ruleset}, /v1/whatif/{ruleset}, /v1/assess,
+    GET /v1/rulesets[/{id}], /healthz and the OpenAPI document at /openapi.json (needs: pip install
+    'riskgrade[serve]'). API keys may also be given in RISKGRADE_SERVE_API_KEYS (comma-separated)."""
     try:
         # the web stack is an optional extra, imported only when serving
         import uvicorn
 
-        from riskgrade._serve import ServeOptions, create_app
+        from riskgrade._serve import ServeOptions, create_app, read_api_keys
     except ImportError as e:
         need = "riskgrade serve 需要可选依赖" if _lang(lang) == "zh" else "riskgrade serve needs the extra"
         raise click.UsageError(f"{need}: pip install 'riskgrade[serve]' ({e})") from None
-    uvicorn.run(create_app(ServeOptions(rulesets, max_body=max_body, max_batch=max_batch)), host=host, port=port,
-                log_level="info", ws="none", lifespan="off")
+    try:
+        keys = read_api_keys(key_file, os.environ.get("RISKGRADE_SERVE_API_KEYS"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.BadParameter(f"cannot read {key_file}: {e}", param_hint="--api-key-file") from None
+    if key_file is not None and not keys:
+        raise click.BadParameter(f"{key_file} has no keys", param_hint="--api-key-file")
+    app = create_app(ServeOptions(rulesets, max_body=max_body, max_batch=max_batch, timeout=timeout, api_keys=keys,
+                                  access_log=access_log))
+    uvicorn.run(app, host=host, port=port, log_level="info", ws="none", lifespan="off")

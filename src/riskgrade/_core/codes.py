@@ -43,6 +43,7 @@ KINDS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "render": ("输出错误(RenderError:四色图、告知卡、台账导出)", "Output errors (RenderError: maps, risk cards, register exports)"),
     "supervision": ("差异化监管输出中的错误记录(riskgrade assess / plan)",
                     "Supervision error records (riskgrade assess / plan)"),
+    "service": ("HTTP 服务错误(riskgrade serve 的问题文档)", "HTTP service errors (riskgrade serve problem documents)"),
 })
 
 
@@ -68,6 +69,7 @@ R, M, F, E, G, FN = ("ruleset",), ("monitor",), ("fact",), ("event",), ("graph",
 S = ("state",)
 RD = ("render",)
 SV = ("supervision",)
+SVC = ("service",)
 
 _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- reading a file (ruleset, layer, monitor ruleset, facts, register)
@@ -297,6 +299,10 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     # --- functions and plugins
     ("function-error", FN, "函数或插件在评级时失败(代码缺陷,不是输入错误)",
      "a function or plugin failed while grading (a bug, not bad input)"),
+    ("timeout", SVC, "请求超过服务的时间上限(--timeout, 408)", "the request took longer than the service's time limit (--timeout, 408)"),
+    ("unauthorized", SVC, "缺少或不认可 API 密钥(401)", "no API key, or one the service does not know (401)"),
+    ("bad-parameter", SVC, "查询或路径参数不对(400)", "a query or path parameter is wrong (400)"),
+    ("bad-target", SVC, "目标等级不是 RED/ORANGE/YELLOW/BLUE 之一", "the target level is not one of RED/ORANGE/YELLOW/BLUE"),
     ("internal-error", FN, "插件或 riskgrade 自身意外失败(代码缺陷,不是输入错误)",
      "a plugin or riskgrade itself failed unexpectedly (a bug, not bad input)"),
 )

@@ -4,6 +4,6 @@ Imported only by the ``serve`` command and tests; nothing else in riskgrade impo
 ``import riskgrade`` never loads the web stack.
 """
 
-from riskgrade._serve.app import ServeOptions, create_app
+from riskgrade._serve.app import ServeOptions, create_app, read_api_keys
 
-__all__ = ["ServeOptions", "create_app"]
+__all__ = ["ServeOptions", "create_app", "read_api_keys"]

@@ -9,17 +9,26 @@ at the top, so only ``riskgrade serve`` (and tests) import it: ``import riskgrad
 from __future__ import annotations
 
 import datetime
+import functools
+import hmac
 import json
-from collections.abc import Mapping
-from typing import Any
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import IO, Any
 
+import anyio
+import anyio.to_thread
 import attrs
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
-from riskgrade._api import assess, list_rulesets, load
+from riskgrade._api import assess, facts_schema_of, list_rulesets, load
 from riskgrade._core.canonical import dumps
+from riskgrade._core.levels import Level
 from riskgrade._core.limits import get_limits
 from riskgrade._grade.receipt import riskgrade_version
 from riskgrade._source.facts import (
@@ -43,21 +52,43 @@ from riskgrade.exceptions import (
     RulesetError,
 )
 
-__all__ = ["ServeOptions", "create_app"]
+__all__ = ["ServeOptions", "create_app", "read_api_keys"]
 
 
 @attrs.frozen
 class ServeOptions:
-    """What the service serves besides the shipped rulesets, and its limits.
+    """What the service serves besides the shipped rulesets, its limits, keys and access log.
 
     ``rulesets``: ruleset files served under their own ``id`` (compiled when the app is made, so a
-    broken one stops the start, never a request); ``max_body``: the largest request body in bytes;
-    ``max_batch``: the most records in one grade request.
+    broken one stops the start, never a request); ``max_body``: the largest request body in bytes
+    (413); ``max_batch``: the most records in one request (413); ``timeout``: the most seconds one
+    request may take, body included (408); ``api_keys``: when not empty, every ``/v1`` request needs
+    one of them (``Authorization: Bearer KEY`` or ``X-API-Key: KEY``; 401 without); ``access_log``:
+    a file to append one JSON line per decision to (``-``: standard error; None: no log).
     """
 
     rulesets: tuple[str, ...] = ()
     max_body: int = 8 * 1024 * 1024
     max_batch: int = 10_000
+    timeout: float = 30.0
+    api_keys: tuple[str, ...] = attrs.field(default=(), repr=False)
+    access_log: str | None = None
+
+
+def read_api_keys(file: str | None = None, env: str | None = None) -> tuple[str, ...]:
+    """The API keys in ``file`` (one a line; blank lines and ``#`` comments skipped) and in ``env`` (the
+    value of an environment variable: keys separated by commas or white space)."""
+    keys: list[str] = []
+    if file is not None:
+        with open(file, encoding="utf-8") as fh:
+            keys += [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
+    if env:
+        keys += env.replace(",", " ").split()
+    return tuple(dict.fromkeys(keys))
+
+
+class _Timeout(Exception):
+    """The request's time is up (raised between records, turned into a 408)."""
 
 
 class _JSON(Response):
@@ -82,6 +113,42 @@ def _load_error(e: RulesetError) -> _JSON:
                               for p in e.problems])
 
 
+def _timeout_problem(opts: ServeOptions) -> _JSON:
+    return _problem(408, "timeout", f"the request took more than {opts.timeout:g} s (--timeout)")
+
+
+def _key_ok(given: str, keys: tuple[str, ...]) -> bool:
+    """``given`` is one of ``keys``, compared in constant time (every key is compared, match or not)."""
+    found = False
+    for k in keys:
+        found |= hmac.compare_digest(given.encode("utf-8"), k.encode("utf-8"))
+    return found
+
+
+class _AccessLog:
+    """One JSON line per decision (time, request path, ruleset, record position and id, level or error,
+    receipt id), appended under a lock; a file, or standard error for ``-``."""
+
+    def __init__(self, target: str | None) -> None:
+        self._lock = threading.Lock()
+        self._out: IO[str] | None = None
+        if target == "-":
+            self._out = sys.stderr
+        elif target is not None:
+            self._out = open(target, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the app
+
+    def write(self, path: str, ruleset: str, records: list[dict[str, Any]]) -> None:
+        if self._out is None:
+            return
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+        text = "".join(dumps({"time": now, "path": path, "ruleset": ruleset, "index": d.get("index"),
+                              "id": d.get("id"), "level": d.get("level"), "error": d.get("error"),
+                              "receipt": (d.get("receipt") or {}).get("id")}) + "\n" for d in records)
+        with self._lock:
+            self._out.write(text)
+            self._out.flush()
+
+
 async def _body(request: Request, opts: ServeOptions) -> Any:
     """The request's JSON (riskgrade's reader: duplicate keys and limits are errors), or a problem response."""
     declared = request.headers.get("content-length")
@@ -104,15 +171,39 @@ async def _body(request: Request, opts: ServeOptions) -> Any:
 
 def _schemas() -> dict[str, Any]:
     """The result and record schemas as OpenAPI components (``#/$defs/result`` → a component ref)."""
-    result = {k: v for k, v in _js.result_schema().items() if k not in ("$schema", "$id")}
+    result = _component(_js.result_schema())
+    string = {"type": "string"}
     record = {k: v for k, v in _js.record_schema().items() if k not in ("$schema", "$id", "$defs")}
     text = dumps(record).replace('"#/$defs/result"', '"#/components/schemas/Result"')
     return {"Result": result, "Record": json.loads(text),
             "Facts": {"type": "object", "description": "one record of facts (riskgrade schema facts REF)"},
+            "WhatifRecord": {"oneOf": [_component(_js.whatif_schema()), _ref("Record")]},
+            "Register": _component(_js.register_schema()),
+            "RulesetSummary": {"type": "object", "required": ["id", "edition", "effective", "title", "sector", "version"],
+                               "properties": {"id": string, "edition": string, "effective": string, "sector": string,
+                                              "version": string, "title": {"type": ["object", "string"]},
+                                              "completeness": {"type": ["object", "null"]},
+                                              "announced": {"type": "array", "items": {"type": "object"}}}},
+            "RulesetInfo": {"type": "object",
+                            "required": ["id", "version", "edition", "jurisdiction", "fingerprint", "layers", "title",
+                                         "inputs", "facts_schema"],
+                            "properties": {**result["properties"]["ruleset"]["properties"],
+                                           "title": {"type": ["object", "string"]}, "inputs": {"type": "object"},
+                                           "facts_schema": {"type": "object",
+                                                            "description": "JSON Schema of one record of facts"}}},
+            "Health": {"type": "object", "required": ["status", "riskgrade"],
+                       "properties": {"status": {"const": "ok"}, "riskgrade": string,
+                                      "stale": {"type": "object", "additionalProperties": string,
+                                                "description": "served files whose change does not compile"}}},
+            "EnterpriseAssessment": _component(_js.enterprise_assessment_schema()),
             "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "error"],
                         "properties": {"type": {"type": "string"}, "title": {"type": "string"},
                                        "status": {"type": "integer"}, "detail": {"type": "string"},
                                        "error": {"type": "string"}}}}
+
+
+def _component(schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -134,57 +225,142 @@ _GRADE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_WHATIF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_GRADE_RESPONSES,
+    200: {"description": "one record → its options; a list → one answer per item, in order (error records inline)",
+          "content": {"application/json": {"schema": {"oneOf": [
+              _ref("WhatifRecord"), {"type": "array", "items": _ref("WhatifRecord")}]}}}},
+    422: {"description": "one record that is wrong (its error record), an unknown --fix, or a broken ruleset",
+          "content": {"application/json": {"schema": {"oneOf": [_ref("Record"), _ref("Problem")]}}}},
+}
+_LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the body is not JSON (or repeats a key), or a parameter is wrong",
+          "content": {"application/json": {"schema": _ref("Problem")}}},
+    401: {"description": "an API key is needed (Authorization: Bearer KEY, or X-API-Key)",
+          "content": {"application/json": {"schema": _ref("Problem")}}},
+    408: {"description": "the request took longer than the server's time limit",
+          "content": {"application/json": {"schema": _ref("Problem")}}},
+}
+
+
 def create_app(options: ServeOptions | None = None) -> FastAPI:
     """The FastAPI application of ``riskgrade serve`` (docs/platform.md)."""
     opts = options or ServeOptions()
     files = {load(path).id: path for path in opts.rulesets}  # compiled now: a broken file fails the start
+    log = _AccessLog(opts.access_log)
+    #: the last ruleset that compiled, per (ref, jurisdiction): served while a changed file does not compile
+    good: dict[tuple[str, str | None], Any] = {}
+    #: why a changed file was not swapped in (shown by /healthz until it compiles again)
+    stale: dict[str, str] = {}
 
     def _load(ref: str, jurisdiction: str | None) -> Any:
         # a served file by its id; otherwise a shipped id (id@edition), never a path from the request
         if ref in files:
-            return load(files[ref], jurisdiction=jurisdiction)
-        if "/" in ref or "\\" in ref or ref.endswith((".yaml", ".yml")):
+            target = files[ref]
+        elif "/" in ref or "\\" in ref or ref.endswith((".yaml", ".yml")):
             raise RulesetError([Problem("unknown-ruleset", f"no ruleset {ref!r} is served", ref)])
-        return load(ref, jurisdiction=jurisdiction)
+        else:
+            target = ref
+        key = (ref, jurisdiction)
+        try:
+            rs = load(target, jurisdiction=jurisdiction)  # recompiled when one of its files changed
+        except RulesetError as e:
+            if key not in good or e.codes == ["unknown-ruleset"]:
+                raise
+            if ref not in stale:
+                print(f"riskgrade serve: {ref}: the changed ruleset does not compile; still serving the last "
+                      f"good one ({good[key].fingerprint}):\n{e}", file=sys.stderr)
+            stale[ref] = str(e)
+            return good[key]
+        good[key] = rs
+        stale.pop(ref, None)
+        return rs
+
     app = FastAPI(title="riskgrade", version=riskgrade_version(),
                   description="Grade safety risk under the dual prevention mechanism (双重预防机制): the "
-                              "contracts of riskgrade grade/explain/assess --format json, over HTTP.")
+                              "contracts of riskgrade grade/explain/assess/whatif --format json, over HTTP.")
 
-    def _grade(ref: str, body: Any, *, jurisdiction: str | None, lang: str, trace: bool, receipt: bool,
-               id_field: str) -> Response:
+    @app.middleware("http")
+    async def _guard(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        # API keys (when configured) for everything under /v1; /healthz and the document stay open
+        if opts.api_keys and request.url.path.startswith("/v1/"):
+            auth = request.headers.get("authorization", "")
+            given = auth[7:].strip() if auth[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
+            if not given or not _key_ok(given, opts.api_keys):
+                res = _problem(401, "unauthorized", "an API key is needed: Authorization: Bearer KEY, or X-API-Key")
+                res.headers["WWW-Authenticate"] = 'Bearer realm="riskgrade"'
+                return res
+        return await call_next(request)
+
+    async def _limited(request: Request, work: Callable[[Any, float], Response]) -> Response:
+        """Read the body and run ``work(body, deadline)`` in a worker thread, all within ``opts.timeout``:
+        past it the answer is a 408 at once (a record still being graded finishes in its thread; the
+        batch stops at the next record), so the event loop never waits on a slow request."""
+        deadline = time.monotonic() + opts.timeout
         try:
-            rs = _load(ref, jurisdiction)
-        except RulesetError as e:
-            return _load_error(e)
+            with anyio.fail_after(opts.timeout):
+                body = await _body(request, opts)
+                if isinstance(body, Response):
+                    return body
+                return await anyio.to_thread.run_sync(functools.partial(work, body, deadline),
+                                                      abandon_on_cancel=True)
+        except (TimeoutError, _Timeout):
+            return _timeout_problem(opts)
+
+    def _items(body: Any) -> tuple[bool, list[Any]] | Response:
         single = not isinstance(body, list)
         items = [body] if single else body
         if len(items) > opts.max_batch:
             return _problem(413, "too-many", f"{len(items)} records; the most in one request is {opts.max_batch}")
+        return single, items
+
+    def _each(path: str, ref: str, body: Any, deadline: float, id_field: str,
+              answer: Callable[[FactRecord, dict[str, Any], Any], dict[str, Any]]) -> Response:
+        """One answer per item of ``body`` (``answer(rec, facts without the id, id)``), in order; error
+        records inline; a single record's error is its status (422, or 500 for a function error)."""
+        got = _items(body)
+        if isinstance(got, Response):
+            return got
+        single, items = got
         out = []
         for i, facts in enumerate(items):
+            if time.monotonic() > deadline:
+                raise _Timeout
             rec = FactRecord(i, f"<body>[{i}]", facts)
             rid = record_id(facts, id_field)
             if not isinstance(facts, dict):
                 err = FactError("record must be a JSON object", record=rec.where, code="not-a-mapping")
                 out.append({**record_error_dict(rec, err), **position(rec, rid)})
                 continue
-            given = strip_id(rs, facts, id_field)
             try:
-                a = rs.grade(given)
+                out.append({**answer(rec, facts, rid), **position(rec, rid)})
             except FactError as e:
                 out.append({**record_error_dict(rec, e.at(record=rec.where)), **position(rec, rid)})
             except FunctionError as e:
                 if single:
+                    log.write(path, ref, [{"error": "function-error", **position(rec, rid)}])
                     return _problem(500, "function-error", str(e), **{k: v for k, v in function_error_dict(e).items()
                                                                        if k not in ("error", "message")})
                 out.append({**function_error_dict(e), **position(rec, rid)})
-            else:
-                out.append({**a.to_dict(trace=trace, lang=lang, receipt=receipt, facts=given), **position(rec, rid)})
+        log.write(path, ref, out)
         if single:
             return _JSON(out[0], status_code=422 if "error" in out[0] else 200)
         return _JSON(out)
 
-    common = {"openapi_extra": {"requestBody": _GRADE_BODY}, "responses": _GRADE_RESPONSES,
+    def _grade(ref: str, body: Any, deadline: float, *, jurisdiction: str | None, lang: str, trace: bool,
+               receipt: bool, id_field: str) -> Response:
+        try:
+            rs = _load(ref, jurisdiction)
+        except RulesetError as e:
+            return _load_error(e)
+
+        def answer(rec: FactRecord, facts: dict[str, Any], rid: Any) -> dict[str, Any]:
+            given = strip_id(rs, facts, id_field)
+            return rs.grade(given).to_dict(trace=trace, lang=lang, receipt=receipt, facts=given)  # type: ignore[no-any-return]
+
+        return _each("explain" if trace else "grade", ref, body, deadline, id_field, answer)
+
+    common = {"openapi_extra": {"requestBody": _GRADE_BODY}, "responses": {**_GRADE_RESPONSES, **_LIMIT_RESPONSES},
               "response_class": _JSON}
 
     @app.post("/v1/grade/{ruleset}", summary="Grade one record or a batch", **common)  # type: ignore[arg-type]
@@ -192,54 +368,101 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
                     receipt: bool = True, id_field: str = DEFAULT_ID_FIELD) -> Response:
         """One record of facts → its result (422 with the error record when it is wrong); a list → one
         record per item, in order, error records inline (``riskgrade schema record``)."""
-        body = await _body(request, opts)
-        if isinstance(body, Response):
-            return body
-        return _grade(ruleset, body, jurisdiction=jurisdiction, lang=lang, trace=False, receipt=receipt,
-                      id_field=id_field)
+        return await _limited(request, lambda body, deadline: _grade(
+            ruleset, body, deadline, jurisdiction=jurisdiction, lang=lang, trace=False, receipt=receipt,
+            id_field=id_field))
 
     @app.post("/v1/explain/{ruleset}", summary="Grade and explain step by step", **common)  # type: ignore[arg-type]
     async def explain(ruleset: str, request: Request, jurisdiction: str | None = None, lang: str = "en",
                       receipt: bool = True, id_field: str = DEFAULT_ID_FIELD) -> Response:
         """As ``/v1/grade``, each result with its ``trace`` in ``lang``."""
-        body = await _body(request, opts)
-        if isinstance(body, Response):
-            return body
-        return _grade(ruleset, body, jurisdiction=jurisdiction, lang=lang, trace=True, receipt=receipt,
-                      id_field=id_field)
+        return await _limited(request, lambda body, deadline: _grade(
+            ruleset, body, deadline, jurisdiction=jurisdiction, lang=lang, trace=True, receipt=receipt,
+            id_field=id_field))
+
+    @app.post("/v1/whatif/{ruleset}", summary="What would change the level of a record",
+              openapi_extra={"requestBody": _GRADE_BODY}, responses={**_WHATIF_RESPONSES, **_LIMIT_RESPONSES},
+              response_class=_JSON)
+    async def whatif(ruleset: str, request: Request, jurisdiction: str | None = None, lang: str = "en",
+                     target: str | None = None, fix: str | None = None, limit: int = 10,
+                     id_field: str = DEFAULT_ID_FIELD) -> Response:
+        """The smallest changes to each record's inputs that grade it at ``target`` (RED/ORANGE/YELLOW/BLUE,
+        default one level below its own) or lower, fewest fields first (``riskgrade whatif --format json``);
+        ``fix``: comma-separated inputs that must stay; ``limit``: options shown per record."""
+        try:
+            goal = Level.parse(target) if target is not None else None
+        except ValueError as e:
+            return _problem(422, "bad-target", str(e))
+        fixed = tuple(f.strip() for f in (fix or "").split(",") if f.strip())
+        shown = max(limit, 0)
+
+        def work(body: Any, deadline: float) -> Response:
+            try:
+                rs = _load(ruleset, jurisdiction)
+            except RulesetError as e:
+                return _load_error(e)
+            unknown = [f for f in fixed if f not in rs.inputs]
+            if unknown:
+                return _problem(422, "unknown-input", f"fix {unknown[0]!r} is not an input of {rs.id}; inputs: "
+                                                      f"{', '.join(rs.inputs)}", field=unknown[0])
+
+            def answer(rec: FactRecord, facts: dict[str, Any], rid: Any) -> dict[str, Any]:
+                out: dict[str, Any] = rs.counterfactuals(strip_id(rs, facts, id_field), goal, fixed).to_dict(lang)
+                out["more"] = max(0, len(out["options"]) - shown)
+                out["options"] = out["options"][:shown]
+                return out
+
+            return _each("whatif", ruleset, body, deadline, id_field, answer)
+
+        return await _limited(request, work)
 
     @app.post("/v1/assess", summary="Assess an enterprise register", response_class=_JSON,
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                  "type": "object", "description": "an enterprise register (docs/enterprise.md)"}}}}},
-              responses={422: {"description": "the register is wrong",
-                               "content": {"application/json": {"schema": _ref("Problem")}}}})
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema":
+                  _ref("Register")}}}},
+              responses={200: {"description": "the enterprise's assessment",
+                               "content": {"application/json": {"schema": _ref("EnterpriseAssessment")}}},
+                         413: {"description": "body too large",
+                               "content": {"application/json": {"schema": _ref("Problem")}}},
+                         422: {"description": "the register is wrong",
+                               "content": {"application/json": {"schema": _ref("Problem")}}},
+                         500: {"description": "a function or plugin failed",
+                               "content": {"application/json": {"schema": _ref("Problem")}}},
+                         **_LIMIT_RESPONSES})
     async def assess_register(request: Request, as_of: datetime.date | None = None) -> Response:
         """The enterprise's assessment (``riskgrade assess --format json``); ``as_of`` defaults to today."""
-        body = await _body(request, opts)
-        if isinstance(body, Response):
-            return body
-        if not isinstance(body, Mapping):
-            return _problem(422, "not-a-mapping", "the register must be a JSON object")
-        try:
-            return _JSON(assess(None, body, as_of=as_of).to_dict())
-        except RulesetError as e:
-            return _load_error(e)
-        except FactError as e:
-            return _problem(422, e.code, e.message, record=e.record, field=e.field)
-        except GraphError as e:
-            return _problem(422, "cycle" if e.cycle else "graph", str(e), record=e.record, field=e.field)
-        except (FunctionError, PluginError) as e:
-            return _problem(500, "function-error", str(e))
+        def work(body: Any, deadline: float) -> Response:
+            if not isinstance(body, Mapping):
+                return _problem(422, "not-a-mapping", "the register must be a JSON object")
+            try:
+                out = assess(None, body, as_of=as_of).to_dict()
+            except RulesetError as e:
+                return _load_error(e)
+            except FactError as e:
+                return _problem(422, e.code, e.message, record=e.record, field=e.field)
+            except GraphError as e:
+                return _problem(422, "cycle" if e.cycle else "graph", str(e), record=e.record, field=e.field)
+            except (FunctionError, PluginError) as e:
+                return _problem(500, "function-error", str(e))
+            log.write("assess", "register", [{"id": out["enterprise"]["id"], "level": out["level"]}])
+            return _JSON(out)
 
-    @app.get("/v1/rulesets", summary="The shipped rulesets", response_class=_JSON)
+        return await _limited(request, work)
+
+    @app.get("/v1/rulesets", summary="The shipped rulesets", response_class=_JSON,
+             responses={200: {"description": "every shipped ruleset (and edition)", "content": {"application/json": {
+                 "schema": {"type": "array", "items": _ref("RulesetSummary")}}}}, **_LIMIT_RESPONSES})
     def rulesets() -> Response:
         """Every shipped ruleset: id, edition, effective, title, sector, version, completeness."""
         return _JSON([{k: v for k, v in it.items() if k != "file"} for it in list_rulesets()])
 
     @app.get("/v1/rulesets/{ref}", summary="One ruleset: metadata and the schema of its facts",
              response_class=_JSON,
-             responses={404: {"description": "no such ruleset",
-                              "content": {"application/json": {"schema": _ref("Problem")}}}})
+             responses={200: {"description": "the ruleset", "content": {"application/json": {
+                                 "schema": _ref("RulesetInfo")}}},
+                        404: {"description": "no such ruleset",
+                              "content": {"application/json": {"schema": _ref("Problem")}}},
+                        422: {"description": "a broken ruleset", "content": {"application/json": {
+                            "schema": _ref("Problem")}}}, **_LIMIT_RESPONSES})
     def ruleset(ref: str, jurisdiction: str | None = None, lang: str = "zh") -> Response:
         """The ruleset's reference (id, version, edition, fingerprint, layers), title, inputs and the
         JSON Schema of one record of its facts."""
@@ -248,13 +471,22 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
         except RulesetError as e:
             return _load_error(e)
         return _JSON({**rs.ref.to_dict(), "title": rs.title, "inputs": rs.inputs,
-                      "facts_schema": _js.facts_schema(rs.inputs, extra_facts=str(rs.doc.get("extra_facts", "reject")),
-                                                       table_keys={}, title=f"riskgrade facts for {rs.id}", lang=lang)})
+                      "facts_schema": facts_schema_of(rs, lang)})
 
-    @app.get("/healthz", summary="Liveness", response_class=_JSON)
+    @app.get("/healthz", summary="Liveness", response_class=_JSON,
+             responses={200: {"description": "serving", "content": {"application/json": {"schema": _ref("Health")}}}})
     def healthz() -> Response:
-        """``{"status": "ok", "riskgrade": VERSION}``."""
-        return _JSON({"status": "ok", "riskgrade": riskgrade_version()})
+        """``{"status": "ok", "riskgrade": VERSION}``, and ``stale``: the served rulesets whose changed file
+        does not compile (the last good one is still served)."""
+        out: dict[str, Any] = {"status": "ok", "riskgrade": riskgrade_version()}
+        if stale:
+            out["stale"] = dict(stale)
+        return _JSON(out)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_parameter(request: Request, exc: RequestValidationError) -> Response:
+        where = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in exc.errors())
+        return _problem(400, "bad-parameter", f"a query or path parameter is wrong: {where}")
 
     @app.exception_handler(RiskgradeError)
     async def _riskgrade_error(request: Request, exc: RiskgradeError) -> Response:
@@ -263,7 +495,24 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(_schemas())
+            for item in doc["paths"].values():
+                for op in item.values():
+                    for res in op.get("responses", {}).values():
+                        for media in res.get("content", {}).values():
+                            # FastAPI merges its default schema for a custom response class (a string) into
+                            # the declared one; the declared schema is the answer's
+                            schema = media.get("schema", {})
+                            if schema.get("type") == "string" and len(schema) > 1:
+                                del schema["type"]
+            components = doc.setdefault("components", {})
+            components.setdefault("schemas", {}).update(_schemas())
+            if opts.api_keys:
+                components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"},
+                                                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+                for path, item in doc["paths"].items():
+                    if path.startswith("/v1/"):
+                        for op in item.values():
+                            op["security"] = [{"bearer": []}, {"apiKey": []}]
             app.openapi_schema = doc
         return app.openapi_schema
 

@@ -22,8 +22,9 @@ from typing import Any
 
 from riskgrade._validate import schema as _schema
 
-__all__ = ["DIALECT", "facts_schema", "from_cerberus", "layer_schema", "receipt_schema", "record_schema",
-           "result_schema", "ruleset_schema"]
+__all__ = ["DIALECT", "enterprise_assessment_schema", "facts_schema", "from_cerberus", "layer_schema",
+           "receipt_schema", "record_schema", "register_schema", "result_schema", "ruleset_schema",
+           "verification_schema", "whatif_schema"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -310,7 +311,8 @@ def record_schema(*, id: str | None = None) -> dict[str, Any]:
                 "record": text, "id": {"type": ["string", "integer"]}}
     result = result_schema()
     ok = {"title": "a result", "allOf": [{"$ref": "#/$defs/result"}],
-          "required": ["index", "record"], "properties": position}
+          "required": ["index", "record"],
+          "properties": {**position, "facts": {"type": "object", "description": "the facts as given (--with-input)"}}}
     bad = {"title": "an error record (the record is wrong: exit 1)", "type": "object",
            "required": ["error", "message", "index", "record", "field"],
            "properties": {**position, "error": {"type": "string", "not": {"enum": ["function-error", "load"]}},
@@ -336,3 +338,82 @@ def record_schema(*, id: str | None = None) -> dict[str, Any]:
             "description": "N inputs give N records, in input order; see docs/platform.md.",
             "$defs": {"result": defs},
             "oneOf": [ok, bad, crash, load]}
+
+
+def verification_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one line of ``riskgrade verify --format json``: a stored result line replayed
+    (docs/platform.md), with the stored line's position, or a load error (the results file cannot be read)."""
+    opt_text = {"type": ["string", "null"]}
+    line = {"title": "one stored line, replayed", "type": "object",
+            "required": ["status", "reason", "message", "receipt_id", "index", "record"],
+            "properties": {"status": {"enum": ["identical", "differs", "cannot-replay", "no-decision"]},
+                           "reason": opt_text, "message": {"type": "string"},
+                           "receipt_id": {"oneOf": [_SHA256, {"type": "null"}]},
+                           "index": {"type": "integer", "minimum": 0}, "line": {"type": "integer", "minimum": 1},
+                           "record": {"type": "string"}, "id": {"type": ["string", "integer"]}},
+            "additionalProperties": False}
+    load = {"title": "a load error: the results file cannot be read (exit 2)", "type": "object",
+            "required": ["error", "load", "message"],
+            "properties": {"error": {"type": "string"}, "load": {"const": "results"}, "message": {"type": "string"},
+                           "record": opt_text, "field": opt_text},
+            "additionalProperties": False}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade verification (one JSON line of riskgrade verify --format json)",
+            "description": "N stored lines give N lines, in order; see docs/platform.md.",
+            "oneOf": [line, load]}
+
+
+def whatif_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one answer of ``riskgrade whatif --format json`` (and of ``POST /v1/whatif``):
+    the record's level, the target, the ranked options (each change as ``[from, to]``), how many records
+    the search graded and whether it was complete; ``more`` options were left out (``--limit``)."""
+    option = {"type": "object", "required": ["changes", "level", "distance", "explanation"],
+              "properties": {"changes": {"type": "object",
+                                         "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2}},
+                             "level": {"enum": _LEVELS}, "distance": {"type": "number"},
+                             "explanation": {"type": "array", "items": {"type": "string"}}}}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade what-if answer (one record)",
+            "type": "object", "required": ["level", "target", "options", "evaluated", "complete", "more"],
+            "properties": {"level": {"enum": _LEVELS}, "target": {"enum": _LEVELS},
+                           "options": {"type": "array", "items": option},
+                           "evaluated": {"type": "integer", "minimum": 0}, "complete": {"type": "boolean"},
+                           "more": {"type": "integer", "minimum": 0}, "record": {"type": "string"},
+                           "index": {"type": "integer", "minimum": 0}, "id": {"type": ["string", "integer"]}}}
+
+
+def enterprise_assessment_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of ``EnterpriseAssessment.to_dict()`` (``riskgrade assess --format json``,
+    ``POST /v1/assess``; schema ``riskgrade.enterprise-assessment/1``, docs/enterprise.md)."""
+    counts = {"type": "object", "properties": {lv: {"type": "integer", "minimum": 0} for lv in _LEVELS}}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade enterprise assessment (riskgrade.enterprise-assessment/1)",
+            "type": "object",
+            "required": ["schema", "as_of", "as_of_defaulted", "enterprise", "level", "inherent_level", "rollup",
+                         "rulesets", "counts", "chain", "nodes"],
+            "properties": {
+                "schema": {"const": "riskgrade.enterprise-assessment/1"},
+                "as_of": {"type": "string", "format": "date"}, "as_of_defaulted": {"type": "boolean"},
+                "enterprise": {"type": "object", "required": ["id", "name", "jurisdiction"],
+                               "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+                "level": {"enum": _LEVELS}, "inherent_level": {"enum": _LEVELS},
+                "rulesets": {"type": "object"},
+                "counts": {"type": "object", "required": ["level", "inherent"],
+                           "properties": {"level": counts, "inherent": counts}},
+                "chain": {"type": "array", "items": {"type": "object", "required": ["node", "kind", "level", "by"],
+                                                     "properties": {"level": {"enum": _LEVELS}}}},
+                "nodes": {"type": "object", "additionalProperties": {"type": "object"}},
+            }}
+
+
+def register_schema(*, id: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of an enterprise register as JSON (the body of ``POST /v1/assess``): its top-level
+    keys (docs/enterprise.md); the register loader checks every record and field in full."""
+    items = {"type": "array", "items": {"type": "object"}}
+    return {"$schema": DIALECT, **({"$id": id} if id else {}),
+            "title": "riskgrade enterprise register", "type": "object", "required": ["id", "name"],
+            "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                           "jurisdiction": {"type": ["string", "integer"]}, "ruleset": {"type": "string"},
+                           "sectors": {"type": "array", "items": {"type": "string"}},
+                           **{k: items for k in ("units", "risk_points", "hazards", "hidden_dangers",
+                                                 "monitoring_points", "accidents", "dependencies")}}}
