@@ -3,13 +3,13 @@
 Events are processed as they arrive (a line at a time; every output record is flushed), so
 ``tail -f log | riskgrade monitor ...`` prints a warning as soon as its event is read. With
 ``--state FILE`` the monitor's state is checkpointed atomically every ``--checkpoint-every``
-lines, with ``--checkpoint-seconds T`` also once T seconds passed since the last checkpoint (checked
-as lines arrive and, on a pipe, terminal or socket, while the input is idle: ``tail -f`` gets a
-checkpoint T seconds after its last line), and at the end; a restart with the same state file and the *same log again* skips the
-lines already consumed (their count and SHA-256 are in the state, and checked) and continues.
-With ``--output FILE`` the records go to that file, and a restart first cuts it back to the
-length the checkpoint recorded: killed at any moment and restarted, the file holds exactly the
-records of an uninterrupted run.
+lines, with ``--checkpoint-seconds T`` also once T seconds passed since the last checkpoint
+(checked as lines arrive and, on input with a file descriptor, while it is idle: ``tail -f`` gets
+a checkpoint at most ~1.25 T after its last line), and at the end; a restart with the same state
+file and the *same log again* skips the lines already consumed (their count and SHA-256 are in
+the state, and checked) and continues. With ``--output FILE`` the records go to that file, and a
+restart first cuts it back to the length the checkpoint recorded: killed at any moment and
+restarted, the file holds exactly the records of an uninterrupted run.
 
 Exit codes: 0 every event processed; 1 some events were malformed, late, duplicate or
 foreign (each one got an ``error`` record, the others were processed); 2 the command
