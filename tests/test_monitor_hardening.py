@@ -3,6 +3,7 @@ typed errors for odd events, streaming, checkpoint and resume -- including a rea
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -12,12 +13,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from riskgrade import Monitor, RiskGraph, load_enterprise
+from riskgrade._cli import monitor as cli_monitor
 from riskgrade._cli.monitor import monitor_cmd
 from riskgrade._monitor.engine import encode
 from riskgrade._monitor.events import Event, EventError, read_events
@@ -138,6 +141,59 @@ class TestOddEvents:
         assert [r["line"] for r in errors] == list(range(1, len(HOSTILE) + 3))
         assert [r["error"] for r in errors][-2:] == ["not-utf8", "too-large"]
         assert "Traceback" not in result.output
+
+
+class TestEventsFedThroughTheAPI:
+    """Found by tests/fuzz/test_fuzz_monitor.py: ``riskgrade.Event`` is public, and an ``Event`` made by hand
+    reached the engine unchecked -- a time of 1e20 raised ``OverflowError`` from ``feed`` and broke every
+    later feed; a ``Mapping`` that is not a ``dict`` was refused as "not a JSON object"."""
+
+    @pytest.mark.parametrize(("fields", "field", "code"), [
+        ({"time": 1e20}, "time", "out-of-range"), ({"time": -5.0}, "time", "out-of-range"),
+        ({"time": float("nan")}, "time", "bad-time"), ({"value": 10**400}, "value", "out-of-range"),
+        ({"value": float("inf")}, "value", "bad-type"), ({"value": "x"}, "value", "bad-type"),
+        ({"point": None}, "point", "missing-field"), ({"type": []}, "type", "bad-type"),
+        ({"hidden_danger": "HD-1"}, "hidden_danger", "unknown-field"), ({"type": "nope"}, "type", "unknown-type"),
+    ])
+    def test_a_hand_made_event_is_checked_like_a_mapping(self, fields: dict[str, Any], field: str,
+                                                         code: str) -> None:
+        with Monitor(parse_monitor_ruleset(TINY), load_enterprise(REGISTER)) as mon:
+            bad = Event(**{"type": "reading", "time": float(T0), "point": "MP-NH3-GAS", "value": 1.0, **fields})
+            result = mon.feed(bad, record=4)
+            assert [(e.record, e.field, e.code) for e in result.errors] == [(4, field, code)]
+            assert result.records[0]["kind"] == "error"
+            # the monitor goes on
+            assert [a.rule for a in mon.feed(Event(type="reading", time=float(T0 + 1), point="MP-NH3-GAS",
+                                                   value=1.0)).raised] == ["trace"]
+
+    def test_a_valid_hand_made_event_and_a_read_one_give_the_same_records(self) -> None:
+        lines = long_log(200, seed=4)
+        register = load_enterprise(REGISTER)
+        rules = load_monitor_ruleset(RULES)
+        with Monitor(rules, register) as a, Monitor(rules, register) as b:
+            for item in read_events(lines):
+                if isinstance(item, Event):
+                    copy = Event(**{f: getattr(item, f) for f in ("type", "time", "id", "point", "value", "unit",
+                                                                  "alarm", "state", "hidden_danger", "risk_point",
+                                                                  "deadline", "major", "passed", "line")})
+                    assert a.feed(item).records == b.feed(copy).records
+
+    def test_a_hand_made_event_with_int_times_checkpoints_exactly(self) -> None:
+        """An ``Event`` holding ``int`` times (equal to a parsed one, but not the same) is stored as the parsed
+        one would be: restored, the checkpoint is the same bytes (it held an int ``released`` before)."""
+        rules, register = parse_monitor_ruleset(TINY), load_enterprise(REGISTER)
+        with Monitor(rules, register, tolerance=0) as mon:
+            for k in range(3):
+                mon.feed(Event(type="reading", time=T0 + 60 * k, point="MP-NH3-GAS", value=k))  # type: ignore[arg-type]
+            state = mon.checkpoint()
+        with Monitor(rules, register, tolerance=0) as again:
+            again.restore(state)
+            assert again.checkpoint() == state
+
+    def test_any_mapping_is_an_event(self) -> None:
+        with Monitor(parse_monitor_ruleset(TINY), load_enterprise(REGISTER)) as mon:
+            result = mon.feed(MappingProxyType(_reading(T0, 0.5)))
+            assert not result.errors and [a.rule for a in result.raised] == ["trace"]
 
 
 class TestStreaming:
@@ -268,8 +324,14 @@ class TestCheckpointAPI:
                 mon.restore(state)
 
 
+#: how the killed run checkpoints: by line count, or by time alone (the line count too large to matter)
+MODES = {"every-97-lines": ["--checkpoint-every", "97"],
+         "every-0.2-s": ["--checkpoint-every", "1000000", "--checkpoint-seconds", "0.2"]}
+
+
 class TestKillAndResume:
-    def test_kill_9_mid_stream_and_resume_gives_the_uninterrupted_output(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("mode", list(MODES))
+    def test_kill_9_mid_stream_and_resume_gives_the_uninterrupted_output(self, tmp_path: Path, mode: str) -> None:
         lines = long_log(4000)
         log = tmp_path / "events.jsonl"
         log.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -282,7 +344,7 @@ class TestKillAndResume:
 
         state, out = tmp_path / "state.json", tmp_path / "out.jsonl"
         # the killed run reads the log from a pipe, which the test fills as fast as it can
-        proc = subprocess.Popen(_cmd("--state", str(state), "--checkpoint-every", "97", "--output", str(out), "-"),
+        proc = subprocess.Popen(_cmd("--state", str(state), *MODES[mode], "--output", str(out), "-"),
                                 cwd=ROOT, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdin is not None
         deadline = time.monotonic() + 60
@@ -308,8 +370,8 @@ class TestKillAndResume:
         position = json.loads(state.read_bytes())["position"]
         assert 0 < position["lines"] < len(lines)
         # restart: the same state file and the whole log again
-        second = subprocess.run(_cmd("--state", str(state), "--checkpoint-every", "97", "--output", str(out),
-                                     str(log)), cwd=ROOT, timeout=120, capture_output=True, check=False)
+        second = subprocess.run(_cmd("--state", str(state), *MODES[mode], "--output", str(out), str(log)), cwd=ROOT,
+                                timeout=120, capture_output=True, check=False)
         assert second.returncode == 1, second.stderr  # the log holds bad events on purpose
         assert out.read_bytes() == expected
         # and once more: everything was consumed, nothing is added
@@ -317,6 +379,71 @@ class TestKillAndResume:
                                capture_output=True, check=False)
         assert third.returncode == 0, third.stderr
         assert out.read_bytes() == expected
+
+    def test_an_idle_pipe_is_checkpointed_after_the_seconds_without_n_lines(self, tmp_path: Path) -> None:
+        """``tail -f log | riskgrade monitor --checkpoint-seconds T``: a real subprocess fed a few lines at a
+        time through a pipe that stays open gets a checkpoint of exactly those lines, T seconds on."""
+        lines = long_log(40, seed=5)
+        log = tmp_path / "events.jsonl"
+        log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        whole = tmp_path / "whole.jsonl"
+        subprocess.run(_cmd("--output", str(whole), str(log)), cwd=ROOT, timeout=120, check=False)
+        state, out = tmp_path / "state.json", tmp_path / "out.jsonl"
+        proc = subprocess.Popen(_cmd("--state", str(state), "--checkpoint-seconds", "0.3", "--output", str(out),
+                                     "-"), cwd=ROOT, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdin is not None
+
+        def position(lines_: int, timeout: float = 90.0) -> dict[str, Any]:  # generous: CI may be loaded
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                with contextlib.suppress(FileNotFoundError):
+                    where = dict(json.loads(state.read_bytes())["position"])
+                    if where["lines"] == lines_:
+                        return where
+                time.sleep(0.05)
+            raise AssertionError(f"no checkpoint of {lines_} lines within {timeout} s")
+
+        try:
+            for upto in (5, 12):  # far fewer than --checkpoint-every's default 1,000 lines
+                done = 0 if upto == 5 else 5
+                proc.stdin.write(("\n".join(lines[done:upto]) + "\n").encode())
+                proc.stdin.flush()
+                where = position(upto)
+                assert proc.poll() is None  # the pipe is open: the checkpoint came while waiting for input
+            assert where["output_bytes"] == out.stat().st_size
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.wait(timeout=30)
+            proc.stdin.close()
+            assert proc.stderr is not None
+            proc.stderr.close()
+        resumed = subprocess.run(_cmd("--state", str(state), "--checkpoint-seconds", "0.3", "--output", str(out),
+                                      str(log)), cwd=ROOT, timeout=120, capture_output=True, check=False)
+        assert resumed.returncode in (0, 1), resumed.stderr
+        assert out.read_bytes() == whole.read_bytes()
+
+    def test_checkpoint_seconds_needs_state(self) -> None:
+        result = CliRunner().invoke(monitor_cmd, [*ARGS, "--checkpoint-seconds", "5", "-"], input="")
+        assert result.exit_code == 2 and "--state" in result.output
+
+    @pytest.mark.parametrize("data", [b"", b"a", b"a\n", b"a\nb", b"\n\n", b"x" * 40 + b"\nshort\n",
+                                      b"x" * 39 + b"\n" + b"y" * 40, b"x" * 41 + b"\n" + b"z" * 38 + b"\n",
+                                      b"x" * 100 + b"\n\nq\n" + b"w" * 39])
+    def test_the_timed_reader_gives_the_buffered_readers_lines(self, data: bytes, monkeypatch: Any,
+                                                               tmp_path: Path) -> None:
+        """Both line readers (one with an idle timeout, one without) cut a stream the same way, long lines
+        included: a checkpoint made by one is resumed by the other."""
+        monkeypatch.setattr(cli_monitor, "_MAX_LINE_BYTES", 40)
+        monkeypatch.setattr(cli_monitor, "_CHUNK", 7)
+        path = tmp_path / "data"
+        path.write_bytes(data)
+        with open(path, "rb") as f:
+            buffered = list(cli_monitor._lines(f))
+        with open(path, "rb") as f:
+            timed = [x for x in cli_monitor._lines(f, 0.5) if not isinstance(x, cli_monitor._Idle)]
+        assert timed == buffered
+        assert b"".join(x for x in buffered if x is not None) == b"".join(
+            x for x in data.splitlines(keepends=True) if len(x.rstrip(b"\n")) < 40)
 
     def test_a_corrupt_or_foreign_state_file_is_an_error(self, tmp_path: Path) -> None:
         log = tmp_path / "events.jsonl"

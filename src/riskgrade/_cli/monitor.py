@@ -3,11 +3,13 @@
 Events are processed as they arrive (a line at a time; every output record is flushed), so
 ``tail -f log | riskgrade monitor ...`` prints a warning as soon as its event is read. With
 ``--state FILE`` the monitor's state is checkpointed atomically every ``--checkpoint-every``
-lines and at the end; a restart with the same state file and the *same log again* skips the
-lines already consumed (their count and SHA-256 are in the state, and checked) and continues.
-With ``--output FILE`` the records go to that file, and a restart first cuts it back to the
-length the checkpoint recorded: killed at any moment and restarted, the file holds exactly the
-records of an uninterrupted run.
+lines, with ``--checkpoint-seconds T`` also once T seconds passed since the last checkpoint
+(checked as lines arrive and, on input with a file descriptor, while it is idle: ``tail -f`` gets
+a checkpoint at most ~1.25 T after its last line), and at the end; a restart with the same state
+file and the *same log again* skips the lines already consumed (their count and SHA-256 are in
+the state, and checked) and continues. With ``--output FILE`` the records go to that file, and a
+restart first cuts it back to the length the checkpoint recorded: killed at any moment and
+restarted, the file holds exactly the records of an uninterrupted run.
 
 Exit codes: 0 every event processed; 1 some events were malformed, late, duplicate or
 foreign (each one got an ``error`` record, the others were processed); 2 the command
@@ -21,8 +23,10 @@ import datetime as _dt
 import hashlib
 import itertools
 import os
+import select
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO
 
@@ -94,8 +98,34 @@ def _graph_for(enterprise: Any, as_of: _dt.date | None) -> Any:
 _MAX_LINE_BYTES = 4 * MAX_LINE + 2
 
 
-def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
-    """The lines of ``stream`` as they arrive (``None`` for a line too long to hold)."""
+class _Idle:
+    """What :func:`_lines` yields when no line arrived within its ``idle`` seconds."""
+
+
+#: no line arrived within the idle timeout (the stream is still open)
+IDLE = _Idle()
+
+#: bytes asked of the operating system at a time, when reading with an idle timeout
+_CHUNK = 1 << 16
+
+
+def _lines(stream: BinaryIO, idle: float | None = None) -> Iterator[bytes | _Idle | None]:
+    """The lines of ``stream`` as they arrive (``None`` for a line too long to hold).
+
+    With ``idle`` seconds, and a stream with a file descriptor that ``select`` can wait on (a pipe, a
+    terminal, a socket, a file), :data:`IDLE` is yielded whenever that long passes without a complete line,
+    and the stream is read from its descriptor; both ways give the same lines."""
+    fd: int | None = None
+    if idle is not None:
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+            fd = stream.fileno()
+    if fd is None:
+        yield from _buffered_lines(stream)
+    else:
+        yield from _timed_lines(fd, idle or 0.0)
+
+
+def _buffered_lines(stream: BinaryIO) -> Iterator[bytes | None]:
     while True:
         line = stream.readline(_MAX_LINE_BYTES)
         if not line:
@@ -106,6 +136,43 @@ def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
             yield None
             continue
         yield line
+
+
+def _timed_lines(fd: int, idle: float) -> Iterator[bytes | _Idle | None]:
+    """:func:`_buffered_lines` read from ``fd`` with ``select``: a line whose text (without its newline) is
+    ``_MAX_LINE_BYTES`` or longer is ``None``, as there; at most that much plus a chunk is held."""
+    buf = bytearray()
+    pos = 0  # where the next line starts in buf
+    too_long = False  # the line being read is too long: its bytes are dropped up to its newline
+    eof = False
+    while True:
+        nl = buf.find(b"\n", pos)
+        if nl >= 0:
+            start, pos = pos, nl + 1
+            yield None if too_long or nl - start >= _MAX_LINE_BYTES else bytes(buf[start:pos])
+            too_long = False
+            continue
+        del buf[:pos]
+        pos = 0
+        if len(buf) >= _MAX_LINE_BYTES:
+            too_long = True
+            buf.clear()
+        if eof:
+            if buf or too_long:
+                yield None if too_long else bytes(buf)
+            return
+        ready, _, _ = select.select([fd], [], [], idle)
+        if not ready:
+            yield IDLE
+            continue
+        chunk = os.read(fd, _CHUNK)
+        eof = not chunk
+        buf += chunk
+
+
+def _arrived(lines: Iterator[bytes | _Idle | None]) -> Iterator[bytes | None]:
+    """The lines only (without the idle marks)."""
+    return (line for line in lines if not isinstance(line, _Idle))
 
 
 def _items(number: int, line: bytes | None) -> list[Event | EventError]:
@@ -210,15 +277,21 @@ def _read_state(path: str) -> tuple[bytes, dict[str, Any]] | None:
               help="out-of-order tolerance in seconds (default: the ruleset's)")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False), default=None,
               help="checkpoint file: restored if it exists (the same log is then skipped up to it), written "
-                   "atomically every --checkpoint-every lines and at the end")
+                   "atomically every --checkpoint-every lines (or --checkpoint-seconds) and at the end")
 @click.option("--checkpoint-every", "every", type=click.IntRange(min=1), default=1000, show_default=True,
               help="lines of input between checkpoints (with --state)")
+@click.option("--checkpoint-seconds", "every_seconds", type=click.FloatRange(min=0.01, max=86400.0), default=None,
+              help="also checkpoint once this many seconds passed since the last checkpoint, as lines arrive "
+                   "and while the input is idle (with --state)")
 @click.option("--output", "output_file", type=click.Path(dir_okay=False), default=None,
               help="write the records to this file (with --state: cut back to the checkpoint on resume)")
 def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, lang: str | None,
-                tolerance: float | None, state_file: str | None, every: int, output_file: str | None) -> None:
+                tolerance: float | None, state_file: str | None, every: int, every_seconds: float | None,
+                output_file: str | None) -> None:
     """Replay EVENTS.jsonl (or stdin) through the warning rules; stream warnings and level changes."""
     lang = _lang(lang)
+    if every_seconds is not None and state_file is None:
+        raise click.UsageError("--checkpoint-seconds needs --state")
     stream: BinaryIO | None = None
     sink: _Sink | None = None
     try:
@@ -231,14 +304,14 @@ def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, l
             stream = sys.stdin.buffer if events == "-" else open(events, "rb")  # noqa: SIM115
         except OSError as exc:
             raise MonitorError(f"cannot read {events}: {exc.strerror}") from None
-        lines = _lines(stream)
+        lines = _lines(stream, every_seconds / 4 if every_seconds is not None else None)
         digest = hashlib.sha256()
         number = 0
         if saved is not None:  # the same log again: skip (and check) what the checkpoint consumed
             skip = position.get("lines")
             if isinstance(skip, bool) or not isinstance(skip, int) or skip < 0:
                 raise StateError(f"state file {state_file}: no line count in its position", code="bad-state")
-            for line in itertools.islice(lines, skip):
+            for line in itertools.islice(_arrived(lines), skip):
                 number += 1
                 digest.update(line if line is not None else b"\0")
             if number < skip or digest.hexdigest() != position.get("sha256"):
@@ -251,7 +324,7 @@ def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, l
             first = _dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None
         else:  # the graph is judged as of the first valid event: read up to it (it is processed next)
             first = None
-            for line in lines:
+            for line in _arrived(lines):
                 number += 1
                 digest.update(line if line is not None else b"\0")
                 pending.append((number, _items(number, line)))
@@ -285,13 +358,21 @@ def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, l
                     errors += record["kind"] == "error"
                     out.write(dumps(record) if fmt == "jsonl" else render_text(record, lang))
 
+            last = time.monotonic()  # of the last checkpoint
+            since = 0  # lines since it
+
             def checkpoint() -> None:
+                nonlocal last, since
                 if state_file is not None:
                     size = out.sync()
                     where = {"lines": number, "sha256": digest.hexdigest()}
                     if output_file is not None:
                         where["output_bytes"] = size
                     _write_state(state_file, monitor.checkpoint(where))
+                last, since = time.monotonic(), 0
+
+            def due() -> bool:
+                return since >= every or (every_seconds is not None and time.monotonic() - last >= every_seconds)
 
             def feed(items: list[Event | EventError]) -> None:
                 for item in items:
@@ -300,17 +381,19 @@ def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, l
             for _, items in pending:
                 feed(items)
             since = len(pending)
-            if since >= every:
+            if due():
                 checkpoint()
-                since = 0
-            for line in lines:
+            for got in lines:
+                if isinstance(got, _Idle):  # nothing new: a checkpoint if one is due by time
+                    if since and due():
+                        checkpoint()
+                    continue
                 number += 1
-                digest.update(line if line is not None else b"\0")
-                feed(_items(number, line))
+                digest.update(got if got is not None else b"\0")
+                feed(_items(number, got))
                 since += 1
-                if since >= every:
+                if due():
                     checkpoint()
-                    since = 0
             # the checkpoint keeps the reorder buffer: a later, longer log continues as if never stopped
             # (the records of the final flush come after it, and so are written again on resume)
             checkpoint()

@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -91,6 +92,10 @@ MAX_TIME = 32503680000.0
 MAX_LINE = 1 << 20
 #: the deepest nesting of arrays and objects in one line
 MAX_DEPTH = 64
+
+#: the events :func:`parse_event` made that are still alive, by ``id`` (identity: an equal event may hold an
+#: ``int`` where these hold a ``float``): ``Monitor.feed`` checks an ``Event`` made by hand, and not these
+PARSED: weakref.WeakValueDictionary[int, Event] = weakref.WeakValueDictionary()
 
 #: China Standard Time, used to print times (input may use any offset)
 CST = _dt.timezone(_dt.timedelta(hours=8))
@@ -274,7 +279,9 @@ def parse_event(data: Any, record: Any = None) -> Event:
         fields["major"] = _flag(data, "major", record, False)
     if "passed" in optional:
         fields["passed"] = _flag(data, "passed", record, True)
-    return Event(**fields)
+    event = Event(**fields)
+    PARSED[id(event)] = event
+    return event
 
 
 class _DuplicateKey(ValueError):
@@ -363,6 +370,8 @@ def read_events(lines: Iterable[str | bytes], start: int = 1) -> Iterator[Event 
         for index, item in enumerate(items):
             record: Any = number if not isinstance(data, list) else f"{number}[{index}]"
             try:
-                yield attrs.evolve(parse_event(item, record), line=number)
+                event = attrs.evolve(parse_event(item, record), line=number)
+                PARSED[id(event)] = event
+                yield event
             except EventError as err:
                 yield err

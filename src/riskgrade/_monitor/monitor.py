@@ -56,7 +56,16 @@ from riskgrade._core.canonical import fingerprint
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import HiddenDanger, parse_record
-from riskgrade._monitor.events import CST, Event, EventError, format_time, parse_event, read_events
+from riskgrade._monitor.events import (
+    CST,
+    EVENT_TYPES,
+    PARSED,
+    Event,
+    EventError,
+    format_time,
+    parse_event,
+    read_events,
+)
 from riskgrade._monitor.rules import WarningRule, WarningRules
 from riskgrade.exceptions import FactError, GraphError, MonitorError
 
@@ -617,7 +626,10 @@ class Monitor:
     # -- public API
 
     def feed(self, event: Event | Mapping[str, Any], record: Any = None) -> FeedResult:
-        """Process one event (validated if given as a mapping); return what it raised, cleared and changed.
+        """Process one event; return what it raised, cleared and changed.
+
+        A mapping is validated (:func:`~riskgrade._monitor.events.parse_event`), and so is an
+        :class:`Event` made by hand; one that :func:`read_events` or ``parse_event`` made is not checked again.
 
         A malformed, duplicate, late or foreign event gives an ``error`` record and the
         monitor goes on. Raises :class:`MonitorError` if the rules engine failed.
@@ -629,7 +641,8 @@ class Monitor:
         self._fed += 1
         out = _Collector()
         try:
-            ev = event if isinstance(event, Event) else parse_event(event, record)
+            ev = _checked(event, record) if isinstance(event, Event) else parse_event(
+                dict(event) if isinstance(event, Mapping) else event, record)
             self._admit(ev)
         except EventError as err:
             out.error(err)
@@ -1098,6 +1111,30 @@ _MAX_DAY_STEPS = 366
 #: hidden-danger record field -> the event field it comes from
 _HD_FIELDS = {"id": "hidden_danger", "target": "risk_point", "found": "time", "closed": "time",
               "deadline": "deadline", "grade": "major", "status": "type", "description": "description"}
+
+
+#: the fields of an Event that parse_event does not take as input, and the defaults it gives the others
+_NOT_INPUT = frozenset({"line"})
+_DEFAULTS = {f.name: f.default for f in attrs.fields(Event) if f.default is not attrs.NOTHING}
+
+
+def _checked(ev: Event, record: Any) -> Event:
+    """An :class:`Event` made by the caller, validated as :func:`parse_event` validates a mapping (an
+    ``Event`` is a plain class: a time of 1e20 or a value of 10**400 would otherwise reach the engine)."""
+    if PARSED.get(id(ev)) is ev:  # made by parse_event (read_events)
+        return ev
+    data: dict[str, Any] = {}
+    allowed = EVENT_TYPES.get(ev.type) if isinstance(ev.type, str) else None
+    fields = set(allowed[0] + allowed[1]) if allowed is not None else set()
+    for name in attrs.fields_dict(Event):
+        value = getattr(ev, name)
+        if name in _NOT_INPUT or (name not in fields and name not in ("type", "time")
+                                  and value == _DEFAULTS.get(name) and type(value) is type(_DEFAULTS.get(name))):
+            continue
+        data[name] = value
+    checked = attrs.evolve(parse_event(data, record if record is not None else ev.line), line=ev.line)
+    PARSED[id(checked)] = checked
+    return checked
 
 
 def _day(t: float) -> _dt.date:

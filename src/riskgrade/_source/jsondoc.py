@@ -37,7 +37,8 @@ class JSONDocError(Exception):
         super().__init__(f"{code}: {message}")
 
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: a JSON string in the text (what the value counts skip)
+JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def parse_json(text: str, where: str, limits: Limits | None = None) -> Any:
@@ -50,7 +51,7 @@ def parse_json(text: str, where: str, limits: Limits | None = None) -> Any:
     # an upper bound on the values, at C speed: every value but the first follows a ',', '[' or ':'
     # (a ':' separates a key from its value; each key is a value too)
     if text.count(",") + text.count("[") + 2 * text.count(":") + 1 > lim.max_nodes:
-        bare = _STRING.sub('""', text)  # the same count outside strings is exact
+        bare = JSON_STRING.sub('""', text)  # the same count outside strings is exact
         n = bare.count(",") + bare.count("[") + 2 * bare.count(":") + 1
         if n > lim.max_nodes:
             raise JSONDocError("too-large", f"the document has more than {lim.max_nodes} values (Limits.max_nodes)")
