@@ -334,10 +334,23 @@ class RiskGraph:
         self._structural.add((child, parent))
 
     def _topological(self) -> list[str]:
-        try:
-            order: list[str] = list(nx.lexicographical_topological_sort(self._g))
-        except nx.NetworkXUnfeasible:
-            raise self._cycle_error() from None
+        """The nodes in the order of ``nx.lexicographical_topological_sort`` (Kahn's algorithm, the
+        smallest ready id first; ids are unique strings, so the order is the same), without its
+        per-node generator overhead; a cycle raises :meth:`_cycle_error` as before."""
+        succ = self._g.succ
+        indegree = {v: len(p) for v, p in self._g.pred.items()}
+        ready = [v for v, d in indegree.items() if d == 0]
+        heapq.heapify(ready)
+        order: list[str] = []
+        while ready:
+            nid = heapq.heappop(ready)
+            order.append(nid)
+            for child in succ[nid]:
+                indegree[child] -= 1
+                if not indegree[child]:
+                    heapq.heappush(ready, child)
+        if len(order) != len(indegree):
+            raise self._cycle_error()
         return order
 
     def _cycle_error(self, extra: tuple[str, str] | None = None) -> GraphError:
