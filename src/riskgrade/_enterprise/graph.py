@@ -440,7 +440,9 @@ class RiskGraph:
         self.evaluations += 1
         rule = self.rollup.for_kind(node.kind)
         rec = node.record
-        kw: dict[str, Any] = {"as_of": self.as_of, "own": node.own, "plugin": self._plugin_condition(node)}
+        # the closure asking plugins is only needed when the kind has a ``when: {plugin: ...}`` modifier
+        kw: dict[str, Any] = {"as_of": self.as_of, "own": node.own,
+                              "plugin": self._plugin_condition(node) if rule.plan.uses_plugin else None}
         if node.kind == "unit":
             kw["major_hazard_grade"] = rec.major_hazard_grade
         elif node.kind == "enterprise":
@@ -458,7 +460,7 @@ class RiskGraph:
     @property
     def _counts_points(self) -> bool:
         """Whether the enterprise's roll-up escalates by counts of risk points (``risk_points_at_least``)."""
-        return any(m.when.name == "risk_points_at_least" for m in self.rollup.for_kind("enterprise").modifiers)
+        return self.rollup.for_kind("enterprise").plan.counts_points
 
     def _point_levels(self, dynamic: bool) -> list[int]:
         counts = [0] * 5
