@@ -318,16 +318,20 @@ class _Fields:
 
     def get(self, field: str, required: bool = False) -> Any:
         self.used.add(field)
-        if field not in self.data or self.data[field] is None:
-            if required:
-                raise self.fail(field, "missing-field", f"{field!r} is required")
-            return None
-        return self.data[field]
+        v = self.data.get(field)  # a missing field and null are the same
+        if v is None and required:
+            raise self.fail(field, "missing-field", f"{field!r} is required")
+        return v
 
     def text(self, field: str, required: bool = False, default: str = "") -> str:
         v = self.get(field, required)
         if v is None:
             return default
+        if type(v) is str:  # the common case, checked first
+            s = v.strip()
+            if required and not s:
+                raise self.fail(field, "missing-field", f"{field!r} must not be empty")
+            return s
         if isinstance(v, bool) or not isinstance(v, (str, int)):
             raise self.fail(field, "bad-type", f"expected text, got {type(v).__name__}", v)
         s = str(v).strip()
@@ -427,6 +431,8 @@ class _Fields:
         return out
 
     def done(self) -> None:
+        if self.used.issuperset(self.data):  # every key a known field (the common case)
+            return
         extra = sorted(str(k) for k in self.data if str(k) not in self.used and not str(k).startswith("x-"))
         if extra:
             raise self.fail(extra[0], "unknown-field",
