@@ -319,7 +319,7 @@ class RiskGraph:
             self._hds[hd.id] = hd
             self._nodes[hd.target].hds[hd.id] = hd
         order = self._topological()
-        for nid in order:
+        for nid, _, _ in order:
             self._grade_own(self._nodes[nid])
         self._full_rollup(order)
 
@@ -333,22 +333,28 @@ class RiskGraph:
         self._g.add_edge(child, parent)
         self._structural.add((child, parent))
 
-    def _topological(self) -> list[str]:
+    def _topological(self) -> list[tuple[str, int, list[str]]]:
         """The nodes in the order of ``nx.lexicographical_topological_sort`` (Kahn's algorithm, the
-        smallest ready id first; ids are unique strings, so the order is the same), without its
-        per-node generator overhead; a cycle raises :meth:`_cycle_error` as before."""
+        smallest ready id first; ids are unique strings, so the order is the same), each with its
+        rank (1 + the highest rank of its children, 0 for a leaf) and the nodes it rolls up into;
+        a cycle raises :meth:`_cycle_error` as before."""
         succ = self._g.succ
         indegree = {v: len(p) for v, p in self._g.pred.items()}
+        rank = dict.fromkeys(indegree, 0)
         ready = [v for v, d in indegree.items() if d == 0]
         heapq.heapify(ready)
-        order: list[str] = []
+        order: list[tuple[str, int, list[str]]] = []
         while ready:
             nid = heapq.heappop(ready)
-            order.append(nid)
-            for child in succ[nid]:
-                indegree[child] -= 1
-                if not indegree[child]:
-                    heapq.heappush(ready, child)
+            up = list(succ[nid])
+            r = rank[nid]
+            order.append((nid, r, up))
+            for parent in up:
+                if rank[parent] <= r:
+                    rank[parent] = r + 1
+                indegree[parent] -= 1
+                if not indegree[parent]:
+                    heapq.heappush(ready, parent)
         if len(order) != len(indegree):
             raise self._cycle_error()
         return order
@@ -470,17 +476,18 @@ class RiskGraph:
                 counts[int(out.level)] += 1
         return counts
 
-    def _full_rollup(self, order: list[str]) -> None:
-        for n in self._nodes.values():
+    def _full_rollup(self, order: list[tuple[str, int, list[str]]]) -> None:
+        nodes = self._nodes
+        for n in nodes.values():
             n.c_inh, n.c_dyn, n.c_lock_inh, n.c_lock_dyn = [0] * 5, [0] * 5, [0] * 5, [0] * 5
-        succ = self._g.succ
-        for nid in order:
-            node = self._nodes[nid]
-            node.rank = 1 + max((self._nodes[p].rank for p in self._g.pred[nid]), default=-1)
+        for nid, rank, up in order:
+            node = nodes[nid]
+            node.rank = rank
             self._evaluate(node)
             contrib = node.contribution()
-            for s in succ[nid]:
-                self._nodes[s].adjust(contrib, 1)
+            if contrib is not None:
+                for s in up:
+                    nodes[s].adjust(contrib, 1)
 
     # ------------------------------------------------------------------ incremental machinery
     def _touch(self, node: _Node) -> None:
@@ -613,7 +620,7 @@ class RiskGraph:
         for node in self._nodes.values():
             self._touch(node)
         order = self._topological()
-        for nid in order:
+        for nid, _, _ in order:
             self._grade_own(self._nodes[nid])
         self._full_rollup(order)
         return self._changes()

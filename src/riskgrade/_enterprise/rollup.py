@@ -60,6 +60,7 @@ by the monitoring layer). Effects are applied in stages, whatever their order in
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -275,10 +276,16 @@ class Rollup:
     source: str = "default"
 
     def for_kind(self, kind: str) -> KindRollup:
-        return self.kinds.get(kind) or KindRollup(kind)
+        return self.kinds.get(kind) or _no_modifiers(kind)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: self.for_kind(k).to_dict() for k in KINDS}
+
+
+@functools.lru_cache(maxsize=16)
+def _no_modifiers(kind: str) -> KindRollup:
+    """The roll-up of a kind a ``rollup:`` section leaves out (plain max), made once per kind."""
+    return KindRollup(kind)
 
 
 # --------------------------------------------------------------------------- compiling
