@@ -392,7 +392,7 @@ class _Fields:
             return None
         if not isinstance(v, Mapping):
             raise self.fail(field, "bad-type", f"expected a mapping, got {type(v).__name__}", v)
-        return {str(k): _plain(x) for k, x in v.items()}
+        return {str(k): x if type(x) in _SCALARS else _plain(x) for k, x in v.items()}
 
     def location(self) -> dict[str, float] | None:
         """``{lon, lat}`` (WGS84 degrees) or ``{x, y}`` (site-plan metres)."""
@@ -438,6 +438,10 @@ class _Fields:
             raise self.fail(extra[0], "unknown-field",
                             f"unknown field {extra[0]!r} (allowed: {', '.join(sorted(self.used))}; "
                             "prefix extensions with 'x-')")
+
+
+#: values :func:`_plain` leaves as they are (checked by exact type first, the common case)
+_SCALARS = frozenset({str, int, float})
 
 
 def _plain(v: Any) -> Any:

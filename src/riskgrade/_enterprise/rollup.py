@@ -637,6 +637,10 @@ class Outcome:
     graded: bool
 
 
+#: levels by number without the enum's call (0, no lock, is BLUE where a level is needed)
+_LEVEL = (Level.BLUE, Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED)
+
+
 def _max_index(counts: Sequence[int]) -> int:
     for i in (4, 3, 2, 1):
         if counts[i]:
@@ -661,7 +665,7 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
     max_child = _max_index(child_levels)
     own_i = int(own) if own is not None else 0
     graded = bool(own_i or max_child)
-    base = Level(max(own_i, max_child, 1))
+    base = _LEVEL[max(own_i, max_child, 1)]
     level = base
     applied: list[Applied] = []
     lowers: list[tuple[_Planned, tuple[str, ...]]] = []
@@ -709,13 +713,13 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
     if lowers:
         # never below a lock, nor below the node's own graded level (e.g. the 2018 diagnosis,
         # which already counts standardisation)
-        target = max(level.raised(-1), Level(lock) if lock else Level.BLUE, Level(max(own_i, 1)))
+        target = max(level.raised(-1), _LEVEL[lock], _LEVEL[max(own_i, 1)])
         for pm, subjects in lowers:
             applied.append(_applied(pm, subjects, level, target))
         level = target
     pre_lock = level
     if lock > level:
-        level = Level(lock)
+        level = _LEVEL[lock]
     for pm, subjects in locks:
         applied.append(_applied(pm, subjects, pre_lock, level))
     if dynamic:
