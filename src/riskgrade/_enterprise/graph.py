@@ -84,6 +84,7 @@ from riskgrade._enterprise.rollup import (
     Rollup,
     basis,
     evaluate,
+    kind_plan,
     months_before,
 )
 from riskgrade._source import registry
@@ -448,7 +449,7 @@ class RiskGraph:
         rec = node.record
         # the closure asking plugins is only needed when the kind has a ``when: {plugin: ...}`` modifier
         kw: dict[str, Any] = {"as_of": self.as_of, "own": node.own,
-                              "plugin": self._plugin_condition(node) if rule.plan.uses_plugin else None}
+                              "plugin": self._plugin_condition(node) if kind_plan(rule).uses_plugin else None}
         if node.kind == "unit":
             kw["major_hazard_grade"] = rec.major_hazard_grade
         elif node.kind == "enterprise":
@@ -466,7 +467,7 @@ class RiskGraph:
     @property
     def _counts_points(self) -> bool:
         """Whether the enterprise's roll-up escalates by counts of risk points (``risk_points_at_least``)."""
-        return self.rollup.for_kind("enterprise").plan.counts_points
+        return kind_plan(self.rollup.for_kind("enterprise")).counts_points
 
     def _point_levels(self, dynamic: bool) -> list[int]:
         counts = [0] * 5

@@ -236,13 +236,18 @@ class KindRollup:
     combine: str = "max"
     modifiers: tuple[Modifier, ...] = ()
     #: the modifiers sorted once for :func:`evaluate` (not part of the value: derived from ``modifiers``)
-    plan: _Plan = attrs.field(init=False, repr=False, eq=False)
+    _plan: _Plan = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "plan", _Plan(self.modifiers))
+        object.__setattr__(self, "_plan", _Plan(self.modifiers))
 
     def to_dict(self) -> dict[str, Any]:
         return {"combine": self.combine, "modifiers": [m.to_dict() for m in self.modifiers]}
+
+
+def kind_plan(rule: KindRollup) -> _Plan:
+    """The modifiers of ``rule`` sorted once for :func:`evaluate` (what :class:`_Plan` holds)."""
+    return rule._plan
 
 
 #: a modifier with the texts of what it applies: (modifier, (label zh, label en, effect zh, effect en))
@@ -670,7 +675,7 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
     applied: list[Applied] = []
     lowers: list[tuple[_Planned, tuple[str, ...]]] = []
     locks: list[tuple[_Planned, tuple[str, ...]]] = []
-    plan = rule.plan
+    plan = kind_plan(rule)
     for pm in plan.dyn if dynamic else plan.inh:
         m = pm[0]
         subjects = _holds(m.when, child_levels, as_of, major_hazard_grade, standardisation, hidden_dangers,
