@@ -84,6 +84,7 @@ from riskgrade._enterprise.rollup import (
     Rollup,
     basis,
     evaluate,
+    kind_plan,
     months_before,
 )
 from riskgrade._source import registry
@@ -319,7 +320,7 @@ class RiskGraph:
             self._hds[hd.id] = hd
             self._nodes[hd.target].hds[hd.id] = hd
         order = self._topological()
-        for nid in order:
+        for nid, _, _ in order:
             self._grade_own(self._nodes[nid])
         self._full_rollup(order)
 
@@ -333,11 +334,30 @@ class RiskGraph:
         self._g.add_edge(child, parent)
         self._structural.add((child, parent))
 
-    def _topological(self) -> list[str]:
-        try:
-            order: list[str] = list(nx.lexicographical_topological_sort(self._g))
-        except nx.NetworkXUnfeasible:
-            raise self._cycle_error() from None
+    def _topological(self) -> list[tuple[str, int, list[str]]]:
+        """The nodes in the order of ``nx.lexicographical_topological_sort`` (Kahn's algorithm, the
+        smallest ready id first; ids are unique strings, so the order is the same), each with its
+        rank (1 + the highest rank of its children, 0 for a leaf) and the nodes it rolls up into;
+        a cycle raises :meth:`_cycle_error` as before."""
+        succ = self._g.succ
+        indegree = {v: len(p) for v, p in self._g.pred.items()}
+        rank = dict.fromkeys(indegree, 0)
+        ready = [v for v, d in indegree.items() if d == 0]
+        heapq.heapify(ready)
+        order: list[tuple[str, int, list[str]]] = []
+        while ready:
+            nid = heapq.heappop(ready)
+            up = list(succ[nid])
+            r = rank[nid]
+            order.append((nid, r, up))
+            for parent in up:
+                if rank[parent] <= r:
+                    rank[parent] = r + 1
+                indegree[parent] -= 1
+                if not indegree[parent]:
+                    heapq.heappush(ready, parent)
+        if len(order) != len(indegree):
+            raise self._cycle_error()
         return order
 
     def _cycle_error(self, extra: tuple[str, str] | None = None) -> GraphError:
@@ -427,7 +447,9 @@ class RiskGraph:
         self.evaluations += 1
         rule = self.rollup.for_kind(node.kind)
         rec = node.record
-        kw: dict[str, Any] = {"as_of": self.as_of, "own": node.own, "plugin": self._plugin_condition(node)}
+        # the closure asking plugins is only needed when the kind has a ``when: {plugin: ...}`` modifier
+        kw: dict[str, Any] = {"as_of": self.as_of, "own": node.own,
+                              "plugin": self._plugin_condition(node) if kind_plan(rule).uses_plugin else None}
         if node.kind == "unit":
             kw["major_hazard_grade"] = rec.major_hazard_grade
         elif node.kind == "enterprise":
@@ -445,7 +467,7 @@ class RiskGraph:
     @property
     def _counts_points(self) -> bool:
         """Whether the enterprise's roll-up escalates by counts of risk points (``risk_points_at_least``)."""
-        return any(m.when.name == "risk_points_at_least" for m in self.rollup.for_kind("enterprise").modifiers)
+        return kind_plan(self.rollup.for_kind("enterprise")).counts_points
 
     def _point_levels(self, dynamic: bool) -> list[int]:
         counts = [0] * 5
@@ -455,17 +477,18 @@ class RiskGraph:
                 counts[int(out.level)] += 1
         return counts
 
-    def _full_rollup(self, order: list[str]) -> None:
-        for n in self._nodes.values():
+    def _full_rollup(self, order: list[tuple[str, int, list[str]]]) -> None:
+        nodes = self._nodes
+        for n in nodes.values():
             n.c_inh, n.c_dyn, n.c_lock_inh, n.c_lock_dyn = [0] * 5, [0] * 5, [0] * 5, [0] * 5
-        succ = self._g.succ
-        for nid in order:
-            node = self._nodes[nid]
-            node.rank = 1 + max((self._nodes[p].rank for p in self._g.pred[nid]), default=-1)
+        for nid, rank, up in order:
+            node = nodes[nid]
+            node.rank = rank
             self._evaluate(node)
             contrib = node.contribution()
-            for s in succ[nid]:
-                self._nodes[s].adjust(contrib, 1)
+            if contrib is not None:
+                for s in up:
+                    nodes[s].adjust(contrib, 1)
 
     # ------------------------------------------------------------------ incremental machinery
     def _touch(self, node: _Node) -> None:
@@ -598,7 +621,7 @@ class RiskGraph:
         for node in self._nodes.values():
             self._touch(node)
         order = self._topological()
-        for nid in order:
+        for nid, _, _ in order:
             self._grade_own(self._nodes[nid])
         self._full_rollup(order)
         return self._changes()

@@ -405,16 +405,20 @@ class _Fields:
 
     def get(self, field: str, required: bool = False) -> Any:
         self.used.add(field)
-        if field not in self.data or self.data[field] is None:
-            if required:
-                raise self.fail(field, "missing-field", f"{field!r} is required")
-            return None
-        return self.data[field]
+        v = self.data.get(field)  # a missing field and null are the same
+        if v is None and required:
+            raise self.fail(field, "missing-field", f"{field!r} is required")
+        return v
 
     def text(self, field: str, required: bool = False, default: str = "") -> str:
         v = self.get(field, required)
         if v is None:
             return default
+        if type(v) is str:  # the common case, checked first
+            s = v.strip()
+            if required and not s:
+                raise self.fail(field, "missing-field", f"{field!r} must not be empty")
+            return s
         if isinstance(v, bool) or not isinstance(v, (str, int)):
             raise self.fail(field, "bad-type", f"expected text, got {type(v).__name__}", v)
         s = str(v).strip()
@@ -475,7 +479,7 @@ class _Fields:
             return None
         if not isinstance(v, Mapping):
             raise self.fail(field, "bad-type", f"expected a mapping, got {type(v).__name__}", v)
-        return {str(k): _plain(x) for k, x in v.items()}
+        return {str(k): x if type(x) in _SCALARS else _plain(x) for k, x in v.items()}
 
     def location(self) -> dict[str, float] | None:
         """``{lon, lat}`` (WGS84 degrees) or ``{x, y}`` (site-plan metres)."""
@@ -603,6 +607,8 @@ class _Fields:
         return tuple(found[t] for t, _ in CONTROL_TIERS if t in found)
 
     def done(self) -> None:
+        if self.used.issuperset(self.data):  # every key a known field (the common case)
+            return
         extra = sorted(str(k) for k in self.data if str(k) not in self.used and not str(k).startswith("x-"))
         if extra:
             raise self.fail(extra[0], "unknown-field",
@@ -612,6 +618,10 @@ class _Fields:
 
 def _positions(polygon: Iterable[Mapping[str, float]]) -> list[dict[str, Any]]:
     return [{k: _num(v) for k, v in pos.items()} for pos in polygon]
+
+
+#: values :func:`_plain` leaves as they are (checked by exact type first, the common case)
+_SCALARS = frozenset({str, int, float})
 
 
 def _plain(v: Any) -> Any:

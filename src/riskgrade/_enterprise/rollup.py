@@ -60,6 +60,7 @@ by the monitoring layer). Effects are applied in stages, whatever their order in
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -234,9 +235,42 @@ class KindRollup:
     kind: str
     combine: str = "max"
     modifiers: tuple[Modifier, ...] = ()
+    #: the modifiers sorted once for :func:`evaluate` (not part of the value: derived from ``modifiers``)
+    _plan: _Plan = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_plan", _Plan(self.modifiers))
 
     def to_dict(self) -> dict[str, Any]:
         return {"combine": self.combine, "modifiers": [m.to_dict() for m in self.modifiers]}
+
+
+def kind_plan(rule: KindRollup) -> _Plan:
+    """The modifiers of ``rule`` sorted once for :func:`evaluate` (what :class:`_Plan` holds)."""
+    return rule._plan
+
+
+#: a modifier with the texts of what it applies: (modifier, (label zh, label en, effect zh, effect en))
+_Planned = tuple[Modifier, tuple[str, str, str, str]]
+
+
+class _Plan:
+    """A kind's modifiers split once per view (inherent: structural conditions only; dynamic: all)
+    into those judged on the children and facts and the ``level_at_least`` ones judged after the
+    raises, in declaration order, each with the texts of its :class:`Applied` computed once."""
+
+    __slots__ = ("counts_points", "dyn", "dyn_on_level", "inh", "inh_on_level", "uses_plugin")
+
+    def __init__(self, modifiers: Sequence[Modifier]) -> None:
+        planned = [(m, (m.label("zh"), m.label("en"), m.effect_text("zh"), m.effect_text("en"))) for m in modifiers]
+        structural = [p for p in planned if p[0].when.phase == "structural"]
+        self.inh: tuple[_Planned, ...] = tuple(p for p in structural if p[0].when.name != "level_at_least")
+        self.inh_on_level: tuple[_Planned, ...] = tuple(p for p in structural if p[0].when.name == "level_at_least")
+        self.dyn: tuple[_Planned, ...] = tuple(p for p in planned if p[0].when.name != "level_at_least")
+        self.dyn_on_level: tuple[_Planned, ...] = tuple(p for p in planned if p[0].when.name == "level_at_least")
+        self.uses_plugin = any(m.when.name == "plugin" for m in modifiers)
+        #: whether the kind escalates by counts of the enterprise's risk points (``risk_points_at_least``)
+        self.counts_points = any(m.when.name == "risk_points_at_least" for m in modifiers)
 
 
 @attrs.frozen
@@ -247,10 +281,16 @@ class Rollup:
     source: str = "default"
 
     def for_kind(self, kind: str) -> KindRollup:
-        return self.kinds.get(kind) or KindRollup(kind)
+        return self.kinds.get(kind) or _no_modifiers(kind)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: self.for_kind(k).to_dict() for k in KINDS}
+
+
+@functools.lru_cache(maxsize=16)
+def _no_modifiers(kind: str) -> KindRollup:
+    """The roll-up of a kind a ``rollup:`` section leaves out (plain max), made once per kind."""
+    return KindRollup(kind)
 
 
 # --------------------------------------------------------------------------- compiling
@@ -602,6 +642,10 @@ class Outcome:
     graded: bool
 
 
+#: levels by number without the enum's call (0, no lock, is BLUE where a level is needed)
+_LEVEL = (Level.BLUE, Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED)
+
+
 def _max_index(counts: Sequence[int]) -> int:
     for i in (4, 3, 2, 1):
         if counts[i]:
@@ -626,30 +670,26 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
     max_child = _max_index(child_levels)
     own_i = int(own) if own is not None else 0
     graded = bool(own_i or max_child)
-    base = Level(max(own_i, max_child, 1))
+    base = _LEVEL[max(own_i, max_child, 1)]
     level = base
     applied: list[Applied] = []
-    lowers: list[tuple[Modifier, tuple[str, ...]]] = []
-    locks: list[tuple[Modifier, tuple[str, ...]]] = []
-    on_level: list[Modifier] = []
-    for m in rule.modifiers:
-        if not dynamic and m.when.phase != "structural":
-            continue
-        if m.when.name == "level_at_least":
-            on_level.append(m)
-            continue
+    lowers: list[tuple[_Planned, tuple[str, ...]]] = []
+    locks: list[tuple[_Planned, tuple[str, ...]]] = []
+    plan = kind_plan(rule)
+    for pm in plan.dyn if dynamic else plan.inh:
+        m = pm[0]
         subjects = _holds(m.when, child_levels, as_of, major_hazard_grade, standardisation, hidden_dangers,
                           accidents, plugin, point_levels)
         if subjects is None:
             continue
         if m.effect == "raise":
             after = level.raised(m.steps)
-            applied.append(_applied(m, subjects, level, after))
+            applied.append(_applied(pm, subjects, level, after))
             level = after
         elif m.effect == "lower":
-            lowers.append((m, subjects))
+            lowers.append((pm, subjects))
         else:
-            locks.append((m, subjects))
+            locks.append((pm, subjects))
     own_lock = 0
     if dynamic:
         for ext in externals:
@@ -660,31 +700,33 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
             level = after
             if ext.floor is not None:
                 own_lock = max(own_lock, int(ext.floor))
-    for m in on_level:  # judged on the level after raises: a reporting duty that holds it (stage 3)
+    for pm in plan.dyn_on_level if dynamic else plan.inh_on_level:
+        # judged on the level after raises: a reporting duty that holds it (stage 3)
+        m = pm[0]
         if level >= m.when.level:
             if m.effect == "raise":
                 after = level.raised(m.steps)
-                applied.append(_applied(m, (), level, after))
+                applied.append(_applied(pm, (), level, after))
                 level = after
             elif m.effect == "lower":
-                lowers.append((m, ()))
+                lowers.append((pm, ()))
             else:
-                locks.append((m, ()))
-    for m, _ in locks:
-        own_lock = max(own_lock, int(m.level))
+                locks.append((pm, ()))
+    for pm, _ in locks:
+        own_lock = max(own_lock, int(pm[0].level))
     lock = max(own_lock, _max_index(child_locks))
     if lowers:
         # never below a lock, nor below the node's own graded level (e.g. the 2018 diagnosis,
         # which already counts standardisation)
-        target = max(level.raised(-1), Level(lock) if lock else Level.BLUE, Level(max(own_i, 1)))
-        for m, subjects in lowers:
-            applied.append(_applied(m, subjects, level, target))
+        target = max(level.raised(-1), _LEVEL[lock], _LEVEL[max(own_i, 1)])
+        for pm, subjects in lowers:
+            applied.append(_applied(pm, subjects, level, target))
         level = target
     pre_lock = level
     if lock > level:
-        level = Level(lock)
-    for m, subjects in locks:
-        applied.append(_applied(m, subjects, pre_lock, level))
+        level = _LEVEL[lock]
+    for pm, subjects in locks:
+        applied.append(_applied(pm, subjects, pre_lock, level))
     if dynamic:
         for ext in externals:
             if ext.floor is not None:
@@ -693,9 +735,9 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
     return Outcome(level, base, own_i >= max_child and own_i > 0, pre_lock, lock, own_lock, tuple(applied), graded)
 
 
-def _applied(m: Modifier, subjects: tuple[str, ...], before: Level, after: Level) -> Applied:
-    return Applied(m.id, m.effect, m.label("zh"), m.label("en"), m.effect_text("zh"), m.effect_text("en"),
-                   m.basis, subjects, before, after)
+def _applied(pm: _Planned, subjects: tuple[str, ...], before: Level, after: Level) -> Applied:
+    m, (label_zh, label_en, effect_zh, effect_en) = pm
+    return Applied(m.id, m.effect, label_zh, label_en, effect_zh, effect_en, m.basis, subjects, before, after)
 
 
 def _holds(c: Condition, child_levels: Sequence[int], as_of: _dt.date, mhg: int | None, std: int | None,

@@ -83,7 +83,9 @@ def parse_json(text: str, where: str, limits: Limits | None = None) -> Any:
         raise JSONDocError("too-deep", f"the document nests deeper than {lim.max_depth} (Limits.max_depth)") from None
     except ValueError as e:
         raise JSONDocError("bad-json", f"not valid JSON: {str(e)[:200]}") from None
-    _check_depth(data, lim.max_depth)
+    # a document with no more containers than the limit cannot nest deeper (each level is one): no walk
+    if text.count("{") + text.count("[") > lim.max_depth:
+        _check_depth(data, lim.max_depth)
     return data
 
 
