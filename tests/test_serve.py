@@ -6,9 +6,6 @@ import importlib.metadata
 import json
 import os
 import pathlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,11 +16,12 @@ from click.testing import CliRunner
 
 pytest.importorskip("fastapi")
 import httpx
-import uvicorn
 
 from riskgrade._cli import main
 from riskgrade._cli.doc import schema_for
 from riskgrade._serve import ServeOptions, create_app
+
+from ._serving import running
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 DATA = pathlib.Path(__file__).resolve().parent / "data"
@@ -36,32 +34,12 @@ def _has_mes() -> bool:
     return any(ep.name == "mes" for ep in importlib.metadata.entry_points(group="riskgrade"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = _free_port()
     mes = DATA / "mes-test.yaml"
     served = (str(mes),) if os.environ.get("RISKGRADE_REQUIRE_PLUGINS") or _has_mes() else ()
-    config = uvicorn.Config(create_app(ServeOptions(served, max_body=64 * 1024, max_batch=100)), host="127.0.0.1",
-                            port=port, log_level="warning", ws="none", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(600):  # bounded: at most a minute
-        if srv.started:
-            break
-        time.sleep(0.1)
-    assert srv.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=30)
+    with running(create_app(ServeOptions(served, max_body=64 * 1024, max_batch=100))) as url:
+        yield url
 
 
 @pytest.fixture
