@@ -53,7 +53,7 @@ class Limits:
     """
 
     max_bytes: int = attrs.field(default=8 * 1024 * 1024, validator=_positive)
-    max_nodes: int = attrs.field(default=500_000, validator=_positive)
+    max_nodes: int = attrs.field(default=250_000, validator=_positive)
     max_mapping_keys: int = attrs.field(default=20_000, validator=_positive)
     max_depth: int = attrs.field(default=100, validator=_positive)
     max_expression: int = attrs.field(default=2000, validator=_positive)
