@@ -67,7 +67,9 @@ def _nudge(v: Any, k: int) -> Any:
     if isinstance(v, bool):
         return not v
     if isinstance(v, int):
-        return [v + 1, v - 1, -v, v * 10 if abs(v) < 10**40 else 1, 0, v + 0.5, 10 ** (k % 40)][k % 7]
+        # each choice is built lazily: ``v + 0.5`` of a huge integer overflows float in the harness itself
+        return [lambda: v + 1, lambda: v - 1, lambda: -v, lambda: v * 10 if abs(v) < 10**40 else 1, lambda: 0,
+                lambda: v + 0.5 if abs(v) < 2**1000 else v, lambda: 10 ** (k % 40)][k % 7]()
     if isinstance(v, float):
         return [v * 1.000001, -v, v + 1, 0.0, v / 3, math.nextafter(v, math.inf), v * 1e300][k % 7]
     if isinstance(v, str):
