@@ -39,12 +39,15 @@ from riskgrade._source.facts import (
     record_id,
     strip_id,
 )
+from riskgrade._source.jsondoc import JSONDocError, exact_key, parse_json, read_object_line
 from riskgrade.exceptions import FactError, FunctionError
 
 __all__ = ["CACHE_LIMIT", "Counts", "grade_jsonl"]
 
 #: lines whose output is kept for reuse, at most (then the cache is emptied)
 CACHE_LIMIT = 4096
+#: inputs at least this large (bytes) show a progress bar on a terminal; smaller ones finish before it helps
+PROGRESS_BYTES = 1 << 20
 _POSITION = ("index", "line", "record")
 _RECORD = "\x00"  # stands for the record's file name in a template
 #: outcome kinds
@@ -99,9 +102,11 @@ def _facts_key(facts: Any, skip: str | None) -> tuple[Any, ...] | None:
 
 
 class _Progress:
-    """A progress line on standard error (a terminal only): bytes read of the file's size, records, rate."""
+    """A progress bar on standard error (a terminal only): bytes read of the file's size, records, rate."""
 
-    def __init__(self, total: int | None, err: IO[str]) -> None:
+    WIDTH = 30
+
+    def __init__(self, total: int, err: IO[str]) -> None:
         self.total, self.err = total, err
         self.t0 = self.last = time.monotonic()
 
@@ -111,9 +116,28 @@ class _Progress:
             return
         self.last = now
         rate = records / max(now - self.t0, 1e-9)
-        pct = f"{100 * done / self.total:5.1f}% " if self.total else ""
-        self.err.write(f"\r{pct}{records:,} records  {rate:,.0f}/s" + ("\n" if final else ""))
+        part = min(done / self.total, 1.0) if self.total else 1.0
+        fill = round(part * self.WIDTH)
+        bar = "#" * fill + "-" * (self.WIDTH - fill)
+        self.err.write(f"\r[{bar}] {100 * part:5.1f}% {records:,} records  {rate:,.0f}/s" + ("\n" if final else ""))
         self.err.flush()
+
+
+def _quick(raw: bytes, lim: Any) -> Any:
+    """The facts of a line that reads without any error (a JSON object), else None (the generic reader then
+    makes the line's error record): the same value :func:`_jsonl_record` reads."""
+    facts = read_object_line(raw, lim)
+    if facts is not None:
+        return facts
+    try:
+        facts = parse_json(raw.decode("utf-8"), "", lim)
+    except (UnicodeDecodeError, JSONDocError):
+        return None
+    return facts if facts.__class__ is dict else None
+
+
+#: lines written at once to a file (one write call, whatever the stream's buffering: PYTHONUNBUFFERED)
+_BATCH = 512
 
 
 def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field: str | None,
@@ -133,10 +157,15 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
     prefix = json_scalar(name + ":")[:-1]  # the record's JSON text is prefix + line number + '"'
     progress = None
     if write is None and not stdin and sys.stderr.isatty():
-        progress = _Progress(os.fstat(fh.fileno()).st_size, sys.stderr)
-    flush = out.flush if stdin and write is None else None
+        size = os.fstat(fh.fileno()).st_size
+        if size >= PROGRESS_BYTES:
+            progress = _Progress(size, sys.stderr)
+    per_line = stdin and write is None  # a platform streaming records waits for each answer
+    pending: list[str] = []
+    put = pending.append
     lines: dict[bytes, tuple[str, str, str, str, int]] = {}  # a line's bytes → its template (id included)
-    same: dict[tuple[Any, ...], tuple[tuple[str, ...], int]] = {}  # facts without the id → the template
+    same: dict[Any, tuple[tuple[str, ...], int]] = {}  # facts without the id → the template
+    skip = None if id_field in rs.inputs else id_field
     records = errors = crashed = 0
     try:
         for index, raw in enumerate(_lines(fh, lim.max_bytes)):
@@ -144,22 +173,35 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
             hit = lines.get(raw) if raw is not None and index else None
             if hit is not None:
                 a, b, c, z, kind = hit
-                emit(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
+                put(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
             else:
-                rec = _jsonl_record(raw, index, lineno, f"{name}:{lineno}", lim)
-                key = rid = None
-                if index and rec.error is None and isinstance(rec.facts, dict):
-                    fk = _facts_key(rec.facts, None if id_field in rs.inputs else id_field)
-                    rid = record_id(rec.facts, id_field)
+                # the first line (a byte order mark may open it) and lines that do not read go the generic way
+                facts = _quick(raw, lim) if index and raw is not None else None
+                key: Any = None
+                rid = None
+                if facts is not None:
+                    if id_field:
+                        rid = facts.get(id_field)
+                        if rid is not None and (rid.__class__ is not str and rid.__class__ is not int):
+                            rid = record_id(facts, id_field)
+                        if skip is not None and skip in facts:
+                            del facts[skip]  # a fresh dict of this line only: the facts without the id
+                    fk: Any = exact_key(facts)
+                    if fk is None:
+                        fk = _facts_key(facts, skip)
                     key = None if fk is None else (fk, rid is not None)
                 found = same.get(key) if key is not None else None
                 d: dict[str, Any] | None = None
                 if found is not None:
                     cuts, kind = found
                 else:
-                    d, kind = _outcome(rs, rec, lang=lang, receipt=receipt, id_field=id_field)
+                    where = f"{name}:{lineno}"
+                    rec = (_jsonl_record(raw, index, lineno, where, lim) if facts is None
+                           else FactRecord(index, where, facts, line=lineno))
+                    d, kind = _outcome(rs, rec, lang=lang, receipt=receipt, id_field=id_field,
+                                       known=None if facts is None else (rid, facts))
                     body = {k: v for k, v in d.items() if k not in _POSITION and k != "id"}
-                    made = _template(d) if index and kind != CRASH and rec.where not in dumps(body) else None
+                    made = _template(d) if index and kind != CRASH and where not in dumps(body) else None
                     if made is not None:
                         made = (*made[:-2], made[-2].replace(_RECORD, prefix), made[-1])
                     cuts = made or ()
@@ -169,12 +211,12 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
                         same[key] = (made, kind)
                 if not cuts:
                     assert d is not None
-                    emit(dumps(d) + "\n")
+                    put(dumps(d) + "\n")
                 else:
                     if len(cuts) == 5:  # the id's text goes in the first cut
                         cuts = (cuts[0] + json_scalar(d["id"] if d is not None else rid) + cuts[1], *cuts[2:])
                     a, b, c, z = cuts
-                    emit(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
+                    put(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
                     if raw is not None and rid is None:  # a line with a record id never comes again
                         if len(lines) >= CACHE_LIMIT:
                             lines.clear()
@@ -183,11 +225,16 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
             if kind:
                 errors += kind == ERROR
                 crashed += kind == CRASH
-            if flush is not None:
-                flush()
+            if per_line or len(pending) >= _BATCH:
+                emit("".join(pending))
+                pending.clear()
+                if per_line:
+                    out.flush()
             if progress is not None and not index & 0x3FFF:
                 progress.show(fh.tell(), records)
     finally:
+        if pending:
+            emit("".join(pending))
         if not stdin:
             if progress is not None:
                 progress.show(fh.tell(), records, final=True)
@@ -198,12 +245,16 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
     return counts
 
 
-def _outcome(rs: Any, rec: FactRecord, *, lang: str, receipt: bool, id_field: str | None) -> tuple[dict[str, Any], int]:
-    """The output dict of one record (what the generic path dumps) and its kind."""
+def _outcome(rs: Any, rec: FactRecord, *, lang: str, receipt: bool, id_field: str | None,
+             known: tuple[Any, Any] | None = None) -> tuple[dict[str, Any], int]:
+    """The output dict of one record (what the generic path dumps) and its kind (``known``: the record's id
+    and its facts without the id, when already made)."""
     if rec.error is not None:
         return {**record_error_dict(rec, rec.error), **position(rec, None)}, ERROR
-    rid = record_id(rec.facts, id_field)
-    given = strip_id(rs, rec.facts, id_field)
+    if known is not None:
+        rid, given = known
+    else:
+        rid, given = record_id(rec.facts, id_field), strip_id(rs, rec.facts, id_field)
     try:
         res = rs.grade(given)
     except FactError as e:
