@@ -10,9 +10,11 @@ dumper writes the whole dict. The first line (a byte order mark may precede it) 
 line whose output text names its own position. The cache is bounded (``CACHE_LIMIT`` lines, then
 emptied), so memory stays constant however long the input.
 
-Output is written through one buffered stream: flushed at the end for a file, after every line for
-standard input (a platform streaming records waits for each answer). A progress line is drawn on
-standard error when it is a terminal, never when it is piped.
+Output is UTF-8 bytes (the templates are kept encoded), written to standard output's binary buffer a
+batch of lines at a time for a file (one write call per batch, even under ``PYTHONUNBUFFERED``), after
+every line for standard input (a platform streaming records waits for each answer). A progress bar is
+drawn on standard error for an input of at least ``PROGRESS_BYTES`` when it is a terminal, never when
+it is piped.
 """
 
 from __future__ import annotations
@@ -153,7 +155,16 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
     except OSError as e:
         raise FactError(f"cannot read {facts_path}: {e.strerror}", record=facts_path, code="unreadable") from None
     out = sys.stdout
-    emit = write if write is not None else out.write
+    binary: IO[bytes] | None = getattr(out, "buffer", None) if write is None else None
+    text_write = write if write is not None else out.write
+    if binary is not None:
+        out.flush()  # anything written to the text stream before goes first; from here on, bytes
+        emit: Callable[[bytes], Any] = binary.write
+        flush_out = binary.flush
+    else:
+        def emit(data: bytes) -> Any:
+            return text_write(data.decode("utf-8"))
+        flush_out = out.flush
     prefix = json_scalar(name + ":")[:-1]  # the record's JSON text is prefix + line number + '"'
     progress = None
     if write is None and not stdin and sys.stderr.isatty():
@@ -161,10 +172,10 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
         if size >= PROGRESS_BYTES:
             progress = _Progress(size, sys.stderr)
     per_line = stdin and write is None  # a platform streaming records waits for each answer
-    pending: list[str] = []
+    pending: list[bytes] = []
     put = pending.append
-    lines: dict[bytes, tuple[str, str, str, str, int]] = {}  # a line's bytes → its template (id included)
-    same: dict[Any, tuple[tuple[str, ...], int]] = {}  # facts without the id → the template
+    lines: dict[bytes, tuple[bytes, bytes, bytes, bytes, int]] = {}  # a line's bytes → its template (id included)
+    same: dict[Any, tuple[tuple[bytes, ...], int]] = {}  # facts without the id → the template
     skip = None if id_field in rs.inputs else id_field
     records = errors = crashed = 0
     try:
@@ -173,7 +184,7 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
             hit = lines.get(raw) if raw is not None and index else None
             if hit is not None:
                 a, b, c, z, kind = hit
-                put(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
+                put(b"%s%d%s%d%s%d%s" % (a, index, b, lineno, c, lineno, z))
             else:
                 # the first line (a byte order mark may open it) and lines that do not read go the generic way
                 facts = _quick(raw, lim) if index and raw is not None else None
@@ -202,21 +213,21 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
                                        known=None if facts is None else (rid, facts))
                     body = {k: v for k, v in d.items() if k not in _POSITION and k != "id"}
                     made = _template(d) if index and kind != CRASH and where not in dumps(body) else None
-                    if made is not None:
-                        made = (*made[:-2], made[-2].replace(_RECORD, prefix), made[-1])
-                    cuts = made or ()
-                    if made is not None and key is not None:
+                    cuts = () if made is None else tuple(
+                        t.encode("utf-8") for t in (*made[:-2], made[-2].replace(_RECORD, prefix), made[-1]))
+                    if cuts and key is not None:
                         if len(same) >= CACHE_LIMIT:
                             same.clear()
-                        same[key] = (made, kind)
+                        same[key] = (cuts, kind)
                 if not cuts:
                     assert d is not None
-                    put(dumps(d) + "\n")
+                    put((dumps(d) + "\n").encode("utf-8"))
                 else:
                     if len(cuts) == 5:  # the id's text goes in the first cut
-                        cuts = (cuts[0] + json_scalar(d["id"] if d is not None else rid) + cuts[1], *cuts[2:])
+                        rtext = json_scalar(d["id"] if d is not None else rid).encode("utf-8")
+                        cuts = (cuts[0] + rtext + cuts[1], *cuts[2:])
                     a, b, c, z = cuts
-                    put(f"{a}{index}{b}{lineno}{c}{lineno}{z}")
+                    put(b"%s%d%s%d%s%d%s" % (a, index, b, lineno, c, lineno, z))
                     if raw is not None and rid is None:  # a line with a record id never comes again
                         if len(lines) >= CACHE_LIMIT:
                             lines.clear()
@@ -226,21 +237,21 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
                 errors += kind == ERROR
                 crashed += kind == CRASH
             if per_line or len(pending) >= _BATCH:
-                emit("".join(pending))
+                emit(b"".join(pending))
                 pending.clear()
                 if per_line:
-                    out.flush()
+                    flush_out()
             if progress is not None and not index & 0x3FFF:
                 progress.show(fh.tell(), records)
     finally:
         if pending:
-            emit("".join(pending))
+            emit(b"".join(pending))
         if not stdin:
             if progress is not None:
                 progress.show(fh.tell(), records, final=True)
             fh.close()
         if write is None:
-            out.flush()
+            flush_out()
     counts = Counts(records, errors, crashed)
     return counts
 
