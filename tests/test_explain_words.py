@@ -4,11 +4,14 @@ every shipped ruleset's cases and on generated facts, in both languages, the fir
 
 from __future__ import annotations
 
+import decimal
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import riskgrade
 from riskgrade._core.canonical import fmt_number as _n
@@ -139,3 +142,29 @@ def test_the_trace_is_a_fresh_list() -> None:
     t = a.trace("zh")
     t.clear()
     assert len(a.trace("zh")) == 5 and assessment._plan(a[0]).steps_cache
+
+
+def reference_fmt_number(v: Any) -> str:
+    """canonical.fmt_number before its fast path for plain ints and integral floats."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, int):
+        if abs(v) < 10**30:
+            return str(v)
+        mant, _, exp = format(decimal.Context(prec=12).create_decimal(v), ".12e").partition("e")
+        return f"{mant.rstrip('0').rstrip('.')}e{exp}"
+    if not math.isfinite(v):
+        return str(v)
+    if v.is_integer() and abs(v) < 1e16:
+        return str(int(v))
+    s = f"{v:.12g}"
+    if "e" not in s and "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return s
+
+
+@given(st.integers() | st.integers(-(10**31), 10**31) | st.floats() | st.sampled_from(
+    [-0.0, 1e16, -1e16, 1e16 - 2, 10**30, -(10**30), 10**30 - 1, True, Level.RED, 2.5]))
+@settings(max_examples=500, deadline=None, database=None)
+def test_fmt_number_is_what_it_was(v: Any) -> None:
+    assert _n(v) == reference_fmt_number(v)

@@ -168,6 +168,7 @@ _CACHE_SIZE = 1024
 
 
 _SIMPLE = frozenset((int, float, str, bool, type(None)))
+_NO_KEY: Any = object()  # a key not worked out yet
 
 
 def _label_en(v: Any) -> str:
@@ -237,8 +238,9 @@ class _Plan:
     def fired_dicts(self, a: Assessment) -> tuple[dict[str, Any], ...]:
         return self._fired(a, self._key(a))
 
-    def steps(self, a: Assessment, lang: str) -> tuple[Step, ...]:
-        key = self._key(a)
+    def steps(self, a: Assessment, lang: str, key: Any = _NO_KEY) -> tuple[Step, ...]:
+        if key is _NO_KEY:
+            key = self._key(a)
         if key is not None:
             hit = self.steps_cache.get((key, lang))
             if hit is not None:
@@ -254,7 +256,7 @@ class _Plan:
             hit = self.explain_cache.get((key, lang))
             if hit is not None:
                 return hit
-        out = "\n".join([s.text for s in self.steps(a, lang)])
+        out = "\n".join([s.text for s in self.steps(a, lang, key)])
         if key is not None:
             _put(self.explain_cache, (key, lang), out)
         return out
