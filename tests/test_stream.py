@@ -12,11 +12,13 @@ import pty
 import select
 import subprocess
 import sys
+import tempfile
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import riskgrade
 from riskgrade._cli import stream
@@ -162,3 +164,67 @@ def test_one_write_per_batch_even_unbuffered(tmp_path: pathlib.Path) -> None:
     unbuffered = _run_cli(args, subprocess.PIPE, {"PYTHONUNBUFFERED": "1"})
     assert unbuffered.stdout == "".join(calls).encode("utf-8")
     assert unbuffered.stdout == CliRunner().invoke(main, args).stdout_bytes
+
+
+ID_TEXTS = ["rp-1", "rp-2", "点位-3", "a:b", "a,b", "}", "{", "[", "riskgrade:probe", "L", "3", "", " ", "x\u2028y",
+            "\x7f"]
+
+
+@st.composite
+def id_lines(draw: Any) -> list[str]:
+    """JSON Lines of a few facts, each written with many ids, plainly or escaped, the id in different
+    places, now and then a duplicate id key, an id that is also another key or value, or a broken line."""
+    facts = draw(st.lists(st.fixed_dictionaries({"L": st.sampled_from([3, 6, 3.0]), "E": st.sampled_from([6, 1]),
+                                                 "C": st.sampled_from([15, 99])}), min_size=1, max_size=3))
+    ids = st.sampled_from(ID_TEXTS[:3]) | st.sampled_from(ID_TEXTS) | st.text(max_size=4) | st.integers(-3, 3)
+    out = []
+    for _ in range(draw(st.integers(4, 24))):
+        f = draw(st.sampled_from(facts))
+        rid = draw(ids)
+        enc = json.dumps(rid, ensure_ascii=draw(st.booleans()))
+        body = ", ".join(f'"{k}": {json.dumps(v)}' for k, v in f.items())
+        how = draw(st.integers(0, 9))
+        if how == 0:
+            line = f'{{{body}, "id": {enc}}}'
+        elif how == 1:
+            line = f'{{"id": {enc}, "id": {enc}, {body}}}'
+        elif how == 2:
+            line = f'{{"id": {enc}, {body}, "note_{rid}": 1}}'.replace('"note_', '"L_')
+        elif how == 3:
+            line = f'{{"id":{enc},{body.replace(", ", ",")}}}'
+        elif how in (5, 6) and isinstance(rid, str):  # the id escaped, its plain text elsewhere in the line
+            esc = "".join(f"\\u{ord(ch):04x}" for ch in rid)
+            other = json.dumps(draw(st.sampled_from([rid, "rp-1", "rp-2"])))
+            line = f'{{"id": "{esc}", {body}, "n": {other}}}' if how == 5 else f'{{"id": "{esc}", {other}: 1, {body}}}'
+        elif how == 4:
+            line = f'{{"id": "{rid}", {body}}}' if isinstance(rid, str) else f'{{"id": {enc}, {body}'
+        else:
+            line = f'{{"id": {enc}, {body}}}'
+        out.append(line)
+    return out
+
+
+@pytest.mark.skipif(not jsondoc.FAST, reason="shapes are learnt from orjson keys")
+@given(id_lines())
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+def test_lines_that_differ_only_by_their_id_text(lines: list[str]) -> None:
+    # the shape of a line (head + id + tail) is reused only where that is the same facts with another id
+    rs = riskgrade.load("lec-generic")
+    with tempfile.TemporaryDirectory() as tmp:
+        f = pathlib.Path(tmp) / "ids.jsonl"
+        f.write_bytes(("\n".join(['{"first": 1}', *lines]) + "\n").encode("utf-8", "surrogatepass"))
+        assert streamed(rs, f, True) == generic(rs, f)
+
+
+@pytest.mark.skipif(not jsondoc.FAST, reason="shapes are learnt from orjson keys")
+def test_a_shape_is_learnt_and_used(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a guard against a shape cache that never hits: lines after the first two are not decoded at all
+    f = tmp_path / "f.jsonl"
+    f.write_text("".join(f'{{"id": "rp-{i}", "L": 3, "E": 6, "C": 15}}\n' for i in range(50)), encoding="utf-8")
+    rs = riskgrade.load("lec-generic")
+    want = generic(rs, f)
+    calls = []
+    real = stream._quick
+    monkeypatch.setattr(stream, "_quick", lambda raw, lim: calls.append(raw) or real(raw, lim))
+    assert streamed(rs, f, True) == want
+    assert len(calls) == 2  # line 2 (line 1 goes the generic way) and the probe

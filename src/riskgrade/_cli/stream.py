@@ -20,6 +20,7 @@ it is piped.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -125,6 +126,72 @@ class _Progress:
         self.err.flush()
 
 
+_BACKSLASH = b"\\"
+_CONTROL = re.compile(rb"[\x00-\x1f]")
+_PROBE = "riskgrade:probe"
+
+
+class _Shapes:
+    """Lines that are a line seen before with only the text of its id changed: ``head + id + tail``.
+
+    A shape (``head``, ``tail``) is learnt from a line whose id (text, not an input of the ruleset) is
+    written once in it, plainly: the head ends with the id's opening quote. It is kept only if a probe —
+    the same head and tail around another id — reads as the same facts with that other id (so the cut
+    is the id's value, not some other text that looks like it). A later line with that head and tail
+    and, between them, text with no quote, backslash or control character (one plain JSON string) is
+    then, token for token, the learnt line with another id: the same facts, keys, counts and nesting,
+    hence the same reading and the same output but for the id — no JSON decoding at all. Bounded:
+    ``CACHE_LIMIT`` shapes (then emptied), 8 heads."""
+
+    def __init__(self, skip: str | None, lim: Any) -> None:
+        self.skip, self.lim = skip, lim
+        self.heads: list[bytes] = []
+        self.tails: dict[tuple[bytes, bytes], tuple[tuple[bytes, ...], int]] = {}
+
+    def match(self, raw: bytes) -> tuple[tuple[bytes, ...], int, bytes] | None:
+        for head in self.heads:
+            if raw.startswith(head):
+                n = len(head)
+                j = raw.find(b'"', n)
+                if j < 0:
+                    return None
+                hit = self.tails.get((head, raw[j + 1:]))
+                if hit is None:
+                    return None
+                text = raw[n:j]
+                if _BACKSLASH in text or _CONTROL.search(text) is not None or len(raw) > self.lim.max_bytes:
+                    return None
+                try:
+                    text.decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+                return hit[0], hit[1], raw[n - 1:j + 1]
+        return None
+
+    def learn(self, raw: bytes | None, rid: str, key: bytes, cuts: tuple[bytes, ...], kind: int) -> None:
+        """Learn the shape of ``raw`` (facts without the id ``key``, output ``cuts``), when it is sound to."""
+        if raw is None or self.skip is None or rid == _PROBE:
+            return
+        lit = json_scalar(rid).encode("utf-8")
+        if _BACKSLASH in lit or raw.count(lit) != 1:
+            return
+        at = raw.index(lit)
+        head, tail = raw[:at + 1], raw[at + len(lit):]
+        if head not in self.heads:
+            if len(self.heads) >= 8:
+                return
+            probe = _quick(head + _PROBE.encode() + b'"' + tail, self.lim)
+            if probe is None or probe.get(self.skip) != _PROBE:
+                return
+            del probe[self.skip]
+            if exact_key(probe) != key:
+                return
+            self.heads.append(head)
+        if len(self.tails) >= CACHE_LIMIT:
+            self.tails.clear()
+        self.tails[head, tail] = (cuts, kind)
+
+
 def _quick(raw: bytes, lim: Any) -> Any:
     """The facts of a line that reads without any error (a JSON object), else None (the generic reader then
     makes the line's error record): the same value :func:`_jsonl_record` reads."""
@@ -177,14 +244,20 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
     lines: dict[bytes, tuple[bytes, bytes, bytes, bytes, int]] = {}  # a line's bytes → its template (id included)
     same: dict[Any, tuple[tuple[bytes, ...], int]] = {}  # facts without the id → the template
     skip = None if id_field in rs.inputs else id_field
+    shapes = _Shapes(skip, lim)
     records = errors = crashed = 0
     try:
         for index, raw in enumerate(_lines(fh, lim.max_bytes)):
             lineno = index + 1
             hit = lines.get(raw) if raw is not None and index else None
+            shaped = shapes.match(raw) if hit is None and shapes.heads and raw is not None and index else None
             if hit is not None:
                 a, b, c, z, kind = hit
                 put(b"%s%d%s%d%s%d%s" % (a, index, b, lineno, c, lineno, z))
+            elif shaped is not None:  # the facts of a line seen before, only another text id
+                cuts, kind, rtext = shaped
+                put(b"%s%s%s%d%s%d%s%d%s" % (cuts[0], rtext, cuts[1], index, cuts[2], lineno, cuts[3], lineno,
+                                             cuts[4]))
             else:
                 # the first line (a byte order mark may open it) and lines that do not read go the generic way
                 facts = _quick(raw, lim) if index and raw is not None else None
@@ -223,9 +296,12 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
                     assert d is not None
                     put((dumps(d) + "\n").encode("utf-8"))
                 else:
+                    whole = cuts
                     if len(cuts) == 5:  # the id's text goes in the first cut
                         rtext = json_scalar(d["id"] if d is not None else rid).encode("utf-8")
                         cuts = (cuts[0] + rtext + cuts[1], *cuts[2:])
+                    if rid.__class__ is str and key is not None and key[0].__class__ is bytes and len(whole) == 5:
+                        shapes.learn(raw, rid, key[0], whole, kind)
                     a, b, c, z = cuts
                     put(b"%s%d%s%d%s%d%s" % (a, index, b, lineno, c, lineno, z))
                     if raw is not None and rid is None:  # a line with a record id never comes again
