@@ -9,17 +9,20 @@ each with an id), as bench_grade.py makes them. Contenders, each a fresh process
   hand-written   python: for each line json.loads, check the scales, D = L·E·C, band, json.dumps of
                  {id, level, D}, write — the floor of a JSON Lines pipeline in Python (no receipt, no
                  trace, no located errors)
-  grade json     riskgrade grade -r lec-generic FILE --format json   (full results with receipts)
+  grade json     riskgrade grade -r lec-generic FILE --format json   (full results with receipts), with the
+                 fast extra (orjson) and without it (the pure-Python path: orjson made unimportable)
   grade parquet  riskgrade grade -r lec-generic FILE --format parquet --out OUT
 
 Each process's own peak RSS is read from /proc/self/status (VmHWM) at its exit, by a wrapper, so a
 parent's size never counts. `grade json` is also run on a tenth of the file, to show memory does not
-grow with the input. Only the ratios and the shape are meaningful on a shared machine.
+grow with the input. Each contender's CPU time (user + system, from the child's own rusage) is reported
+next to its wall time: on a shared machine CPU time is the steadier figure, and the ratios are what count.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -57,6 +60,8 @@ def peak():
             sys.stderr.write("PEAK " + line.split()[1] + "\n")
 atexit.register(peak)
 mode, *rest = sys.argv[1:]
+if mode == "cli-pure":  # the pure-Python path: as if the fast extra were not installed
+    sys.modules["orjson"] = None
 if mode == "script":
     sys.argv = rest
     exec(compile(open(rest[0]).read(), rest[0], "exec"), {"__name__": "__main__"})
@@ -67,15 +72,18 @@ else:
 '''
 
 
-def run(mode: str, args: list[str], stdout: str | None) -> tuple[float, int, int]:
-    """(seconds, peak RSS in kB, exit code) of one wrapped process."""
+def run(mode: str, args: list[str], stdout: str | None) -> tuple[float, int, int, float]:
+    """(seconds, peak RSS in kB, exit code, CPU seconds) of one wrapped process."""
     t0 = time.perf_counter()
-    with open(stdout or os.devnull, "wb") as out:
-        proc = subprocess.run([sys.executable, "-c", WRAP, mode, *args], stdout=out, stderr=subprocess.PIPE,
-                              check=False)
-    dt = time.perf_counter() - t0
-    peak = next((int(line.split()[1]) for line in proc.stderr.decode().splitlines() if line.startswith("PEAK ")), -1)
-    return dt, peak, proc.returncode
+    with open(stdout or os.devnull, "wb") as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-c", WRAP, mode, *args], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        dt = time.perf_counter() - t0
+        err.seek(0)
+        text = err.read().decode()
+    peak = next((int(line.split()[1]) for line in text.splitlines() if line.startswith("PEAK ")), -1)
+    return dt, peak, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def write_lines(path: str, n: int, *, ids: bool = True) -> None:
@@ -104,29 +112,44 @@ def main(argv: Iterable[str] | None = None) -> int:
         out = os.path.join(tmp, "out")
         grade = ["grade", "-r", "lec-generic"]
         # start-up (import riskgrade, load the ruleset, one record) is part of every riskgrade figure
-        t_one, _, _ = run("cli", [*grade, one, "--format", "json"], None)
+        t_one, _, _, c_one = run("cli", [*grade, one, "--format", "json"], None)
         rows = []
-        t_hand, m_hand, _ = run("script", [hand, big, out + ".hand"], None)
-        rows.append(("hand-written pipeline", t_hand, m_hand, n))
-        for label, facts, k in (("grade json, ids", big, n), ("grade json, ids", small, n // 10),
-                                ("grade json, no ids", bare, n)):
-            t, m, rc = run("cli", [*grade, facts, "--format", "json"], out + ".json")
+        t_hand, m_hand, _, c_hand = run("script", [hand, big, out + ".hand"], None)
+        rows.append(("hand-written pipeline", t_hand, m_hand, n, c_hand))
+        digest = {}
+        for mode, label, facts, k in (("cli", "grade json, ids", big, n), ("cli", "grade json, ids", small, n // 10),
+                                      ("cli", "grade json, no ids", bare, n),
+                                      ("cli-pure", "grade json, ids, no orjson", big, n)):
+            t, m, rc, c = run(mode, [*grade, facts, "--format", "json"], out + ".json")
             assert rc == 1, rc  # some records are off the scale: exit 1, every line answered
+            h = hashlib.sha256()
+            lines = 0
             with open(out + ".json", "rb") as fh:
-                assert sum(1 for _ in fh) == k
-            rows.append((f"{label} ({k:,})", t, m, k))
+                for line in fh:
+                    h.update(line)
+                    lines += 1
+            assert lines == k
+            if facts is big:
+                digest[mode] = h.hexdigest()
+            rows.append((f"{label} ({k:,})", t, m, k, c))
+        assert digest["cli"] == digest["cli-pure"], "orjson and the pure path wrote different bytes"
         # the columnar formats read the whole file (one table): a tenth of it
-        t_pq, m_pq, rc = run("cli", [*grade, small, "--format", "parquet", "--out", out + ".parquet"], None)
+        t_pq, m_pq, rc, c_pq = run("cli", [*grade, small, "--format", "parquet", "--out", out + ".parquet"], None)
         assert rc == 1, rc
-        rows.append((f"grade parquet, ids ({n // 10:,})", t_pq, m_pq, n // 10))
+        rows.append((f"grade parquet, ids ({n // 10:,})", t_pq, m_pq, n // 10, c_pq))
     print(f"python {sys.version.split()[0]}; LEC JSON Lines, one in 97 off the scale; start-up (import, load, "
-          f"one record) {t_one:.2f} s, included below")
-    print(f"  {'contender':<30} {'seconds':>8} {'records/s':>12} {'peak RSS':>10}")
-    for name, t, m, k in rows:
-        print(f"  {name:<30} {t:>8.2f} {k / t:>12,.0f} {m / 1024:>7.0f} MiB")
-    t_ids, t_bare = rows[1][1], rows[3][1]
-    print(f"grade json records/s: {n / t_ids:,.0f} with ids, {n / t_bare:,.0f} without  (target >= 200,000)")
-    print(f"grade json / hand-written: {t_hand / t_ids:.2f} with ids, {t_hand / t_bare:.2f} without")
+          f"one record) {t_one:.2f} s wall, {c_one:.2f} s CPU, included below; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"  {'contender':<34} {'seconds':>8} {'records/s':>10} {'CPU s':>7} {'rec/CPU s':>10} {'peak RSS':>10}")
+    for name, t, m, k, c in rows:
+        print(f"  {name:<34} {t:>8.2f} {k / t:>10,.0f} {c:>7.2f} {k / c:>10,.0f} {m / 1024:>6.0f} MiB")
+    (t_ids, c_ids), (t_bare, c_bare), (_, c_pure) = ((rows[i][1], rows[i][4]) for i in (1, 3, 4))
+    print(f"grade json records/s: {n / t_ids:,.0f} with ids, {n / t_bare:,.0f} without (wall); {n / c_ids:,.0f} and "
+          f"{n / c_bare:,.0f} per CPU second  (target >= 200,000)")
+    print(f"grade json / hand-written: {t_hand / t_ids:.2f} with ids, {t_hand / t_bare:.2f} without (wall); "
+          f"{c_hand / c_ids:.2f} and {c_hand / c_bare:.2f} (CPU); no orjson {c_hand / c_pure:.2f} (CPU)")
+    print(f"at the hand-written floor of a quiet machine, R records/s, grade json would run R x "
+          f"{c_hand / c_ids:.2f} with ids (same-run CPU ratio)")
     print(f"grade json peak RSS: {rows[2][2] / 1024:.0f} MiB at {n // 10:,} lines, {rows[1][2] / 1024:.0f} MiB "
           f"at {n:,} (constant memory)")
     return 0

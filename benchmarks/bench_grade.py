@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import sys
 import time
@@ -20,7 +21,7 @@ from typing import Any
 
 import riskgrade
 from riskgrade import Level
-from riskgrade._core.canonical import dumps
+from riskgrade._core.canonical import dumps, fmt_number
 from riskgrade._grade import assessment
 
 L_VALUES = (10, 6, 3, 1, 0.5, 0.2, 0.1)
@@ -54,6 +55,71 @@ def hand_written() -> Callable[[dict[str, float]], tuple[Level, float]]:
     return grade
 
 
+class HandSerialiser:
+    """What a programmer would write by hand for lec-generic's result, with the same bytes as riskgrade's:
+    the constant parts (the ruleset reference, the rule's citation, id and label, the band texts, the inputs'
+    labels and table meanings) taken from the ruleset once, the per-record parts in f-strings; the dict fresh
+    per call (as ``to_dict`` gives), the JSON by ``json.dumps`` with the canonical options, floats rounded
+    to 12 digits as the canonical dumper does."""
+
+    def __init__(self, rs: riskgrade.Ruleset) -> None:
+        a = rs.grade({"L": 3, "E": 6, "C": 15})
+        d = a.to_dict()
+        self.ruleset, self.citation = d["ruleset"], d["fired"][0]["citation"]
+        self.rule_id, self.label = d["fired"][0]["id"], d["fired"][0]["label"]
+        rule = rs.rules[0]
+        bands = rs.bands[rule["bands"]]
+        self.rows = [(row.get("to"), Level[row["level"]], bands.row_text(i, "D"), row["label"])
+                     for i, row in enumerate(bands.rows)]
+        self.ins = {lang: [(n, spec["label"][lang], {k: r[lang] for k, r in rs.tables[spec["table"]].index.items()})
+                           for n, spec in rs.inputs.items()] for lang in ("zh", "en")}
+        self.rule_label = rule["label"]
+        self.cite = {lang: rs._citations[0].text(lang) for lang in ("zh", "en")}
+
+    def grade(self, f: dict[str, float]) -> tuple[float, Level, int]:
+        L, E, C = f["L"], f["E"], f["C"]
+        d = L * E * C
+        for i, (to, level, _, _) in enumerate(self.rows):
+            if to is None or d <= to:
+                return d, level, i
+        raise AssertionError("unreachable")
+
+    def to_dict(self, f: dict[str, float]) -> dict[str, Any]:
+        d, level, i = self.grade(f)
+        L, E, C = f["L"], f["E"], f["C"]
+        n = fmt_number
+        detail = f"D = L × E × C = {n(L)} × {n(E)} × {n(C)} = {n(d)}: {self.rows[i][2]} ({self.rows[i][3]['en']})"
+        return {"schema": 1, "level": level.name, "level_zh": level.zh, "score": d, "values": {"D": d},
+                "inputs": {"L": L, "E": E, "C": C},
+                "fired": [{"id": self.rule_id, "level": level.name, "label": self.label, "detail": detail,
+                           "citation": dict(self.citation)}],
+                "ruleset": {**self.ruleset, "layers": []}}
+
+    def to_json(self, f: dict[str, float]) -> str:
+        out = self.to_dict(f)
+        for k in ("score",):
+            v = out[k]
+            if v.__class__ is float and not v.is_integer():
+                out[k] = float(f"{v:.12g}")
+        out["values"]["D"] = out["score"]
+        out["inputs"] = {k: (float(f"{v:.12g}") if v.__class__ is float and not v.is_integer() else v)
+                         for k, v in out["inputs"].items()}
+        return json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    def explain(self, f: dict[str, float], lang: str = "zh") -> str:
+        d, level, i = self.grade(f)
+        zh = lang == "zh"
+        n = fmt_number
+        lines = [f"{'输入' if zh else 'input'} {name} ({label}) = {n(f[name])} — {meaning[f[name]]}"
+                 for name, label, meaning in self.ins[lang]]
+        lines.append(f"{'规则' if zh else 'rule'} {self.rule_id} ({self.rule_label[lang]}): D = L × E × C = "
+                     f"{n(f['L'])} × {n(f['E'])} × {n(f['C'])} = {n(d)}: {self.rows[i][2]} ({self.rows[i][3][lang]}) "
+                     f"→ {level.name} {level.label(lang)}; {'依据' if zh else 'cite'}: {self.cite[lang]}")
+        how = "取已触发规则的最高等级" if zh else "the highest level among fired rules"
+        lines.append(f"{'结论' if zh else 'result'}: {level.name} {level.label(lang)} ({how})")
+        return "\n".join(lines)
+
+
 def reference_dict(a: riskgrade.Assessment) -> dict[str, Any]:
     """The result schema built from the public properties, as ``to_dict`` built it before issue 17."""
     return {"schema": assessment.SCHEMA_VERSION, "level": a.level.name, "level_zh": a.level.zh, "score": a.score,
@@ -67,6 +133,14 @@ def _cold_json(a: riskgrade.Assessment) -> str:
     plan.json_cache.clear()
     plan.fired_cache.clear()
     return a.to_json()
+
+
+def _cold_explain(a: riskgrade.Assessment) -> str:
+    # the same for explanations: the trace and text caches emptied first (the per-ruleset words stay)
+    plan = assessment._plan(a[0])
+    plan.steps_cache.clear()
+    plan.explain_cache.clear()
+    return a.explain("zh")
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -154,6 +228,17 @@ def main(argv: Iterable[str] | None = None) -> int:
     # the same, every record distinct (no text is reused from an earlier record)
     distinct = [{"L": r["L"], "E": r["E"], "C": r["C"], "id": i} for i, r in enumerate(sample)]
     t_cold, _ = best_of(args.repeat, lambda: [_cold_json(grade(r)) for r in distinct])
+    # hand-written equivalents (same bytes, checked first), and explanations
+    hs = HandSerialiser(rs)
+    for r in sample:
+        a = grade(r)
+        assert hs.to_dict(r) == a.to_dict() and hs.to_json(r) == a.to_json(), r
+        assert hs.explain(r, "zh") == a.explain("zh") and hs.explain(r, "en") == a.explain("en"), r
+    t_hand_json, _ = best_of(args.repeat, lambda: [hs.to_json(r) for r in sample])
+    t_hand_dict, _ = best_of(args.repeat, lambda: [hs.to_dict(r) for r in sample])
+    t_hand_expl, _ = best_of(args.repeat, lambda: [hs.explain(r) for r in sample])
+    t_expl, _ = best_of(args.repeat, lambda: [grade(r).explain("zh") for r in sample])
+    t_expl_cold, _ = best_of(args.repeat, lambda: [_cold_explain(grade(r)) for r in sample])
 
     dr_recs = recs[: args.dr_records]
     t_dr, dr_out = bench_durable_rules(dr_recs)
@@ -169,6 +254,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         "grade+to_json, no reuse": len(sample) / t_cold,
         "grade+reference json": len(sample) / t_ref_json,
         "grade+reference dict": len(sample) / t_ref_dict,
+        "grade+explain('zh')": len(sample) / t_expl,
+        "grade+explain, no reuse": len(sample) / t_expl_cold,
+        "hand-written json": len(sample) / t_hand_json,
+        "hand-written dict": len(sample) / t_hand_dict,
+        "hand-written explain": len(sample) / t_hand_expl,
         "durable-rules": len(dr_recs) / t_dr,
     }
     print(f"python {sys.version.split()[0]}, {n} records (durable-rules: {len(dr_recs)}, "
@@ -183,6 +273,11 @@ def main(argv: Iterable[str] | None = None) -> int:
           f"{t_ref_json / t_cold:.1f})")
     print(f"ratio to_dict / reference dict  = {t_ref_dict / t_dict:.1f}")
     print(f"ratio grade+to_json / grade     = {t_one / len(recs) / (t_full / len(sample)):.3f}")
+    print(f"ratio grade+to_json / hand-written json       = {t_hand_json / t_full:.2f}  (target >= 0.5; no reuse: "
+          f"{t_hand_json / t_cold:.2f})")
+    print(f"ratio grade+to_dict / hand-written dict       = {t_hand_dict / t_dict:.2f}  (target >= 0.5)")
+    print(f"ratio grade+explain / hand-written explain    = {t_hand_expl / t_expl:.2f}  (target >= 0.5; no reuse: "
+          f"{t_hand_expl / t_expl_cold:.2f})")
     return 0
 
 

@@ -5,12 +5,7 @@ IPC facts; exit 1 when a row is in error, 2 on usage errors."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import pty
-import select
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -131,6 +126,7 @@ def test_usage_errors(tmp_path: pathlib.Path) -> None:
 
 
 # -- grade --format json on JSON Lines (riskgrade._cli.stream): byte for byte the generic path -------------
+# (the progress bar on a terminal, and none when piped: tests/test_stream.py)
 def generic_json_lines(path: pathlib.Path, id_field: str = "id") -> str:
     """What the generic loop of ``riskgrade grade --format json`` writes (riskgrade._cli.main._run_records)."""
     rs = riskgrade.load("lec-generic")
@@ -177,34 +173,3 @@ def test_json_lines_with_ids_reuse_by_facts(tmp_path: pathlib.Path, id_field: st
                        "--id-field", id_field)
     assert code == 1
     assert out == generic_json_lines(facts, id_field)
-
-
-def _run_cli(args: list[str], stderr: Any) -> subprocess.CompletedProcess[bytes]:
-    exe = os.path.join(os.path.dirname(sys.executable), "riskgrade")
-    return subprocess.run([exe, *args], stdout=subprocess.PIPE, stderr=stderr, timeout=120, check=False)
-
-
-def test_progress_on_a_terminal_only(tmp_path: pathlib.Path) -> None:
-    facts = tmp_path / "f.jsonl"
-    facts.write_text("".join(json.dumps({"id": i, "L": 3, "E": 6, "C": 15}) + "\n" for i in range(50)),
-                     encoding="utf-8")
-    args = ["grade", "-r", "lec-generic", str(facts), "--format", "json"]
-    piped = _run_cli(args, subprocess.PIPE)
-    assert (piped.returncode, piped.stderr, len(piped.stdout.splitlines())) == (0, b"", 50)
-    master, slave = pty.openpty()
-    try:
-        on_tty = _run_cli(args, slave)
-        os.close(slave)
-        seen = b""
-        while select.select([master], [], [], 1)[0]:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # the terminal closed
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        os.close(master)
-    assert on_tty.returncode == 0 and on_tty.stdout == piped.stdout
-    assert b"100.0% 50 records" in seen

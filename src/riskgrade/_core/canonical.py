@@ -30,6 +30,11 @@ def fmt_number(v: Any) -> str:
 
     Non-numbers are returned as ``str(v)``.
     """
+    t = v.__class__
+    if t is int and -(10**30) < v < 10**30:  # the common cases first (bool is not int here)
+        return int.__repr__(v)
+    if t is float and v.is_integer() and -1e16 < v < 1e16:
+        return int.__repr__(int(v))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return str(v)
     if isinstance(v, int):

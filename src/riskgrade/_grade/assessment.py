@@ -100,11 +100,11 @@ class Assessment(tuple):  # type: ignore[type-arg]
 
     def trace(self, lang: str = "en") -> list[Step]:
         """The ordered steps a person can read: inputs, derived values, rules, decision."""
-        return self[0]._trace(self, lang)  # type: ignore[no-any-return]
+        return list(_plan(self[0]).steps(self, lang))
 
     def explain(self, lang: str = "en") -> str:
         """The trace as text."""
-        return "\n".join(s.text for s in self.trace(lang))
+        return _plan(self[0]).explain(self, lang)
 
     def receipt(self, facts: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The decision receipt (docs/platform.md): riskgrade and plugin versions, the ruleset's id, edition,
@@ -168,6 +168,7 @@ _CACHE_SIZE = 1024
 
 
 _SIMPLE = frozenset((int, float, str, bool, type(None)))
+_NO_KEY: Any = object()  # a key not worked out yet
 
 
 def _label_en(v: Any) -> str:
@@ -188,9 +189,9 @@ def _obj(keys: tuple[tuple[str, int], ...], vals: tuple[Any, ...]) -> str:
 
 
 class _Plan:
-    __slots__ = ("details", "fired_cache", "input_keys", "input_names", "inputs", "json_cache", "level_json",
-                 "levels", "rs", "rule_head", "rule_tail", "ruleset", "ruleset_json", "value_keys", "value_names",
-                 "values")
+    __slots__ = ("details", "explain_cache", "fired_cache", "input_keys", "input_names", "inputs", "json_cache",
+                 "level_json", "levels", "rs", "rule_head", "rule_tail", "ruleset", "ruleset_json", "steps_cache",
+                 "value_keys", "value_names", "values")
 
     def __init__(self, rs: Ruleset) -> None:
         self.rs = rs
@@ -208,6 +209,9 @@ class _Plan:
         # (raw result, its types) → the fired rules' dicts / the whole JSON text
         self.fired_cache: dict[Any, tuple[dict[str, Any], ...]] = {}
         self.json_cache: dict[Any, str] = {}
+        # (raw result, its types, language) → the trace's steps (frozen, shared) / the explanation text
+        self.steps_cache: dict[Any, tuple[Step, ...]] = {}
+        self.explain_cache: dict[Any, str] = {}
 
     def _key(self, a: Assessment) -> Any:
         """A key two records share only if their results print the same: the same raw result with
@@ -233,6 +237,29 @@ class _Plan:
 
     def fired_dicts(self, a: Assessment) -> tuple[dict[str, Any], ...]:
         return self._fired(a, self._key(a))
+
+    def steps(self, a: Assessment, lang: str, key: Any = _NO_KEY) -> tuple[Step, ...]:
+        if key is _NO_KEY:
+            key = self._key(a)
+        if key is not None:
+            hit = self.steps_cache.get((key, lang))
+            if hit is not None:
+                return hit
+        out = tuple(self.rs._trace(a, lang))
+        if key is not None:
+            _put(self.steps_cache, (key, lang), out)
+        return out
+
+    def explain(self, a: Assessment, lang: str) -> str:
+        key = self._key(a)
+        if key is not None:
+            hit = self.explain_cache.get((key, lang))
+            if hit is not None:
+                return hit
+        out = "\n".join([s.text for s in self.steps(a, lang, key)])
+        if key is not None:
+            _put(self.explain_cache, (key, lang), out)
+        return out
 
     def json(self, a: Assessment) -> str:
         key = self._key(a)

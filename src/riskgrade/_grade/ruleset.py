@@ -194,74 +194,70 @@ class Ruleset:
 
     def _band_detail(self, rule: Mapping[str, Any], m: Method, idx: Any, values: Mapping[str, Any],
                      inputs: Mapping[str, Any], lang: str) -> str:
-        b = self.bands[rule["bands"]]
-        out = m.score_name(rule) or "score"
+        out, parts, op, tails = self._band_words(rule, m, lang)
         val = values.get(out, "?")
-        row = b.rows[idx]
-        lab = _label(row.get("label"), lang)
+        tail = tails.get(idx)
+        if tail is None:
+            b = self.bands[rule["bands"]]
+            lab = _label(b.rows[idx].get("label"), lang)
+            tail = tails[idx] = f": {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
         formula = ""
-        if m.operator:
-            # an omitted term computed by the rule itself shows under its output name (ls: S_as)
-            parts = [str(text if k in rule else rule.get(f"{k}_as", text)) for k, text, _ in m.expression_keys(rule)]
+        if op:
             known = {**inputs, **values}
             nums = [_n(known[p]) if p in known else p for p in parts]
-            op = f" {m.operator} "
             formula = f" = {op.join(parts)} = {op.join(nums)}"
-        return f"{out}{formula} = {_n(val)}: {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
+        return f"{out}{formula} = {_n(val)}{tail}"
+
+    def _band_words(self, rule: Mapping[str, Any], m: Method, lang: str) -> tuple[str, list[str], str, dict[Any, str]]:
+        """What a banded rule's detail says whatever the record: its output's name, the formula's terms,
+        the operator, and (filled as rows are met) each band row's text in ``lang``."""
+        cache: dict[tuple[int, str], Any] = self.__dict__.setdefault("_band_words_cache", {})
+        key = (id(rule), lang)
+        hit = cache.get(key)
+        if hit is None:
+            out = m.score_name(rule) or "score"
+            # an omitted term computed by the rule itself shows under its output name (ls: S_as)
+            parts = ([str(text if k in rule else rule.get(f"{k}_as", text)) for k, text, _ in m.expression_keys(rule)]
+                     if m.operator else [])
+            hit = cache[key] = (out, parts, f" {m.operator} " if m.operator else "", {}), rule
+        return hit[0]
 
     def _trace(self, a: Assessment, lang: str) -> list[Step]:
-        zh = lang == "zh"
+        """The steps of ``a``'s explanation: what is constant per ruleset and language (each input's and
+        rule's words, citations, the band rows' text, the decision) comes from :meth:`_words`; per
+        record only the numbers are formatted."""
+        w = self._words(lang)
         steps: list[Step] = []
         ins = a.inputs
-        for name, spec in self.inputs.items():
-            lab = _label(spec.get("label"), lang)
+        for name, head, unit, meanings, records in w.inputs:
             v = ins[name]
-            if v is None or spec.get("type") == "record":  # a linked ruleset's facts: see its link step
+            if v is None or records:  # a linked ruleset's facts: see its link step
                 continue
-            shown = f"{len(v)} {'条记录' if zh else 'records'}" if isinstance(v, list) else _n(v)
-            unit = f" {spec['unit']}" if spec.get("unit") and not isinstance(v, list) else ""
-            meaning = ""
-            if spec.get("table") and not isinstance(v, list):
-                t = self.tables[spec["table"]]
-                row = t.index.get(v)
-                if row is not None:
-                    meaning = next((str(row[c]) for c in (("zh",) if zh else ("en",)) + ("description_zh", "label")
-                                    if row.get(c)), "")
-            steps.append(Step("input", name, f"{'输入' if zh else 'input'} {name}"
-                              f"{f' ({lab})' if lab else ''} = {shown}{unit}{f' — {meaning}' if meaning else ''}"))
+            if isinstance(v, list):
+                steps.append(Step("input", name, f"{head}{len(v)} {w.records}"))
+            else:
+                meaning = meanings.get(v, "") if meanings is not None else ""
+                steps.append(Step("input", name, f"{head}{_n(v)}{unit}{meaning}"))
         vals = a.values
-        steps += self._link_steps(vals, lang)
-        made_by_links = {n for rec in (self.doc.get("linked") or {}).values() for n in rec["names"]}
-        for name, spec in (self.doc.get("derive") or {}).items():
-            if name in made_by_links:
-                continue
-            text = " ".join(str(spec if not isinstance(spec, dict) else spec["expr"]).split())
-            steps.append(Step("derive", name, f"{'计算' if zh else 'derive'} {name} = {text} = {_n(vals[name])}"))
+        if w.links:
+            steps += self._link_steps(vals, lang)
+        for name, head in w.derive:
+            steps.append(Step("derive", name, f"{head}{_n(vals[name])}"))
         levels, details = a[self._slices[2]], a[self._slices[3]]
-        for i, rule in enumerate(self.rules):
+        for i, (rid, head, tail) in enumerate(w.rules):
             lv = levels[i]
             detail = self._detail(i, details[i], vals, ins, lang)
-            lab = _label(rule.get("label"), lang)
-            cite = self._citations[i].text(lang)
-            not_fired = "→ 未触发" if zh else "→ not fired"
-            res = f"→ {Level(lv).name} {Level(lv).label(lang)}" if lv else not_fired
-            steps.append(Step("rule", rule["id"], f"{'规则' if zh else 'rule'} {rule['id']}"
-                              f"{f' ({lab})' if lab else ''}: {detail} {res}; {'依据' if zh else 'cite'}: {cite}"))
-        if any(levels):
-            how = "取已触发规则的最高等级" if zh else "the highest level among fired rules"
-        else:
-            oth = self.doc.get("otherwise") or {}
-            cite = self._otherwise_citation.text(lang) if self._otherwise_citation else ""
-            how = (f"无规则触发, 采用默认等级; 依据: {cite}" if zh
-                   else f"no rule fired, the default level applies; cite: {cite}")
-            _ = oth
-        steps.append(Step("decision", "level", f"{'结论' if zh else 'result'}: {a.level.name} "
-                          f"{a.level.label(lang)} ({how})"))
-        for change in (self.doc.get("layers") or ()):
-            for line in change.get("changes") or ():
-                steps.append(Step("layer", str(change.get("layer", "")), f"{'辖区细化' if zh else 'layer'}: {line}"))
+            steps.append(Step("rule", rid, f"{head}{detail} {w.results[lv]}{tail}"))
+        steps.append(w.decision[a.level, any(levels)])
+        steps += w.layers
         return steps
 
+    def _words(self, lang: str) -> _Words:
+        words: dict[str, _Words] = self.__dict__.setdefault("_explain_words", {})
+        w = words.get(lang)
+        if w is None:
+            w = words[lang] = _Words(self, lang)
+        return w
 
     def _link_steps(self, vals: Mapping[str, Any], lang: str) -> list[Step]:
         """One step per link (``links:``): which ruleset graded which fact, with its fingerprint, the
@@ -408,3 +404,47 @@ def _slices(nv: int, ni: int, nr: int) -> tuple[slice, slice, slice, slice]:
     a = 3
     return (slice(a, a + nv), slice(a + nv, a + nv + ni), slice(a + nv + ni, a + nv + ni + nr),
             slice(a + nv + ni + nr, a + nv + ni + 2 * nr))
+
+
+class _Words:
+    """The words of a ruleset's explanation in one language that are the same for every record."""
+
+    __slots__ = ("decision", "derive", "inputs", "layers", "links", "records", "results", "rules")
+
+    def __init__(self, rs: Ruleset, lang: str) -> None:
+        zh = lang == "zh"
+        self.records = "条记录" if zh else "records"
+        self.inputs: list[tuple[str, str, str, dict[Any, str] | None, bool]] = []
+        for name, spec in rs.inputs.items():
+            lab = _label(spec.get("label"), lang)
+            unit = f" {spec['unit']}" if spec.get("unit") else ""
+            meanings = None
+            if spec.get("table"):
+                meanings = {}
+                for key, row in rs.tables[spec["table"]].index.items():
+                    meaning = next((str(row[c]) for c in (("zh",) if zh else ("en",)) + ("description_zh", "label")
+                                    if row.get(c)), "")
+                    meanings[key] = f" — {meaning}" if meaning else ""
+            self.inputs.append((name, f"{'输入' if zh else 'input'} {name}{f' ({lab})' if lab else ''} = ", unit,
+                                meanings, spec.get("type") == "record"))
+        self.links = bool(rs.doc.get("linked"))
+        made_by_links = {n for rec in (rs.doc.get("linked") or {}).values() for n in rec["names"]}
+        self.derive = [(name, f"{'计算' if zh else 'derive'} {name} = "
+                              f"{' '.join(str(spec if not isinstance(spec, dict) else spec['expr']).split())} = ")
+                       for name, spec in (rs.doc.get("derive") or {}).items() if name not in made_by_links]
+        self.rules = []
+        for i, rule in enumerate(rs.rules):
+            lab = _label(rule.get("label"), lang)
+            self.rules.append((rule["id"], f"{'规则' if zh else 'rule'} {rule['id']}{f' ({lab})' if lab else ''}: ",
+                               f"; {'依据' if zh else 'cite'}: {rs._citations[i].text(lang)}"))
+        self.results = {0: "→ 未触发" if zh else "→ not fired"}
+        self.results.update({lv.value: f"→ {lv.name} {lv.label(lang)}" for lv in Level})
+        fired = "取已触发规则的最高等级" if zh else "the highest level among fired rules"
+        cite = rs._otherwise_citation.text(lang) if rs._otherwise_citation else ""
+        default = (f"无规则触发, 采用默认等级; 依据: {cite}" if zh
+                   else f"no rule fired, the default level applies; cite: {cite}")
+        self.decision = {(lv, any_fired): Step("decision", "level", f"{'结论' if zh else 'result'}: {lv.name} "
+                                               f"{lv.label(lang)} ({fired if any_fired else default})")
+                         for lv in Level for any_fired in (True, False)}
+        self.layers = [Step("layer", str(change.get("layer", "")), f"{'辖区细化' if zh else 'layer'}: {line}")
+                       for change in (rs.doc.get("layers") or ()) for line in change.get("changes") or ()]

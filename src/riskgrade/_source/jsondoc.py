@@ -6,6 +6,11 @@ deeper than ``max_depth``; a UTF-8 byte order mark is skipped. Every failure is 
 :class:`JSONDocError` with a stable ``code`` and a short message (never the whole value), which
 the caller turns into its own located error.
 
+With the ``fast`` extra (``pip install "riskgrade[fast]"``: orjson) a document is decoded by orjson
+first, and its answer is kept only where it is provably the checked reader's (see :func:`_fast`);
+everything else — and every error — goes through the checked reader, so the values and the errors
+are the same with and without orjson (a property test compares them).
+
 >>> parse_json('{"a": [1, 2]}', "x.json")
 {'a': [1, 2]}
 >>> parse_json('{"a": 1, "a": 2}', "x.json")
@@ -22,7 +27,15 @@ from typing import Any
 
 from riskgrade._core.limits import Limits, get_limits, short_repr
 
-__all__ = ["JSONDocError", "parse_json"]
+try:  # the [fast] extra: a C decoder, used only where its answer is provably the checked reader's
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - the pure-Python test run (tox env pure) has no orjson
+    _orjson = None  # type: ignore[assignment]
+
+#: decode with orjson where its answer is the checked reader's (tests set it False to run the pure path)
+FAST = _orjson is not None
+
+__all__ = ["FAST", "JSONDocError", "exact_key", "parse_json", "read_object_line"]
 
 
 class JSONDocError(Exception):
@@ -55,6 +68,61 @@ def parse_json(text: str, where: str, limits: Limits | None = None) -> Any:
         n = bare.count(",") + bare.count("[") + 2 * bare.count(":") + 1
         if n > lim.max_nodes:
             raise JSONDocError("too-large", f"the document has more than {lim.max_nodes} values (Limits.max_nodes)")
+    data = _MISS
+    if FAST and lim.max_int_digits >= _FAST_MIN_DIGITS:
+        data = _fast(text, lim.max_mapping_keys)
+    if data is _MISS:
+        data = _checked(text, lim)
+    # a document with no more containers than the limit cannot nest deeper (each level is one): no walk
+    if text.count("{") + text.count("[") > lim.max_depth:
+        _check_depth(data, lim.max_depth)
+    return data
+
+
+#: an answer of the fast decoder that cannot be trusted (the checked reader decides)
+_MISS: Any = object()
+#: orjson reads an integer literal beyond 64 bits (20 digits and more) as a float; with no run of this many
+#: digits anywhere in the text, every integer literal is exact and within any ``max_int_digits`` >= 18
+_FAST_MIN_DIGITS = 18
+_DIGIT_RUN = re.compile(r"[0-9]{19}")
+
+
+def _fast(text: str, max_keys: int) -> Any:
+    """``text`` decoded by orjson, or :data:`_MISS` where that could differ from :func:`_checked`.
+
+    Sound because: whatever orjson rejects (NaN, Infinity, a number beyond the float range, a lone
+    surrogate, nesting past 1024, a byte order mark) goes to the checked reader; with no run of 19 digits
+    every integer literal is exact (orjson reads 64 bits) and short enough; and a duplicate key (orjson
+    keeps the last) is found by counting: every ``:`` outside a string separates one key from its value,
+    so the text's ``:`` count equals the number of keys in the decoded objects only when no ``:`` is
+    inside a string and no key was repeated — any other count goes to the checked reader too."""
+    if _DIGIT_RUN.search(text) is not None:
+        return _MISS
+    try:
+        data = _orjson.loads(text)
+    except Exception:  # any refusal: the checked reader gives the located error or the value
+        return _MISS
+    colons = text.count(":")
+    if data.__class__ is dict and len(data) == colons:  # a flat record (nested objects, if any, are empty)
+        return data if colons <= max_keys else _MISS
+    if colons == 0:  # no object has a key
+        return data
+    keys = 0
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if v.__class__ is dict:
+            if len(v) > max_keys:
+                return _MISS
+            keys += len(v)
+            stack.extend(x for x in v.values() if x.__class__ is dict or x.__class__ is list)
+        elif v.__class__ is list:
+            stack.extend(x for x in v if x.__class__ is dict or x.__class__ is list)
+    return data if keys == colons else _MISS
+
+
+def _checked(text: str, lim: Limits) -> Any:
+    """The checked reader: the standard library's decoder with duplicate-key and integer-size hooks."""
     max_keys = lim.max_mapping_keys
     max_digits = lim.max_int_digits
 
@@ -83,9 +151,6 @@ def parse_json(text: str, where: str, limits: Limits | None = None) -> Any:
         raise JSONDocError("too-deep", f"the document nests deeper than {lim.max_depth} (Limits.max_depth)") from None
     except ValueError as e:
         raise JSONDocError("bad-json", f"not valid JSON: {str(e)[:200]}") from None
-    # a document with no more containers than the limit cannot nest deeper (each level is one): no walk
-    if text.count("{") + text.count("[") > lim.max_depth:
-        _check_depth(data, lim.max_depth)
     return data
 
 
@@ -99,3 +164,43 @@ def _check_depth(data: Any, max_depth: int) -> None:
             stack.extend((x, d + 1) for x in v.values() if x.__class__ is dict or x.__class__ is list)
         elif v.__class__ is list:
             stack.extend((x, d + 1) for x in v if x.__class__ is dict or x.__class__ is list)
+
+
+def exact_key(value: Any) -> bytes | None:
+    """A text two decoded documents share only when they are the same values of the same types in the same
+    order (``1``, ``1.0`` and ``true`` differ, and ``0.0`` and ``-0.0``), made by orjson; None without the
+    ``fast`` extra or for a value orjson cannot write one-to-one (an integer beyond 64 bits, NaN and the
+    infinities, which it writes as ``null``: a text with ``null`` anywhere is never a key).
+
+    >>> exact_key({"a": 1}) != exact_key({"a": 1.0}) or not FAST
+    True
+    """
+    if not FAST:
+        return None
+    try:
+        out: bytes = _orjson.dumps(value)
+    except Exception:  # a value it cannot write: no key
+        return None
+    return None if b"null" in out else out
+
+
+_DIGIT_RUN_BYTES = re.compile(rb"[0-9]{19}")
+
+
+def read_object_line(raw: bytes, lim: Limits) -> dict[str, Any] | None:
+    """The object on one JSON Lines line when it reads at once (orjson, every limit kept, no key twice), else
+    None — then ``parse_json(raw.decode("utf-8"), ...)`` decides, value or error. Where this returns an
+    object it is that call's value: the same checks on the same counts (a punctuation byte is never part of
+    a multi-byte UTF-8 character, so bytes count as characters do), with no decoding and no walk."""
+    if not FAST or len(raw) > lim.max_bytes or lim.max_int_digits < _FAST_MIN_DIGITS:
+        return None
+    colons = raw.count(b":")
+    opens = raw.count(b"[")
+    if (colons > lim.max_mapping_keys or raw.count(b",") + opens + 2 * colons + 1 > lim.max_nodes
+            or raw.count(b"{") + opens > lim.max_depth or _DIGIT_RUN_BYTES.search(raw) is not None):
+        return None
+    try:
+        data = _orjson.loads(raw)
+    except Exception:  # any refusal: the checked reader decides
+        return None
+    return data if data.__class__ is dict and len(data) == colons else None

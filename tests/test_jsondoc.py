@@ -1,0 +1,167 @@
+"""riskgrade._source.jsondoc: the orjson path (the ``fast`` extra) gives exactly what the checked reader gives —
+the same values of the same types, or the same error (code, message, line, column) — on generated documents,
+on hostile ones (duplicate keys, ``:`` inside text, long integers, NaN, lone surrogates, deep nesting, tight
+limits) and on every shipped ruleset's case facts; :func:`exact_key` is one-to-one on what the reader returns."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import riskgrade
+from riskgrade._core.limits import Limits
+from riskgrade._source import jsondoc
+from riskgrade._source.jsondoc import JSONDocError, exact_key, parse_json
+from tests._facts import case_facts, shipped_ids
+
+needs_fast = pytest.mark.skipif(not jsondoc.FAST, reason="the fast extra (orjson) is not installed")
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+
+def typed(v: Any) -> Any:
+    """``v`` with every value's type and a float's bits in it (so 1, 1.0, True and 0.0, -0.0 differ)."""
+    if isinstance(v, dict):
+        return ("dict", [(k, typed(x)) for k, x in v.items()])
+    if isinstance(v, list):
+        return ("list", [typed(x) for x in v])
+    if isinstance(v, float):
+        return ("float", "nan" if math.isnan(v) else v.hex())
+    return (type(v).__name__, v)
+
+
+def outcome(text: str, fast: bool, limits: Limits | None = None) -> Any:
+    old = jsondoc.FAST
+    jsondoc.FAST = fast and old
+    try:
+        return "value", typed(parse_json(text, "x.json", limits))
+    except JSONDocError as e:
+        return "error", e.code, e.message, e.line, e.col
+    finally:
+        jsondoc.FAST = old
+
+
+def same_both_ways(text: str, limits: Limits | None = None) -> None:
+    assert outcome(text, True, limits) == outcome(text, False, limits)
+
+
+scalars = (st.none() | st.booleans() | st.integers() | st.integers(-(2**70), 2**70)
+           | st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from([0.0, -0.0, 1e16, 5e-324, 2.0**63])
+           | st.text(max_size=8) | st.sampled_from(["a:b", "12:00", '"', "\\", "\ud800", "\u2028", "红"]))
+keys = st.sampled_from(["a", "b", "a:", ":", "\u0061", "红", ""]) | st.text(max_size=4)
+values = st.recursive(scalars, lambda c: st.lists(c, max_size=4) | st.dictionaries(keys, c, max_size=4),
+                      max_leaves=12)
+
+
+@st.composite
+def documents(draw: Any) -> str:
+    """The JSON text of a value, written in one of several ways, and now and then broken or with a key twice."""
+    v = draw(values)
+    text = json.dumps(v, ensure_ascii=draw(st.booleans()), separators=draw(st.sampled_from([(",", ":"), (", ", ": "),
+                                                                                         (" ,", " : ")])))
+    edit = draw(st.integers(0, 7))
+    if edit == 0 and text.startswith("{") and len(text) > 2:  # a key written twice
+        first = text[1:].split(",")[0]
+        text = "{" + first + "," + text[1:]
+    elif edit == 1:  # an escaped spelling of a key already there
+        text = text.replace('"a"', '"\\u0061"', 1)
+    elif edit == 2 and text:  # cut short, or an odd character
+        text = text[: draw(st.integers(0, len(text) - 1))] + draw(st.sampled_from(["", "NaN", "Infinity", "1e400",
+                                                                                 "\x00", " ", "\ufeff", "\t\n"]))
+    elif edit == 3:
+        text = draw(st.sampled_from([" ", "\n", "\ufeff", "\t"])) + text + draw(st.sampled_from(["", " \n", "\r\n"]))
+    return text
+
+
+@given(documents())
+@SETTINGS
+def test_generated_documents_read_the_same_both_ways(text: str) -> None:
+    same_both_ways(text)
+
+
+@given(st.text(alphabet=st.sampled_from(list('{}[]:,"\\0123456789.-+eE aun\u0061\ud800truefalsenull')), max_size=40))
+@SETTINGS
+def test_json_like_text_reads_the_same_both_ways(text: str) -> None:
+    same_both_ways(text)
+
+
+@given(documents(), st.sampled_from([Limits(max_mapping_keys=2), Limits(max_depth=2), Limits(max_int_digits=5),
+                                     Limits(max_int_digits=18), Limits(max_int_digits=19), Limits(max_nodes=6)]))
+@SETTINGS
+def test_tight_limits_read_the_same_both_ways(text: str, limits: Limits) -> None:
+    same_both_ways(text, limits)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1, "a": 2}', '{"a": 1, "\\u0061": 2}', '{"a": {"b": 1, "b": 1}}', '[{"a": 1}, {"a": 1, "a": 1}]',
+    '{"t": "12:00", "a": 1, "a": 2}', '{"t": "12:00"}', '{"a": 18446744073709551615}', '{"a": 18446744073709551616}',
+    '{"a": -9223372036854775809}', '{"a": 1234567890123456789}', '{"a": 1e400}', '{"a": NaN}', '{"a": -Infinity}',
+    '{"a": "\\ud800"}', "[" * 99 + "]" * 99, "[" * 101 + "]" * 101, "[" * 2000 + "]" * 2000, '{"a": {}, "b": []}',
+    '{"a": {}}', "{}", "[]", "1", '"x"', "", " ", '{"a": 1}{"b": 2}', '{"a": 1,}', "\ufeff{}", '{"a":"\x01"}'])
+def test_hostile_documents_read_the_same_both_ways(text: str) -> None:
+    same_both_ways(text)
+
+
+@needs_fast
+def test_the_fast_path_is_taken_for_a_plain_record() -> None:
+    # a guard against a fast path that silently always falls back (orjson's answer is kept)
+    assert jsondoc._fast('{"id": "rp-1", "L": 3, "E": 6, "C": 15}', 100) == {"id": "rp-1", "L": 3, "E": 6, "C": 15}
+    assert jsondoc._fast('{"a": 1, "a": 2}', 100) is jsondoc._MISS
+    assert jsondoc._fast('{"a": 12345678901234567890}', 100) is jsondoc._MISS
+
+
+@pytest.mark.parametrize("rid", shipped_ids())
+def test_every_case_reads_the_same_both_ways(rid: str) -> None:
+    facts = case_facts(riskgrade.load(rid))
+    assert facts
+    for f in facts:
+        for text in (json.dumps(f, ensure_ascii=False), json.dumps(f), json.dumps(f, indent=1)):
+            same_both_ways(text)
+            assert outcome(text, True) == ("value", typed(f))
+
+
+@needs_fast
+@given(values, values)
+@SETTINGS
+def test_exact_key_is_one_to_one(a: Any, b: Any) -> None:
+    ka, kb = exact_key(a), exact_key(b)
+    if ka is not None and ka == kb:
+        assert typed(a) == typed(b)
+    assert exact_key(a) == ka  # the same value, the same key
+
+
+@needs_fast
+def test_exact_key_refuses_what_orjson_writes_as_null() -> None:
+    assert [exact_key(v) for v in ({"a": math.nan}, {"a": math.inf}, {"a": None}, {"a": 2**64}, [1, [float("-inf")]])] \
+        == [None] * 5
+    assert exact_key({"a": 0.0}) != exact_key({"a": -0.0})
+    assert exact_key({"a": 1}) != exact_key({"a": 1.0}) != exact_key({"a": True})
+
+
+def line_outcome(raw: bytes, limits: Limits) -> Any:
+    got = jsondoc.read_object_line(raw, limits)
+    return None if got is None else ("value", typed(got))
+
+
+@needs_fast
+@given(documents(), st.sampled_from([Limits(), Limits(max_mapping_keys=2), Limits(max_depth=1), Limits(max_nodes=6),
+                                     Limits(max_bytes=30), Limits(max_int_digits=5)]))
+@SETTINGS
+def test_a_line_read_at_once_is_what_the_checked_reader_reads(text: str, limits: Limits) -> None:
+    raw = (text + "\n").encode("utf-8", "surrogatepass")
+    got = line_outcome(raw, limits)
+    if got is not None:  # None: the checked reader decides (value or error)
+        assert got == outcome(raw.decode("utf-8"), False, limits)
+
+
+@needs_fast
+def test_a_plain_line_is_read_at_once() -> None:
+    assert jsondoc.read_object_line(b'{"id": "rp-1", "L": 3, "E": 6, "C": 15}\n', Limits()) == {
+        "id": "rp-1", "L": 3, "E": 6, "C": 15}
+    for raw in (b'{"a": 1, "a": 2}\n', b'{"t": "12:00"}\n', b'{"n": 1234567890123456789}\n', b"[1]\n", b"\n",
+                b'{"a": "\xed\xa0\x80"}\n', b'\xef\xbb\xbf{"a": 1}\n', b'{"a": NaN}\n'):
+        assert jsondoc.read_object_line(raw, Limits()) is None
