@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from riskgrade._columnar.table import _modules, result_columns
+from riskgrade._columnar.cells import modules, result_columns
 from riskgrade._core.canonical import dumps
 from riskgrade._source.facts import read_facts, record_id, strip_id
 from riskgrade.exceptions import FactError
@@ -48,7 +48,7 @@ def read_table(path: str) -> Any | None:
     kind = _TABLE_FILES.get(os.path.splitext(path)[1].lower())
     if kind is None:
         return None
-    _, pa, _ = _modules()
+    _, pa, _ = modules()
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
@@ -87,7 +87,7 @@ def _exact_table(rows: Sequence[Mapping[str, Any]], pa: Any) -> Any | None:
 
 def _graded(rs: Ruleset, facts_path: str, id_field: str | None) -> tuple[Any, Any]:
     """(the result table, the id of each row or None)."""
-    _, pa, _ = _modules()
+    _, pa, _ = modules()
     tbl = read_table(facts_path)
     if tbl is not None:
         ids = None
@@ -134,7 +134,7 @@ def grade_file(rs: Ruleset, facts_path: str, fmt: str, out: str | None, *, id_fi
     when the facts name their records (``id_field``), then the columns of ``grade_table``."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}; one of {', '.join(FORMATS)}")
-    _, pa, _ = _modules()
+    _, pa, _ = modules()
     res, ids = _graded(rs, facts_path, id_field)
     if ids is not None:
         res = res.add_column(0, "id", ids)

@@ -12,10 +12,11 @@ measurements costs one grade per distinct row, about what ``grade_many`` costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from riskgrade._core.canonical import dumps
+from riskgrade._columnar.cells import RESULT_COLUMNS, codes, hashed_codes, modules, result_columns
+from riskgrade._columnar.lists import grade_lists
 from riskgrade.exceptions import FactError
 
 if TYPE_CHECKING:
@@ -23,24 +24,11 @@ if TYPE_CHECKING:
 
 __all__ = ["RESULT_COLUMNS", "domain", "grade_table", "records", "result_columns"]
 
-#: the result columns besides the derived values (a derived value of one of these names is
-#: shown as ``value_<name>``)
-RESULT_COLUMNS = ("level", "score", "fired", "error_code", "error_field")
 
 #: combined row keys are folded back to 0..n-1 before they could pass this
 _KEY_LIMIT = 2**62
 #: a combined key of at most this range is densified by counting rather than hashing
 _DENSE_LIMIT = 1 << 20
-
-
-def _modules() -> tuple[Any, Any, Any]:
-    try:
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError as e:  # pragma: no cover - the extra is installed in the test environments
-        raise ImportError("grading a table needs pyarrow and numpy: pip install 'riskgrade[columnar]'") from e
-    return np, pa, pc
 
 
 def _kind(table: Any) -> str:
@@ -66,40 +54,10 @@ def _to_arrow(kind: str, table: Any, pa: Any) -> Any:
 
 def records(table: Any) -> Iterator[dict[str, Any]]:
     """The rows of ``table`` as the records :func:`grade_table` grades: a null cell is no fact."""
-    pa = _modules()[1]
+    pa = modules()[1]
     tbl = _to_arrow(_kind(table), table, pa)
     for row in tbl.to_pylist():
         yield {k: v for k, v in row.items() if v is not None}
-
-
-def _codes(vals: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
-    """Codes 0..k-1 of an int64 numpy array, by hashing (Arrow's dictionary encoding), and k."""
-    enc = pc.dictionary_encode(pa.array(vals, pa.int64()))
-    return enc.indices.to_numpy().astype(np.int64, copy=False), len(enc.dictionary)
-
-
-def _hashed_codes(col: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
-    """Codes 0..k-1 for the cells of one column by hashing (equal codes: cells that read back as equal facts)."""
-    n = len(col)
-    t = col.type
-    valid = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else None
-    if pa.types.is_floating(t):
-        vals = pc.fill_null(col, 0.0).to_numpy().astype(np.float64).view(np.int64)
-    elif pa.types.is_integer(t) or pa.types.is_boolean(t):
-        filled = pc.fill_null(col, False if pa.types.is_boolean(t) else 0)
-        vals = filled.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    elif (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_temporal(t)
-          or pa.types.is_binary(t) or pa.types.is_dictionary(t) or pa.types.is_decimal(t)):
-        enc = pc.dictionary_encode(col.cast(pa.string()) if pa.types.is_dictionary(t) else col)
-        vals = pc.fill_null(enc.combine_chunks().indices, -1).to_numpy().astype(np.int64)
-    else:  # lists, structs: every row its own
-        return np.arange(n, dtype=np.int64), n
-    codes, k = _codes(vals, np, pa, pc)
-    if valid is None:
-        return codes, k
-    # a null is a code of its own after the values' (no sentinel value: every int64 is some float's bits,
-    # INT64_MIN those of -0.0)
-    return np.where(valid, codes, np.int64(k)), k + 1
 
 
 def domain(rs: Ruleset, name: str) -> tuple[Any, ...] | None:
@@ -149,14 +107,14 @@ def _column_codes(col: Any, values: tuple[Any, ...] | None, np: Any, pa: Any, pc
     """
     vset = None if values is None else _value_set(values, col.type, pa)
     if vset is None:
-        return _hashed_codes(col, np, pa, pc)
+        return hashed_codes(col, np, pa, pc)
     m = len(vset)
     idx = pc.index_in(col, value_set=vset)
     codes = pc.fill_null(idx, m).to_numpy().astype(np.int64)
     if idx.null_count == col.null_count:  # every cell on the set or null
         return codes, m + 1
     off = np.asarray(pc.and_(pc.is_null(idx), pc.is_valid(col)).to_numpy(zero_copy_only=False))
-    rest, k = _hashed_codes(col.filter(pa.array(off)), np, pa, pc)
+    rest, k = hashed_codes(col.filter(pa.array(off)), np, pa, pc)
     codes[off] = m + 1 + rest
     return codes, m + 1 + k
 
@@ -167,11 +125,11 @@ def _row_groups(rs: Ruleset, tbl: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, 
     key = np.zeros(n, dtype=np.int64)
     card = 1
     for i, name in enumerate(tbl.column_names):
-        codes, k = _column_codes(tbl.column(i), domain(rs, name), np, pa, pc)
+        cc, k = _column_codes(tbl.column(i), domain(rs, name), np, pa, pc)
         k = max(k, 1)
         if card * k >= _KEY_LIMIT:
-            key, card = _codes(key, np, pa, pc)
-        key = key * k + codes
+            key, card = codes(key, np, pa, pc)
+        key = key * k + cc
         card *= k
     if card <= max(_DENSE_LIMIT, 4 * n):  # a mixed-radix key of small range: densify by counting, no hashing
         present = np.flatnonzero(np.bincount(key, minlength=card))
@@ -179,67 +137,17 @@ def _row_groups(rs: Ruleset, tbl: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, 
         dense[present] = np.arange(len(present), dtype=np.int64)
         inv, k = dense[key], len(present)
     else:
-        inv, k = _codes(key, np, pa, pc)
+        inv, k = codes(key, np, pa, pc)
     first = np.empty(k, dtype=np.int64)
     first[inv[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)  # the last write wins: the first row
     return first, inv
 
 
-def _column(values: list[Any], pa: Any) -> Any:
-    """An Arrow column of Python values; values of no one Arrow type become their canonical JSON."""
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError):
-        return pa.array([None if v is None else dumps(v) for v in values], pa.string())
-
-
-def result_columns(rs: Ruleset, items: Iterable[Mapping[str, Any] | FactError]) -> tuple[list[str], list[Any], bool]:
-    """The result columns (names, Arrow arrays, whether any row is in error) of grading each item: a
-    mapping of facts, or a :class:`FactError` already found for that row (a line that could not be read)."""
-    pa = _modules()[1]
-    grade = rs._fn
-    value_names = rs._value_names
-    rule_ids = [r["id"] for r in rs.rules]
-    vs, lvs = rs._slices[0], rs._slices[2]
-    levels: list[str | None] = []
-    scores: list[Any] = []
-    vals: list[list[Any]] = [[] for _ in value_names]
-    fired: list[list[str] | None] = []
-    codes: list[str | None] = []
-    fields: list[str | None] = []
-    for facts in items:
-        try:
-            if isinstance(facts, FactError):
-                raise facts
-            a = grade(facts)
-        except FactError as e:
-            levels.append(None)
-            scores.append(None)
-            for col in vals:
-                col.append(None)
-            fired.append(None)
-            codes.append(e.code)
-            fields.append(e.field)
-            continue
-        levels.append(a.level.name)
-        scores.append(a.score)
-        for col, v in zip(vals, a[vs], strict=True):
-            col.append(v)
-        fired.append([rid for rid, lv in zip(rule_ids, a[lvs], strict=True) if lv])
-        codes.append(None)
-        fields.append(None)
-    names = ["level", "score"]
-    cols = [pa.array(levels, pa.string()), _column(scores, pa)]
-    for name, col in zip(value_names, vals, strict=True):
-        names.append(f"value_{name}" if name in RESULT_COLUMNS else name)
-        cols.append(_column(col, pa))
-    names += ["fired", "error_code", "error_field"]
-    cols += [pa.array(fired, pa.list_(pa.string())), pa.array(codes, pa.string()), pa.array(fields, pa.string())]
-    return names, cols, any(c is not None for c in codes)
-
-
 def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
-    np, pa, pc = _modules()
+    np, pa, pc = modules()
+    lowered = grade_lists(rs, tbl)
+    if lowered is not None:
+        return lowered
     first, inv = _row_groups(rs, tbl, np, pa, pc)
     reps = ({k: v for k, v in row.items() if v is not None} for row in tbl.take(pa.array(first, pa.int64())).to_pylist())
     names, cols, errors = result_columns(rs, reps)
@@ -261,7 +169,7 @@ def grade_table(rs: Ruleset, table: Any) -> Any:
     >>> out.column("level").to_pylist(), out.column("error_code").to_pylist()
     (['ORANGE', 'ORANGE', None], [None, None, 'not-allowed'])
     """
-    pa = _modules()[1]
+    pa = modules()[1]
     kind = _kind(table)
     out = _grade_arrow(rs, _to_arrow(kind, table, pa))
     if kind == "pandas":
