@@ -301,7 +301,7 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
     async def _limited(request: Request, work: Callable[[Any, float], Response]) -> Response:
         """Read the body and run ``work(body, deadline)`` in a worker thread, all within ``opts.timeout``:
         past it the answer is a 408 at once (a record still being graded finishes in its thread; the
-        batch stops at the next record), so the event loop never waits on a slow request."""
+        batch stops at the next record, within 64 on the batch path), so the event loop never waits."""
         deadline = time.monotonic() + opts.timeout
         try:
             with anyio.fail_after(opts.timeout):
