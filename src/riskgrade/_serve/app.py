@@ -31,7 +31,7 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import get_limits
 from riskgrade._grade.receipt import riskgrade_version
-from riskgrade._serve.batch import TimeUp, grade_batch
+from riskgrade._serve.batch import Cuts, TimeUp, grade_batch
 from riskgrade._serve.body import read_body
 from riskgrade._source.facts import (
     DEFAULT_ID_FIELD,
@@ -258,6 +258,8 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
     good: dict[tuple[str, str | None], Any] = {}
     #: why a changed file was not swapped in (shown by /healthz until it compiles again)
     stale: dict[str, str] = {}
+    #: the batch path's cut result texts (bounded)
+    cuts: Cuts = {}
 
     def _load(ref: str, jurisdiction: str | None) -> Any:
         # a served file by its id; otherwise a shipped id (id@edition), never a path from the request
@@ -365,7 +367,8 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
             if isinstance(got, Response):
                 return got
             rows: list[dict[str, Any]] | None = [] if log.enabled else None
-            texts = grade_batch(rs, body, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows)
+            texts = grade_batch(rs, body, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows,
+                                cuts=cuts)
             if rows is not None:
                 log.write_rows("grade", ref, rows)
             return Response(f"[{','.join(texts)}]".encode(), media_type="application/json")

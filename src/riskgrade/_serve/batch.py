@@ -35,17 +35,17 @@ from riskgrade._source.facts import (
 )
 from riskgrade.exceptions import FactError, FunctionError
 
-__all__ = ["CRASH", "ERROR", "OK", "TimeUp", "grade_batch"]
+__all__ = ["CACHE_SIZE", "Cuts", "TimeUp", "grade_batch"]
 
-#: outcome kinds of one record
-OK, ERROR, CRASH = 0, 1, 2
 _INPUTS = '],"inputs":{'
 _RULESET = ',"ruleset":{'
 #: what follows the inputs in a result's text, per level
 _LEVEL = {lv: f',"level":{json_scalar(lv.name)},"level_zh":{json_scalar(lv.zh)}' for lv in Level}
 #: result texts whose cuts are kept, at most (then the cache starts afresh); a plan keeps as many texts
-_CACHE_SIZE = 1024
-_cuts: dict[str, tuple[str, str, str, str] | None] = {}
+CACHE_SIZE = 1024
+#: a result's text → its cuts (None: it cannot be cut); one per app, shared by its worker threads (a
+#: lookup or store is one dict operation; a lost store costs a cut again, never a wrong answer)
+Cuts = dict[str, tuple[str, str, str, str] | None]
 #: the clock is read before every 64th record (a batch past its time stops within 64 records; the client
 #: has had its 408 already)
 _EVERY = 63
@@ -70,16 +70,17 @@ def _cut(text: str, level: Level) -> tuple[str, str, str, str] | None:
 
 
 def grade_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, deadline: float,
-                rows: list[dict[str, Any]] | None = None) -> list[str]:
+                rows: list[dict[str, Any]] | None = None, cuts: Cuts | None = None) -> list[str]:
     """The canonical JSON text of each item's answer (what ``dumps({**result, **position})`` gives, or
     its error record), in order; graded by one :meth:`Ruleset.grade_many` pass. ``rows`` (when given)
-    gets each answer's access-log fields. Raises :class:`TimeUp` past ``deadline`` (``time.monotonic``,
+    gets each answer's access-log fields; ``cuts`` keeps the cut texts between calls. Raises :class:`TimeUp` past ``deadline`` (``time.monotonic``,
     read every 64 records)."""
     rids, givens = _ids(rs, items, id_field)
     out: list[str] = []
     plain = all(g.__class__ is dict for g in givens)
     graded = _grade_from(rs, givens, 0, plain)
-    cuts = _cuts
+    if cuts is None:
+        cuts = {}
     monotonic = time.monotonic
     for i, facts in enumerate(items):
         if not i & _EVERY and monotonic() > deadline:
@@ -106,7 +107,7 @@ def grade_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, dead
             parts = cuts[text]
         except KeyError:
             parts = _cut(text, a.level)
-            if len(cuts) >= _CACHE_SIZE:
+            if len(cuts) >= CACHE_SIZE:
                 cuts.clear()
             cuts[text] = parts
         given = givens[i]
