@@ -19,6 +19,7 @@ import httpx
 
 from riskgrade._cli import main
 from riskgrade._cli.doc import schema_for
+from riskgrade._core.canonical import dumps
 from riskgrade._serve import ServeOptions, create_app
 
 from ._serving import running
@@ -164,3 +165,28 @@ def test_openapi_document(client: httpx.Client) -> None:
                                                  "components": doc["components"]})
     for d in client.post("/v1/grade/lec-generic", json=JOBS).json():
         validator.validate(d)
+
+
+@pytest.mark.parametrize("receipt", [True, False])
+def test_a_batch_is_the_cli_json_lines(client: httpx.Client, tmp_path: pathlib.Path, receipt: bool) -> None:
+    # the same records through `riskgrade grade --format json` (JSON Lines) and POST /v1/grade: the same
+    # answer per record, byte for byte, but for where it came from (the CLI's file:line and line, the
+    # service's <body>[index])
+    recs: list[Any] = [{"id": f"R-{i}", "L": (10, 6, 3, 1, 0.5)[i % 5], "E": (10, 6, 3, 2)[i % 4],
+                        "C": (100, 40, 15, 7, 3, 1)[i % 6]} for i in range(30)]
+    recs += [{"id": "bad", "L": 4, "E": 6, "C": 15}, {"L": 3, "E": 6}, {"id": 7, "L": 3.0, "E": 6, "C": 15},
+             {"id": "名", "L": 1, "E": 2, "C": 100, "note": "x"}, ["not", "a", "record"], {"id": None, "L": 1, "E": 1, "C": 1}]
+    f = tmp_path / "batch.jsonl"
+    f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    res = CliRunner().invoke(main, ["grade", "-r", "lec-generic", str(f), "--format", "json",
+                                    *(() if receipt else ("--no-receipt",))], catch_exceptions=False)
+    lines = res.output.splitlines()
+    assert len(lines) == len(recs)
+    want = [{**{k: v for k, v in json.loads(line).items() if k != "line"}, "record": f"<body>[{i}]"}
+            for i, line in enumerate(lines)]
+    http = client.post(f"/v1/grade/lec-generic?receipt={str(receipt).lower()}",
+                       content=json.dumps(recs, ensure_ascii=False).encode("utf-8"),
+                       headers={"content-type": "application/json"})
+    assert http.status_code == 200
+    assert http.content == dumps(want).encode("utf-8")
+    assert sum("error" in d for d in want) == 4 and sum("receipt" in d for d in want) == (32 if receipt else 0)

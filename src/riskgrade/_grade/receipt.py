@@ -24,15 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from riskgrade._core.canonical import dumps
+from riskgrade._core.canonical import dumps, json_scalar
+from riskgrade._core.provenance import RulesetRef
 from riskgrade.exceptions import FactError, FunctionError
 
 if TYPE_CHECKING:
     from riskgrade._grade.assessment import Assessment
     from riskgrade._grade.ruleset import Ruleset
 
-__all__ = ["POSITION_KEYS", "RECEIPT_VERSION", "VERIFY_STATUSES", "Verification", "canonical_sha256",
-           "plugin_versions", "precheck", "receipt", "replay", "riskgrade_version"]
+__all__ = ["POSITION_KEYS", "RECEIPT_VERSION", "VERIFY_STATUSES", "Verification", "canonical_sha256", "facts_json",
+           "plugin_versions", "precheck", "receipt", "receipt_json", "replay", "riskgrade_version"]
 
 RECEIPT_VERSION = 1
 _GROUP = "riskgrade"
@@ -76,14 +77,60 @@ def receipt(a: Assessment, facts: Mapping[str, Any] | None = None, *,
         "riskgrade": riskgrade_version(),
         "plugins": [{"name": n, "dist": d, "version": v} for n, d, v in plugin_versions()],
         "ruleset": a.ruleset.to_dict(),
-        "inputs_sha256": canonical_sha256(a.inputs),
+        "inputs_sha256": _sha256(facts_json(a.inputs)),
     }
     if facts is not None:
-        out["facts_sha256"] = canonical_sha256(dict(facts))
+        out["facts_sha256"] = _sha256(facts_json(facts))
     elif facts_sha256 is not None:
         out["facts_sha256"] = facts_sha256
-    out["id"] = canonical_sha256({"result": a.to_dict(), "receipt": out})
+    # the canonical text of {"result": ..., "receipt": out}: keys in sorted order, the result by its JSON plan
+    out["id"] = _sha256(f'{{"receipt":{dumps(out)},"result":{a.to_json()}}}')
     return out
+
+
+def _sha256(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _tail(ref: RulesetRef) -> str:
+    # the receipt's keys after inputs_sha256 (plugins, receipt, riskgrade, ruleset), as canonical text
+    # without the braces: the same for every result of one ruleset in one installation
+    return dumps({"plugins": [{"name": n, "dist": d, "version": v} for n, d, v in plugin_versions()],
+                  "receipt": RECEIPT_VERSION, "riskgrade": riskgrade_version(), "ruleset": ref.to_dict()})[1:-1]
+
+
+def facts_json(facts: Mapping[str, Any]) -> str:
+    """``dumps(dict(facts))``: for a dict with text keys (what a JSON reader gives) each value is written
+    by :func:`~riskgrade._core.canonical.json_scalar`, in sorted key order, as the canonical dumper writes
+    a dict; the same bytes.
+
+    >>> facts_json({"L": 3, "C": 1.5, "id": "红"}) == dumps({"L": 3, "C": 1.5, "id": "红"})
+    True
+    """
+    if facts.__class__ is dict and all(k.__class__ is str for k in facts):
+        return "{" + ",".join([f"{json_scalar(k)}:{json_scalar(v)}" for k, v in sorted(facts.items())]) + "}"
+    return dumps(dict(facts))
+
+
+def receipt_json(a: Assessment, result_json: str, inputs_json: str, facts: Mapping[str, Any] | None = None) -> str:
+    """``dumps(receipt(a, facts))`` from texts already written: ``result_json`` is ``a.to_json()`` and
+    ``inputs_json`` the text of its ``inputs`` (``dumps(a.inputs)``), so no part of the result is
+    serialised again; the SHA-256 of the inputs and the receipt ``id`` hash those texts.
+
+    >>> import riskgrade
+    >>> a = riskgrade.load("lec-generic").grade({"L": 3, "E": 6, "C": 15})
+    >>> receipt_json(a, a.to_json(), dumps(a.inputs), {"L": 3, "E": 6, "C": 15}) == dumps(
+    ...     receipt(a, {"L": 3, "E": 6, "C": 15}))
+    True
+    """
+    rest = f'"inputs_sha256":"{_sha256(inputs_json)}",{_tail(a.ruleset)}}}'
+    if facts is not None:  # facts_sha256 sorts before id, id before inputs_sha256
+        first = f'"facts_sha256":"{_sha256(facts_json(facts))}",'
+        rid = _sha256(f'{{"receipt":{{{first}{rest},"result":{result_json}}}')
+        return f'{{{first}"id":"{rid}",{rest}'
+    rid = _sha256(f'{{"receipt":{{{rest},"result":{result_json}}}')
+    return f'{{"id":"{rid}",{rest}'
 
 
 # -- replay: the regulator's check ------------------------------------------------------------------

@@ -31,6 +31,8 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import get_limits
 from riskgrade._grade.receipt import riskgrade_version
+from riskgrade._serve.batch import Cuts, TimeUp, grade_batch
+from riskgrade._serve.body import read_body
 from riskgrade._source.facts import (
     DEFAULT_ID_FIELD,
     FactRecord,
@@ -40,7 +42,7 @@ from riskgrade._source.facts import (
     record_id,
     strip_id,
 )
-from riskgrade._source.jsondoc import JSONDocError, parse_json
+from riskgrade._source.jsondoc import JSONDocError
 from riskgrade._validate import jsonschema as _js
 from riskgrade.exceptions import (
     FactError,
@@ -85,10 +87,6 @@ def read_api_keys(file: str | None = None, env: str | None = None) -> tuple[str,
     if env:
         keys += env.replace(",", " ").split()
     return tuple(dict.fromkeys(keys))
-
-
-class _Timeout(Exception):
-    """The request's time is up (raised between records, turned into a 408)."""
 
 
 class _JSON(Response):
@@ -137,13 +135,23 @@ class _AccessLog:
         elif target is not None:
             self._out = open(target, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the app
 
+    @property
+    def enabled(self) -> bool:
+        return self._out is not None
+
     def write(self, path: str, ruleset: str, records: list[dict[str, Any]]) -> None:
+        """A line per answer dict (its position, level or error and receipt id)."""
+        if self._out is not None:
+            self.write_rows(path, ruleset, [{"index": d.get("index"), "id": d.get("id"), "level": d.get("level"),
+                                             "error": d.get("error"), "receipt": (d.get("receipt") or {}).get("id")}
+                                            for d in records])
+
+    def write_rows(self, path: str, ruleset: str, rows: list[dict[str, Any]]) -> None:
+        """A line per row (``index``, ``id``, ``level``, ``error``, ``receipt``: the receipt id)."""
         if self._out is None:
             return
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
-        text = "".join(dumps({"time": now, "path": path, "ruleset": ruleset, "index": d.get("index"),
-                              "id": d.get("id"), "level": d.get("level"), "error": d.get("error"),
-                              "receipt": (d.get("receipt") or {}).get("id")}) + "\n" for d in records)
+        text = "".join(dumps({"time": now, "path": path, "ruleset": ruleset, **row}) + "\n" for row in rows)
         with self._lock:
             self._out.write(text)
             self._out.flush()
@@ -160,11 +168,9 @@ async def _body(request: Request, opts: ServeOptions) -> Any:
         if len(raw) > opts.max_body:
             return _problem(413, "too-large", f"the body is over {opts.max_body} bytes (--max-body)")
     try:
-        text = raw.decode("utf-8")
+        return read_body(bytes(raw), attrs.evolve(get_limits(), max_bytes=max(opts.max_body, 1)))
     except UnicodeDecodeError as e:
         return _problem(400, "not-utf8", f"the body is not UTF-8: {e.reason}")
-    try:
-        return parse_json(text, "<body>", attrs.evolve(get_limits(), max_bytes=max(opts.max_body, 1)))
     except JSONDocError as e:
         return _problem(400, "bad-syntax" if e.code == "bad-json" else e.code, e.message, line=e.line, col=e.col)
 
@@ -252,6 +258,8 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
     good: dict[tuple[str, str | None], Any] = {}
     #: why a changed file was not swapped in (shown by /healthz until it compiles again)
     stale: dict[str, str] = {}
+    #: the batch path's cut result texts (bounded)
+    cuts: Cuts = {}
 
     def _load(ref: str, jurisdiction: str | None) -> Any:
         # a served file by its id; otherwise a shipped id (id@edition), never a path from the request
@@ -295,7 +303,7 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
     async def _limited(request: Request, work: Callable[[Any, float], Response]) -> Response:
         """Read the body and run ``work(body, deadline)`` in a worker thread, all within ``opts.timeout``:
         past it the answer is a 408 at once (a record still being graded finishes in its thread; the
-        batch stops at the next record), so the event loop never waits on a slow request."""
+        batch stops at the next record, within 64 on the batch path), so the event loop never waits."""
         deadline = time.monotonic() + opts.timeout
         try:
             with anyio.fail_after(opts.timeout):
@@ -304,7 +312,7 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
                     return body
                 return await anyio.to_thread.run_sync(functools.partial(work, body, deadline),
                                                       abandon_on_cancel=True)
-        except (TimeoutError, _Timeout):
+        except (TimeoutError, TimeUp):
             return _timeout_problem(opts)
 
     def _items(body: Any) -> tuple[bool, list[Any]] | Response:
@@ -325,7 +333,7 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
         out = []
         for i, facts in enumerate(items):
             if time.monotonic() > deadline:
-                raise _Timeout
+                raise TimeUp
             rec = FactRecord(i, f"<body>[{i}]", facts)
             rid = record_id(facts, id_field)
             if not isinstance(facts, dict):
@@ -353,6 +361,17 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
             rs = _load(ref, jurisdiction)
         except RulesetError as e:
             return _load_error(e)
+        if not trace and isinstance(body, list):
+            # a batch: one grade_many pass, each answer written from its result's JSON plan (_serve/batch.py)
+            got = _items(body)
+            if isinstance(got, Response):
+                return got
+            rows: list[dict[str, Any]] | None = [] if log.enabled else None
+            texts = grade_batch(rs, body, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows,
+                                cuts=cuts)
+            if rows is not None:
+                log.write_rows("grade", ref, rows)
+            return Response(f"[{','.join(texts)}]".encode(), media_type="application/json")
 
         def answer(rec: FactRecord, facts: dict[str, Any], rid: Any) -> dict[str, Any]:
             given = strip_id(rs, facts, id_field)
