@@ -165,3 +165,20 @@ def test_a_plain_line_is_read_at_once() -> None:
     for raw in (b'{"a": 1, "a": 2}\n', b'{"t": "12:00"}\n', b'{"n": 1234567890123456789}\n', b"[1]\n", b"\n",
                 b'{"a": "\xed\xa0\x80"}\n', b'\xef\xbb\xbf{"a": 1}\n', b'{"a": NaN}\n'):
         assert jsondoc.read_object_line(raw, Limits()) is None
+
+
+class TestLoneSurrogates:
+    """A ``\\ud800`` escape that is not half of a pair decodes to text UTF-8 cannot hold: refused, located."""
+
+    def test_a_lone_surrogate_is_not_utf8(self) -> None:
+        with pytest.raises(JSONDocError) as err:
+            parse_json('{"id": "\\ud800", "L": 3}', "x.json")
+        assert (err.value.code, err.value.line, err.value.col) == ("not-utf8", 1, 9)
+
+    def test_a_lone_low_surrogate_in_a_key_on_line_2(self) -> None:
+        with pytest.raises(JSONDocError) as err:
+            parse_json('{"a": 1,\n "\\udc00x": 2}', "x.json")
+        assert (err.value.code, err.value.line) == ("not-utf8", 2)
+
+    def test_a_pair_and_an_escaped_backslash_are_text(self) -> None:
+        assert parse_json('["\\ud83d\\ude00", "\\\\ud800"]', "x.json") == ["\U0001f600", "\\ud800"]

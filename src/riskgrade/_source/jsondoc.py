@@ -39,7 +39,7 @@ __all__ = ["FAST", "JSONDocError", "exact_key", "parse_json", "read_object_line"
 
 
 class JSONDocError(Exception):
-    """A JSON document that cannot be accepted: ``code`` (``bad-json``, ``duplicate-key``,
+    """A JSON document that cannot be accepted: ``code`` (``bad-json``, ``duplicate-key``, ``not-utf8``,
     ``too-large``, ``too-deep``), ``message``, and ``line``/``col`` when known (1-based, else 0)."""
 
     def __init__(self, code: str, message: str, line: int = 0, col: int = 0) -> None:
@@ -94,8 +94,9 @@ def _fast(text: str, max_keys: int) -> Any:
     surrogate, nesting past 1024, a byte order mark) goes to the checked reader; with no run of 19 digits
     every integer literal is exact (orjson reads 64 bits) and short enough; and a duplicate key (orjson
     keeps the last) is found by counting: every ``:`` outside a string separates one key from its value,
-    so the text's ``:`` count equals the number of keys in the decoded objects only when no ``:`` is
-    inside a string and no key was repeated — any other count goes to the checked reader too."""
+    so the count of ``:`` outside strings equals the number of keys in the decoded objects only when no
+    key was repeated (the whole text's count is tried first, as it needs no pass over the strings) — any
+    other count goes to the checked reader too."""
     if _DIGIT_RUN.search(text) is not None:
         return _MISS
     try:
@@ -118,7 +119,10 @@ def _fast(text: str, max_keys: int) -> Any:
             stack.extend(x for x in v.values() if x.__class__ is dict or x.__class__ is list)
         elif v.__class__ is list:
             stack.extend(x for x in v if x.__class__ is dict or x.__class__ is list)
-    return data if keys == colons else _MISS
+    if keys == colons:
+        return data
+    # a ':' inside a string (a time such as "08:30") is not a key's: count those outside strings only
+    return data if keys == JSON_STRING.sub('""', text).count(":") else _MISS
 
 
 def _checked(text: str, lim: Limits) -> Any:
@@ -151,7 +155,36 @@ def _checked(text: str, lim: Limits) -> Any:
         raise JSONDocError("too-deep", f"the document nests deeper than {lim.max_depth} (Limits.max_depth)") from None
     except ValueError as e:
         raise JSONDocError("bad-json", f"not valid JSON: {str(e)[:200]}") from None
+    if _SURROGATE.search(text) is not None:
+        _check_surrogates(text, data)
     return data
+
+
+#: a ``\\uD800``-``\\uDFFF`` escape: the decoder turns one that is not half of a pair into a lone surrogate,
+#: a string that cannot be written as UTF-8 (orjson refuses the text for it)
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _check_surrogates(text: str, data: Any) -> None:
+    """Refuse a document holding a lone surrogate (``"\\ud800"``) in a key or value: it is not Unicode text,
+    and nothing riskgrade writes (UTF-8) could hold it."""
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if v.__class__ is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif v.__class__ is list:
+            stack.extend(v)
+        elif v.__class__ is str:
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                m = _SURROGATE.search(text)
+                line, col = (1, 1) if m is None else (text.count("\n", 0, m.start()) + 1,
+                                                     m.start() - text.rfind("\n", 0, m.start()))
+                raise JSONDocError("not-utf8", f"the text {short_repr(v)} holds a lone surrogate (an escape such "
+                                   "as \\ud800 that is not half of a pair): not Unicode text", line, col) from None
 
 
 def _check_depth(data: Any, max_depth: int) -> None:
