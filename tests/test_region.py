@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
+import riskgrade
 from riskgrade import Level, jurisdiction_chain
+from riskgrade._cli.render import _assess_records
 from riskgrade._enterprise.region import (
     REGION_NAMES,
     EnterpriseSummary,
     RegionGraph,
+    RegionResult,
+    duplicate_record,
     region_chain,
     region_kind,
 )
 from riskgrade.exceptions import GraphError
+
+CHEM = Path(__file__).resolve().parents[1] / "examples" / "enterprises" / "chem-plant.yaml"
 
 
 def s(ident: str, code: str, level: Level, sectors: tuple[str, ...] = ("hazchem",), zone: str | None = None,
@@ -115,3 +124,42 @@ class TestCounts:
 def test_region_names_come_from_the_one_jurisdiction_table() -> None:
     assert REGION_NAMES["620421"] == jurisdiction_chain("620421")[-1].name == "靖远县"
     assert "620401" not in REGION_NAMES  # 市辖区 is a statistical placeholder, not a jurisdiction
+
+
+class TestDuplicateRecord:
+    """The one ``duplicate-enterprise`` record, the same from every path that meets a repeated id."""
+
+    def test_record(self) -> None:
+        assert duplicate_record("b.yaml", "E-1", "a.yaml") == {
+            "file": "b.yaml", "error": "GraphError", "code": "duplicate-enterprise", "record": "E-1", "field": "id",
+            "message": "enterprise 'E-1' is already in a.yaml"}
+
+    @pytest.fixture()
+    def twice(self, tmp_path: Path) -> tuple[str, str, str]:
+        a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+        shutil.copy(CHEM, a)
+        shutil.copy(CHEM, b)
+        return str(a), str(b), riskgrade.load_enterprise(str(CHEM)).id
+
+    def test_assess_region(self, twice: tuple[str, str, str]) -> None:
+        a, b, eid = twice
+        r = riskgrade.assess_region([a, b], as_of=dt.date(2024, 6, 30))
+        assert (r.errors, len(r.region)) == ((duplicate_record(b, eid, a),), 1)
+
+    def test_plan(self, twice: tuple[str, str, str]) -> None:
+        a, b, eid = twice
+        assert riskgrade.plan([a, b], 2027).errors == (duplicate_record(b, eid, a),)
+
+    def test_cli_render(self, twice: tuple[str, str, str]) -> None:
+        a, b, eid = twice
+        out, records, files = _assess_records((a, b), dt.date(2024, 6, 30))
+        assert (len(out), records, files) == (1, [duplicate_record(b, eid, a)], 2)
+
+    def test_merge(self) -> None:
+        one = RegionGraph()
+        one.add(s("E-1", "620402", Level.RED))
+        other = RegionGraph()
+        other.add(s("E-1", "620421", Level.BLUE))
+        merged = RegionResult(one, (), 1, 1).merge(RegionResult(other, (), 1, 1))
+        assert merged.errors == (duplicate_record("", "E-1", "another partition"),)
+        assert merged.region.counts("620000")["RED"] == 1

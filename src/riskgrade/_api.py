@@ -34,6 +34,7 @@ from riskgrade._enterprise.region import (
     EnterpriseSummary,
     RegionGraph,
     RegionResult,
+    duplicate_record,
     error_record,
     region_chain,
 )
@@ -516,8 +517,7 @@ def plan(registers: Iterable[str | os.PathLike[str] | _graph.EnterpriseAssessmen
             a = given if given is not None else assess(None, file, as_of=date)
             eid = a.enterprise.id
             if eid in seen:
-                errors.append({"file": file, "error": "GraphError", "code": "duplicate-enterprise", "record": eid,
-                               "field": "id", "message": f"enterprise {eid!r} is already in {seen[eid]}"})
+                errors.append(duplicate_record(file, eid, seen[eid]))
                 continue
             seen[eid] = file
             if scope is not None and scope not in region_chain(a.enterprise.jurisdiction, a.enterprise.zone):
@@ -717,8 +717,7 @@ def _collect(outcomes: Iterable[_Outcome], date: datetime.date, files: int) -> R
             errors.append(err)
             continue
         if summary.id in seen:
-            errors.append({"file": where, "error": "GraphError", "code": "duplicate-enterprise", "record": summary.id,
-                           "field": "id", "message": f"enterprise {summary.id!r} is already in {seen[summary.id]}"})
+            errors.append(duplicate_record(where, summary.id, seen[summary.id]))
             continue
         try:
             region.add(summary)

@@ -16,6 +16,7 @@ import click
 
 from riskgrade._cli.graph import _assess_file, _error_record, _expand, _parse_as_of, supervision_of
 from riskgrade._enterprise.graph import EnterpriseAssessment
+from riskgrade._enterprise.region import duplicate_record
 from riskgrade._render.card import write_cards
 from riskgrade._render.report import write_report
 from riskgrade._render.riskmap import STATISTICS, RiskMap, load_boundaries
@@ -51,8 +52,7 @@ def _assess_records(paths: tuple[str, ...], date: _dt.date | None
             continue
         ident = a.enterprise.id
         if ident in seen:
-            records.append({"file": f, "error": "GraphError", "code": "duplicate-enterprise", "record": ident,
-                            "field": "id", "message": f"enterprise {ident!r} is already in {seen[ident]}"})
+            records.append(duplicate_record(f, ident, seen[ident]))
             continue
         seen[ident] = f
         out.append(a)

@@ -31,8 +31,8 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade.exceptions import FactError, GraphError, RulesetError
 
-__all__ = ["REGION_NAMES", "EnterpriseSummary", "RegionGraph", "RegionResult", "error_record", "region_chain",
-           "region_kind"]
+__all__ = ["REGION_NAMES", "EnterpriseSummary", "RegionGraph", "RegionResult", "duplicate_record", "error_record",
+           "region_chain", "region_kind"]
 
 #: names of the divisions riskgrade knows (the one GB/T 2260 table, riskgrade._core.jurisdictions);
 #: other codes show as the code
@@ -343,8 +343,7 @@ class RegionResult:
         dups: list[dict[str, Any]] = []
         for s in other.region._ent.values():
             if s.id in region._ent:
-                dups.append({"file": "", "error": "GraphError", "code": "duplicate-enterprise", "record": s.id,
-                             "field": "id", "message": f"enterprise {s.id!r} is already in another partition"})
+                dups.append(duplicate_record("", s.id, "another partition"))
                 continue
             region.add(s)
         return RegionResult(region, (*self.errors, *other.errors, *dups), self.files + other.files,
@@ -362,3 +361,14 @@ def error_record(file: str, exc: Exception) -> dict[str, Any]:
     elif isinstance(exc, RulesetError):
         rec.update(code=exc.codes[0] if exc.codes else "ruleset")
     return rec
+
+
+def duplicate_record(file: str, enterprise_id: str, first: str) -> dict[str, Any]:
+    """The error record of a register whose enterprise id was already seen (``duplicate-enterprise``):
+    ``file`` is where the second one is, ``first`` where the first one was.
+
+    >>> duplicate_record("b.yaml", "E-1", "a.yaml")["message"]
+    "enterprise 'E-1' is already in a.yaml"
+    """
+    return {"file": file, "error": "GraphError", "code": "duplicate-enterprise", "record": enterprise_id,
+            "field": "id", "message": f"enterprise {enterprise_id!r} is already in {first}"}

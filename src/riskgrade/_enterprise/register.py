@@ -679,6 +679,11 @@ def parse_record(kind: str, data: Any, record: str = "", where: Callable[[str], 
     HiddenDanger(id='HD-1', target='P-1', grade='major', found=datetime.date(2024, 5, 1), deadline=None, \
 status='open', closed=None, description='', basis='', kind='hidden_danger')
     """
+    fast = _FAST.get(kind)
+    if fast is not None and type(data) is dict and data.keys() <= fast[0]:
+        built = fast[1](data)
+        if built is not None:
+            return built
     rid = record
     if isinstance(data, Mapping) and isinstance(data.get("id"), (str, int)) and not isinstance(data["id"], bool):
         rid = str(data["id"])
@@ -729,6 +734,131 @@ status='open', closed=None, description='', basis='', kind='hidden_danger')
         raise ValueError(f"unknown record kind {kind!r}")
     f.done()
     return rec
+
+
+# -- the fast path: a plain record is built directly ----------------------------------------------
+# A record that is a dict of known fields whose values have the plain types (text as str, dates as
+# ISO text or dates, numbers as int/float) is built without the field-by-field reader; anything
+# else -- a wrong type, a missing or empty required field, an unknown or ``x-`` field, a date out of
+# order -- returns None, and parse_record reads it field by field and raises the located error.
+# So the fast path never decides an error, and builds exactly what the reader would.
+def _str(v: Any) -> str | None:
+    """Required text: the stripped str, or None (the reader decides)."""
+    if type(v) is not str:
+        return None
+    s = v.strip()
+    return s or None
+
+
+def _opt(v: Any, default: str | None = "") -> str | bool | None:
+    """Optional text: the stripped str (``default`` when absent or empty), or False (the reader decides)."""
+    if v is None:
+        return default
+    if type(v) is not str:
+        return False
+    return v.strip() or default
+
+
+def _fdate(v: Any) -> _dt.date | None:
+    t = type(v)
+    if t is _dt.date:
+        return v  # type: ignore[no-any-return]
+    if t is str:
+        try:
+            return _dt.date.fromisoformat(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _facts(v: Any) -> dict[str, Any] | None:
+    return {str(k): x if type(x) in _SCALARS else _plain(x) for k, x in v.items()} if type(v) is dict else None
+
+
+def _fast_unit(d: dict[str, Any]) -> Record | None:
+    ident, name, g = _str(d.get("id")), _str(d.get("name")), d.get("major_hazard_grade")
+    if ident is None or name is None:
+        return None
+    grade: int | None = None
+    if g is not None and g not in ("none", "无", "") and (type(g) is not str or (grade := GRADES.get(g.strip())) is None):
+        return None
+    return Unit(ident, name, grade)
+
+
+def _fast_risk_point(d: dict[str, Any]) -> Record | None:
+    ident, unit, name, facts = _str(d.get("id")), _str(d.get("unit")), _str(d.get("name")), _facts(d.get("facts"))
+    rs = _opt(d.get("ruleset"), None)
+    if ident is None or unit is None or name is None or facts is None or rs is False:
+        return None
+    return RiskPoint(ident, unit, name, facts, rs)  # type: ignore[arg-type]
+
+
+def _fast_hazard(d: dict[str, Any]) -> Record | None:
+    ident, point, name, cat = _str(d.get("id")), _str(d.get("risk_point")), _str(d.get("name")), _opt(d.get("category"))
+    v = d.get("facts")
+    facts = None if v is None else _facts(v)
+    rs = _opt(d.get("ruleset"), None)
+    if ident is None or point is None or name is None or cat is False or (v is not None and facts is None) or rs is False:
+        return None
+    return Hazard(ident, point, name, cat, facts, rs)  # type: ignore[arg-type]
+
+
+def _fast_hidden_danger(d: dict[str, Any]) -> Record | None:
+    ident, target, found = _str(d.get("id")), _str(d.get("target")), _fdate(d.get("found"))
+    dl, cl, st, gr = d.get("deadline"), d.get("closed"), d.get("status"), d.get("grade")
+    deadline = None if dl is None else _fdate(dl)
+    closed = None if cl is None else _fdate(cl)
+    status = "open" if st is None else (_HD_STATUS.get(st.strip()) if type(st) is str else None)
+    grade = _HD_GRADES.get(gr.strip()) if type(gr) is str else None
+    desc, basis = _opt(d.get("description")), _opt(d.get("basis"))
+    if (ident is None or target is None or found is None or status is None or grade is None or desc is False
+            or basis is False or (dl is not None and (deadline is None or deadline < found))
+            or (cl is not None and (closed is None or closed < found or status == "open"))):
+        return None
+    return HiddenDanger(ident, target, grade, found, deadline, status, closed, desc, basis)  # type: ignore[arg-type]
+
+
+def _fast_monitoring_point(d: dict[str, Any]) -> Record | None:
+    ident, point, name, qty = _str(d.get("id")), _str(d.get("risk_point")), _str(d.get("name")), _str(d.get("quantity"))
+    unit = _opt(d.get("unit"))
+    limits: list[float | None] = []
+    for k in ("low_low", "low", "high", "high_high"):
+        v = d.get(k)
+        if v is not None and type(v) not in (int, float):
+            return None
+        limits.append(None if v is None else float(v))
+    given = [x for x in limits if x is not None]
+    if ident is None or point is None or name is None or qty is None or unit is False or given != sorted(given):
+        return None
+    return MonitoringPoint(ident, point, name, qty, unit, *limits)  # type: ignore[arg-type]
+
+
+def _fast_accident(d: dict[str, Any]) -> Record | None:
+    ident, date, sev, desc = _str(d.get("id")), _fdate(d.get("date")), d.get("severity"), _opt(d.get("description"))
+    severity = _ACCIDENT_SPELL.get(sev.strip()) if type(sev) is str else None
+    counts = [d.get("deaths"), d.get("injuries")]
+    for k, v in enumerate(counts):
+        if v is None:
+            counts[k] = 0
+        elif type(v) is not int or v < 0:
+            return None
+    if ident is None or date is None or severity is None or desc is False:
+        return None
+    return Accident(ident, date, severity, counts[0], counts[1], desc)  # type: ignore[arg-type]
+
+
+#: kind -> (the fields its fast path reads, the fast path)
+_FAST: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], Record | None]]] = {
+    "unit": (frozenset({"id", "name", "major_hazard_grade", *_ANY_FIELDS}), _fast_unit),
+    "risk_point": (frozenset({"id", "unit", "name", "facts", "ruleset", *_ANY_FIELDS}), _fast_risk_point),
+    "hazard": (frozenset({"id", "risk_point", "name", "category", "facts", "ruleset", *_ANY_FIELDS}), _fast_hazard),
+    "hidden_danger": (frozenset({"id", "target", "grade", "found", "deadline", "status", "closed", "description",
+                                 "basis", *_ANY_FIELDS}), _fast_hidden_danger),
+    "monitoring_point": (frozenset({"id", "risk_point", "name", "quantity", "unit", "low_low", "low", "high",
+                                    "high_high", *_ANY_FIELDS}), _fast_monitoring_point),
+    "accident": (frozenset({"id", "date", "severity", "deaths", "injuries", "description", *_ANY_FIELDS}),
+                 _fast_accident),
+}
 
 
 _LISTS = (("units", "unit"), ("risk_points", "risk_point"), ("hazards", "hazard"),
@@ -815,8 +945,12 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
         items = f.get(field) or []
         if not isinstance(items, list):
             raise f.fail(field, "bad-type", f"expected a list, got {type(items).__name__}")
-        lists[field] = [parse_record(kind, item, f"{field}[{i}]", where_of((field, i)))
-                        for i, item in enumerate(items)]
+        fast_keys, fast = _FAST[kind]
+        out: list[Record] = []
+        for i, item in enumerate(items):
+            rec = fast(item) if type(item) is dict and item.keys() <= fast_keys else None
+            out.append(rec if rec is not None else parse_record(kind, item, f"{field}[{i}]", where_of((field, i))))
+        lists[field] = out
     diag = f.mapping("diagnosis")
     diag_rs: str | None = None
     diag_facts: dict[str, Any] | None = None

@@ -259,7 +259,7 @@ class _Plan:
     into those judged on the children and facts and the ``level_at_least`` ones judged after the
     raises, in declaration order, each with the texts of its :class:`Applied` computed once."""
 
-    __slots__ = ("counts_points", "dyn", "dyn_on_level", "inh", "inh_on_level", "uses_plugin")
+    __slots__ = ("counts_points", "dyn", "dyn_on_level", "inh", "inh_on_level", "memo", "uses_plugin")
 
     def __init__(self, modifiers: Sequence[Modifier]) -> None:
         planned = [(m, (m.label("zh"), m.label("en"), m.effect_text("zh"), m.effect_text("en"))) for m in modifiers]
@@ -271,6 +271,10 @@ class _Plan:
         self.uses_plugin = any(m.when.name == "plugin" for m in modifiers)
         #: whether the kind escalates by counts of the enterprise's risk points (``risk_points_at_least``)
         self.counts_points = any(m.when.name == "risk_points_at_least" for m in modifiers)
+        #: outcomes of :func:`evaluate` for nodes without hidden dangers, accidents, external modifiers or
+        #: plugin conditions: then an outcome is a function of the view, the own level, the children's
+        #: counts by level and lock, the date and the grades alone (bounded: cleared when full)
+        self.memo: dict[tuple[Any, ...], Outcome] = {}
 
 
 @attrs.frozen
@@ -667,6 +671,32 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
     >>> o.level.name, [a.id for a in o.applied]
     ('RED', ['orange-cluster'])
     """
+    plan = kind_plan(rule)
+    if hidden_dangers or accidents or externals or (plugin is not None and plan.uses_plugin):
+        return _evaluate(rule, plan, dynamic, own, child_levels, child_locks, as_of, major_hazard_grade,
+                         standardisation, hidden_dangers, accidents, externals, plugin, point_levels)
+    key = (dynamic, own, tuple(child_levels), tuple(child_locks), as_of, major_hazard_grade, standardisation,
+           tuple(point_levels))
+    memo = plan.memo
+    out = memo.get(key)
+    if out is None:
+        out = _evaluate(rule, plan, dynamic, own, child_levels, child_locks, as_of, major_hazard_grade,
+                        standardisation, (), (), (), None, point_levels)
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = out
+    return out
+
+
+#: entries of a kind's :attr:`_Plan.memo` (a few hundred bytes each)
+_MEMO_SIZE = 4096
+
+
+def _evaluate(rule: KindRollup, plan: _Plan, dynamic: bool, own: Level | None, child_levels: Sequence[int],
+              child_locks: Sequence[int], as_of: _dt.date, major_hazard_grade: int | None,
+              standardisation: int | None, hidden_dangers: Sequence[HiddenDanger], accidents: Sequence[Accident],
+              externals: Sequence[External], plugin: Callable[[str], bool] | None,
+              point_levels: Sequence[int]) -> Outcome:
     max_child = _max_index(child_levels)
     own_i = int(own) if own is not None else 0
     graded = bool(own_i or max_child)
@@ -675,7 +705,6 @@ def evaluate(rule: KindRollup, *, dynamic: bool, own: Level | None, child_levels
     applied: list[Applied] = []
     lowers: list[tuple[_Planned, tuple[str, ...]]] = []
     locks: list[tuple[_Planned, tuple[str, ...]]] = []
-    plan = kind_plan(rule)
     for pm in plan.dyn if dynamic else plan.inh:
         m = pm[0]
         subjects = _holds(m.when, child_levels, as_of, major_hazard_grade, standardisation, hidden_dangers,
