@@ -198,7 +198,7 @@ def test_assess_region_plan_name_the_register_that_failed(bad: dict[str, str], r
         (doc,) = docs
         assert [e["file"] for e in doc["errors"]] == [path], (kind, doc)
     exit_code, docs = run("assess", [CHEM, "--ruleset", bad["broken.yaml"], "--format", "json"])
-    assert exit_code == 2 and docs[0]["errors"][0]["code"] == "bad-value"
+    assert exit_code == 2 and docs[0]["errors"][0]["code"] == "missing-key"  # the broken ruleset's first problem
     check("assess", docs)
 
 
@@ -217,7 +217,7 @@ def test_whatif_lines_carry_position_and_id(bad: dict[str, str]) -> None:
     assert {k: v for k, v in docs[0].items() if k not in ("id", "record")} == \
            {k: v for k, v in plain[0].items() if k != "record"}
     _, named = run("whatif", ["-r", "lec-generic", bad["facts.jsonl"], "--format", "json", "--id-field", "L"])
-    assert named[0]["id"] == 3 and "error" in named[0]  # L named the record: it is no longer a fact
+    assert named[0]["id"] == 3 and "error" not in named[0]  # L names the record and, an input, is still graded
 
 
 def _read_line(stream: Any, timeout: float = 120.0) -> bytes:
@@ -276,12 +276,12 @@ def _wrong(kind: str, doc: Any) -> list[Any]:
         "whatif": lambda x: x.pop("index"),
         "plan": lambda x: x["enterprises"][0].__setitem__("months", [13]),
         "screen": lambda x: x.__setitem__("decision", "maybe"),
-        "diff": lambda x: x["changes"][0].__setitem__("op", "moved"),
+        "diff": lambda x: x["changes"].append({"kind": "rule", "op": "moved", "name": "x"}),
         "monitor": lambda x: x.pop("warning") if "warning" in x else x.__setitem__("kind", "alarm"),
         "plugins": lambda x: x[0].__setitem__("hooks", "riskgrade_layers"),
     }
     edits[kind](d)
-    return [d, {}, [], "text", None, 1, {"error": "unreadable", "load": "nowhere", "message": "m"},
+    return [d, {}, *([] if kind in ("list", "plugins") else [[]]), "text", None, 1, {"error": "unreadable", "load": "nowhere", "message": "m"},
             {"error": "unreadable", "load": "file", "message": "m", "extra": 1}]
 
 

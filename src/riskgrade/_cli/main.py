@@ -21,7 +21,13 @@ import click
 import yaml
 
 from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer, load_screening
-from riskgrade._cli.contract import LOAD_OF_COMMAND, json_command, load_error_dict, missing_file_dict, problem_dict
+from riskgrade._cli.contract import (
+    LOAD_OF_COMMAND,
+    json_command,
+    load_error_dict,
+    missing_file_dict,
+    problem_dict,
+)
 from riskgrade._cli.contract import load_error_dict as _load_error_dict
 from riskgrade._cli.stream import grade_jsonl
 from riskgrade._columnar.files import FORMATS as COLUMNAR_FORMATS
