@@ -83,7 +83,7 @@ def validate_schema() -> dict[str, Any]:
                 "One line per ruleset-language file, in the order of the paths (directories walked sorted).", line)
 
 
-def test_schema() -> dict[str, Any]:
+def cases_schema() -> dict[str, Any]:
     """One line of ``riskgrade test --format json``: one file's cases and coverage, or why it did not load."""
     case = _obj(["index", "note", "ok", "file", "line", "want", "got", "problems"],
                 {"index": _INT0, "note": _TEXT, "ok": {"type": "boolean"}, "file": _TEXT, "line": _OPT_INT,
@@ -304,7 +304,7 @@ def monitor_schema() -> dict[str, Any]:
 COMMAND_SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "assess": assess_schema, "check-refinement": check_refinement_schema, "diff": diff_schema,
     "list": list_schema, "monitor": monitor_schema, "plan": plan_schema, "plugins": plugins_schema,
-    "region": region_schema, "screen": screen_schema, "test": test_schema, "validate": validate_schema,
+    "region": region_schema, "screen": screen_schema, "test": cases_schema, "validate": validate_schema,
     "whatif": whatif_schema,
 }
 
