@@ -97,7 +97,7 @@ HOSTILE = [
     ('{"type": "reading", "time": 1719792000, "point": "MP-NH3-GAS", "value": ' + "9" * 400 + "}", "value",
      "out-of-range"),
     ('{"type": "reading", "time": 1719792000, "point": "MP-NH3-GAS", "value": ' + "9" * 5000 + "}", None,
-     "bad-json"),
+     "bad-syntax"),
     ('{"type": "reading", "time": 1719792000, "point": "MP-NH3-GAS", "value": NaN}', "value", "bad-type"),
     ('{"type": "reading", "time": 1719792000, "point": "MP-NH3-GAS", "value": 1e999}', "value", "bad-type"),
     ('{"type": "reading", "time": 1719792000, "point": ' + "1" * 80 + ', "value": 1}', "point", "bad-type"),
@@ -117,8 +117,9 @@ class TestOddEvents:
                                                                        enumerate(HOSTILE)])
     def test_a_typed_error_naming_line_and_field(self, line: str, field: str | None, code: str) -> None:
         items = list(read_events(["", line], start=7))
-        assert len(items) == 1 and isinstance(items[0], EventError), items
-        err = items[0]
+        assert len(items) == 2 and all(isinstance(i, EventError) for i in items), items
+        blank, err = items  # the blank line is an error record too, in its place: 2 lines in, 2 out
+        assert (blank.record, blank.field, blank.code) == (7, None, "blank-line"), blank
         assert (err.record, err.field, err.code) == (8, field, code), err
 
     def test_non_utf8_bytes_and_a_bom(self) -> None:

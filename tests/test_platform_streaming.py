@@ -37,7 +37,7 @@ def test_monitor_answers_while_stdin_is_still_open() -> None:
             proc.stdin.write(b"{oops\n")  # a bad line: its error record comes out at once
             proc.stdin.flush()
             first = json.loads(read_line(proc.stdout))
-            assert (first["kind"], first["line"], first["error"]) == ("error", 2, "bad-json")
+            assert (first["kind"], first["line"], first["error"]) == ("error", 2, "bad-syntax")
             proc.stdin.write(b"{nope\n")  # and the next one, still before the input ends
             proc.stdin.flush()
             second = json.loads(read_line(proc.stdout))

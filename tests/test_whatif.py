@@ -175,7 +175,7 @@ class TestCli:
         f = tmp_path / "jobs.jsonl"
         f.write_text('{"L": 3, "E": 3, "C": 40}\n{"L": 3, "E": 6, "C": 10}\n', encoding="utf-8")
         code, out = invoke("whatif", "-r", "lec-generic", str(f), "--target", "蓝", "--format", "json")
-        assert code == 2
+        assert code == 1  # an invalid record is a finding (as in grade); the others are answered
         lines = [json.loads(line) for line in out.splitlines()]
         assert lines[0]["target"] == "BLUE" and lines[1]["error"] == "not-allowed"
         code, out = invoke("whatif", "-r", "lec-generic", str(f), "--target", "PURPLE")

@@ -1,9 +1,11 @@
-"""Event mutation: every line of a mutated event log gives one ``Event`` or one ``EventError`` (``read_events``),
+"""Event mutation: every line of a mutated event log gives exactly one ``Event`` or one ``EventError``
+(``read_events``; a line holding a JSON array one per item, a blank line a ``blank-line`` error),
 and ``parse_event`` on a mutated object gives an ``Event`` or an ``EventError``."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import hypothesis
@@ -36,6 +38,19 @@ def _line(k: int, ops: list[mutate.Op], edits: list[tuple[int, int, int]], raw: 
     return text
 
 
+def _line_of(o: Event | EventError) -> int:
+    """The line an outcome answers (an array's items are ``"line[i]"``)."""
+    where = o.line if isinstance(o, Event) else o.record
+    return where if isinstance(where, int) else int(str(where).split("[")[0])
+
+
+def _is_array(line: str | bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), list)
+    except (ValueError, RecursionError):
+        return False
+
+
 def _describe(o: Event | EventError) -> str:
     return repr(o) if isinstance(o, Event) else f"EventError({o.code}, {o.record}, {o.field}): {o}"
 
@@ -54,8 +69,10 @@ def test_mutated_event_logs() -> None:
 
         def go() -> tuple[str, Any]:
             out = list(read_events(lines))
-            singles = [x for x in lines if x.strip() and not (isinstance(x, str) and x.startswith("["))]
-            assert len(out) >= len(singles), f"{len(lines)} lines in, {len(out)} out"
+            per_line = Counter(_line_of(o) for o in out)
+            assert set(per_line) <= set(range(1, len(lines) + 1)), per_line
+            for n, x in enumerate(lines, 1):  # N lines in, N outcomes out (a line holding an array: one per item)
+                assert per_line[n] == 1 or _is_array(x), f"line {n} gave {per_line[n]} outcomes: {x!r:.200}"
             for o in out:
                 assert isinstance(o, (Event, EventError)), o
                 note("events", o)

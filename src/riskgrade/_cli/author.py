@@ -10,17 +10,17 @@ import click
 from riskgrade._api import diff as diff_rulesets
 from riskgrade._api import load_ref
 from riskgrade._cli.main import (
+    EXIT_FINDINGS,
     EXIT_FUNCTION,
-    EXIT_INPUT,
+    _graded_records,
     _lang,
     _lang_option,
-    _records,
     fact_error_text,
     styled_level,
 )
 from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
-from riskgrade._source.facts import record_error_dict
+from riskgrade._source.facts import DEFAULT_ID_FIELD, function_error_dict, position, record_error_dict
 from riskgrade.exceptions import FactError, FunctionError
 
 __all__ = ["diff_cmd", "whatif_cmd"]
@@ -29,7 +29,7 @@ __all__ = ["diff_cmd", "whatif_cmd"]
 @click.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.option("--facts", "facts", type=click.Path(exists=True, dir_okay=False), default=None,
+@click.option("--facts", "facts", type=click.Path(dir_okay=False), default=None,
               help="A population of records (.jsonl, .json or .yaml) graded by both rulesets.")
 @click.option("--generate", "generate", type=click.IntRange(min=1), default=None, metavar="N",
               help="Without --facts: generate at most N records from the inputs (every combination "
@@ -74,14 +74,22 @@ def _fields(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="Show at most this many options per record.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help='json: one line per record: {"record", "level", "target", "options": [{"changes": '
-                   '{"<field>": [from, to]}, "level", "distance", "explanation"}], "evaluated", "complete"}')
+              help="json: one line per record (riskgrade schema whatif): {index, line, record, id, level, target, "
+                   'options: [{changes: {"<field>": [from, to]}, level, distance, explanation}], evaluated, '
+                   "complete, more}, or its error record")
+@click.option("--id-field", "id_field", default=DEFAULT_ID_FIELD, show_default=True, metavar="NAME",
+              help="the fact that names a record; echoed as id in its output (and not searched unless the "
+                   "ruleset has that input)")
 @_lang_option
-@click.argument("facts", type=click.Path(exists=True, dir_okay=False))
+@click.argument("facts", type=click.Path(dir_okay=False, allow_dash=True))
 def whatif_cmd(ref: str, jurisdiction: str | None, target: str | None, fix: tuple[str, ...], limit: int, fmt: str,
-               lang: str | None, facts: str) -> None:
-    """What would change the level of each record of FACTS: the smallest changes to its inputs that
-    grade it at --target or lower, fewest fields first."""
+               id_field: str, lang: str | None, facts: str) -> None:
+    """What would change the level of each record of FACTS (- reads JSON Lines from stdin, streamed): the
+    smallest changes to its inputs that grade it at --target or lower, fewest fields first.
+
+    One output per input record, in order (a blank line is an error record). Exit 0 when every record was
+    answered, 1 when a record was invalid, 3 when a function failed on one (the others are still
+    answered), 2 when the ruleset or FACTS cannot be used (under --format json: a JSON load error)."""
     lang = _lang(lang)
     zh = lang == "zh"
     goal: Level | None = None
@@ -92,27 +100,29 @@ def whatif_cmd(ref: str, jurisdiction: str | None, target: str | None, fix: tupl
             raise click.BadParameter(str(e), param_hint="--target") from None
     rs = load_ref(ref, jurisdiction)
     fixed = _fields(fix)
-    errors = 0
-    for rec, res in _records(rs, facts):
+    unknown = [f for f in fixed if f not in rs.inputs]
+    if unknown:
+        raise click.BadParameter(f"{unknown[0]!r} is not an input of {rs.id}; inputs: {', '.join(rs.inputs)}",
+                                 param_hint="--fix")
+    errors = crashed = 0
+    json_out = fmt == "json"
+    for rec, given, rid, res in _graded_records(rs, facts, id_field or None):
         if isinstance(res, FunctionError):
-            click.echo(f"{rec.where}: error: {res}", err=True)
-            sys.exit(EXIT_FUNCTION)
+            crashed += 1
+            click.echo(dumps({**function_error_dict(res), **position(rec, rid)}) if json_out
+                       else f"{rec.where}: {'错误' if zh else 'error'}: {res}", err=not json_out)
+            continue
         if isinstance(res, FactError):
             errors += 1
-            click.echo(dumps(record_error_dict(rec, res)) if fmt == "json"
+            click.echo(dumps({**record_error_dict(rec, res), **position(rec, rid)}) if json_out
                        else f"{rec.where}: {'错误' if zh else 'error'}: {fact_error_text(res, lang)}")
             continue
-        try:
-            cf = rs.counterfactuals(rec.facts, goal, fixed)
-        except FactError as e:
-            if e.code == "unknown-input":
-                raise click.BadParameter(e.message, param_hint="--fix") from None
-            raise
-        if fmt == "json":
-            out: dict[str, Any] = {"record": rec.where, **cf.to_dict(lang)}
+        cf = rs.counterfactuals(given, goal, fixed)
+        if json_out:
+            out: dict[str, Any] = cf.to_dict(lang)
             out["more"] = max(0, len(out["options"]) - limit)
             out["options"] = out["options"][:limit]
-            click.echo(dumps(out))
+            click.echo(dumps({**out, **position(rec, rid)}))
             continue
         below = "或更低" if zh else "or lower"
         click.echo(f"{rec.where}: {styled_level(cf.level, lang)} → {'目标' if zh else 'target'} "
@@ -129,5 +139,7 @@ def whatif_cmd(ref: str, jurisdiction: str | None, target: str | None, fix: tupl
             click.echo(f"  … {len(cf.options) - limit} {'个其他改法' if zh else 'more'} (--limit)")
         how = ("穷举" if cf.complete else "达到搜索上限") if zh else ("complete" if cf.complete else "search bound reached")
         click.echo(f"  ({'评定了' if zh else 'graded'} {cf.evaluated} {'条记录' if zh else 'records'}; {how})")
+    if crashed:
+        sys.exit(EXIT_FUNCTION)
     if errors:
-        sys.exit(EXIT_INPUT)
+        sys.exit(EXIT_FINDINGS)

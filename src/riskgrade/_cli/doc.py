@@ -20,11 +20,12 @@ from riskgrade._core.canonical import dumps
 from riskgrade._grade import doc as _doc
 from riskgrade._plugins import get_plugins
 from riskgrade._validate import jsonschema as _js
+from riskgrade._validate.commands import COMMAND_SCHEMAS, command_schema
 
 __all__ = ["SCHEMA_KINDS", "doc_cmd", "schema_cmd", "schema_for"]
 
-#: what ``riskgrade schema`` can print
-SCHEMA_KINDS = ("ruleset", "layer", "facts", "result", "record", "verification")
+#: what ``riskgrade schema`` can print: the file formats, a ruleset's facts, and every command's JSON output
+SCHEMA_KINDS = ("ruleset", "layer", "facts", "result", "record", "verification", *sorted(COMMAND_SCHEMAS))
 
 
 def _method_schemas() -> dict[str, Mapping[str, Any]]:
@@ -57,6 +58,8 @@ def schema_for(kind: str, ref: str | None = None, jurisdiction: str | None = Non
         return _js.record_schema()
     if kind == "verification":
         return _js.verification_schema()
+    if kind in COMMAND_SCHEMAS:
+        return command_schema(kind)
     raise click.UsageError(f"unknown schema {kind!r}; known: {', '.join(SCHEMA_KINDS)}")
 
 
@@ -69,12 +72,15 @@ def schema_for(kind: str, ref: str | None = None, jurisdiction: str | None = Non
 @_lang_option
 def schema_cmd(kind: str, ref: str | None, jurisdiction: str | None, out: str | None, lang: str | None) -> None:
     """Print a JSON Schema (draft 2020-12): of the ruleset or layer file format (for editors), of one
-    ruleset's facts (schema facts REF), of a grading result (schema result), or of one JSON line of
-    grade/explain --format json, error records included (schema record).
+    ruleset's facts (schema facts REF), of a grading result (schema result), of one JSON line of
+    grade/explain --format json, error records included (schema record), of verify (schema
+    verification), or of any other command's --format json output, its load error included (schema
+    validate, test, check-refinement, list, assess, region, whatif, plan, screen, diff, monitor, plugins).
 
     \b
     riskgrade schema ruleset --out ruleset.schema.json
     riskgrade schema facts lec-generic
+    riskgrade schema whatif
     """
     if ref and kind != "facts":
         raise click.UsageError(f"schema {kind} takes no REF (only schema facts REF does)")

@@ -21,6 +21,14 @@ import click
 import yaml
 
 from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer, load_screening
+from riskgrade._cli.contract import (
+    LOAD_OF_COMMAND,
+    json_command,
+    load_error_dict,
+    missing_file_dict,
+    problem_dict,
+)
+from riskgrade._cli.contract import load_error_dict as _load_error_dict
 from riskgrade._cli.stream import grade_jsonl
 from riskgrade._columnar.files import FORMATS as COLUMNAR_FORMATS
 from riskgrade._columnar.files import grade_file
@@ -97,18 +105,34 @@ def styled_level(level: Level, lang: str) -> str:
 
 
 class _Group(click.Group):
-    """Turns the exceptions that escape a command into the documented exit codes (docs/platform.md)."""
+    """Turns the exceptions that escape a command into the documented exit codes (docs/platform.md); under
+    a JSON ``--format`` an input that cannot be used is also one JSON load error on stdout."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        found = super().resolve_command(ctx, args)
+        if found[0] is not None:
+            ctx.meta["riskgrade.invoked"] = (found[0], list(found[2]))
+        return found
+
+    def _json_load_error(self, ctx: click.Context, e: RiskgradeError) -> None:
+        name = json_command(self, ctx, ctx.meta.get("riskgrade.invoked"))
+        if name is not None:
+            what = "ruleset" if isinstance(e, RulesetError) else LOAD_OF_COMMAND.get(name, "file")
+            click.echo(dumps(load_error_dict(e, what)))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except RefinementError as e:  # a layer would loosen the standard: a finding about the layer
+            self._json_load_error(ctx, e)
             click.echo(str(e), err=True)
             ctx.exit(EXIT_FINDINGS)
         except RulesetError as e:  # unknown, or broken: either way the ruleset cannot be used
+            self._json_load_error(ctx, e)
             click.echo(str(e), err=True)
             ctx.exit(EXIT_INPUT)
         except FactError as e:
+            self._json_load_error(ctx, e)
             lang = _lang(ctx.params.get("lang") if ctx.params else None)
             click.echo(f"{_T[lang]['error']}: {fact_error_text(e, lang)}", err=True)
             ctx.exit(EXIT_INPUT)
@@ -116,6 +140,7 @@ class _Group(click.Group):
             click.echo(f"error: {e}", err=True)
             ctx.exit(EXIT_FUNCTION)
         except RiskgradeError as e:
+            self._json_load_error(ctx, e)
             click.echo(f"error: {e}", err=True)
             ctx.exit(EXIT_INPUT)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
@@ -216,7 +241,7 @@ def _load_any(path: str, *, until: str | None = None) -> Any:
 
 
 @main.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--strict", is_flag=True, help="Treat warnings (unused inputs, unreachable rules ...) as errors.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="json: one JSON object per file per line: {file, valid, errors: [...], warnings: [...]}")
@@ -224,11 +249,16 @@ def _load_any(path: str, *, until: str | None = None) -> Any:
 def validate_cmd(paths: tuple[str, ...], strict: bool, fmt: str, lang: str | None) -> None:
     """Check ruleset files (or directories of them); print every problem as file:line:col, with a hint.
 
-    Exit 1 when a file has errors (or, with --strict, warnings); warnings alone print and exit 0.
+    Exit 1 when a file has errors (or, with --strict, warnings); warnings alone print and exit 0; exit 2
+    when a path does not exist (under --format json a load error in its place; the others are checked).
     """
     lang = _lang(lang)
-    bad = 0
+    bad = missing = 0
     for path in _iter_ruleset_files(paths):
+        if not os.path.exists(path):
+            missing += 1
+            _missing(path, fmt, lang)
+            continue
         kind = _kind(path)
         if kind not in ("ruleset", "layer", "monitor", "library", "screening"):
             continue
@@ -258,16 +288,19 @@ def validate_cmd(paths: tuple[str, ...], strict: bool, fmt: str, lang: str | Non
                 n = len(warnings)
                 note = f" ({n} 个警告)" if lang == "zh" else f" ({n} warning{'s' if n > 1 else ''})"
             click.echo(f"{path}: {_T[lang]['fail'] if failed else _T[lang]['valid']}{note}")
+    if missing:
+        sys.exit(EXIT_INPUT)
     if bad:
         sys.exit(EXIT_FINDINGS)
 
 
-def _records(ruleset: Any, facts_path: str) -> Iterator[tuple[FactRecord, Any]]:
-    """``(record, result or error)`` for the records of FACTS (``whatif``), stopping after a function error."""
-    for rec, _, _, res in _graded_records(ruleset, facts_path):
-        yield rec, res
-        if isinstance(res, FunctionError):
-            return
+def _missing(path: str, fmt: str, lang: str) -> None:
+    """A path that does not exist: a JSON load error on stdout, or a line on stderr."""
+    if fmt == "json":
+        click.echo(dumps(missing_file_dict(path)))
+    else:
+        click.echo(f"{path}: {_T[lang]['error']}: unreadable: "
+                   f"{'文件不存在' if lang == 'zh' else 'no such file or directory'}", err=True)
 
 
 def _graded_records(ruleset: Any, facts_path: str, id_field: str | None = DEFAULT_ID_FIELD,
@@ -320,15 +353,6 @@ def _kept(with_input: bool) -> Callable[[Any], dict[str, Any]]:
         return {"facts": given} if with_input else {}
 
     return kept
-
-
-def _load_error_dict(e: RiskgradeError, what: str) -> dict[str, Any]:
-    if isinstance(e, RulesetError):
-        return {"error": e.codes[0] if e.codes else "ruleset", "load": what, "message": str(e),
-                "problems": [_problem_dict(p) for p in e.problems]}
-    if isinstance(e, FactError):
-        return {"error": e.code, "load": what, "message": e.message, "record": e.record, "field": e.field}
-    return {"error": "internal-error", "load": what, "message": str(e)}
 
 
 def _run_records(ref: str, jurisdiction: str | None, facts: str, lang: str, *, json_out: bool,
@@ -484,6 +508,7 @@ class _Tested:
     coverage: Coverage | None = None
     problems: tuple[Problem, ...] = ()
     broken: RulesetError | None = None
+    missing: bool = False
 
     @property
     def failed(self) -> int:
@@ -537,6 +562,12 @@ def _item_locations_in(rs: Any, path: str) -> dict[str, tuple[str, int, int]]:
     return out
 
 
+def _not_found(path: str) -> _Tested:
+    """A path given to ``test`` that does not exist: it cannot load (exit 2), and says so in its place."""
+    p = Problem("unreadable", "no such file or directory", path, 0, 0, message_zh="文件不存在")
+    return _Tested(path, broken=RulesetError([p]), missing=True)
+
+
 def _test_file(path: str, kind: str, pattern: str | None, min_coverage: float | None, lang: str) -> _Tested:
     try:
         obj = _load_any(path)
@@ -584,16 +615,14 @@ def _case_dict(r: CaseResult) -> dict[str, Any]:
 
 
 def _json_record(t: _Tested) -> dict[str, Any]:
+    if t.missing:
+        return missing_file_dict(t.path)
     if t.broken is not None:
-        return {"file": t.path, "error": "ruleset", "problems": [_problem_dict(p) for p in t.broken.problems]}
+        return load_error_dict(t.broken, "ruleset", file=t.path)
     assert t.coverage is not None
     return {"file": t.path, "ruleset": t.ruleset.id, "version": t.ruleset.version, "edition": t.ruleset.edition,
             "cases": [_case_dict(r) for r in t.results], "coverage": t.coverage.to_dict(),
-            "problems": [_problem_dict(p) for p in t.problems]}
-
-
-def _problem_dict(p: Problem) -> dict[str, Any]:
-    return {"code": p.code, "message": p.message, "file": p.file, "line": p.line, "col": p.col}
+            "problems": [problem_dict(p) for p in t.problems]}
 
 
 def _junit(tested: list[_Tested], min_coverage: float | None) -> str:
@@ -645,7 +674,7 @@ def _junit(tested: list[_Tested], min_coverage: float | None) -> str:
 
 
 @main.command("test")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text",
               help="json: one JSON object per ruleset file per line (JSON lines); junit: a JUnit XML report")
 @click.option("-k", "pattern", metavar="PATTERN", default=None,
@@ -662,8 +691,9 @@ def test_cmd(paths: tuple[str, ...], fmt: str, pattern: str | None, min_coverage
     percent of its rules, band rows and criteria; exit 2 when a file does not load.
     """
     lang = _lang(lang)
-    tested = [_test_file(path, kind, pattern, min_coverage, lang)
-              for path in _iter_ruleset_files(paths) if (kind := _kind(path)) in ("ruleset", "layer", "screening")]
+    tested = [_not_found(path) if not os.path.exists(path) else _test_file(path, kind, pattern, min_coverage, lang)
+              for path in _iter_ruleset_files(paths)
+              if not os.path.exists(path) or (kind := _kind(path)) in ("ruleset", "layer", "screening")]
     failed = sum(t.failed for t in tested)
     broken = sum(t.broken is not None for t in tested)
     low = sum(any(p.code == "low-coverage" for p in t.problems) for t in tested)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from riskgrade._api import check_refinement, load_supervision
+from riskgrade._api import check_refinement, load, load_supervision
 from riskgrade._cli.main import _lang, _lang_option
 from riskgrade._compile.layers import read_layer
 from riskgrade._compile.refine import DEFAULT_EXAMPLES
@@ -103,6 +103,7 @@ def check_refinement_cmd(ref: str, jurisdiction: str, examples: int | None, fmt:
     if ref == "supervision" or str((head(ref) or {}).get("kind", "")).startswith("supervision"):
         _check_supervision(ref, j.code, j.label, fmt, t, _lang(lang))
         return
+    load(ref)  # the ruleset named for use must load (else exit 2, a JSON load error under --format json)
     rep = check_refinement(ref, j.code, max_examples=examples or DEFAULT_EXAMPLES)
     if fmt == "json":
         click.echo(dumps({

@@ -27,7 +27,7 @@ _COLOUR = {"pass": "green", "conditions": "yellow", "reject": "red"}
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="json: {project, decision, decision_text, reasons, conditions, default, ruleset, values}")
 @_lang_option
-@click.argument("project", type=click.Path(exists=True, dir_okay=False))
+@click.argument("project", type=click.Path(dir_okay=False))
 def screen_cmd(ref: str, fmt: str, lang: str | None, project: str) -> None:
     """Screen the new PROJECT (a YAML or JSON file of project facts): pass, conditions or reject, each
     reason with its clause, document and verification status.

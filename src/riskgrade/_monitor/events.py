@@ -343,23 +343,31 @@ def decode_line(line: str | bytes, number: int) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
-        raise EventError(f"not JSON: {exc.msg} (column {exc.colno})", record=number, code="bad-json") from None
+        raise EventError(f"not JSON: {exc.msg} (column {exc.colno})", record=number, code="bad-syntax") from None
     except _DuplicateKey as exc:
         raise EventError(f"key {exc.key!r} appears twice in the event", field=exc.key, record=number,
                          code="duplicate-key") from None
     except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits
-        raise EventError(f"not JSON: {exc}", record=number, code="bad-json") from None
+        raise EventError(f"not JSON: {exc}", record=number, code="bad-syntax") from None
 
 
 def read_events(lines: Iterable[str | bytes], start: int = 1) -> Iterator[Event | EventError]:
-    """Parse a JSONL stream: one :class:`Event` or one :class:`EventError` per non-blank line.
+    """Parse a JSONL stream: one :class:`Event` or one :class:`EventError` per line (a line holding a
+    JSON array: one per item), so that N lines in give at least N outcomes out.
 
-    A malformed line does not stop the stream; its error names the 1-based line and the field.
-    A line may also hold a JSON array of events (``record`` is then ``"line[index]"``). Lines
-    may be text or UTF-8 bytes; ``start`` is the number of the first line.
+    A malformed line does not stop the stream; its error names the 1-based line and the field. A blank
+    line is an error (``blank-line``), a line that is not JSON ``bad-syntax`` -- the codes ``riskgrade
+    grade`` gives for them. A line may also hold a JSON array of events (``record`` is then
+    ``"line[index]"``; an empty array gives nothing). Lines may be text or UTF-8 bytes; ``start`` is the
+    number of the first line.
+
+    >>> [(type(x).__name__, x.code) for x in read_events(["", "{"])]
+    [('EventError', 'blank-line'), ('EventError', 'bad-syntax')]
     """
     for number, line in enumerate(lines, start=start):
         if not line.strip():
+            yield EventError("blank line (every line of an event log is one event)", record=number,
+                             code="blank-line")
             continue
         try:
             data = decode_line(line, number)
