@@ -82,10 +82,13 @@ class TestReadEvents:
             '[{"type": "reading", "time": 2, "point": "P", "value": 2}, {"type": "nope", "time": 3}]\n',
         ]
         out = list(read_events(lines))
-        assert [type(x).__name__ for x in out] == ["Event", "EventError", "EventError", "Event", "EventError"]
+        # a blank line is an error record too (N lines in, N outcomes out)
+        assert [type(x).__name__ for x in out] == ["Event", "EventError", "EventError", "EventError", "Event",
+                                                   "EventError"]
         errors = [x for x in out if isinstance(x, EventError)]
         assert [(e.record, e.field, e.code) for e in errors] == [
-            (3, None, "bad-json"), (4, "value", "missing-field"), ("5[1]", "type", "unknown-type")]
+            (2, None, "blank-line"), (3, None, "bad-syntax"), (4, "value", "missing-field"),
+            ("5[1]", "type", "unknown-type")]
         assert [x.line for x in out if isinstance(x, Event)] == [1, 5]
-        assert errors[1].to_dict() == {"kind": "error", "line": 4, "field": "value", "error": "missing-field",
+        assert errors[2].to_dict() == {"kind": "error", "line": 4, "field": "value", "error": "missing-field",
                                        "message": "missing field 'value'"}
