@@ -173,3 +173,50 @@ def test_json_lines_with_ids_reuse_by_facts(tmp_path: pathlib.Path, id_field: st
                        "--id-field", id_field)
     assert code == 1
     assert out == generic_json_lines(facts, id_field)
+
+
+class TestBatches:
+    """Records are graded and written ``batch`` at a time (bounded memory); the file is the one table the
+    whole input gives, also when the batches' schemas differ (then the file is graded again as a whole)."""
+
+    @staticmethod
+    def _read(fmt: str, path: pathlib.Path) -> Any:
+        if fmt == "parquet":
+            return pq.read_table(path)
+        if fmt == "arrow":
+            with pa.memory_map(str(path)) as src:
+                return pa.ipc.open_file(src).read_all()
+        return path.read_bytes()
+
+    def _both(self, tmp_path: pathlib.Path, lines: list[str], fmt: str) -> tuple[Any, Any, Any, Any]:
+        from riskgrade._columnar.files import grade_file
+
+        facts = tmp_path / "facts.jsonl"
+        facts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rs = riskgrade.load("lec-generic")
+        whole, small = tmp_path / f"whole.{fmt}", tmp_path / f"small.{fmt}"
+        w1 = grade_file(rs, str(facts), fmt, str(whole), batch=10**9)
+        w2 = grade_file(rs, str(facts), fmt, str(small), batch=3)
+        return w1, w2, self._read(fmt, whole), self._read(fmt, small)
+
+    @pytest.mark.parametrize("fmt", ["parquet", "arrow", "csv"])
+    def test_batches_of_one_schema_give_the_whole_table(self, tmp_path: pathlib.Path, fmt: str) -> None:
+        lines = [json.dumps({"id": f"r{i}", "L": [1, 3, 6, 10][i % 4], "E": 6, "C": 15}) for i in range(20)]
+        lines[4] = '{"id": "r4", "L": 3, "E": 6, "C": 99}'  # off the scale: an error row in batch 2
+        lines[10] = "{bad"  # a line that is not JSON: batch 4 is graded record by record, same schema
+        w1, w2, whole, small = self._both(tmp_path, lines, fmt)
+        assert (w1.rows, w1.errors) == (w2.rows, w2.errors) == (20, 2)
+        assert whole == small if fmt == "csv" else whole.equals(small)
+        if fmt == "parquet":  # written batch by batch: several row groups
+            assert pq.ParquetFile(tmp_path / "small.parquet").metadata.num_row_groups == 7
+
+    @pytest.mark.parametrize("fmt", ["parquet", "arrow", "csv"])
+    def test_batches_of_other_schemas_fall_back_to_one_table(self, tmp_path: pathlib.Path, fmt: str) -> None:
+        # ids in the first batch only, a float L in the last, a bad line in the middle: batch schemas differ
+        lines = ['{"id": "a", "L": 3, "E": 6, "C": 15}', '{"id": "b", "L": 1, "E": 6, "C": 15}',
+                 '{"L": 6, "E": 6, "C": 15}', "{bad", "", '{"L": 3.0, "E": 6, "C": 15}']
+        w1, w2, whole, small = self._both(tmp_path, lines, fmt)
+        assert (w1.rows, w1.errors) == (w2.rows, w2.errors) == (6, 2)
+        assert whole == small if fmt == "csv" else whole.equals(small)
+        if fmt != "csv":
+            assert whole.column("id").to_pylist() == ["a", "b", None, None, None, None]

@@ -13,9 +13,12 @@ records in, N rows out, in order; a record in error is a row with its ``error_co
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -85,18 +88,10 @@ def _exact_table(rows: Sequence[Mapping[str, Any]], pa: Any) -> Any | None:
     return pa.table(cols, names=names)
 
 
-def _graded(rs: Ruleset, facts_path: str, id_field: str | None) -> tuple[Any, Any]:
-    """(the result table, the id of each row or None)."""
+def _graded(rs: Ruleset, recs: Sequence[Any], id_field: str | None, start: int = 0) -> Any:
+    """The result table of ``recs`` (facts records; ``start`` the index of the first in the file), with an
+    ``id`` column first when any record names itself."""
     _, pa, _ = modules()
-    tbl = read_table(facts_path)
-    if tbl is not None:
-        ids = None
-        if id_field and id_field in tbl.column_names and id_field not in rs.inputs:
-            ids = tbl.column(id_field)
-            if id_field not in ("id", "name"):  # a named id column is no fact
-                tbl = tbl.drop([id_field])
-        return rs.grade_table(tbl), ids
-    recs = list(read_facts(facts_path))
     rids = [None if r.error is not None else record_id(r.facts, id_field) for r in recs]
     ids = None
     if any(i is not None for i in rids):
@@ -109,13 +104,66 @@ def _graded(rs: Ruleset, facts_path: str, id_field: str | None) -> tuple[Any, An
             ids = pa.array([None if i is None else str(i) for i in rids], pa.string())
     facts = [r.error if r.error is not None else strip_id(rs, r.facts, id_field) for r in recs]
     rows = [f for f in facts if isinstance(f, dict)]
+    res = None
     if len(rows) == len(facts):
         as_table = _exact_table(rows, pa)
         if as_table is not None:
-            return rs.grade_table(as_table), ids
-    items = [f.at(record=i) if isinstance(f, FactError) else f for i, f in enumerate(facts)]
-    names, cols, _ = result_columns(rs, items)
-    return pa.table(cols, names=names), ids
+            res = rs.grade_table(as_table)
+    if res is None:
+        items = [f.at(record=start + i) if isinstance(f, FactError) else f for i, f in enumerate(facts)]
+        names, cols, _ = result_columns(rs, items)
+        res = pa.table(cols, names=names)
+    return res if ids is None else res.add_column(0, "id", ids)
+
+
+def _table_graded(rs: Ruleset, tbl: Any, id_field: str | None) -> Any:
+    """The result table of a facts table, with its id column first when it has one."""
+    ids = None
+    if id_field and id_field in tbl.column_names and id_field not in rs.inputs:
+        ids = tbl.column(id_field)
+        if id_field not in ("id", "name"):  # a named id column is no fact
+            tbl = tbl.drop([id_field])
+    res = rs.grade_table(tbl)
+    return res if ids is None else res.add_column(0, "id", ids)
+
+
+def _parts(rs: Ruleset, facts_path: str, id_field: str | None, tmp: str, batch: int) -> list[str]:
+    """Grade the records of ``facts_path`` ``batch`` at a time, each batch's results written to an Arrow
+    IPC file in ``tmp``: at most one batch of facts and results is in memory. The files, in order (at
+    least one, maybe of no rows)."""
+    _, pa, _ = modules()
+    paths: list[str] = []
+    recs: list[Any] = []
+    start = 0
+
+    def spill() -> None:
+        res = _graded(rs, recs, id_field, start)
+        path = os.path.join(tmp, f"{len(paths)}.arrow")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, res.schema) as writer:
+            writer.write_table(res)
+        paths.append(path)
+
+    for rec in read_facts(facts_path):
+        recs.append(rec)
+        if len(recs) >= batch:
+            spill()
+            start += len(recs)
+            recs = []
+    if recs or not paths:
+        spill()
+    return paths
+
+
+def _read_part(path: str) -> Any:
+    _, pa, _ = modules()
+    with pa.memory_map(path) as src:
+        return pa.ipc.open_file(src).read_all()
+
+
+def _part_schema(path: str) -> Any:
+    _, pa, _ = modules()
+    with pa.memory_map(path) as src:
+        return pa.ipc.open_file(src).schema
 
 
 def _csv_ready(tbl: Any, pa: Any) -> Any:
@@ -128,30 +176,62 @@ def _csv_ready(tbl: Any, pa: Any) -> Any:
     return tbl
 
 
-def grade_file(rs: Ruleset, facts_path: str, fmt: str, out: str | None, *, id_field: str | None = "id") -> Written:
+#: records of a JSON Lines/JSON/YAML facts file graded and written at a time (memory holds one batch)
+BATCH = 65_536
+
+
+def grade_file(rs: Ruleset, facts_path: str, fmt: str, out: str | None, *, id_field: str | None = "id",
+               batch: int = BATCH) -> Written:
     """Grade every record of ``facts_path`` and write the results table in ``fmt`` (:data:`FORMATS`) to
     ``out`` (CSV may go to standard output: ``out`` None or ``-``). The table has an ``id`` column first
-    when the facts name their records (``id_field``), then the columns of ``grade_table``."""
+    when the facts name their records (``id_field``), then the columns of ``grade_table``.
+
+    A table file (parquet, Arrow, CSV) is graded as one table. Records (JSON Lines, JSON, YAML) are graded
+    ``batch`` at a time and written batch by batch, so memory stays bounded however long the file; when the
+    batches' result tables do not share one schema (a fact that is an integer in one batch and a float in
+    another, ids in some batches only), the file is graded once more as one table, so that the output is
+    always the one table the whole file gives."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}; one of {', '.join(FORMATS)}")
+    modules()  # pyarrow missing: the extra's clear error before any work
+    tbl = read_table(facts_path)
+    if tbl is not None:
+        return _write(fmt, out, [_table_graded(rs, tbl, id_field)])
+    with tempfile.TemporaryDirectory(prefix="riskgrade-") as tmp:
+        paths = _parts(rs, facts_path, id_field, tmp, batch)
+        schemas = [_part_schema(p) for p in paths]
+        if all(sc.equals(schemas[0]) for sc in schemas):
+            return _write(fmt, out, (_read_part(p) for p in paths), schemas[0])
+    return _write(fmt, out, [_graded(rs, list(read_facts(facts_path)), id_field)])
+
+
+def _write(fmt: str, out: str | None, tables: Iterable[Any], schema: Any = None) -> Written:
+    """Write ``tables`` (result tables of one schema, in order) as one file of ``fmt``."""
     _, pa, _ = modules()
-    res, ids = _graded(rs, facts_path, id_field)
-    if ids is not None:
-        res = res.add_column(0, "id", ids)
-    errors = res.num_rows - res.column("error_code").null_count
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    rows = errors = 0
+    it = iter(tables)
+    first = next(it)
+    schema = first.schema if schema is None else schema
+    if fmt == "csv":
+        schema = _csv_ready(first, pa).schema
+    with contextlib.ExitStack() as stack:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
 
-        pq.write_table(res, out)
-    elif fmt == "arrow":
-        with pa.OSFile(out, "wb") as sink, pa.ipc.new_file(sink, res.schema) as writer:
-            writer.write_table(res)
-    else:
-        import pyarrow.csv as pcsv
-
-        if out is None or out == "-":
-            pcsv.write_csv(_csv_ready(res, pa), sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+            writer: Any = stack.enter_context(pq.ParquetWriter(out, schema))
+        elif fmt == "arrow":
+            sink = stack.enter_context(pa.OSFile(out, "wb"))
+            writer = stack.enter_context(pa.ipc.new_file(sink, schema))
         else:
-            pcsv.write_csv(_csv_ready(res, pa), out)
-    return Written(res.num_rows, errors)
+            import pyarrow.csv as pcsv
+
+            to_stdout = out is None or out == "-"
+            target = sys.stdout.buffer if to_stdout else stack.enter_context(pa.OSFile(out, "wb"))
+            writer = stack.enter_context(pcsv.CSVWriter(target, schema))
+        for res in itertools.chain([first], it):
+            rows += res.num_rows
+            errors += res.num_rows - res.column("error_code").null_count
+            writer.write_table(_csv_ready(res, pa) if fmt == "csv" else res)
+    if fmt == "csv" and (out is None or out == "-"):
+        sys.stdout.buffer.flush()
+    return Written(rows, errors)
