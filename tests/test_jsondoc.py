@@ -18,20 +18,10 @@ from riskgrade._core.limits import Limits
 from riskgrade._source import jsondoc
 from riskgrade._source.jsondoc import JSONDocError, exact_key, parse_json
 from tests._facts import case_facts, shipped_ids
+from tests._typed import typed
 
 needs_fast = pytest.mark.skipif(not jsondoc.FAST, reason="the fast extra (orjson) is not installed")
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-
-
-def typed(v: Any) -> Any:
-    """``v`` with every value's type and a float's bits in it (so 1, 1.0, True and 0.0, -0.0 differ)."""
-    if isinstance(v, dict):
-        return ("dict", [(k, typed(x)) for k, x in v.items()])
-    if isinstance(v, list):
-        return ("list", [typed(x) for x in v])
-    if isinstance(v, float):
-        return ("float", "nan" if math.isnan(v) else v.hex())
-    return (type(v).__name__, v)
 
 
 def outcome(text: str, fast: bool, limits: Limits | None = None) -> Any:
@@ -106,12 +96,45 @@ def test_hostile_documents_read_the_same_both_ways(text: str) -> None:
     same_both_ways(text)
 
 
+def fast(doc: str | bytes, max_keys: int) -> Any:
+    return jsondoc._fast(doc, jsondoc._Counts.of(jsondoc._utf8(doc)), max_keys)
+
+
 @needs_fast
 def test_the_fast_path_is_taken_for_a_plain_record() -> None:
     # a guard against a fast path that silently always falls back (orjson's answer is kept)
-    assert jsondoc._fast('{"id": "rp-1", "L": 3, "E": 6, "C": 15}', 100) == {"id": "rp-1", "L": 3, "E": 6, "C": 15}
-    assert jsondoc._fast('{"a": 1, "a": 2}', 100) is jsondoc._MISS
-    assert jsondoc._fast('{"a": 12345678901234567890}', 100) is jsondoc._MISS
+    assert fast('{"id": "rp-1", "L": 3, "E": 6, "C": 15}', 100) == ({"id": "rp-1", "L": 3, "E": 6, "C": 15}, None)
+    assert fast('{"a": 1, "a": 2}', 100)[0] is jsondoc._MISS
+    assert jsondoc._Counts.of(b'{"a": 12345678901234567890}').digit_run
+    assert not jsondoc._Counts.of(b'{"a": 123456789012345678, "b": 1}').digit_run
+
+
+@needs_fast
+def test_a_batch_of_flat_records_is_counted_without_a_walk() -> None:
+    batch = [{"id": f"R-{i}", "L": 3, "E": 6.0, "C": None, "t": "08:00"[: i % 6]} for i in range(200)]
+    for doc in (json.dumps(batch), json.dumps(batch).encode()):
+        assert fast(doc, 100) == (batch, 2)
+    # a repeated key, a ':' or '{' in a string, a nested list: the counts do not add up, the walk decides
+    assert fast('[{"a": 1}, {"a": 1, "a": 2}]', 100)[0] is jsondoc._MISS
+    assert fast('[{"a": "{"}, {"b": 1}]', 100) == ([{"a": "{"}, {"b": 1}], None)
+    assert fast('[{"a": ":"}, {"b": 1}]', 100) == ([{"a": ":"}, {"b": 1}], 2)
+    assert fast('[{"a": [1]}]', 100) == ([{"a": [1]}], None)
+    assert fast('[{"a": 1, "b": 2}]', 1)[0] is jsondoc._MISS
+    # two levels deeper than a limit of one: the same error as the walk gives
+    with pytest.raises(JSONDocError, match="too-deep"):
+        parse_json('[{"a": 1}]', "x.json", Limits(max_depth=1))
+
+
+@needs_fast
+@SETTINGS
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", ":", "{"]), st.integers(-3, 3) | st.text(":{[", max_size=2)
+                                | st.lists(st.integers(), max_size=1), max_size=3), max_size=4),
+       st.sampled_from([1, 2, 3, 100]), st.sampled_from([1, 2, 100]))
+def test_batches_read_the_same_both_ways(batch: list[dict[str, Any]], depth: int, keys: int) -> None:
+    text = json.dumps(batch)
+    lim = Limits(max_depth=depth, max_mapping_keys=keys)
+    same_both_ways(text, lim)
+    same_both_ways(text.replace('"b"', '"a"'), lim)  # a key twice, now and then
 
 
 @pytest.mark.parametrize("rid", shipped_ids())
@@ -162,7 +185,8 @@ def test_a_line_read_at_once_is_what_the_checked_reader_reads(text: str, limits:
 def test_a_plain_line_is_read_at_once() -> None:
     assert jsondoc.read_object_line(b'{"id": "rp-1", "L": 3, "E": 6, "C": 15}\n', Limits()) == {
         "id": "rp-1", "L": 3, "E": 6, "C": 15}
-    for raw in (b'{"a": 1, "a": 2}\n', b'{"t": "12:00"}\n', b'{"n": 1234567890123456789}\n', b"[1]\n", b"\n",
+    assert jsondoc.read_object_line(b'{"t": "12:00"}\n', Limits()) == {"t": "12:00"}
+    for raw in (b'{"a": 1, "a": 2}\n', b'{"n": 1234567890123456789}\n', b"[1]\n", b"\n",
                 b'{"a": "\xed\xa0\x80"}\n', b'\xef\xbb\xbf{"a": 1}\n', b'{"a": NaN}\n'):
         assert jsondoc.read_object_line(raw, Limits()) is None
 

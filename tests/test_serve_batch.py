@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import riskgrade
 from riskgrade._core.canonical import dumps
 from riskgrade._grade import receipt as _receipt
+from riskgrade._grade import reuse as _reuse
 from riskgrade._serve import batch as _batch
 from riskgrade._serve.batch import TimeUp, grade_batch
 from riskgrade._source.facts import (
@@ -54,7 +55,7 @@ def generic(rs: Any, items: list[Any], id_field: str, receipt: bool) -> str:
 
 
 def spliced(rs: Any, items: list[Any], id_field: str, receipt: bool) -> str:
-    return "[" + ",".join(grade_batch(rs, items, id_field=id_field, receipt=receipt, deadline=FAR)) + "]"
+    return (b"[" + b",".join(grade_batch(rs, items, id_field=id_field, receipt=receipt, deadline=FAR)) + b"]").decode()
 
 
 number = st.sampled_from([10, 6, 3, 1, 0.5, 0.2, 0.1, 2, 40, 15, 7, 100, 0, -0.0, 3.0, 1e20, 11, True, "3", None])
@@ -87,10 +88,10 @@ class TestSameBytes:
     def test_a_text_that_cannot_be_cut_goes_the_generic_way(self) -> None:
         a = LEC.grade({"L": 3, "E": 6, "C": 15})
         text = a.to_json()
-        assert _batch._cut(text, a.level) is not None
+        assert _reuse.cut(text, a.level) is not None
         twice = text.replace('"values":{', '"values":{"x":{"a":1,"ruleset":{}},')
-        assert _batch._cut(twice, a.level) is None
-        assert _batch._cut(text, riskgrade.Level.RED if a.level != riskgrade.Level.RED else riskgrade.Level.BLUE) is None
+        assert _reuse.cut(twice, a.level) is None
+        assert _reuse.cut(text, riskgrade.Level.RED if a.level != riskgrade.Level.RED else riskgrade.Level.BLUE) is None
 
     @pytest.mark.skipif(not any(ep.name == "mes" for ep in importlib.metadata.entry_points(group="riskgrade")),
                         reason="the mes test plugin is not installed")

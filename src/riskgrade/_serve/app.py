@@ -31,14 +31,14 @@ from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._core.limits import get_limits
 from riskgrade._grade.receipt import riskgrade_version
-from riskgrade._serve.batch import Cuts, TimeUp, grade_batch
+from riskgrade._grade.reuse import error_answer
+from riskgrade._serve.batch import TimeUp, grade_batch
 from riskgrade._serve.body import read_body
 from riskgrade._source.facts import (
     DEFAULT_ID_FIELD,
     FactRecord,
     function_error_dict,
     position,
-    record_error_dict,
     record_id,
     strip_id,
 )
@@ -258,8 +258,6 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
     good: dict[tuple[str, str | None], Any] = {}
     #: why a changed file was not swapped in (shown by /healthz until it compiles again)
     stale: dict[str, str] = {}
-    #: the batch path's cut result texts (bounded)
-    cuts: Cuts = {}
 
     def _load(ref: str, jurisdiction: str | None) -> Any:
         # a served file by its id; otherwise a shipped id (id@edition), never a path from the request
@@ -337,19 +335,18 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
             rec = FactRecord(i, f"<body>[{i}]", facts)
             rid = record_id(facts, id_field)
             if not isinstance(facts, dict):
-                err = FactError("record must be a JSON object", record=rec.where, code="not-a-mapping")
-                out.append({**record_error_dict(rec, err), **position(rec, rid)})
+                out.append(error_answer(rec, None, rid))
                 continue
             try:
                 out.append({**answer(rec, facts, rid), **position(rec, rid)})
             except FactError as e:
-                out.append({**record_error_dict(rec, e.at(record=rec.where)), **position(rec, rid)})
+                out.append(error_answer(rec, e, rid))
             except FunctionError as e:
                 if single:
                     log.write(path, ref, [{"error": "function-error", **position(rec, rid)}])
                     return _problem(500, "function-error", str(e), **{k: v for k, v in function_error_dict(e).items()
                                                                        if k not in ("error", "message")})
-                out.append({**function_error_dict(e), **position(rec, rid)})
+                out.append(error_answer(rec, e, rid))
         log.write(path, ref, out)
         if single:
             return _JSON(out[0], status_code=422 if "error" in out[0] else 200)
@@ -367,11 +364,10 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
             if isinstance(got, Response):
                 return got
             rows: list[dict[str, Any]] | None = [] if log.enabled else None
-            texts = grade_batch(rs, body, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows,
-                                cuts=cuts)
+            texts = grade_batch(rs, body, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows)
             if rows is not None:
                 log.write_rows("grade", ref, rows)
-            return Response(f"[{','.join(texts)}]".encode(), media_type="application/json")
+            return Response(b"[" + b",".join(texts) + b"]", media_type="application/json")
 
         def answer(rec: FactRecord, facts: dict[str, Any], rid: Any) -> dict[str, Any]:
             given = strip_id(rs, facts, id_field)

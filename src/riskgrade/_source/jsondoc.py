@@ -25,6 +25,8 @@ import json
 import re
 from typing import Any
 
+import attrs
+
 from riskgrade._core.limits import Limits, get_limits, short_repr
 
 try:  # the [fast] extra: a C decoder, used only where its answer is provably the checked reader's
@@ -35,7 +37,7 @@ except ImportError:  # pragma: no cover - the pure-Python test run (tox env pure
 #: decode with orjson where its answer is the checked reader's (tests set it False to run the pure path)
 FAST = _orjson is not None
 
-__all__ = ["FAST", "JSONDocError", "exact_key", "parse_json", "read_object_line"]
+__all__ = ["FAST", "JSONDocError", "exact_key", "parse_json", "parse_json_bytes", "read_object_line"]
 
 
 class JSONDocError(Exception):
@@ -59,24 +61,22 @@ def parse_json(text: str, where: str, limits: Limits | None = None) -> Any:
     lim = limits or get_limits()
     if text.startswith("\ufeff"):
         text = text[1:]
-    if len(text) > lim.max_bytes:
-        raise JSONDocError("too-large", f"the document is larger than {lim.max_bytes} characters (Limits.max_bytes)")
-    # an upper bound on the values, at C speed: every value but the first follows a ',', '[' or ':'
-    # (a ':' separates a key from its value; each key is a value too)
-    if text.count(",") + text.count("[") + 2 * text.count(":") + 1 > lim.max_nodes:
-        bare = JSON_STRING.sub('""', text)  # the same count outside strings is exact
-        n = bare.count(",") + bare.count("[") + 2 * bare.count(":") + 1
-        if n > lim.max_nodes:
-            raise JSONDocError("too-large", f"the document has more than {lim.max_nodes} values (Limits.max_nodes)")
-    data = _MISS
-    if FAST and lim.max_int_digits >= _FAST_MIN_DIGITS:
-        data = _fast(text, lim.max_mapping_keys)
-    if data is _MISS:
-        data = _checked(text, lim)
-    # a document with no more containers than the limit cannot nest deeper (each level is one): no walk
-    if text.count("{") + text.count("[") > lim.max_depth:
-        _check_depth(data, lim.max_depth)
-    return data
+    return _read(text, lim)
+
+
+def parse_json_bytes(raw: bytes, where: str, limits: Limits | None = None) -> Any:
+    """``parse_json(raw.decode("utf-8"), where, limits)``, the same value or the same error
+    (:class:`UnicodeDecodeError` too), read from the bytes themselves where they read at once (orjson).
+
+    >>> parse_json_bytes(b'[{"id": "a", "L": 3}]', "x.json")
+    [{'id': 'a', 'L': 3}]
+    """
+    lim = limits or get_limits()
+    try:
+        data = _read(raw, lim)
+    except JSONDocError:  # the text decides: the same error, or (over max_bytes in bytes only) a value
+        data = _MISS
+    return parse_json(raw.decode("utf-8"), where, lim) if data is _MISS else data
 
 
 #: an answer of the fast decoder that cannot be trusted (the checked reader decides)
@@ -84,11 +84,73 @@ _MISS: Any = object()
 #: orjson reads an integer literal beyond 64 bits (20 digits and more) as a float; with no run of this many
 #: digits anywhere in the text, every integer literal is exact and within any ``max_int_digits`` >= 18
 _FAST_MIN_DIGITS = 18
-_DIGIT_RUN = re.compile(r"[0-9]{19}")
 
 
-def _fast(text: str, max_keys: int) -> Any:
-    """``text`` decoded by orjson, or :data:`_MISS` where that could differ from :func:`_checked`.
+#: the punctuation the counts look at; every other byte is deleted before counting
+_NOT_PUNCT = bytes(c for c in range(256) if c not in b",:[{")
+#: every digit a ``0``, every other byte a space: a run of digits is a run of ``0``
+_DIGITS = bytes(48 if 48 <= c <= 57 else 32 for c in range(256))
+_RUN = b"0" * 19
+#: a JSON string, in UTF-8 bytes
+_JSON_STRING_BYTES = re.compile(JSON_STRING.pattern.encode(), re.DOTALL)
+
+
+@attrs.frozen
+class _Counts:
+    """``,``, ``:``, ``[`` and ``{`` in a document, strings included (a punctuation byte is never part of a
+    multi-byte UTF-8 character, so its bytes count as its characters do), and whether a run of 19 digits
+    is in it — counted at C speed in one pass that keeps only those bytes."""
+
+    commas: int
+    colons: int
+    lists: int
+    objects: int
+    digit_run: bool
+
+    @classmethod
+    def of(cls, raw: bytes) -> _Counts:
+        p = raw.translate(None, _NOT_PUNCT)
+        return cls(p.count(b","), p.count(b":"), p.count(b"["), p.count(b"{"), _RUN in raw.translate(_DIGITS))
+
+    def values(self) -> int:
+        # an upper bound on the values: every value but the first follows a ',', '[' or ':' (a ':' separates a
+        # key from its value; each key is a value too); exact where no string holds one
+        return self.commas + self.lists + 2 * self.colons + 1
+
+
+def _utf8(doc: str | bytes) -> bytes:
+    return doc if doc.__class__ is bytes else doc.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+
+
+def _outside_strings(doc: str | bytes) -> _Counts:
+    """The counts of ``doc`` with every string emptied."""
+    return _Counts.of(_JSON_STRING_BYTES.sub(b'""', _utf8(doc)))
+
+
+def _read(doc: str | bytes, lim: Limits) -> Any:
+    """The checks and the readers of :func:`parse_json`, on text — or on UTF-8 bytes, where every step that
+    needs the text (the checked reader) gives :data:`_MISS` instead, for the caller to decide on the text."""
+    if len(doc) > lim.max_bytes:
+        raise JSONDocError("too-large", f"the document is larger than {lim.max_bytes} characters (Limits.max_bytes)")
+    n = _Counts.of(_utf8(doc))
+    if n.values() > lim.max_nodes and _outside_strings(doc).values() > lim.max_nodes:
+        raise JSONDocError("too-large", f"the document has more than {lim.max_nodes} values (Limits.max_nodes)")
+    data, depth = _MISS, None
+    if FAST and lim.max_int_digits >= _FAST_MIN_DIGITS and not n.digit_run:
+        data, depth = _fast(doc, n, lim.max_mapping_keys)
+    if data is _MISS:
+        if not isinstance(doc, str):
+            return _MISS
+        data = _checked(doc, lim)
+    # a document with no more containers than the limit cannot nest deeper (each level is one): no walk
+    if (n.objects + n.lists if depth is None else depth) > lim.max_depth:
+        _check_depth(data, lim.max_depth)
+    return data
+
+
+def _fast(doc: str | bytes, n: _Counts, max_keys: int) -> tuple[Any, int | None]:
+    """``doc`` (with the counts ``n`` and no run of 19 digits) decoded by orjson, and its depth when known; or
+    :data:`_MISS` where that could differ from :func:`_checked`.
 
     Sound because: whatever orjson rejects (NaN, Infinity, a number beyond the float range, a lone
     surrogate, nesting past 1024, a byte order mark) goes to the checked reader; with no run of 19 digits
@@ -96,33 +158,39 @@ def _fast(text: str, max_keys: int) -> Any:
     keeps the last) is found by counting: every ``:`` outside a string separates one key from its value,
     so the count of ``:`` outside strings equals the number of keys in the decoded objects only when no
     key was repeated (the whole text's count is tried first, as it needs no pass over the strings) — any
-    other count goes to the checked reader too."""
-    if _DIGIT_RUN.search(text) is not None:
-        return _MISS
+    other count goes to the checked reader too. A batch of flat records (a list of objects, with as many
+    ``{`` as objects and one ``[``: no other container, two levels) is counted without a walk."""
     try:
-        data = _orjson.loads(text)
+        data = _orjson.loads(doc)
     except Exception:  # any refusal: the checked reader gives the located error or the value
-        return _MISS
-    colons = text.count(":")
+        return _MISS, None
+    colons = n.colons
     if data.__class__ is dict and len(data) == colons:  # a flat record (nested objects, if any, are empty)
-        return data if colons <= max_keys else _MISS
+        return (data, None) if colons <= max_keys else (_MISS, None)
     if colons == 0:  # no object has a key
-        return data
-    keys = 0
-    stack = [data]
-    while stack:
-        v = stack.pop()
-        if v.__class__ is dict:
-            if len(v) > max_keys:
-                return _MISS
-            keys += len(v)
-            stack.extend(x for x in v.values() if x.__class__ is dict or x.__class__ is list)
-        elif v.__class__ is list:
-            stack.extend(x for x in v if x.__class__ is dict or x.__class__ is list)
-    if keys == colons:
-        return data
-    # a ':' inside a string (a time such as "08:30") is not a key's: count those outside strings only
-    return data if keys == JSON_STRING.sub('""', text).count(":") else _MISS
+        return data, None
+    depth = None
+    if (data.__class__ is list and n.lists == 1 and n.objects == len(data)
+            and set(map(type, data)) == {dict}):
+        if max(map(len, data)) > max_keys:
+            return _MISS, None
+        keys, depth = sum(map(len, data)), 2
+    else:
+        keys = 0
+        stack = [data]
+        while stack:
+            v = stack.pop()
+            if v.__class__ is dict:
+                if len(v) > max_keys:
+                    return _MISS, None
+                keys += len(v)
+                stack.extend(x for x in v.values() if x.__class__ is dict or x.__class__ is list)
+            elif v.__class__ is list:
+                stack.extend(x for x in v if x.__class__ is dict or x.__class__ is list)
+    # a ':' inside a string (a time such as "08:30") is not a key's: then count those outside strings only
+    if keys == colons or keys == _outside_strings(doc).colons:
+        return data, depth
+    return _MISS, None
 
 
 def _checked(text: str, lim: Limits) -> Any:
@@ -217,23 +285,15 @@ def exact_key(value: Any) -> bytes | None:
     return None if b"null" in out else out
 
 
-_DIGIT_RUN_BYTES = re.compile(rb"[0-9]{19}")
-
-
 def read_object_line(raw: bytes, lim: Limits) -> dict[str, Any] | None:
     """The object on one JSON Lines line when it reads at once (orjson, every limit kept, no key twice), else
     None — then ``parse_json(raw.decode("utf-8"), ...)`` decides, value or error. Where this returns an
-    object it is that call's value: the same checks on the same counts (a punctuation byte is never part of
-    a multi-byte UTF-8 character, so bytes count as characters do), with no decoding and no walk."""
-    if not FAST or len(raw) > lim.max_bytes or lim.max_int_digits < _FAST_MIN_DIGITS:
-        return None
-    colons = raw.count(b":")
-    opens = raw.count(b"[")
-    if (colons > lim.max_mapping_keys or raw.count(b",") + opens + 2 * colons + 1 > lim.max_nodes
-            or raw.count(b"{") + opens > lim.max_depth or _DIGIT_RUN_BYTES.search(raw) is not None):
+    object it is that call's value: the same checks on the same counts (:func:`_read` on the bytes), with no
+    decoding."""
+    if not FAST:
         return None
     try:
-        data = _orjson.loads(raw)
-    except Exception:  # any refusal: the checked reader decides
+        data = _read(raw, lim)
+    except JSONDocError:  # parse_json gives the error (or, for a line over max_bytes in bytes only, the value)
         return None
-    return data if data.__class__ is dict and len(data) == colons else None
+    return data if data.__class__ is dict else None
