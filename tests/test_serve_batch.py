@@ -4,7 +4,9 @@ byte, ``dumps`` of the generic path's answers (``{**result.to_dict(...), **posit
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import pathlib
+import random
 from typing import Any
 
 import pytest
@@ -15,16 +17,10 @@ import riskgrade
 from riskgrade._core.canonical import dumps
 from riskgrade._grade import receipt as _receipt
 from riskgrade._grade import reuse as _reuse
+from riskgrade._grade.reuse import error_answer
 from riskgrade._serve import batch as _batch
 from riskgrade._serve.batch import TimeUp, grade_batch
-from riskgrade._source.facts import (
-    FactRecord,
-    function_error_dict,
-    position,
-    record_error_dict,
-    record_id,
-    strip_id,
-)
+from riskgrade._source.facts import FactRecord, position, record_id, strip_id
 from riskgrade.exceptions import FactError, FunctionError
 
 DATA = pathlib.Path(__file__).resolve().parent / "data"
@@ -40,22 +36,19 @@ def generic(rs: Any, items: list[Any], id_field: str, receipt: bool) -> str:
         rec = FactRecord(i, f"<body>[{i}]", facts)
         rid = record_id(facts, id_field)
         if not isinstance(facts, dict):
-            err = FactError("record must be a JSON object", record=rec.where, code="not-a-mapping")
-            out.append({**record_error_dict(rec, err), **position(rec, rid)})
+            out.append(error_answer(rec, None, rid))
             continue
         given_facts = strip_id(rs, facts, id_field)
         try:
             a = rs.grade(given_facts)
             out.append({**a.to_dict(receipt=receipt, facts=given_facts), **position(rec, rid)})
-        except FactError as e:
-            out.append({**record_error_dict(rec, e.at(record=rec.where)), **position(rec, rid)})
-        except FunctionError as e:
-            out.append({**function_error_dict(e), **position(rec, rid)})
+        except (FactError, FunctionError) as e:
+            out.append(error_answer(rec, e, rid))
     return dumps(out)
 
 
 def spliced(rs: Any, items: list[Any], id_field: str, receipt: bool) -> str:
-    return (b"[" + b",".join(grade_batch(rs, items, id_field=id_field, receipt=receipt, deadline=FAR)) + b"]").decode()
+    return grade_batch(rs, items, id_field=id_field, receipt=receipt, deadline=FAR).decode()
 
 
 number = st.sampled_from([10, 6, 3, 1, 0.5, 0.2, 0.1, 2, 40, 15, 7, 100, 0, -0.0, 3.0, 1e20, 11, True, "3", None])
@@ -81,8 +74,8 @@ class TestSameBytes:
         # the fast path, not the generic fallback, wrote these results
         calls = []
         monkeypatch.setattr(_batch, "_dump", lambda d, rows: calls.append(d) or dumps(d))
-        assert len(grade_batch(LEC, [{"L": 3, "E": 6, "C": 15}] * 3, id_field="id", receipt=True,
-                               deadline=FAR)) == 3
+        assert len(json.loads(grade_batch(LEC, [{"L": 3, "E": 6, "C": 15}] * 3, id_field="id", receipt=True,
+                                          deadline=FAR))) == 3
         assert calls == []
 
     def test_a_text_that_cannot_be_cut_goes_the_generic_way(self) -> None:
@@ -138,3 +131,55 @@ class TestReceiptJson:
                            | st.lists(st.integers(), max_size=2), max_size=5))
     def test_facts_json(self, facts: dict[str, Any]) -> None:
         assert _receipt.facts_json(facts) == dumps(facts)
+
+
+#: ids as platforms send them: text with quotes, backslashes, control characters and Chinese, integers, and
+#: values that are no id (a bool, a float, a list: not echoed, but still left out of the facts)
+IDS = ["R-1", 'a"b', "c\\d", "\n\t", "红-7", "", "\u2028", 0, -12, 2**40, True, 1.5, [1], None]
+
+
+class TestReusedAnswers:
+    """Answers filled into templates kept by their facts: the same bytes as the generic path, every time."""
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from(IDS), st.sampled_from([0, 1, 2, 3, 4, 5])), min_size=1, max_size=40),
+           st.booleans(), st.sampled_from(["id", "", "L"]))
+    def test_recurring_facts_with_varied_ids(self, picks: list[tuple[Any, int]], receipt: bool, id_field: str) -> None:
+        facts = [{"L": 3, "E": 6, "C": 15}, {"L": 3, "E": 6, "C": 15.0}, {"E": 6, "C": 15, "L": 3},
+                 {"L": 3, "E": 6, "C": 11}, {"L": 3, "E": 6}, {"L": True, "E": 6, "C": 15}]
+        items = [{**facts[k], "id": rid} if rid is not None else dict(facts[k]) for rid, k in picks]
+        before = [dict(x) for x in items]
+        for _ in range(2):  # the second pass fills templates kept by the first
+            assert spliced(LEC, items, id_field, receipt) == generic(LEC, items, id_field, receipt)
+        assert items == before  # the items are not changed
+
+    def test_each_result_is_its_to_json_with_the_position(self) -> None:
+        # realistic records: facts drawn from the LEC scales, every one with its own id
+        rnd = random.Random(3)
+        items = [{"id": f"JOB-{i}", "L": rnd.choice([10, 6, 3, 1, 0.5, 0.2, 0.1]), "E": rnd.choice([10, 6, 3, 2, 1]),
+                  "C": rnd.choice([100, 40, 15, 7, 3, 1])} for i in range(300)]
+        for receipt in (False, True):
+            got = json.loads(spliced(LEC, items, "id", receipt))
+            for i, (answer, facts) in enumerate(zip(got, items, strict=True)):
+                given_facts = {k: v for k, v in facts.items() if k != "id"}
+                a = LEC.grade(given_facts)
+                want = json.loads(a.to_json(receipt=receipt, facts=given_facts))
+                assert answer == {**want, "id": facts["id"], "index": i, "record": f"<body>[{i}]"}
+
+    def test_a_recurring_record_is_not_graded_again(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        rs = LEC
+        rs.__dict__.pop("_reused_answers", None)  # what earlier tests kept
+        calls: list[int] = []
+        real = _batch._answer
+        monkeypatch.setattr(_batch, "_answer", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+        items = [{"id": f"R-{i}", "L": 3, "E": 6, "C": 15 if i % 3 else 40} for i in range(30)] + ["oops"]
+        grade_batch(rs, items, id_field="id", receipt=True, deadline=FAR)
+        assert calls == [0, 1, 30]  # each of the two facts once, and the item that is no object
+        calls.clear()
+        grade_batch(rs, items, id_field="id", receipt=True, deadline=FAR)
+        assert calls == [30]
+
+    def test_an_error_record_is_reused(self) -> None:
+        items = [{"id": i, "L": 3, "E": 6, "C": 11} for i in range(5)]
+        assert spliced(LEC, items, "id", False) == generic(LEC, items, "id", False)
+        assert json.loads(spliced(LEC, items, "id", False))[4]["record"] == "<body>[4]"

@@ -30,13 +30,13 @@ import attrs
 
 from riskgrade._core.canonical import dumps, json_scalar
 from riskgrade._core.limits import get_limits
+from riskgrade._grade.reuse import CACHE_LIMIT, Position, error_answer, facts_key, keep, template
 from riskgrade._source.facts import (
     STDIN,
     STDIN_NAME,
     FactRecord,
     _jsonl_record,
     _lines,
-    function_error_dict,
     position,
     record_error_dict,
     record_id,
@@ -47,12 +47,9 @@ from riskgrade.exceptions import FactError, FunctionError
 
 __all__ = ["CACHE_LIMIT", "Counts", "grade_jsonl"]
 
-#: lines whose output is kept for reuse, at most (then the cache is emptied)
-CACHE_LIMIT = 4096
 #: inputs at least this large (bytes) show a progress bar on a terminal; smaller ones finish before it helps
 PROGRESS_BYTES = 1 << 20
 _POSITION = ("index", "line", "record")
-_RECORD = "\x00"  # stands for the record's file name in a template
 #: outcome kinds
 OK, ERROR, CRASH = 0, 1, 2
 
@@ -64,44 +61,6 @@ class Counts:
     records: int = 0
     errors: int = 0
     crashed: int = 0
-
-
-def _template(d: dict[str, Any]) -> tuple[str, ...] | None:
-    """``dumps(d) + "\\n"`` cut around the values of ``id`` (when there), ``index``, ``line`` and ``record``
-    (in that order: the keys are sorted) — the text of ``record`` is its file name's JSON, the line number
-    and a quote, so that cut ends with :data:`_RECORD`, for the file name — or None when ``d`` cannot be
-    written so."""
-    if not all(k in d for k in _POSITION) or not all(isinstance(k, str) for k in d):
-        return None
-    slots = ("id", *_POSITION) if "id" in d else _POSITION
-    cuts: list[str] = []
-    text = "{"
-    for k in sorted(d):
-        key = f"{',' if len(text) > 1 or cuts else ''}{json_scalar(k)}:"
-        if k in slots:
-            cuts.append(text + key + (_RECORD if k == "record" else ""))
-            text = '"' if k == "record" else ""  # the record's text closes after its line number
-        else:
-            text += key + dumps(d[k])
-    return (*cuts, text + "}\n") if len(cuts) == len(slots) else None
-
-
-def _facts_key(facts: Any, skip: str | None) -> tuple[Any, ...] | None:
-    """A key two records share only when they are the same facts in the same order with the same plain
-    types (a float by its bits: ``0.0`` and ``-0.0`` differ), the id field ``skip`` left out (it is no fact
-    unless the ruleset has that input); None for facts with other values (lists, mappings)."""
-    out: list[Any] = []
-    for k, v in facts.items():
-        if k == skip:
-            continue
-        c = v.__class__
-        if c is float:
-            out.append((k, c, v.hex()))
-        elif c is str or c is int or c is bool or v is None:
-            out.append((k, c, v))
-        else:
-            return None
-    return tuple(out)
 
 
 class _Progress:
@@ -232,7 +191,7 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
         def emit(data: bytes) -> Any:
             return text_write(data.decode("utf-8"))
         flush_out = out.flush
-    prefix = json_scalar(name + ":")[:-1]  # the record's JSON text is prefix + line number + '"'
+    at = Position(_POSITION, (json_scalar(name + ":")[:-1], '"'))  # the record's text: its name, ':', line, '"'
     progress = None
     if write is None and not stdin and sys.stderr.isatty():
         size = os.fstat(fh.fileno()).st_size
@@ -270,9 +229,7 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
                             rid = record_id(facts, id_field)
                         if skip is not None and skip in facts:
                             del facts[skip]  # a fresh dict of this line only: the facts without the id
-                    fk: Any = exact_key(facts)
-                    if fk is None:
-                        fk = _facts_key(facts, skip)
+                    fk = facts_key(facts)
                     key = None if fk is None else (fk, rid is not None)
                 found = same.get(key) if key is not None else None
                 d: dict[str, Any] | None = None
@@ -284,14 +241,11 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
                            else FactRecord(index, where, facts, line=lineno))
                     d, kind = _outcome(rs, rec, lang=lang, receipt=receipt, id_field=id_field,
                                        known=None if facts is None else (rid, facts))
-                    body = {k: v for k, v in d.items() if k not in _POSITION and k != "id"}
-                    made = _template(d) if index and kind != CRASH and where not in dumps(body) else None
-                    cuts = () if made is None else tuple(
-                        t.encode("utf-8") for t in (*made[:-2], made[-2].replace(_RECORD, prefix), made[-1]))
+                    made = template(d, at, where) if index and kind != CRASH else None
+                    cuts = () if made is None else (*(t.encode("utf-8") for t in made[:-1]),
+                                                    (made[-1] + "\n").encode("utf-8"))
                     if cuts and key is not None:
-                        if len(same) >= CACHE_LIMIT:
-                            same.clear()
-                        same[key] = (cuts, kind)
+                        keep(same, key, (cuts, kind), CACHE_LIMIT)
                 if not cuts:
                     assert d is not None
                     put((dumps(d) + "\n").encode("utf-8"))
@@ -305,9 +259,7 @@ def grade_jsonl(rs: Any, facts_path: str, *, lang: str, receipt: bool, id_field:
                     a, b, c, z = cuts
                     put(b"%s%d%s%d%s%d%s" % (a, index, b, lineno, c, lineno, z))
                     if raw is not None and rid is None:  # a line with a record id never comes again
-                        if len(lines) >= CACHE_LIMIT:
-                            lines.clear()
-                        lines[raw] = (a, b, c, z, kind)
+                        keep(lines, raw, (a, b, c, z, kind), CACHE_LIMIT)
             records += 1
             if kind:
                 errors += kind == ERROR
@@ -336,7 +288,7 @@ def _outcome(rs: Any, rec: FactRecord, *, lang: str, receipt: bool, id_field: st
              known: tuple[Any, Any] | None = None) -> tuple[dict[str, Any], int]:
     """The output dict of one record (what the generic path dumps) and its kind (``known``: the record's id
     and its facts without the id, when already made)."""
-    if rec.error is not None:
+    if rec.error is not None:  # already located in its record
         return {**record_error_dict(rec, rec.error), **position(rec, None)}, ERROR
     if known is not None:
         rid, given = known
@@ -345,7 +297,7 @@ def _outcome(rs: Any, rec: FactRecord, *, lang: str, receipt: bool, id_field: st
     try:
         res = rs.grade(given)
     except FactError as e:
-        return {**record_error_dict(rec, e.at(record=rec.where)), **position(rec, rid)}, ERROR
+        return error_answer(rec, e, rid), ERROR
     except FunctionError as e:
-        return {**function_error_dict(e), **position(rec, rid)}, CRASH
+        return error_answer(rec, e, rid), CRASH
     return {**res.to_dict(lang=lang, receipt=receipt, facts=given), **position(rec, rid)}, OK

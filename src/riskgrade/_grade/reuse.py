@@ -76,9 +76,9 @@ def facts_key(facts: Mapping[str, Any]) -> Any:
     return tuple(out)
 
 
-def keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    """``cache[key] = value``, the cache emptied first when it holds :data:`CACHE_LIMIT` entries."""
-    if len(cache) >= CACHE_LIMIT:
+def keep(cache: dict[Any, Any], key: Any, value: Any, limit: int = CACHE_LIMIT) -> None:
+    """``cache[key] = value``, the cache emptied first when it holds ``limit`` entries."""
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
 

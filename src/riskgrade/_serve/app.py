@@ -364,10 +364,10 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
             if isinstance(got, Response):
                 return got
             rows: list[dict[str, Any]] | None = [] if log.enabled else None
-            texts = grade_batch(rs, body, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows)
+            text = grade_batch(rs, body, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows)
             if rows is not None:
                 log.write_rows("grade", ref, rows)
-            return Response(b"[" + b",".join(texts) + b"]", media_type="application/json")
+            return Response(text, media_type="application/json")
 
         def answer(rec: FactRecord, facts: dict[str, Any], rid: Any) -> dict[str, Any]:
             given = strip_id(rs, facts, id_field)

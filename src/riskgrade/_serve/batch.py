@@ -17,7 +17,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from riskgrade._core.canonical import dumps, json_scalar
+from riskgrade._core.canonical import (
+    _encode_str,  # the text of a string: json_scalar's first case, without the call
+    dumps,
+    json_scalar,
+)
 from riskgrade._grade.reuse import (
     Position,
     cache_of,
@@ -29,6 +33,7 @@ from riskgrade._grade.reuse import (
 )
 from riskgrade._serve.body import WHERE
 from riskgrade._source.facts import FactRecord, position
+from riskgrade._source.jsondoc import exact_key
 from riskgrade.exceptions import FactError, FunctionError
 
 __all__ = ["AT", "TimeUp", "grade_batch"]
@@ -46,20 +51,22 @@ class TimeUp(Exception):
 
 
 def grade_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, deadline: float,
-                rows: list[dict[str, Any]] | None = None) -> list[bytes]:
-    """The canonical JSON text (UTF-8) of each item's answer — what ``dumps({**result, **position})`` gives,
-    or its error record — in order. ``rows`` (when given) gets each answer's access-log fields. Raises
-    :class:`TimeUp` past ``deadline`` (``time.monotonic``, read every 64 records). The items are not changed."""
+                rows: list[dict[str, Any]] | None = None) -> bytes:
+    """The canonical JSON text (UTF-8) of the list of each item's answer — what ``dumps([...])`` of
+    ``{**result, **position}`` or the error record gives — in order. ``rows`` (when given) gets each answer's
+    access-log fields. Raises :class:`TimeUp` past ``deadline`` (``time.monotonic``, read every 64 records).
+    The items are not changed."""
     skip = id_field if id_field and id_field not in rs.inputs else None
-    cache = cache_of(rs, ("serve", receipt))
-    out: list[bytes] = []
-    put = out.append
+    with_id, no_id = cache_of(rs, ("serve", receipt, True)), cache_of(rs, ("serve", receipt, False))
+    numbers = _numbers(len(items))
+    parts: list[bytes] = []
+    extend = parts.extend
     monotonic = time.monotonic
     for i, facts in enumerate(items):
         if not i & _EVERY and monotonic() > deadline:
             raise TimeUp
         if facts.__class__ is not dict:
-            put(_answer(rs, i, facts, id_field, skip, receipt, rows))
+            extend((_answer(rs, i, facts, id_field, skip, receipt, rows), b","))
             continue
         rid = facts.get(id_field, _MISSING) if id_field else _MISSING
         given = facts
@@ -69,20 +76,39 @@ def grade_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, dead
                 del given[skip]
             if rid.__class__ is not str and rid.__class__ is not int:
                 rid = _MISSING  # no id (a bool, a float, a list …): not echoed
-        fk = facts_key(given)
-        hit = None if fk is None else cache.get((fk, rid is not _MISSING))
+        fk = exact_key(given)  # what facts_key gives first, without its call
+        if fk is None:
+            fk = facts_key(given)
+        cache = no_id if rid is _MISSING else with_id
+        hit = None if fk is None else cache.get(fk)
         if hit is None:
-            put(_answer(rs, i, facts, id_field, skip, receipt, rows, cache, fk))
+            extend((_answer(rs, i, facts, id_field, skip, receipt, rows, cache, fk), b","))
             continue
         pieces, row = hit
+        n = numbers[i]
         if rid is _MISSING:
-            put(b"%s%d%s%d%s" % (pieces[0], i, pieces[1], i, pieces[2]))
+            a, b, c = pieces
+            extend((a, n, b, n, c, b","))
         else:
-            put(b"%s%s%s%d%s%d%s" % (pieces[0], (json_scalar(rid) if rid.__class__ is str else str(rid)).encode(),
-                                     pieces[1], i, pieces[2], i, pieces[3]))
+            a, b, c, d = pieces
+            extend((a, _encode_str(rid).encode() if rid.__class__ is str else b"%d" % rid, b, n, c, n, d, b","))
         if rows is not None:
             rows.append({"index": i, "id": None if rid is _MISSING else rid, **row})
-    return out
+    if parts:
+        parts[-1] = b"]"
+        return b"[" + b"".join(parts)
+    return b"[]"
+
+
+#: the text of each index, made once (``_numbers`` makes more when a batch is longer)
+_NUMBERS: list[bytes] = [b"%d" % i for i in range(1024)]
+
+
+def _numbers(n: int) -> list[bytes]:
+    global _NUMBERS
+    if n > len(_NUMBERS):
+        _NUMBERS = [b"%d" % i for i in range(max(n, 2 * len(_NUMBERS)))]
+    return _NUMBERS
 
 
 def _answer(rs: Any, i: int, facts: Any, id_field: str, skip: str | None, receipt: bool,
@@ -110,7 +136,7 @@ def _answer(rs: Any, i: int, facts: Any, id_field: str, skip: str | None, receip
         return _dump(d, rows)
     pieces = tuple(p.encode("utf-8") for p in made)
     if cache is not None and fk is not None:
-        keep(cache, (fk, rid is not None), (pieces, row))
+        keep(cache, fk, (pieces, row))
     if rows is not None:
         rows.append({"index": i, "id": rid, **row})
     if rid is None:
