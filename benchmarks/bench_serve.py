@@ -43,10 +43,31 @@ C_VALUES = (100, 40, 15, 7, 3, 1)
 RULESET = "lec-generic"
 
 
+#: different batches the clients post in turn (every record of every batch has its own id)
+BATCHES = 16
+
+
 def records(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """``n`` records with their own ids (``R-seed-i``) and facts drawn from the LEC scales (7 x 6 x 6 = 252
+    combinations: a real register's facts recur as much, since each factor is read off a published scale)."""
     rnd = random.Random(seed)
-    return [{"id": f"R-{i}", "L": rnd.choice(L_VALUES), "E": rnd.choice(E_VALUES), "C": rnd.choice(C_VALUES)}
+    return [{"id": f"R-{seed}-{i}", "L": rnd.choice(L_VALUES), "E": rnd.choice(E_VALUES), "C": rnd.choice(C_VALUES)}
             for i in range(n)]
+
+
+def repeats(batches: list[list[dict[str, Any]]]) -> tuple[float, float]:
+    """The share of records whose facts (the id left out) an earlier record of the same batch had, and of
+    the batches posted in turn (what a server that keeps answers by facts can reuse)."""
+    def key(r: dict[str, Any]) -> Any:
+        return tuple((k, type(v), v) for k, v in r.items() if k != "id")
+    within = sum(len(b) - len({key(r) for r in b}) for b in batches) / sum(map(len, batches))
+    seen: set[Any] = set()
+    again = 0
+    for b in batches:
+        for r in b:
+            again += key(r) in seen
+            seen.add(key(r))
+    return within, again / sum(map(len, batches))
 
 
 def free_port() -> int:
@@ -93,9 +114,9 @@ def in_process(n: int) -> dict[str, tuple[float, float]]:
     return best
 
 
-async def drive(url: str, pid: int, body: bytes, per_request: int, clients: int, seconds: float,
+async def drive(url: str, pid: int, bodies: list[bytes], per_request: int, clients: int, seconds: float,
                 query: str) -> dict[str, Any]:
-    """``clients`` concurrent loops posting ``body`` for ``seconds``; latencies of every request, and the CPU
+    """``clients`` concurrent loops posting the ``bodies`` in turn for ``seconds``; latencies of every request, and the CPU
     seconds the server and this client used in that time. The client reads each response's bytes (and
     checks the status) but decodes nothing."""
     latencies: list[float] = []
@@ -106,9 +127,13 @@ async def drive(url: str, pid: int, body: bytes, per_request: int, clients: int,
         path = f"/v1/grade/{RULESET}{query}"
         warm_until = time.monotonic() + min(1.0, seconds / 5)
 
+        turn = 0
+
         async def loop(stop: float, record: bool) -> None:
-            nonlocal failures
+            nonlocal failures, turn
             while time.monotonic() < stop:
+                body = bodies[turn % len(bodies)]
+                turn += 1
                 t = time.perf_counter()
                 try:
                     r = await client.post(path, content=body, headers=headers)
@@ -191,8 +216,12 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        one = json.dumps(records(1)[0]).encode()
-        batch = json.dumps(records(1000)).encode()
+        one = [json.dumps(r).encode() for r in records(BATCHES)]
+        batches = [records(1000, seed=seed) for seed in range(BATCHES)]
+        within, again = repeats(batches)
+        print(f"{BATCHES} batches of 1,000 records posted in turn: {100 * within:.1f} % of records repeat facts "
+              f"of an earlier record of their batch, {100 * again:.1f} % of an earlier record of any batch")
+        batch = [json.dumps(b).encode() for b in batches]
         rows = []
         for label, body, n, query in (("1 record", one, 1, "?receipt=false"),
                                       ("1,000 records", batch, 1000, "?receipt=false"),
