@@ -14,6 +14,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import riskgrade
+
 pytest.importorskip("fastapi")
 import httpx
 
@@ -190,3 +192,27 @@ def test_a_batch_is_the_cli_json_lines(client: httpx.Client, tmp_path: pathlib.P
     assert http.status_code == 200
     assert http.content == dumps(want).encode("utf-8")
     assert sum("error" in d for d in want) == 4 and sum("receipt" in d for d in want) == (32 if receipt else 0)
+
+
+def test_answers_reused_by_facts_are_each_records_to_json(client: httpx.Client) -> None:
+    # records that repeat facts under varied ids (quotes, backslashes, Chinese, integers), posted twice: the
+    # second answer comes from the templates the first one kept, and both are each record's to_json()
+    # with its position (and receipt), error records inline
+    rs = riskgrade.load("lec-generic")
+    ids: list[Any] = ['q"1', "b\\2", "红-3", 4, "t\t5", "six"]
+    facts = [{"L": 3, "E": 6, "C": 15}, {"L": 0.5, "E": 6, "C": 40}, {"L": 3, "E": 6, "C": 11}]
+    recs = [{"id": ids[i % len(ids)], **facts[i % len(facts)]} for i in range(24)]
+    for receipt in ("true", "false", "true"):
+        http = client.post(f"/v1/grade/lec-generic?receipt={receipt}", json=recs)
+        assert http.status_code == 200
+        got = http.json()
+        for i, (answer, rec) in enumerate(zip(got, recs, strict=True)):
+            given = {k: v for k, v in rec.items() if k != "id"}
+            where = {"id": rec["id"], "index": i, "record": f"<body>[{i}]"}
+            if given["C"] == 11:  # not on the scale: the error record of the fact error
+                with pytest.raises(riskgrade.FactError) as err:
+                    rs.grade(given)
+                assert answer == {"error": err.value.code, "message": err.value.message, "field": "C", **where}
+                continue
+            want = rs.grade(given).to_json(receipt=receipt == "true", facts=given)
+            assert answer == {**json.loads(want), **where}
