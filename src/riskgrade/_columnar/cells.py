@@ -38,6 +38,8 @@ RESULT_COLUMNS = ("level", "score", "fired", "error_code", "error_field")
 #: the ``level`` column's dictionary: every level name, in level order (a row's index is its level's position)
 LEVEL_NAMES = tuple(lv.name for lv in Level)
 _LEVEL_INDEX = {name: i for i, name in enumerate(LEVEL_NAMES)}
+#: the level dictionary, made once (Arrow arrays are immutable)
+_DICTIONARIES: dict[str, Any] = {}
 
 
 def modules() -> tuple[Any, Any, Any]:
@@ -91,7 +93,10 @@ def column(values: list[Any], pa: Any) -> Any:
 def level_dictionary(pa: Any) -> Any:
     """The dictionary of every ``level`` column: all level names, the same for every ruleset and table (so
     batches of results share one schema and one dictionary, as an Arrow IPC file needs)."""
-    return pa.array(LEVEL_NAMES, pa.string())
+    got = _DICTIONARIES.get("level")
+    if got is None:
+        got = _DICTIONARIES["level"] = pa.array(LEVEL_NAMES, pa.string())
+    return got
 
 
 def level_array(names: list[str | None], pa: Any) -> Any:
@@ -110,17 +115,22 @@ def level_values_array(values: Any, np: Any, pa: Any) -> Any:
     return pa.DictionaryArray.from_arrays(pa.array(index, mask=index < 0), level_dictionary(pa))
 
 
-def fired_dictionary(rs: Ruleset, pa: Any) -> tuple[Any, Any]:
-    """(the dictionary of ``rs``'s ``fired`` columns: every rule id in ruleset order, its index type)."""
-    ids = [r["id"] for r in rs.rules]
-    n = len(ids)
-    return pa.array(ids, pa.string()), pa.int8() if n < 2**7 else pa.int16() if n < 2**15 else pa.int32()
+def fired_dictionary(rs: Ruleset, pa: Any) -> tuple[Any, Any, dict[str, int]]:
+    """(the dictionary of ``rs``'s ``fired`` columns: every rule id in ruleset order; its index type; each
+    id's index), made once per ruleset."""
+    got: tuple[Any, Any, dict[str, int]] | None = rs.__dict__.get("_columnar_fired")
+    if got is None:
+        ids = [r["id"] for r in rs.rules]
+        n = len(ids)
+        itype = pa.int8() if n < 2**7 else pa.int16() if n < 2**15 else pa.int32()
+        got = rs.__dict__["_columnar_fired"] = (pa.array(ids, pa.string()), itype,
+                                                {rid: i for i, rid in enumerate(ids)})
+    return got
 
 
 def fired_array(rs: Ruleset, lists: list[list[str] | None], pa: Any) -> Any:
     """A ``fired`` column (``list<dictionary<intN, string>>`` over :func:`fired_dictionary`) of lists of rule ids."""
-    ids, itype = fired_dictionary(rs, pa)
-    index = {rid: i for i, rid in enumerate(ids.to_pylist())}
+    ids, itype, index = fired_dictionary(rs, pa)
     offsets = [0]
     flat: list[int] = []
     for rids in lists:

@@ -684,7 +684,7 @@ def _grade(rs: Ruleset, tbl: Any, list_name: str, np: Any, pa: Any, pc: Any) -> 
     counts = fired.sum(axis=1)
     offs = np.zeros(len(gi) + 1, dtype=np.int32)
     np.cumsum(counts, out=offs[1:])
-    ids, itype = fired_dictionary(rs, pa)  # the rules in ruleset order: rule j is the dictionary's j-th id
+    ids, itype, _ = fired_dictionary(rs, pa)  # the rules in ruleset order: rule j is the dictionary's j-th id
     which = np.tile(np.arange(len(rules), dtype=np.int64), len(gi))[fired.ravel()]
     fired_arr = pa.ListArray.from_arrays(pa.array(offs, pa.int32()),
                                          pa.DictionaryArray.from_arrays(pa.array(which, itype), ids))

@@ -257,7 +257,7 @@ class _Plan:
             if hit is not None:
                 return hit
         # the text straight from the lines: no Step objects unless a trace is asked for
-        out = "\n".join(self.rs._lines(a, lang)[1])
+        out = "\n".join(self.rs._lines(a, lang))
         if key is not None:
             _put(self.explain_cache, (key, lang), out)
         return out

@@ -229,79 +229,67 @@ class Ruleset:
 
     def _trace(self, a: Assessment, lang: str) -> list[Step]:
         """The steps of ``a``'s explanation (:meth:`_lines` as :class:`Step` objects)."""
-        keys, texts = self._lines(a, lang)
+        keys: list[tuple[str, str]] = []
+        texts = self._lines(a, lang, keys)
         return [Step(kind, name, text) for (kind, name), text in zip(keys, texts, strict=True)]
 
-    def _lines(self, a: Assessment, lang: str) -> tuple[list[tuple[str, str]], list[str]]:
-        """The lines of ``a``'s explanation: each one's (kind, name) and its text. What is constant per
-        ruleset and language (each input's and rule's words, citations, the band rows' text, the decision,
-        where each number sits in the raw result) comes from :meth:`_words`; per record only the numbers
-        are formatted, each once (an input's text serves its input line and the formulas that use it)."""
+    def _lines(self, a: Assessment, lang: str, keys: list[tuple[str, str]] | None = None) -> list[str]:
+        """The lines of ``a``'s explanation (and, into ``keys`` when given, each line's kind and name). What
+        is constant per ruleset and language (each input's and rule's words, citations, the band rows' text,
+        the decision, where each number sits in the raw result) comes from :meth:`_words`; per record only
+        the numbers are formatted, each once (an input's text serves its input line and the formulas)."""
         w = self._words(lang)
-        keys: list[tuple[str, str]] = []
         texts: list[str] = []
-        shown: dict[int, str] = {}  # raw position -> its number's text, formatted once per record
-        t: str | None
-        val: str | None
+        shown: dict[Any, str] = {}  # raw position -> its number's text, formatted once per record
         for key, pos, head, unit, meanings in w.inputs:
             v = a[pos]
             if v is None:
                 continue
-            keys.append(key)
+            if keys is not None:
+                keys.append(key)
             if isinstance(v, list):
                 texts.append(f"{head}{len(v)} {w.records}")
             else:
                 t = shown[pos] = _n(v)
-                texts.append(f"{head}{t}{unit}{meanings.get(v, '') if meanings is not None else ''}")
+                texts.append(f"{head}{t}{unit}{meanings.get(v, '')}")
         if w.links:
             for s in self._link_steps(a.values, lang):
-                keys.append((s.kind, s.name))
+                if keys is not None:
+                    keys.append((s.kind, s.name))
                 texts.append(s.text)
         for key, pos, head in w.derive:
-            t = shown.get(pos)
-            if t is None:
-                t = shown[pos] = _n(a[pos])
-            keys.append(key)
+            t = shown[pos] = shown.get(pos) or _n(a[pos])
+            if keys is not None:
+                keys.append(key)
             texts.append(f"{head}{t}")
-        levels, details = a[self._slices[2]], a[self._slices[3]]
+        levels, details = a[w.levels], a[w.details]
+        results = w.results
         generic: tuple[dict[str, Any], dict[str, Any]] | None = None
         for i, (key, head, tail, band) in enumerate(w.rules):
             lv = levels[i]
-            keys.append(key)
+            if keys is not None:
+                keys.append(key)
             if band is None:
                 if generic is None:
                     generic = a.values, a.inputs
-                texts.append(f"{head}{self._detail(i, details[i], generic[0], generic[1], lang)} {w.results[lv]}{tail}")
+                texts.append(f"{head}{self._detail(i, details[i], generic[0], generic[1], lang)} {results[lv]}{tail}")
                 continue
-            rule, out, pre, terms, op, val_pos, tails = band
+            # a term is a raw position (a number: its text) or a literal text (no such input or value)
+            rule, out, pre, terms, op, vt, tails = band
             idx = details[i]
-            row = tails.get(idx)
-            if row is None:
-                row = self._band_tail(rule, out, tails, idx, lang)
-            if val_pos is None:
-                val = "?"
-            else:
-                val = shown.get(val_pos)
-                if val is None:
-                    val = shown[val_pos] = _n(a[val_pos])
+            row = tails.get(idx) or self._band_tail(rule, out, tails, idx, lang)
+            val = shown.get(vt) or (vt if vt.__class__ is str else _n(a[vt]))
             if terms is None:
-                texts.append(f"{head}{pre}{val}{row} {w.results[lv]}{tail}")
+                texts.append(f"{head}{pre}{val}{row} {results[lv]}{tail}")
             else:
-                nums: list[str] = []
-                for p in terms:
-                    if p.__class__ is str:
-                        nums.append(p)
-                    else:
-                        t = shown.get(p)
-                        if t is None:
-                            t = shown[p] = _n(a[p])
-                        nums.append(t)
-                texts.append(f"{head}{pre}{op.join(nums)} = {val}{row} {w.results[lv]}{tail}")
-        keys.append(_DECISION)
+                nums = [shown.get(p) or (p if p.__class__ is str else _n(a[p])) for p in terms]
+                texts.append(f"{head}{pre}{op.join(nums)} = {val}{row} {results[lv]}{tail}")
+        if keys is not None:
+            keys.append(_DECISION)
+            keys += w.layer_keys
         texts.append(w.decision[a.level, any(levels)])
-        keys += w.layer_keys
         texts += w.layer_texts
-        return keys, texts
+        return texts
 
     def _words(self, lang: str) -> _Words:
         words: dict[str, _Words] = self.__dict__.setdefault("_explain_words", {})
@@ -464,7 +452,8 @@ class _Words:
     """The words of a ruleset's explanation in one language that are the same for every record, and where
     in the raw result (the Assessment's tuple) each number they show sits."""
 
-    __slots__ = ("decision", "derive", "inputs", "layer_keys", "layer_texts", "links", "records", "results", "rules")
+    __slots__ = ("decision", "derive", "details", "inputs", "layer_keys", "layer_texts", "levels", "links", "records",
+                 "results", "rules")
 
     def __init__(self, rs: Ruleset, lang: str) -> None:
         zh = lang == "zh"
@@ -473,16 +462,16 @@ class _Words:
         input_pos = {n: ins + i for i, n in enumerate(rs._input_names)}
         value_pos = {n: vs + i for i, n in enumerate(rs._value_names)}
         known_pos = {**input_pos, **value_pos}
+        self.levels, self.details = rs._slices[2], rs._slices[3]
         self.records = "条记录" if zh else "records"
-        self.inputs: list[tuple[tuple[str, str], int, str, str, dict[Any, str] | None]] = []
+        self.inputs: list[tuple[tuple[str, str], int, str, str, dict[Any, str]]] = []
         for name, spec in rs.inputs.items():
             if spec.get("type") == "record":  # a linked ruleset's facts: see its link step
                 continue
             lab = _label(spec.get("label"), lang)
             unit = f" {spec['unit']}" if spec.get("unit") else ""
-            meanings = None
+            meanings: dict[Any, str] = {}  # a value's meaning in the input's table (none: no table)
             if spec.get("table"):
-                meanings = {}
                 for key, row in rs.tables[spec["table"]].index.items():
                     meaning = next((str(row[c]) for c in (("zh",) if zh else ("en",)) + ("description_zh", "label")
                                     if row.get(c)), "")
@@ -501,11 +490,11 @@ class _Words:
             band = None
             if m.explain is None and m.banded:
                 # (rule, output, text before the numbers, each term's raw position or its literal text,
-                # operator, the output's raw position, the band rows' texts)
+                # operator, the output's raw position (or "?": no such value), the band rows' texts)
                 out, parts, op, tails = rs._band_words(rule, m, lang)
                 terms = [known_pos.get(p, p) for p in parts] if op else None
                 pre = f"{out} = {op.join(parts)} = " if op else f"{out} = "
-                band = (rule, out, pre, terms, op, value_pos.get(out), tails)
+                band = (rule, out, pre, terms, op, value_pos.get(out, "?"), tails)
             self.rules.append((("rule", rule["id"]), f"{'规则' if zh else 'rule'} {rule['id']}{f' ({lab})' if lab else ''}: ",
                                f"; {'依据' if zh else 'cite'}: {rs._citations[i].text(lang)}", band))
         self.results = {0: "→ 未触发" if zh else "→ not fired"}
