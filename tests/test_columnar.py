@@ -151,3 +151,67 @@ def test_import_riskgrade_does_not_import_pyarrow() -> None:
     code = "import sys, riskgrade; riskgrade.load('lec-generic'); print('pyarrow' in sys.modules, 'numpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == [
         "False", "False"]
+
+
+class TestDictionaryColumns:
+    """``level`` is ``dictionary<int8, string>`` over every level name and ``fired`` a list of
+    ``dictionary<intN, string>`` over the ruleset's rule ids: the same dictionaries whatever the rows and
+    whichever path graded them, so tables of results share one schema and can be written batch by batch."""
+
+    def test_types_and_fixed_dictionaries(self) -> None:
+        out = LEC.grade_table(pa.table({"L": [3, None], "E": [6, 6], "C": [15, 15]}))
+        level, fired = out.column("level").combine_chunks(), out.column("fired").combine_chunks()
+        assert level.type == pa.dictionary(pa.int8(), pa.string())
+        assert level.dictionary.to_pylist() == [lv.name for lv in riskgrade.Level]
+        assert fired.type == pa.list_(pa.dictionary(pa.int8(), pa.string()))
+        assert fired.values.dictionary.to_pylist() == [r["id"] for r in LEC.rules]
+
+    @pytest.mark.parametrize("rid", ["lec-generic", "hazchem-gb18218", "hazchem-enterprise-2018"])
+    def test_every_path_gives_one_schema(self, rid: str) -> None:
+        from riskgrade._columnar.cells import result_columns
+
+        rs = riskgrade.load(rid)
+        facts = [f for f in case_facts(rs) if f]
+        tbl = table_of(facts)
+        names, cols, _ = result_columns(rs, records(tbl))  # one by one, as the CLI's fallback does
+        by_rows = pa.table(cols, names=names)
+        whole, part = rs.grade_table(tbl), rs.grade_table(tbl.slice(0, 1))
+        assert whole.to_pylist() == by_rows.to_pylist()
+        for c in ("level", "fired"):  # (a value column's type is that of its cells)
+            assert whole.schema.field(c) == by_rows.schema.field(c) == part.schema.field(c)
+            d = [t.column(c).combine_chunks() for t in (whole, by_rows, part)]
+            if c == "fired":
+                d = [a.values for a in d]
+            assert all(a.dictionary.equals(d[0].dictionary) for a in d)
+        sink = pa.BufferOutputStream()  # an IPC file refuses a dictionary that changes between batches
+        two = [t.select(["level", "fired"]) for t in (whole, part)]
+        with pa.ipc.new_file(sink, two[0].schema) as writer:
+            for t in two:
+                writer.write_table(t)
+        assert pa.ipc.open_file(sink.getvalue()).read_all().to_pylist() == two[0].to_pylist() + two[1].to_pylist()
+
+    @pytest.mark.skipif(importlib.util.find_spec("pandas") is None, reason="pandas not installed")
+    def test_pandas_gets_categories_in_level_order(self) -> None:
+        import pandas as pd
+
+        out = LEC.grade_table(pd.DataFrame({"L": [3, 10], "E": [6, 10], "C": [15, 100]}))
+        assert isinstance(out["level"].dtype, pd.CategoricalDtype)
+        assert list(out["level"].cat.categories) == ["BLUE", "YELLOW", "ORANGE", "RED"]
+        assert list(out["level"]) == ["ORANGE", "RED"] and [list(f) for f in out["fired"]] == [["lec"], ["lec"]]
+
+
+@given(st.lists(st.none() | st.lists(st.sampled_from(["a", "b", "c"]), max_size=3), min_size=1, max_size=12),
+       st.data())
+@settings(max_examples=200, deadline=None, database=None)
+def test_take_lists_is_arrows_take(lists: list[list[str] | None], data: st.DataObject) -> None:
+    import numpy as np
+
+    from riskgrade._columnar.cells import take_lists
+
+    where = data.draw(st.lists(st.integers(0, len(lists) - 1), max_size=30))
+    col = pa.array(lists, pa.list_(pa.string()))
+    if data.draw(st.booleans()):  # a slice: offsets that do not start at 0
+        col = pa.concat_arrays([pa.array([["x"]], pa.list_(pa.string())), col]).slice(1)
+    got = take_lists(col, np.array(where, dtype=np.int64), np, pa)
+    want = col.take(pa.array(where, pa.int64()))
+    assert got.type == want.type and got.to_pylist() == want.to_pylist() and got.null_count == want.null_count

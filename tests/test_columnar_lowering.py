@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskgrade
-from riskgrade._columnar.table import _column_codes, domain
+from riskgrade._columnar.table import _column_codes, _value_set, domain
 from tests._facts import shipped_ids
 from tests.test_columnar import same_as_grade_many
 
@@ -105,7 +105,7 @@ LEC = riskgrade.load("lec-generic")
 
 def test_on_scale_cells_are_looked_up_and_the_rest_hashed() -> None:
     col = pa.chunked_array([pa.array([3.0, 0.5, None, -0.0, 3.0]), pa.array([float("nan"), 0.0, -0.0, 7.0])])
-    codes, k = _column_codes(col, (0, 0.5, 3), np, pa, pc)
+    codes, k = _column_codes(col, _value_set((0, 0.5, 3), col.type, pa), np, pa, pc)
     # the scale's values take codes 0..2 in its order, a null 3, each other cell its own code after
     assert list(codes[:3]) == [2, 1, 3] and codes[0] == codes[4]
     assert codes[3] == codes[7] != codes[6] == 0
@@ -114,7 +114,8 @@ def test_on_scale_cells_are_looked_up_and_the_rest_hashed() -> None:
 
 
 def test_an_integer_column_meets_only_the_integral_scale_values() -> None:
-    codes, k = _column_codes(pa.chunked_array([pa.array([1, 3, 2, None])]), (0.5, 1, 3.0), np, pa, pc)
+    col = pa.chunked_array([pa.array([1, 3, 2, None])])
+    codes, k = _column_codes(col, _value_set((0.5, 1, 3.0), col.type, pa), np, pa, pc)
     assert (list(codes[:2]), k) == ([0, 1], 2 + 1 + 1) and codes[3] == 2 and codes[2] == 3
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import pathlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,11 +104,17 @@ def check(rs: riskgrade.Ruleset, facts: dict[str, Any]) -> None:
         a = rs.grade(facts)
     except riskgrade.FactError:
         return
+    plan = assessment._plan(rs)
     for lang in ("zh", "en"):
         want = reference_trace(rs, a, lang)
+        text = "\n".join(s.text for s in want)
+        # the text alone, built without steps and with nothing cached for this record
+        plan.explain_cache.clear()
+        plan.steps_cache.clear()
+        assert a.explain(lang) == text
         for _ in range(2):  # the first time, then from the trace cache
             assert a.trace(lang) == want
-            assert a.explain(lang) == "\n".join(s.text for s in want)
+            assert a.explain(lang) == text
 
 
 @pytest.mark.parametrize("rid", shipped_ids())
@@ -135,6 +142,30 @@ def test_a_layered_ruleset_explains_as_before() -> None:
     rs = riskgrade.load("lec-generic", jurisdiction="620421")
     for f in case_facts(rs):
         check(rs, f)
+
+
+LEC_FLAT = pathlib.Path(__file__).parent / "data" / "lec-flat.yaml"
+
+
+@pytest.mark.parametrize(("rule_keys", "derive"), [
+    ('    E: "E + 0"\n    as: R\n', ""),  # a term that is no name (shown as written), an output of another name
+    ("    C: X\n    L: C\n", "derive:\n  X: C * 2\n"),  # terms that are a derived value and an input used twice
+])
+def test_formula_terms_of_every_kind_explain_as_before(tmp_path: pathlib.Path, rule_keys: str, derive: str) -> None:
+    src = LEC_FLAT.read_text(encoding="utf-8").replace("    method: lec\n    bands: lec_D\n",
+                                                       f"    method: lec\n    bands: lec_D\n{rule_keys}")
+    src = src.replace("\nrules:\n", f"\n{derive}\nrules:\n")
+    if "as: R" in rule_keys:
+        src = src.replace("score: D", "score: R").replace("values: {D:", "values: {R:")
+    path = tmp_path / "lec-variant.yaml"
+    path.write_text(src, encoding="utf-8")
+    rs = riskgrade.load(str(path))
+    facts = [{"L": L, "E": E, "C": C} for L in (0.5, 3) for E in (0.5, 6) for C in (1, 15)]
+    for f in facts + [{**f, "L": float(f["L"])} for f in facts]:
+        check(rs, f)
+    text = rs.grade({"L": 3, "E": 6, "C": 15}).explain("en")
+    assert ("R = L × E + 0 × C = 3 × E + 0 × 15 = 270" in text if "as: R" in rule_keys
+            else "D = C × E × X = 15 × 6 × 30 = 2700" in text)
 
 
 def test_the_trace_is_a_fresh_list() -> None:

@@ -39,7 +39,11 @@ from riskgrade._columnar.cells import (
     Results,
     codes,
     column,
+    fired_array,
+    fired_dictionary,
     hashed_codes,
+    level_array,
+    level_values_array,
     modules,
     result_values,
 )
@@ -572,11 +576,14 @@ def _value_column(v: _V | _L, good: Any, gi: Any, items: _Items, np: Any, pa: An
     return _Column(pa.ListArray.from_arrays(pa.array(offs, pa.int32()), inner), python)
 
 
-def _merge(low: _Column, fb: list[Any], gi: Any, bi: Any, n: int, np: Any, pa: Any, typ: Any = None) -> Any:
+def _merge(low: _Column, fb: list[Any], gi: Any, bi: Any, n: int, np: Any, pa: Any,
+           build: Callable[[list[Any]], Any] | None = None) -> Any:
     """The column of all rows: the lowered rows ``gi`` and the rows ``bi`` graded by the generated code
-    (``fb``), exactly as one Arrow column built of all their Python values in row order."""
-    def build(vals: list[Any]) -> Any:
-        return pa.array(vals, typ) if typ is not None else column(vals, pa)
+    (``fb``), exactly as one Arrow column built of all their Python values in row order (by ``build``,
+    default :func:`column`)."""
+    if build is None:
+        def build(vals: list[Any]) -> Any:
+            return column(vals, pa)
 
     if not len(bi) and low.arrow is not None:
         return low.arrow
@@ -664,9 +671,9 @@ def _grade(rs: Ruleset, tbl: Any, list_name: str, np: Any, pa: Any, pc: Any) -> 
                             for row in tbl.take(pa.array(bi, pa.int64())).to_pylist())) if len(bi) else None
     fbr = fb if fb is not None else Results(len(values))
     names = ["level", "score"]
-    level_names = pa.array([None if i == 0 else Level(i).name for i in range(5)], pa.string())
-    lv_arr = level_names.take(pa.array(level[gi], pa.int64()))
-    cols = [_merge(_Column(lv_arr, lambda: lv_arr.to_pylist()), fbr.levels, gi, bi, n, np, pa, pa.string())]
+    lv_arr = level_values_array(level[gi], np, pa)
+    cols = [_merge(_Column(lv_arr, lambda: lv_arr.to_pylist()), fbr.levels, gi, bi, n, np, pa,
+                   lambda v: level_array(v, pa))]
     score = (_value_column(values[rs._value_names.index(score_name)], good, gi, items, np, pa)
              if score_name is not None else _Column(pa.nulls(len(gi)), lambda: [None] * len(gi)))
     cols.append(_merge(score, fbr.scores, gi, bi, n, np, pa))
@@ -677,16 +684,19 @@ def _grade(rs: Ruleset, tbl: Any, list_name: str, np: Any, pa: Any, pc: Any) -> 
     counts = fired.sum(axis=1)
     offs = np.zeros(len(gi) + 1, dtype=np.int32)
     np.cumsum(counts, out=offs[1:])
-    ids = pa.array([r[0] for r in rules], pa.string())
+    ids, itype, _ = fired_dictionary(rs, pa)  # the rules in ruleset order: rule j is the dictionary's j-th id
     which = np.tile(np.arange(len(rules), dtype=np.int64), len(gi))[fired.ravel()]
-    fired_arr = pa.ListArray.from_arrays(pa.array(offs, pa.int32()), ids.take(pa.array(which, pa.int64())))
+    fired_arr = pa.ListArray.from_arrays(pa.array(offs, pa.int32()),
+                                         pa.DictionaryArray.from_arrays(pa.array(which, itype), ids))
     cols.append(_merge(_Column(fired_arr, lambda: fired_arr.to_pylist()), fbr.fired, gi, bi, n, np, pa,
-                       pa.list_(pa.string())))
+                       lambda v: fired_array(rs, v, pa)))
     names += ["fired", "error_code", "error_field"]
     if fb is None or all(c is None for c in fb.codes):
         cols += [pa.nulls(n, pa.string())] * 2
     else:
         nulls = _Column(pa.nulls(len(gi), pa.string()), lambda: [None] * len(gi))
-        cols += [_merge(nulls, fb.codes, gi, bi, n, np, pa, pa.string()),
-                 _merge(nulls, fb.fields, gi, bi, n, np, pa, pa.string())]
+        def text(v: list[Any]) -> Any:
+            return pa.array(v, pa.string())
+
+        cols += [_merge(nulls, fb.codes, gi, bi, n, np, pa, text), _merge(nulls, fb.fields, gi, bi, n, np, pa, text)]
     return pa.table(cols, names=names)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from riskgrade._columnar.cells import RESULT_COLUMNS, codes, hashed_codes, modules, result_columns
+from riskgrade._columnar.cells import RESULT_COLUMNS, codes, hashed_codes, modules, result_columns, take_lists
 from riskgrade._columnar.lists import grade_lists
 from riskgrade.exceptions import FactError
 
@@ -97,19 +97,21 @@ def _value_set(values: tuple[Any, ...], t: Any, pa: Any) -> Any:
     return arr if len(arr) else None
 
 
-def _column_codes(col: Any, values: tuple[Any, ...] | None, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
+def _column_codes(col: Any, vset: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, int]:
     """Codes 0..k-1 for the cells of one column: equal codes only for cells that read back as the same
     fact (the same type and value; a float by its bits, so ``0.0`` and ``-0.0`` differ).
 
-    For an input of a finite ``values`` set the cells are looked up in it (Arrow ``index_in``, which
-    compares floats by their bits): code i is the set's i-th value, the next code a null, and only the
-    cells off the set (an error, or a value the set does not hold) are hashed, after those.
+    For an input of a finite set of values (``vset``, from :func:`_value_set`) the cells are looked up in
+    it (Arrow ``index_in``, which compares floats by their bits): code i is the set's i-th value, the next
+    code a null, and only the cells off the set (an error, or a value the set does not hold) are hashed,
+    after those. ``vset`` None: every cell hashed.
     """
-    vset = None if values is None else _value_set(values, col.type, pa)
     if vset is None:
         return hashed_codes(col, np, pa, pc)
     m = len(vset)
     idx = pc.index_in(col, value_set=vset)
+    if not idx.null_count:  # every cell on the set: the indices are the codes (int32; the key is int64)
+        return idx.to_numpy(), m + 1
     codes = pc.fill_null(idx, m).to_numpy().astype(np.int64)
     if idx.null_count == col.null_count:  # every cell on the set or null
         return codes, m + 1
@@ -119,13 +121,26 @@ def _column_codes(col: Any, values: tuple[Any, ...] | None, np: Any, pa: Any, pc
     return codes, m + 1 + k
 
 
+def _value_sets(rs: Ruleset, name: str, t: Any, pa: Any) -> Any:
+    """:func:`_value_set` of input ``name``'s domain for a column of type ``t``, made once per ruleset."""
+    cache: dict[tuple[str, str], Any] = rs.__dict__.setdefault("_columnar_value_sets", {})
+    key = (name, str(t))
+    try:
+        return cache[key]
+    except KeyError:
+        values = domain(rs, name)
+        vset = cache[key] = None if values is None else _value_set(values, t, pa)
+        return vset
+
+
 def _row_groups(rs: Ruleset, tbl: Any, np: Any, pa: Any, pc: Any) -> tuple[Any, Any]:
     """(the first row of each distinct row, the distinct row of each row)."""
     n = tbl.num_rows
     key = np.zeros(n, dtype=np.int64)
     card = 1
     for i, name in enumerate(tbl.column_names):
-        cc, k = _column_codes(tbl.column(i), domain(rs, name), np, pa, pc)
+        col = tbl.column(i)
+        cc, k = _column_codes(col, _value_sets(rs, name, col.type, pa), np, pa, pc)
         k = max(k, 1)
         if card * k >= _KEY_LIMIT:
             key, card = codes(key, np, pa, pc)
@@ -152,10 +167,13 @@ def _grade_arrow(rs: Ruleset, tbl: Any) -> Any:
     reps = ({k: v for k, v in row.items() if v is not None} for row in tbl.take(pa.array(first, pa.int64())).to_pylist())
     names, cols, errors = result_columns(rs, reps)
     where = pa.array(inv, pa.int64())
+    # level is dictionary-encoded (its take gathers int8 codes); fired's lists are gathered by their offsets
+    out = [take_lists(c, inv, np, pa) if name == "fired" else c.take(where)
+           for name, c in zip(names[:-2], cols[:-2], strict=True)]
     if errors:
-        return pa.table([c.take(where) for c in cols], names=names)
+        return pa.table(out + [c.take(where) for c in cols[-2:]], names=names)
     # no row in error: the two error columns are nulls, nothing to gather
-    return pa.table([c.take(where) for c in cols[:-2]] + [pa.nulls(len(inv), pa.string())] * 2, names=names)
+    return pa.table(out + [pa.nulls(len(inv), pa.string())] * 2, names=names)
 
 
 def grade_table(rs: Ruleset, table: Any) -> Any:

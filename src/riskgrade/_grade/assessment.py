@@ -256,7 +256,8 @@ class _Plan:
             hit = self.explain_cache.get((key, lang))
             if hit is not None:
                 return hit
-        out = "\n".join([s.text for s in self.steps(a, lang, key)])
+        # the text straight from the lines: no Step objects unless a trace is asked for
+        out = "\n".join(self.rs._lines(a, lang))
         if key is not None:
             _put(self.explain_cache, (key, lang), out)
         return out

@@ -198,15 +198,20 @@ class Ruleset:
         val = values.get(out, "?")
         tail = tails.get(idx)
         if tail is None:
-            b = self.bands[rule["bands"]]
-            lab = _label(b.rows[idx].get("label"), lang)
-            tail = tails[idx] = f": {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
+            tail = self._band_tail(rule, out, tails, idx, lang)
         formula = ""
         if op:
             known = {**inputs, **values}
             nums = [_n(known[p]) if p in known else p for p in parts]
             formula = f" = {op.join(parts)} = {op.join(nums)}"
         return f"{out}{formula} = {_n(val)}{tail}"
+
+    def _band_tail(self, rule: Mapping[str, Any], out: str, tails: dict[Any, str], idx: Any, lang: str) -> str:
+        """Band row ``idx``'s text in a banded rule's detail (kept in ``tails``, one per row)."""
+        b = self.bands[rule["bands"]]
+        lab = _label(b.rows[idx].get("label"), lang)
+        tail = tails[idx] = f": {b.row_text(idx, out)}" + (f" ({lab})" if lab else "")
+        return tail
 
     def _band_words(self, rule: Mapping[str, Any], m: Method, lang: str) -> tuple[str, list[str], str, dict[Any, str]]:
         """What a banded rule's detail says whatever the record: its output's name, the formula's terms,
@@ -223,34 +228,68 @@ class Ruleset:
         return hit[0]
 
     def _trace(self, a: Assessment, lang: str) -> list[Step]:
-        """The steps of ``a``'s explanation: what is constant per ruleset and language (each input's and
-        rule's words, citations, the band rows' text, the decision) comes from :meth:`_words`; per
-        record only the numbers are formatted."""
+        """The steps of ``a``'s explanation (:meth:`_lines` as :class:`Step` objects)."""
+        keys: list[tuple[str, str]] = []
+        texts = self._lines(a, lang, keys)
+        return [Step(kind, name, text) for (kind, name), text in zip(keys, texts, strict=True)]
+
+    def _lines(self, a: Assessment, lang: str, keys: list[tuple[str, str]] | None = None) -> list[str]:
+        """The lines of ``a``'s explanation (and, into ``keys`` when given, each line's kind and name). What
+        is constant per ruleset and language (each input's and rule's words, citations, the band rows' text,
+        the decision, where each number sits in the raw result) comes from :meth:`_words`; per record only
+        the numbers are formatted, each once (an input's text serves its input line and the formulas)."""
         w = self._words(lang)
-        steps: list[Step] = []
-        ins = a.inputs
-        for name, head, unit, meanings, records in w.inputs:
-            v = ins[name]
-            if v is None or records:  # a linked ruleset's facts: see its link step
+        texts: list[str] = []
+        shown: dict[Any, str] = {}  # raw position -> its number's text, formatted once per record
+        for key, pos, head, unit, meanings in w.inputs:
+            v = a[pos]
+            if v is None:
                 continue
+            if keys is not None:
+                keys.append(key)
             if isinstance(v, list):
-                steps.append(Step("input", name, f"{head}{len(v)} {w.records}"))
+                texts.append(f"{head}{len(v)} {w.records}")
             else:
-                meaning = meanings.get(v, "") if meanings is not None else ""
-                steps.append(Step("input", name, f"{head}{_n(v)}{unit}{meaning}"))
-        vals = a.values
+                t = shown[pos] = _n(v)
+                texts.append(f"{head}{t}{unit}{meanings.get(v, '')}")
         if w.links:
-            steps += self._link_steps(vals, lang)
-        for name, head in w.derive:
-            steps.append(Step("derive", name, f"{head}{_n(vals[name])}"))
-        levels, details = a[self._slices[2]], a[self._slices[3]]
-        for i, (rid, head, tail) in enumerate(w.rules):
+            for s in self._link_steps(a.values, lang):
+                if keys is not None:
+                    keys.append((s.kind, s.name))
+                texts.append(s.text)
+        for key, pos, head in w.derive:
+            t = shown[pos] = shown.get(pos) or _n(a[pos])
+            if keys is not None:
+                keys.append(key)
+            texts.append(f"{head}{t}")
+        levels, details = a[w.levels], a[w.details]
+        results = w.results
+        generic: tuple[dict[str, Any], dict[str, Any]] | None = None
+        for i, (key, head, tail, band) in enumerate(w.rules):
             lv = levels[i]
-            detail = self._detail(i, details[i], vals, ins, lang)
-            steps.append(Step("rule", rid, f"{head}{detail} {w.results[lv]}{tail}"))
-        steps.append(w.decision[a.level, any(levels)])
-        steps += w.layers
-        return steps
+            if keys is not None:
+                keys.append(key)
+            if band is None:
+                if generic is None:
+                    generic = a.values, a.inputs
+                texts.append(f"{head}{self._detail(i, details[i], generic[0], generic[1], lang)} {results[lv]}{tail}")
+                continue
+            # a term is a raw position (a number: its text) or a literal text (no such input or value)
+            rule, out, pre, terms, op, vt, tails = band
+            idx = details[i]
+            row = tails.get(idx) or self._band_tail(rule, out, tails, idx, lang)
+            val = shown.get(vt) or (vt if vt.__class__ is str else _n(a[vt]))
+            if terms is None:
+                texts.append(f"{head}{pre}{val}{row} {results[lv]}{tail}")
+            else:
+                nums = [shown.get(p) or (p if p.__class__ is str else _n(a[p])) for p in terms]
+                texts.append(f"{head}{pre}{op.join(nums)} = {val}{row} {results[lv]}{tail}")
+        if keys is not None:
+            keys.append(_DECISION)
+            keys += w.layer_keys
+        texts.append(w.decision[a.level, any(levels)])
+        texts += w.layer_texts
+        return texts
 
     def _words(self, lang: str) -> _Words:
         words: dict[str, _Words] = self.__dict__.setdefault("_explain_words", {})
@@ -406,45 +445,68 @@ def _slices(nv: int, ni: int, nr: int) -> tuple[slice, slice, slice, slice]:
             slice(a + nv + ni + nr, a + nv + ni + 2 * nr))
 
 
-class _Words:
-    """The words of a ruleset's explanation in one language that are the same for every record."""
+_DECISION = ("decision", "level")
 
-    __slots__ = ("decision", "derive", "inputs", "layers", "links", "records", "results", "rules")
+
+class _Words:
+    """The words of a ruleset's explanation in one language that are the same for every record, and where
+    in the raw result (the Assessment's tuple) each number they show sits."""
+
+    __slots__ = ("decision", "derive", "details", "inputs", "layer_keys", "layer_texts", "levels", "links", "records",
+                 "results", "rules")
 
     def __init__(self, rs: Ruleset, lang: str) -> None:
         zh = lang == "zh"
+        # a name given twice shows its last value, as dict(zip()) gives it (values over inputs, as in formulas)
+        vs, ins = rs._slices[0].start, rs._slices[1].start
+        input_pos = {n: ins + i for i, n in enumerate(rs._input_names)}
+        value_pos = {n: vs + i for i, n in enumerate(rs._value_names)}
+        known_pos = {**input_pos, **value_pos}
+        self.levels, self.details = rs._slices[2], rs._slices[3]
         self.records = "条记录" if zh else "records"
-        self.inputs: list[tuple[str, str, str, dict[Any, str] | None, bool]] = []
+        self.inputs: list[tuple[tuple[str, str], int, str, str, dict[Any, str]]] = []
         for name, spec in rs.inputs.items():
+            if spec.get("type") == "record":  # a linked ruleset's facts: see its link step
+                continue
             lab = _label(spec.get("label"), lang)
             unit = f" {spec['unit']}" if spec.get("unit") else ""
-            meanings = None
+            meanings: dict[Any, str] = {}  # a value's meaning in the input's table (none: no table)
             if spec.get("table"):
-                meanings = {}
                 for key, row in rs.tables[spec["table"]].index.items():
                     meaning = next((str(row[c]) for c in (("zh",) if zh else ("en",)) + ("description_zh", "label")
                                     if row.get(c)), "")
                     meanings[key] = f" — {meaning}" if meaning else ""
-            self.inputs.append((name, f"{'输入' if zh else 'input'} {name}{f' ({lab})' if lab else ''} = ", unit,
-                                meanings, spec.get("type") == "record"))
+            self.inputs.append((("input", name), input_pos[name],
+                                f"{'输入' if zh else 'input'} {name}{f' ({lab})' if lab else ''} = ", unit, meanings))
         self.links = bool(rs.doc.get("linked"))
         made_by_links = {n for rec in (rs.doc.get("linked") or {}).values() for n in rec["names"]}
-        self.derive = [(name, f"{'计算' if zh else 'derive'} {name} = "
-                              f"{' '.join(str(spec if not isinstance(spec, dict) else spec['expr']).split())} = ")
+        self.derive = [(("derive", name), value_pos[name], f"{'计算' if zh else 'derive'} {name} = "
+                        f"{' '.join(str(spec if not isinstance(spec, dict) else spec['expr']).split())} = ")
                        for name, spec in (rs.doc.get("derive") or {}).items() if name not in made_by_links]
-        self.rules = []
+        self.rules: list[tuple[tuple[str, str], str, str, Any]] = []
         for i, rule in enumerate(rs.rules):
             lab = _label(rule.get("label"), lang)
-            self.rules.append((rule["id"], f"{'规则' if zh else 'rule'} {rule['id']}{f' ({lab})' if lab else ''}: ",
-                               f"; {'依据' if zh else 'cite'}: {rs._citations[i].text(lang)}"))
+            m = rs._methods[i]
+            band = None
+            if m.explain is None and m.banded:
+                # (rule, output, text before the numbers, each term's raw position or its literal text,
+                # operator, the output's raw position (or "?": no such value), the band rows' texts)
+                out, parts, op, tails = rs._band_words(rule, m, lang)
+                terms = [known_pos.get(p, p) for p in parts] if op else None
+                pre = f"{out} = {op.join(parts)} = " if op else f"{out} = "
+                band = (rule, out, pre, terms, op, value_pos.get(out, "?"), tails)
+            self.rules.append((("rule", rule["id"]), f"{'规则' if zh else 'rule'} {rule['id']}{f' ({lab})' if lab else ''}: ",
+                               f"; {'依据' if zh else 'cite'}: {rs._citations[i].text(lang)}", band))
         self.results = {0: "→ 未触发" if zh else "→ not fired"}
         self.results.update({lv.value: f"→ {lv.name} {lv.label(lang)}" for lv in Level})
         fired = "取已触发规则的最高等级" if zh else "the highest level among fired rules"
         cite = rs._otherwise_citation.text(lang) if rs._otherwise_citation else ""
         default = (f"无规则触发, 采用默认等级; 依据: {cite}" if zh
                    else f"no rule fired, the default level applies; cite: {cite}")
-        self.decision = {(lv, any_fired): Step("decision", "level", f"{'结论' if zh else 'result'}: {lv.name} "
-                                               f"{lv.label(lang)} ({fired if any_fired else default})")
+        self.decision = {(lv, any_fired): f"{'结论' if zh else 'result'}: {lv.name} "
+                                          f"{lv.label(lang)} ({fired if any_fired else default})"
                          for lv in Level for any_fired in (True, False)}
-        self.layers = [Step("layer", str(change.get("layer", "")), f"{'辖区细化' if zh else 'layer'}: {line}")
-                       for change in (rs.doc.get("layers") or ()) for line in change.get("changes") or ()]
+        layers = [(("layer", str(change.get("layer", ""))), f"{'辖区细化' if zh else 'layer'}: {line}")
+                  for change in (rs.doc.get("layers") or ()) for line in change.get("changes") or ()]
+        self.layer_keys = [k for k, _ in layers]
+        self.layer_texts = [t for _, t in layers]
