@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -328,7 +329,7 @@ def check(doc: Any, schema: Mapping[str, Any], located: Located, base: tuple[Any
     """Validate ``doc`` (found at ``base`` in ``located``) and return located problems."""
     if not isinstance(doc, dict):
         return [located.problem(base, "wrong-type", f"expected a mapping, got {_tname(doc)}")]
-    v = _Validator(dict(schema), allow_unknown=allow_unknown)
+    v = _validator(schema, allow_unknown)
     try:
         v.validate(doc, normalize=False)
     except (TypeError, RuntimeError):
@@ -339,6 +340,30 @@ def check(doc: Any, schema: Mapping[str, Any], located: Located, base: tuple[Any
             raise
         return odd
     return schema_problems(v._errors, located, base, schema)
+
+
+#: one validator per (schema, allow_unknown) and thread: cerberus checks a schema when a validator is
+#: built (two thirds of the time of a check); a validator is reused, not shared between threads
+_LOCAL = threading.local()
+_VALIDATORS_MAX = 256
+
+
+def _validator(schema: Mapping[str, Any], allow_unknown: bool) -> Any:
+    """The validator of ``schema``, built once. Keyed on the schema object itself (held here, so that its
+    id is not reused): the schemas are module constants and the pipeline's per-method merges, never
+    changed after they are made."""
+    cache: dict[tuple[int, bool], tuple[Mapping[str, Any], Any]] | None = getattr(_LOCAL, "validators", None)
+    if cache is None:
+        cache = _LOCAL.validators = {}
+    key = (id(schema), allow_unknown)
+    hit = cache.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    v = _Validator(dict(schema), allow_unknown=allow_unknown)
+    if len(cache) >= _VALIDATORS_MAX:
+        cache.pop(next(iter(cache)))
+    cache[key] = (schema, v)
+    return v
 
 
 def _odd_keys(doc: Any, base: tuple[Any, ...], located: Located) -> list[Problem]:
