@@ -40,6 +40,7 @@ DOC = textwrap.dedent("""\
       line
     ints: {1: one, 2.5: two, false: no, null: nothing, 2020-01-01: day}
     "\\0nul": kept
+    lone: "\\ud800"
     base: &b {x: 1, y: [a, b]}
     merged: {<<: *b, z: 3}
     again: *b

@@ -134,7 +134,7 @@ def read(key: str) -> Any:
         meta = json.loads(head)
         if not sep or meta.get("key") != key or meta.get("sha256") != hashlib.sha256(payload).hexdigest():
             return None
-        return json.loads(payload, object_hook=_untag)
+        return json.loads(payload.decode("utf-8", "surrogatepass"), object_hook=_untag)
     except Exception:  # not JSON, or a tag that does not decode: not an entry of ours
         return None
 
@@ -147,7 +147,11 @@ def write(key: str, payload: Any) -> bool:
     d = cache_dir()
     if not _usable(d, create=True):
         return False
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        # surrogatepass: a YAML escape may give a lone surrogate ("\ud800"), which plain UTF-8 refuses
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    except (TypeError, ValueError):  # not JSON data: not cached
+        return False
     head = json.dumps({"key": key, "sha256": hashlib.sha256(body).hexdigest()}).encode()
     tmp = None
     try:
