@@ -13,16 +13,14 @@ the same run on the same records (only the ratios are meaningful):
 and a column of continuous measurements (hazchem-enterprise-2018, checklist deductions, every row
 distinct), where grade_table grades each row once; GB 18218 units (hazchem-gb18218: a list of
 substances with their quantities, the number of people around) against a hand-written function on the
-same Table 1/3 data; and the compile time of every shipped ruleset (compile_file, no cache).
+same Table 1/3 data. (The compile time of the shipped rulesets is benchmarks/bench_compile.py.)
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import os
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -32,7 +30,6 @@ import numpy as np
 import pyarrow as pa
 
 import riskgrade
-from riskgrade._api import compile_file
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from bench_grade import C_VALUES, E_VALUES, L_VALUES, hand_written, records
@@ -100,24 +97,10 @@ def gb18218_hand(rs: riskgrade.Ruleset) -> Callable[[dict[str, Any]], tuple[str,
     return grade
 
 
-def compile_times(repeat: int) -> list[tuple[str, float]]:
-    """(id, median seconds of ``compile_file``) of every shipped ruleset, uncached."""
-    out = []
-    for d in sorted(riskgrade.list_rulesets(), key=lambda d: d["id"]):
-        runs = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            compile_file(d["file"])
-            runs.append(time.perf_counter() - t0)
-        out.append((f"{d['id']} ({os.path.basename(d['file'])})", statistics.median(runs)))
-    return out
-
-
 def main(argv: Iterable[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--compile-repeat", type=int, default=3)
     args = ap.parse_args(list(argv) if argv is not None else None)
     n = args.records
 
@@ -178,7 +161,6 @@ def main(argv: Iterable[str] | None = None) -> int:
     t_gh, _ = best_of(args.repeat, lambda: [gb_hand(u) for u in units])
     t_gm, _ = best_of(args.repeat, lambda: list(gb.grade_many(units)))
     t_gt, _ = best_of(args.repeat, lambda: gb.grade_table(gb_tbl))
-    times = compile_times(args.compile_repeat)
 
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pyarrow {pa.__version__}; "
           f"lec-generic, {n} records (all contenders agree)")
@@ -194,10 +176,6 @@ def main(argv: Iterable[str] | None = None) -> int:
           f"grade_many {m / t_gm:,.0f}/s, grade_table {m / t_gt:,.0f}/s")
     print(f"ratio GB 18218 grade_table / hand-written = {t_gh / t_gt:.2f}  (target >= 1); "
           f"grade_many / hand-written = {t_gh / t_gm:.2f}")
-    print(f"compile time per shipped ruleset (compile_file, median of {args.compile_repeat}; target <= 0.15 s):")
-    for rid, t in times:
-        print(f"  {rid:<70} {t:6.3f} s{'' if t <= 0.15 else '  over'}")
-    print(f"  {sum(t <= 0.15 for _, t in times)} of {len(times)} within 0.15 s")
     return 0
 
 

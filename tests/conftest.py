@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
+import tempfile
 import textwrap
 from collections.abc import Callable
 
 import pytest
+
+# the cross-process cache of parsed files (riskgrade._source.cache) is on, as for a user, but in a
+# directory of this test run (and of the processes it starts), not the user's cache
+os.environ.setdefault("RISKGRADE_CACHE_DIR", tempfile.mkdtemp(prefix="riskgrade-test-cache-"))
 
 MINIMAL = """\
 riskgrade: 1

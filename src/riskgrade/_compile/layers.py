@@ -56,7 +56,7 @@ from riskgrade._source.yaml import Located, Routed, load_yaml, parse_yaml
 from riskgrade._validate import schema as _schema
 from riskgrade.exceptions import Problem, RefinementError, RulesetError
 
-__all__ = ["Layer", "apply_layers", "read_layer", "version_ok"]
+__all__ = ["Layer", "LocatedFile", "apply_layers", "read_layer", "version_ok"]
 
 _VERSIONS = re.compile(r"^\s*(>=|<=|==|!=|>|<)?\s*([0-9]+(?:\.[0-9]+)*)\s*$")
 
@@ -89,8 +89,28 @@ LAYER_SCHEMA: dict[str, Any] = {
 }
 
 
+class LocatedFile:
+    """A schema-checked YAML file that refines something (a layer here, a supervision declaration or
+    layer in :mod:`riskgrade._supervision.declaration`): its mapping, and ``file:line`` of a value in it
+    for provenance. ``file`` is the path shown (not necessarily ``located.file``)."""
+
+    __slots__ = ()
+    located: Located
+    file: str
+
+    @property
+    def data(self) -> dict[str, Any]:
+        d = self.located.data
+        assert isinstance(d, dict)
+        return d
+
+    def at(self, path: tuple[Any, ...]) -> str:
+        """``file:line`` of the value at ``path`` in the file (display path)."""
+        return f"{self.file}:{self.located.where(path)[0]}"
+
+
 @attrs.frozen
-class Layer:
+class Layer(LocatedFile):
     """A parsed, schema-checked layer file (not yet applied to a ruleset).
 
     ``name`` is the jurisdiction's label (``620421 靖远县``), ``file`` the path shown in
@@ -117,16 +137,6 @@ class Layer:
     def files(self) -> tuple[str, ...]:
         """The files the layer was built from (for cache invalidation)."""
         return (self.path,) if self.path else ()
-
-    @property
-    def data(self) -> dict[str, Any]:
-        d = self.located.data
-        assert isinstance(d, dict)
-        return d
-
-    def at(self, path: tuple[Any, ...]) -> str:
-        """``file:line`` of the value at ``path`` in the layer file (display path)."""
-        return f"{self.file}:{self.located.where(path)[0]}"
 
 
 # ----------------------------------------------------------------------------------------------

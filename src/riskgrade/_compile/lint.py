@@ -72,6 +72,18 @@ class Lint:
         self.value_names = set(value_names)
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
+        #: text -> its expression tree (None: not an expression): the checks walk the same texts
+        self._trees: dict[str, ast.expr | None] = {}
+
+    def _parse(self, text: Any) -> ast.expr | None:
+        """:func:`_parse`, once per text (the trees are only read)."""
+        if not isinstance(text, str):
+            return _parse(text)
+        try:
+            return self._trees[text]
+        except KeyError:
+            tree = self._trees[text] = _parse(text)
+            return tree
 
     # -- recording --------------------------------------------------------------------------
     def error(self, path: tuple[Any, ...], code: str, en: str, zh: str, hint: str = "", hint_zh: str = "", *,
@@ -144,7 +156,7 @@ class Lint:
 
     def check_types(self) -> None:
         for path, text, _ in self.expressions():
-            tree = _parse(text)
+            tree = self._parse(text)
             if tree is None:
                 continue
             for node in ast.walk(tree):
@@ -192,11 +204,11 @@ class Lint:
         # a derived value that tests inputs against null guards them where it is itself tested
         derived: dict[str, set[str]] = {}
         for name, spec in (self.doc.get("derive") or {}).items():
-            t = _parse(spec.get("expr") if isinstance(spec, dict) else spec)
+            t = self._parse(spec.get("expr") if isinstance(spec, dict) else spec)
             if t is not None:
                 derived[name] = _guarded(t)
         for path, text, method in self.expressions():
-            tree = _parse(text)
+            tree = self._parse(text)
             if tree is None:
                 continue
             guarded = _guarded(tree, derived)
@@ -440,9 +452,9 @@ class Lint:
         for spec in self.inputs.values():  # a list input's per-record derive reads its fields, and tables
             if isinstance(spec, Mapping):
                 texts.append(spec.get("derive"))
-        for s in _strings(texts):
+        for s in set(_strings(texts)):
             strings.add(s)
-            tree = _parse(s)
+            tree = self._parse(s)
             if tree is None:
                 continue
             for node in ast.walk(tree):

@@ -153,9 +153,35 @@ def _reserved_keys(u: Unit) -> list[Problem]:
     return out
 
 
+def _top_schema(screening: bool, sections: tuple[str, ...]) -> dict[str, Any]:
+    """The top-level schema with the optional sections: one dict per combination, so that the schema's
+    validator is built once (:func:`riskgrade._validate.schema.check` keys its validators on the dict)."""
+    key = (screening, sections)
+    top = _TOPS.get(key)
+    if top is None:
+        base = _schema.SCREENING_TOP if screening else _schema.TOP
+        top = _TOPS[key] = base | {k: {"nullable": True} for k in sections}
+    return top
+
+
+def _rule_schema(m: Method, screening: bool) -> dict[str, Any]:
+    """The keys of a rule of method ``m``: one dict per method schema (held, so that its id stays its own)."""
+    key = (id(m.schema), screening)
+    hit = _RULE_SCHEMAS.get(key)
+    if hit is None or hit[0] is not m.schema:
+        if len(_RULE_SCHEMAS) >= 256:
+            _RULE_SCHEMAS.clear()
+        hit = _RULE_SCHEMAS[key] = (m.schema, {**_COMMON_RULE_KEYS, **m.schema,
+                                               **(_schema.SCREENING_RULE if screening else {})})
+    return hit[1]
+
+
+_TOPS: dict[tuple[bool, tuple[str, ...]], dict[str, Any]] = {}
+_RULE_SCHEMAS: dict[tuple[int, bool], tuple[Mapping[str, Any], dict[str, Any]]] = {}
+
+
 def _stage_validate(u: Unit) -> None:
-    base = _schema.SCREENING_TOP if is_screening(u.doc) else _schema.TOP
-    top = base | {k: {"nullable": True} for k in sorted(u.options.sections)}
+    top = _top_schema(is_screening(u.doc), tuple(sorted(u.options.sections)))
     reserved = _reserved_keys(u)
     doc = {k: v for k, v in u.doc.items() if k != "layers"} if reserved and isinstance(u.doc, dict) else u.doc
     u.problems += reserved + _schema.check(doc, top, u.loc)
@@ -365,7 +391,7 @@ class Unit:
                 rule_lines.append([f"r_{i} = 0", f"d_{i} = None"])
                 emitted_all = False
                 continue
-            keys = {**_COMMON_RULE_KEYS, **m.schema, **(_schema.SCREENING_RULE if is_screening(doc) else {})}
+            keys = _rule_schema(m, is_screening(doc))
             rule_problems = _schema.check(rule, keys, self.loc, path)
             self.problems += rule_problems
             rid = rule.get("id")

@@ -7,6 +7,7 @@ schema errors found later can be reported as ``file:line:col``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Hashable
 from typing import Any
@@ -15,6 +16,7 @@ import attrs
 import yaml
 
 from riskgrade._core.limits import Limits, get_limits, short_repr
+from riskgrade._source import cache as _cache
 from riskgrade._source.jsondoc import JSON_STRING
 from riskgrade.exceptions import Problem, RulesetError
 
@@ -227,8 +229,16 @@ _SYNTAX_FALLBACK = ("the file is not valid YAML", "YAML 语法错误", "", "")
 
 
 def load_yaml(path: str, limits: Limits | None = None) -> Located:
-    """Read and parse a UTF-8 YAML file (see :func:`parse_yaml`); a byte order mark is allowed."""
+    """Read and parse a UTF-8 YAML file (see :func:`parse_yaml`); a byte order mark is allowed.
+
+    A file that parses without a problem is kept in the cross-process cache
+    (:mod:`riskgrade._source.cache`, keyed on its bytes; ``RISKGRADE_CACHE=0`` turns it off), so that
+    the next process reads its data and locations from there instead of parsing it again."""
     lim = limits or get_limits()
+    if _cache.enabled():
+        cached = _load_cached(path, lim)
+        if cached is not None:
+            return cached
     try:
         with open(path, encoding="utf-8-sig") as fh:
             text = fh.read(lim.max_bytes + 1)
@@ -237,6 +247,45 @@ def load_yaml(path: str, limits: Limits | None = None) -> Located:
     except OSError as exc:
         raise RulesetError([Problem("unreadable", f"cannot read file: {exc.strerror}", path, 0, 0)]) from None
     return parse_yaml(text, path, lim)
+
+
+def _load_cached(path: str, lim: Limits) -> Located | None:
+    """:func:`load_yaml` through the cache; None when the file is not one this path can read exactly
+    as :func:`load_yaml` does (too large, not UTF-8, unreadable: the plain path reports it)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(4 * lim.max_bytes + 4)
+        if len(raw) > 4 * lim.max_bytes + 3:
+            return None
+        # what reading the file as text (utf-8-sig, universal newlines) gives
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    key = _cache.content_key(raw, "yaml", _reader_hash(), repr((lim.max_bytes, lim.max_nodes,
+                                                                 lim.max_mapping_keys, lim.max_depth)))
+    hit = _cache.decode_located(_cache.read(key))
+    if hit is not None:
+        return Located(hit[0], path, hit[1])
+    located = parse_yaml(text, path, lim)
+    payload = _cache.encode_located(located.data, located.marks)
+    if payload is not None:
+        _cache.write(key, payload)
+    return located
+
+
+def _reader_hash() -> str:
+    """The SHA-256 of this module's source: a change to the reader makes older cache entries foreign."""
+    global _READER
+    if _READER is None:
+        try:
+            with open(__file__, "rb") as fh:
+                _READER = hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            _READER = "?"
+    return _READER
+
+
+_READER: str | None = None
 
 
 #: what a JSON document holds outside its strings (each string replaced by a NUL); ASCII white space
@@ -370,6 +419,9 @@ def _scan(text: str, file: str, lim: Limits) -> None:
         loader.dispose()
 
 
+_SCALAR_NODE, _STR_TAG = yaml.ScalarNode, "tag:yaml.org,2002:str"
+
+
 def _convert(node: yaml.Node, path: Path, marks: dict[Path, tuple[int, int]],
              problems: list[Problem], file: str, constructor: yaml.SafeLoader, budget: list[int],
              text: str) -> Any:
@@ -412,6 +464,10 @@ def _convert(node: yaml.Node, path: Path, marks: dict[Path, tuple[int, int]],
     elif isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         # a block scalar's text starts on the next line, at its indentation
         marks[path] = _block_start(node, text)
+    if node.__class__ is _SCALAR_NODE and node.tag == _STR_TAG:
+        # a text scalar is its own value (what SafeConstructor.construct_yaml_str returns), without the
+        # constructor's bookkeeping: most values of a ruleset are text
+        return node.value
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:

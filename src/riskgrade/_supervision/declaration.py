@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from riskgrade._compile.layers import LocatedFile
 from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade._core.citation import Citation
 from riskgrade._core.levels import Level
@@ -246,22 +247,16 @@ def _display(path: str) -> str:
 
 
 @attrs.frozen
-class _File:
+class _File(LocatedFile):
+    """A supervision file or supervision layer, checked (``file``: the path shown, as in ``located``)."""
+
     located: Located
+    file: str
     kind: str
     id: str
     jurisdiction: str
     refines: str | None
     requires: tuple[str, ...]
-
-    @property
-    def data(self) -> dict[str, Any]:
-        d = self.located.data
-        assert isinstance(d, dict)
-        return d
-
-    def at(self, path: tuple[Any, ...]) -> str:
-        return f"{self.located.file}:{self.located.where(path)[0]}"
 
 
 def read_supervision(path: str) -> _File:
@@ -295,7 +290,7 @@ def read_supervision(path: str) -> _File:
                                             "a layer refines a province default for a city, county or zone"))
     if problems:
         raise RulesetError(problems)
-    return _File(located, kind, data["id"], _jurisdictions.get(str(data["jurisdiction"])).code,
+    return _File(located, located.file, kind, data["id"], _jurisdictions.get(str(data["jurisdiction"])).code,
                  data.get("refines"), tuple(data.get("requires") or ()))
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import math
+import operator
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import cerberus
@@ -14,7 +16,7 @@ from riskgrade._core.i18n import did_you_mean, suggest
 from riskgrade._source.yaml import Located
 from riskgrade.exceptions import Problem
 
-__all__ = ["ALLOW", "DECISIONS", "FORMAT_VERSION", "SCREENING_RULE", "SCREENING_TOP", "SECTORS", "check", "keys_at",
+__all__ = ["ALLOW", "DECISIONS", "FORMAT_VERSION", "SCREENING_RULE", "SCREENING_TOP", "SECTORS", "certainly_valid", "check", "keys_at",
            "label_schema", "schema_problems"]
 
 FORMAT_VERSION = 1
@@ -328,7 +330,9 @@ def check(doc: Any, schema: Mapping[str, Any], located: Located, base: tuple[Any
     """Validate ``doc`` (found at ``base`` in ``located``) and return located problems."""
     if not isinstance(doc, dict):
         return [located.problem(base, "wrong-type", f"expected a mapping, got {_tname(doc)}")]
-    v = _Validator(dict(schema), allow_unknown=allow_unknown)
+    if certainly_valid(doc, schema, allow_unknown):
+        return []
+    v = _validator(schema, allow_unknown)
     try:
         v.validate(doc, normalize=False)
     except (TypeError, RuntimeError):
@@ -339,6 +343,123 @@ def check(doc: Any, schema: Mapping[str, Any], located: Located, base: tuple[Any
             raise
         return odd
     return schema_problems(v._errors, located, base, schema)
+
+
+# -- a fast path for documents without a problem ---------------------------------------------------
+# cerberus spends ~1 ms on a rule of a ruleset (child validators, error trees); most documents have no
+# problem at all. certainly_valid answers True only where cerberus would find no error, by the same
+# rules (nullable, type by cerberus' own type table, regex as _Validator has it, allowed, min, max,
+# minlength, finite, excludes, required, unknown keys, schema, valuesrules, keysrules); anything else,
+# or any doubt, is False, and cerberus checks the document and words the problems as before.
+_FAST_RULES = frozenset({"type", "required", "schema", "regex", "allowed", "valuesrules", "keysrules", "min",
+                         "max", "default", "minlength", "finite", "nullable", "excludes"})
+
+
+def certainly_valid(doc: Any, fields: Mapping[str, Any], allow_unknown: bool = False) -> bool:
+    """True when cerberus would find no error validating the mapping ``doc`` against ``fields`` (False:
+    it might, or the schema uses a rule this check does not know).
+
+    >>> certainly_valid({"a": 1}, {"a": {"type": "integer", "min": 0}}), certainly_valid({"a": -1}, {"a": {"min": 0}})
+    (True, False)
+    """
+    return _fast_fields(doc, fields, allow_unknown, _Validator.types_mapping)
+
+
+def _fast_fields(doc: Any, fields: Any, allow_unknown: bool, types: Mapping[str, Any]) -> bool:
+    if not isinstance(doc, Mapping) or not isinstance(fields, Mapping):
+        return False
+    for name, rules in fields.items():
+        if name not in doc and (not isinstance(rules, dict) or rules.get("required", False) is not False):
+            return False
+    for k, v in doc.items():
+        rules = fields.get(k)
+        if rules is None:
+            if not allow_unknown:
+                return False
+        elif not _fast_value(v, rules, doc, allow_unknown, types):
+            return False
+    return True
+
+
+def _fast_value(v: Any, rules: Any, doc: Any, allow_unknown: bool, types: Mapping[str, Any]) -> bool:
+    if not isinstance(rules, dict) or not rules.keys() <= _FAST_RULES:
+        return False
+    if "excludes" in rules:
+        ex = rules["excludes"]
+        if doc is None or not isinstance(ex, (str, list)) or any(x in doc for x in ([ex] if isinstance(ex, str) else ex)):
+            return False
+    if v is None:
+        return rules.get("nullable", False) is True
+    t = rules.get("type")
+    if t:
+        for name in (t,) if isinstance(t, str) else t:
+            td = types.get(name)
+            if td is None:
+                return False
+            if isinstance(v, td.included_types) and not isinstance(v, td.excluded_types):
+                break
+        else:
+            return False
+    try:
+        if "regex" in rules and isinstance(v, str) and re.fullmatch(rules["regex"], v) is None:
+            return False
+        if "allowed" in rules:
+            allowed = rules["allowed"]
+            if isinstance(v, Iterable) and not isinstance(v, str):
+                if any(x not in allowed for x in v):
+                    return False
+            elif v not in allowed:
+                return False
+        for bound, outside in (("min", operator.lt), ("max", operator.gt)):
+            if bound in rules:
+                try:
+                    if outside(v, rules[bound]):
+                        return False
+                except TypeError:  # cerberus lets a value pass that does not compare
+                    pass
+        if "minlength" in rules and isinstance(v, Iterable) and len(v) < rules["minlength"]:  # type: ignore[arg-type]
+            return False
+    except Exception:  # a comparison that fails otherwise: let cerberus say what it says
+        return False
+    if rules.get("finite") and isinstance(v, float) and not math.isfinite(v):
+        return False
+    sub = rules.get("schema")
+    if sub is not None:
+        if isinstance(v, Sequence) and not isinstance(v, str):
+            if not all(_fast_value(x, sub, None, allow_unknown, types) for x in v):
+                return False
+        elif isinstance(v, Mapping) and not _fast_fields(v, sub, allow_unknown, types):
+            return False
+    vr = rules.get("valuesrules")
+    if vr is not None and isinstance(v, Mapping) and not all(_fast_value(x, vr, v, allow_unknown, types)
+                                                             for x in v.values()):
+        return False
+    kr = rules.get("keysrules")
+    return kr is None or not isinstance(v, Mapping) or all(_fast_value(k, kr, None, allow_unknown, types) for k in v)
+
+
+#: one validator per (schema, allow_unknown) and thread: cerberus checks a schema when a validator is
+#: built (two thirds of the time of a check); a validator is reused, not shared between threads
+_LOCAL = threading.local()
+_VALIDATORS_MAX = 256
+
+
+def _validator(schema: Mapping[str, Any], allow_unknown: bool) -> Any:
+    """The validator of ``schema``, built once. Keyed on the schema object itself (held here, so that its
+    id is not reused): the schemas are module constants and the pipeline's per-method merges, never
+    changed after they are made."""
+    cache: dict[tuple[int, bool], tuple[Mapping[str, Any], Any]] | None = getattr(_LOCAL, "validators", None)
+    if cache is None:
+        cache = _LOCAL.validators = {}
+    key = (id(schema), allow_unknown)
+    hit = cache.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    v = _Validator(dict(schema), allow_unknown=allow_unknown)
+    if len(cache) >= _VALIDATORS_MAX:
+        cache.pop(next(iter(cache)))
+    cache[key] = (schema, v)
+    return v
 
 
 def _odd_keys(doc: Any, base: tuple[Any, ...], located: Located) -> list[Problem]:
