@@ -84,7 +84,16 @@ _MISS: Any = object()
 #: orjson reads an integer literal beyond 64 bits (20 digits and more) as a float; with no run of this many
 #: digits anywhere in the text, every integer literal is exact and within any ``max_int_digits`` >= 18
 _FAST_MIN_DIGITS = 18
-_DIGIT_RUN = re.compile(r"[0-9]{19}")
+#: tested at C speed (~10x faster than ``re.search(r"[0-9]{19}")``): the UTF-8 bytes with every ASCII digit
+#: made ``0`` and every other byte a space (a multi-byte UTF-8 sequence holds no byte 0x30-0x39), searched
+#: for 19 ``0`` in a row
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_RUN_19 = b"0" * 19
+
+
+def _has_digit_run(text: str) -> bool:
+    """Whether ``text`` holds 19 ASCII digits in a row."""
+    return text.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY).find(_RUN_19) != -1
 
 
 def _fast(text: str, max_keys: int) -> Any:
@@ -97,7 +106,7 @@ def _fast(text: str, max_keys: int) -> Any:
     so the count of ``:`` outside strings equals the number of keys in the decoded objects only when no
     key was repeated (the whole text's count is tried first, as it needs no pass over the strings) — any
     other count goes to the checked reader too."""
-    if _DIGIT_RUN.search(text) is not None:
+    if _has_digit_run(text):
         return _MISS
     try:
         data = _orjson.loads(text)
@@ -109,16 +118,19 @@ def _fast(text: str, max_keys: int) -> Any:
     if colons == 0:  # no object has a key
         return data
     keys = 0
-    stack = [data]
+    stack: list[Any] = [data] if data.__class__ is dict or data.__class__ is list else []
+    pop, push = stack.pop, stack.append
     while stack:
-        v = stack.pop()
+        v: Any = pop()
         if v.__class__ is dict:
             if len(v) > max_keys:
                 return _MISS
             keys += len(v)
-            stack.extend(x for x in v.values() if x.__class__ is dict or x.__class__ is list)
-        elif v.__class__ is list:
-            stack.extend(x for x in v if x.__class__ is dict or x.__class__ is list)
+            v = v.values()
+        for x in v:  # a dict's values or a list's items
+            c = x.__class__
+            if c is dict or c is list:
+                push(x)
     if keys == colons:
         return data
     # a ':' inside a string (a time such as "08:30") is not a key's: count those outside strings only
