@@ -375,7 +375,7 @@ class RiskGraph:
         order = self._topological()
         for nid, _, _ in order:
             self._grade_own(self._nodes[nid])
-        self._full_rollup(order)
+        self._full_rollup(order, fresh=True)
 
     def _add_node(self, node_id: str, kind: str, record: Any) -> _Node:
         node = _Node(node_id, kind, record)
@@ -543,10 +543,13 @@ class RiskGraph:
                 counts[int(out.level)] += 1
         return counts
 
-    def _full_rollup(self, order: list[tuple[str, int, list[str]]]) -> None:
+    def _full_rollup(self, order: list[tuple[str, int, list[str]]], fresh: bool = False) -> None:
+        """Evaluate every node in ``order``, children first; ``fresh``: the nodes were just made, so their
+        counts of children are still zero (a re-grade starts them again)."""
         nodes = self._nodes
-        for n in nodes.values():
-            n.c_inh, n.c_dyn, n.c_lock_inh, n.c_lock_dyn = [0] * 5, [0] * 5, [0] * 5, [0] * 5
+        if not fresh:
+            for n in nodes.values():
+                n.c_inh, n.c_dyn, n.c_lock_inh, n.c_lock_dyn = [0] * 5, [0] * 5, [0] * 5, [0] * 5
         for nid, rank, up in order:
             node = nodes[nid]
             node.rank = rank

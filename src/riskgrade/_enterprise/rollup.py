@@ -584,6 +584,7 @@ DEFAULT_ROLLUP: Rollup = _default()
 # --------------------------------------------------------------------------- evaluation
 
 
+@functools.lru_cache(maxsize=256)
 def months_before(d: _dt.date, months: int) -> _dt.date:
     """``d`` moved back ``months`` calendar months (day clamped to the month's end).
 
