@@ -524,6 +524,10 @@ class RiskGraph:
                             as_of=self.as_of, major_hazard_grade=mhg, standardisation=std, hidden_dangers=hds,
                             accidents=accidents, plugin=plugin,
                             point_levels=self._point_levels(False) if counted else ())
+        if (plan.views_agree and not hds and not accidents and not node.externals and not counted
+                and node.c_dyn == node.c_inh and node.c_lock_dyn == node.c_lock_inh):
+            node.dyn = node.inh  # nothing but events could tell the views apart, and there are none
+            return
         exts = tuple(node.externals[k] for k in sorted(node.externals)) if node.externals else ()
         node.dyn = evaluate(rule, dynamic=True, own=node.own, child_levels=node.c_dyn, child_locks=node.c_lock_dyn,
                             as_of=self.as_of, major_hazard_grade=mhg, standardisation=std, hidden_dangers=hds,
