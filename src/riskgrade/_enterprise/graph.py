@@ -353,28 +353,31 @@ class RiskGraph:
 
     def _build(self) -> None:
         ent = self.enterprise
-        self._add_node(ent.id, "enterprise", ent)
-        for u in ent.units:
-            self._add_node(u.id, "unit", u)
-        for p in ent.risk_points:
-            self._add_node(p.id, "risk_point", p)
-        for h in ent.hazards:
-            self._add_node(h.id, "hazard", h)
-        for u in ent.units:
-            self._link(u.id, ent.id)
-        for p in ent.risk_points:
-            self._link(p.id, p.unit)
-        for h in ent.hazards:
-            self._link(h.id, h.risk_point)
+        nodes, succ, pred, edges, structural = self._nodes, self._g.succ, self._g.pred, self._g.edges, self._structural
+        for nid, kind, rec in ((ent.id, "enterprise", ent), *((u.id, "unit", u) for u in ent.units),
+                               *((p.id, "risk_point", p) for p in ent.risk_points),
+                               *((h.id, "hazard", h) for h in ent.hazards)):
+            nodes[nid] = _Node(nid, kind, rec)
+            succ[nid] = {}
+            pred[nid] = {}
+        # the structural edges (ids are unique and every reference resolved: the register checked them)
+        for child, parent in ((*((u.id, ent.id) for u in ent.units), *((p.id, p.unit) for p in ent.risk_points),
+                               *((h.id, h.risk_point) for h in ent.hazards))):
+            succ[child][parent] = None
+            pred[parent][child] = None
+            edges[(child, parent)] = None
+            structural.add((child, parent))
         for d in ent.dependencies:
             self._g.add_edge(d.source, d.target)
             self._deps[(d.source, d.target)] = d
         for hd in ent.hidden_dangers:
             self._hds[hd.id] = hd
-            self._nodes[hd.target].hds[hd.id] = hd
+            nodes[hd.target].hds[hd.id] = hd
         order = self._topological()
-        for nid, _, _ in order:
-            self._grade_own(self._nodes[nid])
+        for nid, _, _ in order:  # in this order, so that the first bad facts are the ones reported
+            node = nodes[nid]
+            if getattr(node.record, "facts", None) is not None:  # the others have no own level (None)
+                self._grade_own(node)
         self._full_rollup(order, fresh=True)
 
     def _add_node(self, node_id: str, kind: str, record: Any) -> _Node:
@@ -382,10 +385,6 @@ class RiskGraph:
         self._nodes[node_id] = node
         self._g.add_node(node_id)
         return node
-
-    def _link(self, child: str, parent: str) -> None:
-        self._g.add_edge(child, parent)
-        self._structural.add((child, parent))
 
     def _topological(self) -> list[tuple[str, int, list[str]]]:
         """The nodes in the order of ``nx.lexicographical_topological_sort`` (Kahn's algorithm, the
@@ -558,10 +557,16 @@ class RiskGraph:
             node = nodes[nid]
             node.rank = rank
             self._evaluate(node)
-            contrib = node.contribution()
-            if contrib is not None:
+            inh, dyn = node.inh, node.dyn
+            assert inh is not None and dyn is not None
+            if up and dyn.graded:  # node.contribution(), added to each parent's counts (inlined)
+                i, d, li, ld = int(inh.level), int(dyn.level), inh.lock, dyn.lock
                 for s in up:
-                    nodes[s].adjust(contrib, 1)
+                    parent = nodes[s]
+                    parent.c_inh[i] += 1
+                    parent.c_dyn[d] += 1
+                    parent.c_lock_inh[li] += 1
+                    parent.c_lock_dyn[ld] += 1
 
     # ------------------------------------------------------------------ incremental machinery
     def _touch(self, node: _Node) -> None:
