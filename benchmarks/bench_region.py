@@ -152,9 +152,14 @@ def hand_assess(e: dict[str, Any], as_of: dt.date) -> tuple[int, int]:
     units = {u["id"]: u for u in e["units"]}
     done_units: set[str] = set()
 
+    visiting: set[str] = set()
+
     def unit(uid: str) -> None:
         if uid in done_units:
             return
+        if uid in visiting:
+            raise Invalid("dependency cycle")
+        visiting.add(uid)
         for dep in deps.get(uid, ()):
             unit(dep)
         kids = [res[c] for c in children.get(uid, []) + deps.get(uid, [])]
@@ -178,15 +183,187 @@ def hand_assess(e: dict[str, Any], as_of: dt.date) -> tuple[int, int]:
     return dyn[0], inh[0]
 
 
-def hand_region(path: str, as_of: dt.date) -> tuple[dict[str, list[int]], dict[str, int]]:
-    """Counts by level per region code (county, city, province) and every enterprise's level."""
+# -- what the validating baseline checks (what riskgrade checks on these registers) ----------------
+class Invalid(Exception):
+    """A register the hand-written validation refuses (riskgrade gives an error record for it too)."""
+
+
+def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(items)
+    if len(d) != len(items):
+        raise Invalid("duplicate key")
+    return d
+
+
+TOP = frozenset({"id", "name", "uscc", "sectors", "jurisdiction", "zone", "location", "standardisation", "ruleset",
+                 "diagnosis", "site", "units", "emergency_contacts", "risk_points", "hazards", "hidden_dangers",
+                 "monitoring_points", "accidents", "dependencies", "note", "notes"})
+NOTE = ("note", "notes")
+KEYS = {  # the fields of each record kind this baseline reads (riskgrade knows more; these are a subset)
+    "units": frozenset({"id", "name", "major_hazard_grade", *NOTE}),
+    "risk_points": frozenset({"id", "unit", "name", "facts", "ruleset", *NOTE}),
+    "hazards": frozenset({"id", "risk_point", "name", "category", "facts", "ruleset", *NOTE}),
+    "hidden_dangers": frozenset({"id", "target", "grade", "found", "deadline", "status", "closed", "description",
+                                 "basis", *NOTE}),
+    "monitoring_points": frozenset({"id", "risk_point", "name", "quantity", "unit", "low_low", "low", "high",
+                                    "high_high", *NOTE}),
+    "accidents": frozenset({"id", "date", "severity", "deaths", "injuries", "description", *NOTE}),
+    "dependencies": frozenset({"from", "to", "reason", *NOTE}),
+}
+REQUIRED = {"units": ("id", "name"), "risk_points": ("id", "unit", "name"), "hazards": ("id", "risk_point", "name"),
+            "hidden_dangers": ("id", "target"), "monitoring_points": ("id", "risk_point", "name", "quantity"),
+            "accidents": ("id",), "dependencies": ("from", "to")}
+OPTIONAL_TEXT = {"units": (), "risk_points": ("ruleset",), "hazards": ("category", "ruleset"),
+                 "hidden_dangers": ("description", "basis"), "monitoring_points": ("unit",),
+                 "accidents": ("description",), "dependencies": ("reason",)}
+ALLOWED = {"L": frozenset({0.1, 0.2, 0.5, 1, 3, 6, 10}), "E": frozenset({0.5, 1, 2, 3, 6, 10}),
+           "C": frozenset({1, 3, 7, 15, 40, 100})}  # lec-generic's tables lec_L, lec_E, lec_C
+HD_GRADES = frozenset({"general", "一般", "一般隐患", "一般事故隐患", "major", "重大", "重大隐患", "重大事故隐患"})
+HD_STATUS = {"open": "open", "未整改": "open", "整改中": "open", "rectified": "rectified", "已整改": "rectified",
+             "verified": "verified", "已验收": "verified", "closed": "verified"}
+SEVERITIES = frozenset({"一般", "较大", "重大", "特别重大", "一般事故", "较大事故", "重大事故", "特别重大事故",
+                        "general", "larger", "major", "extraordinary"})
+GRADE_TEXT = frozenset({"一级", "二级", "三级", "四级", "1", "2", "3", "4"})
+
+
+def _text(rec: dict[str, Any], key: str, required: bool) -> str:
+    v = rec.get(key)
+    if v is None:
+        if required:
+            raise Invalid(f"{key} is required")
+        return ""
+    if type(v) is not str:
+        raise Invalid(f"{key}: expected text")
+    s = v.strip()
+    if required and not s:
+        raise Invalid(f"{key} must not be empty")
+    return s
+
+
+def _iso(v: Any, key: str) -> dt.date:
+    if type(v) is not str:
+        raise Invalid(f"{key}: expected a date")
+    try:
+        return dt.date.fromisoformat(v.strip())
+    except ValueError:
+        raise Invalid(f"{key}: not a date") from None
+
+
+def _check_facts(facts: Any) -> None:
+    if type(facts) is not dict or facts.keys() != ALLOWED.keys():
+        raise Invalid("facts: L, E and C, nothing else")
+    for k, v in facts.items():
+        if type(v) not in (int, float) or v not in ALLOWED[k]:
+            raise Invalid(f"facts.{k}: not an allowed value")
+
+
+def hand_validate(e: Any) -> None:
+    """Refuse what riskgrade refuses in a register of this shape: the type of every field, required fields,
+    unknown fields (``x-`` allowed at the top), allowed values (grades, statuses, severities, L/E/C), dates
+    and their order, limits ordered, counts whole and >= 0, ids unique, every reference resolved, no cycle."""
+    if type(e) is not dict:
+        raise Invalid("not an object")
+    if not e.keys() <= TOP and any(not k.startswith("x-") for k in e.keys() - TOP):
+        raise Invalid("unknown field")
+    ident = _text(e, "id", True)
+    _text(e, "name", True)
+    j = _text(e, "jurisdiction", True)
+    if len(j) != 6 or not j.isascii() or not j.isdigit() or j.startswith("00"):
+        raise Invalid("jurisdiction")
+    sectors = e.get("sectors")
+    if type(sectors) is not list or not sectors or not all(type(x) is str and x for x in sectors):
+        raise Invalid("sectors")
+    std = e.get("standardisation")
+    if std is not None and (type(std) is not str or std.strip() not in GRADE_TEXT):
+        raise Invalid("standardisation")
+    _text(e, "ruleset", False)
+    _text(e, "zone", False)
+    seen = {ident}
+    for field, keys in KEYS.items():
+        items = e.get(field) or []
+        if type(items) is not list:
+            raise Invalid(f"{field}: expected a list")
+        for r in items:
+            if type(r) is not dict or not r.keys() <= keys:
+                raise Invalid(f"{field}: unknown field")
+            for k in REQUIRED[field]:
+                _text(r, k, True)
+            for k in OPTIONAL_TEXT[field]:
+                _text(r, k, False)
+            if field != "dependencies":
+                if r["id"] in seen:
+                    raise Invalid(f"duplicate id {r['id']}")
+                seen.add(r["id"])
+    for u in e.get("units") or ():
+        g = u.get("major_hazard_grade")
+        if g is not None and g not in ("none", "无", "") and (type(g) is not str or g.strip() not in GRADE_TEXT):
+            raise Invalid("major_hazard_grade")
+    for p in e.get("risk_points") or ():
+        _check_facts(p.get("facts"))
+    for h in e.get("hazards") or ():
+        if h.get("facts") is not None:
+            _check_facts(h["facts"])
+    for hd in e.get("hidden_dangers") or ():
+        if type(hd.get("grade")) is not str or hd["grade"].strip() not in HD_GRADES:
+            raise Invalid("grade")
+        st = hd.get("status", "open")
+        if type(st) is not str or st.strip() not in HD_STATUS:
+            raise Invalid("status")
+        found = _iso(hd.get("found"), "found")
+        if hd.get("deadline") is not None and _iso(hd["deadline"], "deadline") < found:
+            raise Invalid("deadline before found")
+        if hd.get("closed") is not None and (_iso(hd["closed"], "closed") < found or HD_STATUS[st.strip()] == "open"):
+            raise Invalid("closed")
+    for mp in e.get("monitoring_points") or ():
+        given = [mp[k] for k in ("low_low", "low", "high", "high_high") if mp.get(k) is not None]
+        if any(type(v) not in (int, float) for v in given) or given != sorted(given):
+            raise Invalid("limits")
+    for a in e.get("accidents") or ():
+        _iso(a.get("date"), "date")
+        if type(a.get("severity")) is not str or a["severity"].strip() not in SEVERITIES:
+            raise Invalid("severity")
+        for k in ("deaths", "injuries"):
+            v = a.get(k)
+            if v is not None and (type(v) is not int or v < 0):
+                raise Invalid(k)
+    units = {u["id"] for u in e.get("units") or ()}
+    points = {p["id"] for p in e.get("risk_points") or ()}
+    hazards = {h["id"] for h in e.get("hazards") or ()}
+    if any(p["unit"] not in units for p in e.get("risk_points") or ()):
+        raise Invalid("unknown unit")
+    if any(r["risk_point"] not in points for f in ("hazards", "monitoring_points") for r in e.get(f) or ()):
+        raise Invalid("unknown risk point")
+    if any(hd["target"] not in points and hd["target"] not in units and hd["target"] != ident
+           for hd in e.get("hidden_dangers") or ()):
+        raise Invalid("unknown target")
+    nodes = units | points | hazards | {ident}
+    if any(d["from"] not in nodes or d["to"] not in nodes for d in e.get("dependencies") or ()):
+        raise Invalid("unknown dependency")
+
+
+def hand_region(path: str, as_of: dt.date, validate: bool = True) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """Counts by level per region code (county, city, province) and every enterprise's level.
+
+    ``validate``: read each line with ``json.loads`` refusing duplicate keys and check the register with
+    :func:`hand_validate` (an invalid line is counted as an error and skipped, as riskgrade records it);
+    without it, ``json.loads`` and no check at all (the baseline of the earlier figures)."""
     counts: dict[str, list[int]] = {}
     levels: dict[str, int] = {}
+    errors = 0
     with open(path, encoding="utf-8") as fh:
         for line in fh:
-            e = json.loads(line)
-            lv, _inh = hand_assess(e, as_of)
+            try:
+                if validate:
+                    e = json.loads(line, object_pairs_hook=_pairs)
+                    hand_validate(e)
+                else:
+                    e = json.loads(line)
+                lv, _inh = hand_assess(e, as_of)
+            except (Invalid, ValueError):
+                errors += 1
+                continue
             if e["id"] in levels:
+                errors += 1
                 continue
             levels[e["id"]] = lv
             code = e["jurisdiction"]
@@ -214,6 +391,61 @@ def check_same(result: riskgrade.RegionResult, hand: tuple[dict[str, list[int]],
     wrong = [k for k, v in ents.items() if riskgrade.Level[v["level"]] != hand[1][k]]
     if wrong or result.errors or len(ents) != len(hand[1]):
         raise SystemExit(f"riskgrade and the hand-written baseline disagree: {wrong[:5]} {result.errors[:2]}")
+
+
+#: registers both sides must refuse: (what is wrong, how enterprise 0 is changed); the JSON text is edited
+#: for the duplicate key, every other change is made on the register's dict
+BROKEN: tuple[tuple[str, Any], ...] = (
+    ("unknown top-level field", lambda e: e.update(colour="red")),
+    ("jurisdiction not six digits", lambda e: e.update(jurisdiction="62040")),
+    ("sectors empty", lambda e: e.update(sectors=[])),
+    ("unit name missing", lambda e: e["units"][1].pop("name")),
+    ("unknown field in a risk point", lambda e: e["risk_points"][0].update(colour="red")),
+    ("L not an allowed value", lambda e: e["risk_points"][2]["facts"].update(L=4)),
+    ("C given as text", lambda e: e["risk_points"][2]["facts"].update(C="15")),
+    ("unknown fact", lambda e: e["risk_points"][3]["facts"].update(X=1)),
+    ("fact missing", lambda e: e["hazards"][2]["facts"].pop("E")),
+    ("risk point of an unknown unit", lambda e: e["risk_points"][4].update(unit="U-NONE")),
+    ("duplicate id", lambda e: e["hazards"][1].update(id="H-NH3-LEAK")),
+    ("hidden danger of an unknown target", lambda e: e["hidden_dangers"][1].update(target="P-NONE")),
+    ("hidden-danger grade not allowed", lambda e: e["hidden_dangers"][1].update(grade="minor")),
+    ("deadline before found", lambda e: e["hidden_dangers"][1].update(deadline="2024-01-01")),
+    ("closed but open", lambda e: e["hidden_dangers"][2].update(status="open")),
+    ("date not a date", lambda e: e["accidents"][0].update(date="2023-13-01")),
+    ("severity not allowed", lambda e: e["accidents"][0].update(severity="小")),
+    ("injuries negative", lambda e: e["accidents"][0].update(injuries=-1)),
+    ("monitoring limits out of order", lambda e: e["monitoring_points"][0].update(high=60)),
+    ("major hazard grade not allowed", lambda e: e["units"][0].update(major_hazard_grade="五级")),
+    ("dependency on an unknown unit", lambda e: e["dependencies"][0].update(to="U-NONE")),
+    ("dependency cycle", lambda e: e["dependencies"].append({"from": "U-SYN", "to": "U-TANK"})),
+    ("duplicate JSON key", None),
+)
+
+
+def broken_lines() -> list[tuple[str, str]]:
+    """(what is wrong, JSON line) for every entry of :data:`BROKEN`."""
+    out = []
+    for what, change in BROKEN:
+        e = synthetic(0)
+        if change is None:
+            line = json.dumps(e, ensure_ascii=False).replace('"name": ', '"name": "甲", "name": ', 1)
+        else:
+            change(e)
+            line = json.dumps(e, ensure_ascii=False)
+        out.append((what, line))
+    return out
+
+
+def check_validation(tmp: str) -> None:
+    """Both sides refuse every register of :func:`broken_lines` (else the comparison is not of the same work)."""
+    for what, line in broken_lines():
+        path = os.path.join(tmp, "broken.jsonl")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+        refused_rg = bool(riskgrade.assess_region([path], as_of=AS_OF).errors)
+        refused_hand = not hand_region(path, AS_OF)[1]
+        if not (refused_rg and refused_hand):
+            raise SystemExit(f"{what}: refused by riskgrade {refused_rg}, by the hand-written baseline {refused_hand}")
 
 
 def child_memory(path: str) -> dict[str, float]:
@@ -260,19 +492,28 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     riskgrade.load("lec-generic")
     with tempfile.TemporaryDirectory() as tmp:
-        print("CPU time of this process (process_time), so that neighbours on a shared machine do not count")
-        print(f"{'N':>8} {'riskgrade/s':>12} {'hand/s':>10} {'ratio':>7} (target >= 0.5)  {'us/ent':>8} {'vs first':>8}")
+        check_validation(tmp)
+        print(f"both sides refuse the same {len(BROKEN)} broken registers (check_validation)")
+        print("CPU time of this process (process_time), so that neighbours on a shared machine do not count; "
+              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+        print("hand: validating baseline (json.loads refusing duplicate keys + hand_validate + roll-up); "
+              "bare: json.loads + roll-up, nothing checked")
+        print(f"{'N':>8} {'riskgrade/s':>12} {'hand/s':>10} {'ratio':>7} (target >= 0.5) {'bare/s':>10} "
+              f"{'vs bare':>7}  {'us/ent':>8} {'vs first':>8}")
         first = None
         for n in sizes:
             path = os.path.join(tmp, f"region-{n}.jsonl")
             write_jsonl(path, n)
+            t_bare, bare = timed(hand_region, path, AS_OF, validate=False)
             t_hand, hand = timed(hand_region, path, AS_OF)
             t_rg, res = timed(riskgrade.assess_region, [path], as_of=AS_OF)
             check_same(res, hand)
+            check_same(res, bare)
             per = t_rg / n
             first = first or per
-            print(f"{n:>8} {n / t_rg:>12.0f} {n / t_hand:>10.0f} {t_hand / t_rg:>7.3f}                  "
-                  f"{per * 1e6:>8.0f} {per / first:>8.2f}", flush=True)
+            print(f"{n:>8} {n / t_rg:>12.0f} {n / t_hand:>10.0f} {t_hand / t_rg:>7.3f}                 "
+                  f"{n / t_bare:>10.0f} {t_bare / t_rg:>7.3f}  {per * 1e6:>8.0f} {per / first:>8.2f}  "
+                  f"(load {os.getloadavg()[0]:.2f})", flush=True)
         if args.no_extras:
             return
         for n in sizes:

@@ -78,6 +78,8 @@ class Plugins:
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         self._dist: dict[str, tuple[str, str]] = {}
+        #: (the enrich hook's implementations, the enrichers in calling order), see :meth:`_enrichers`
+        self._enrich_cache: tuple[list[Any], list[tuple[str, Any]]] | None = None
         self._register(BUILTIN, _Builtin(), ("riskgrade", _version("riskgrade")))
         if entry_points:
             # loaded one by one (not pm.load_setuptools_entrypoints) so that a failure names its plugin
@@ -203,14 +205,20 @@ class Plugins:
                 out[str(key)] = _guard_hook(fn, str(key), name, hook)
         return out
 
+    def _enrichers(self) -> list[tuple[str, Any]]:
+        """The fact enrichers in calling order, worked out again only when the hook's implementations
+        changed (a plugin registered): ``enrich_facts`` runs once per graded record."""
+        impls = self.pm.hook.riskgrade_enrich_facts.get_hookimpls()
+        cached = self._enrich_cache
+        if cached is None or cached[0] != impls:
+            by_name = {i.plugin_name: i for i in impls}
+            cached = self._enrich_cache = (impls, [(n, by_name[n]) for n in self._names() if n in by_name])
+        return cached[1]
+
     def enrich_facts(self, ruleset_id: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
         """``facts`` passed through every plugin's enricher in turn (the input is never mutated)."""
         hook = "riskgrade_enrich_facts"
-        impls = {i.plugin_name: i for i in self.pm.hook.riskgrade_enrich_facts.get_hookimpls()}
-        for name in self._names():
-            impl = impls.get(name)
-            if impl is None:
-                continue
+        for name, impl in self._enrichers():
             try:
                 res = impl.function(ruleset_id=ruleset_id, facts=facts)
             except Exception as e:

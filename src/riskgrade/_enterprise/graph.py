@@ -187,6 +187,57 @@ class _Node:
         self.c_lock_dyn[contrib[3]] += sign
 
 
+class _Adjacency:
+    """The graph's edges (dependency -> dependent) as plain dicts, in the order networkx would keep them:
+    nodes by insertion, each node's successors and predecessors by the insertion of their edge. Building
+    an enterprise needs only these; :meth:`nx` materialises the ``networkx.DiGraph`` (with the same node
+    and edge order, so its searches find the same paths) only where a path or a cycle is searched for."""
+
+    __slots__ = ("edges", "pred", "succ")
+
+    def __init__(self) -> None:
+        self.succ: dict[str, dict[str, None]] = {}
+        self.pred: dict[str, dict[str, None]] = {}
+        #: every edge, in the order it was added (what :meth:`nx` replays)
+        self.edges: dict[tuple[str, str], None] = {}
+
+    def add_node(self, node: str) -> None:
+        if node not in self.succ:
+            self.succ[node] = {}
+            self.pred[node] = {}
+
+    def add_edge(self, u: str, v: str) -> None:
+        if u not in self.succ:
+            self.add_node(u)
+        if v not in self.succ:
+            self.add_node(v)
+        self.succ[u][v] = None
+        self.pred[v][u] = None
+        self.edges[(u, v)] = None
+
+    def has_edge(self, u: str, v: str) -> bool:
+        return (u, v) in self.edges
+
+    def remove_edge(self, u: str, v: str) -> None:
+        del self.edges[(u, v)]
+        del self.succ[u][v]
+        del self.pred[v][u]
+
+    def remove_node(self, node: str) -> None:
+        for v in list(self.succ[node]):
+            self.remove_edge(node, v)
+        for u in list(self.pred[node]):
+            self.remove_edge(u, node)
+        del self.succ[node]
+        del self.pred[node]
+
+    def nx(self) -> Any:
+        g = nx.DiGraph()
+        g.add_nodes_from(self.pred)
+        g.add_edges_from(self.edges)
+        return g
+
+
 def _make_resolver(ruleset_or_resolver: Any, enterprise: Enterprise,
                    loader: Callable[[str], Any] | None) -> tuple[Resolver, Any]:
     """(cached resolver by ruleset id, default ruleset or None). ``loader`` loads a ruleset name
@@ -255,7 +306,7 @@ class RiskGraph:
         self.gradings = 0
         self._resolve = resolve
         self._default = default_ruleset
-        self._g: Any = nx.DiGraph()
+        self._g = _Adjacency()
         self._nodes: dict[str, _Node] = {}
         self._hds: dict[str, HiddenDanger] = {}
         self._deps: dict[tuple[str, str], Dependency] = {}
@@ -269,6 +320,8 @@ class RiskGraph:
         self._declaring: Any = None
         #: the plugins' fact enrichers, applied to each risk point's facts before grading
         self._enrich: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] | None = None
+        #: each kind's roll-up rule and plan (:meth:`_plan`)
+        self._plans: dict[str, tuple[Any, Any]] = {}
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -300,39 +353,38 @@ class RiskGraph:
 
     def _build(self) -> None:
         ent = self.enterprise
-        self._add_node(ent.id, "enterprise", ent)
-        for u in ent.units:
-            self._add_node(u.id, "unit", u)
-        for p in ent.risk_points:
-            self._add_node(p.id, "risk_point", p)
-        for h in ent.hazards:
-            self._add_node(h.id, "hazard", h)
-        for u in ent.units:
-            self._link(u.id, ent.id)
-        for p in ent.risk_points:
-            self._link(p.id, p.unit)
-        for h in ent.hazards:
-            self._link(h.id, h.risk_point)
+        nodes, succ, pred, edges, structural = self._nodes, self._g.succ, self._g.pred, self._g.edges, self._structural
+        for nid, kind, rec in ((ent.id, "enterprise", ent), *((u.id, "unit", u) for u in ent.units),
+                               *((p.id, "risk_point", p) for p in ent.risk_points),
+                               *((h.id, "hazard", h) for h in ent.hazards)):
+            nodes[nid] = _Node(nid, kind, rec)
+            succ[nid] = {}
+            pred[nid] = {}
+        # the structural edges (ids are unique and every reference resolved: the register checked them)
+        for child, parent in ((*((u.id, ent.id) for u in ent.units), *((p.id, p.unit) for p in ent.risk_points),
+                               *((h.id, h.risk_point) for h in ent.hazards))):
+            succ[child][parent] = None
+            pred[parent][child] = None
+            edges[(child, parent)] = None
+            structural.add((child, parent))
         for d in ent.dependencies:
             self._g.add_edge(d.source, d.target)
             self._deps[(d.source, d.target)] = d
         for hd in ent.hidden_dangers:
             self._hds[hd.id] = hd
-            self._nodes[hd.target].hds[hd.id] = hd
+            nodes[hd.target].hds[hd.id] = hd
         order = self._topological()
-        for nid, _, _ in order:
-            self._grade_own(self._nodes[nid])
-        self._full_rollup(order)
+        for nid, _, _ in order:  # in this order, so that the first bad facts are the ones reported
+            node = nodes[nid]
+            if getattr(node.record, "facts", None) is not None:  # the others have no own level (None)
+                self._grade_own(node)
+        self._full_rollup(order, fresh=True)
 
     def _add_node(self, node_id: str, kind: str, record: Any) -> _Node:
         node = _Node(node_id, kind, record)
         self._nodes[node_id] = node
         self._g.add_node(node_id)
         return node
-
-    def _link(self, child: str, parent: str) -> None:
-        self._g.add_edge(child, parent)
-        self._structural.add((child, parent))
 
     def _topological(self) -> list[tuple[str, int, list[str]]]:
         """The nodes in the order of ``nx.lexicographical_topological_sort`` (Kahn's algorithm, the
@@ -363,13 +415,13 @@ class RiskGraph:
     def _cycle_error(self, extra: tuple[str, str] | None = None) -> GraphError:
         if extra is not None:
             try:
-                path = nx.shortest_path(self._g, extra[1], extra[0])
+                path = nx.shortest_path(self._g.nx(), extra[1], extra[0])
             except nx.NetworkXException:  # pragma: no cover - caller checked has_path
                 path = [extra[1], extra[0]]
             cycle = [extra[0], *path]
         else:
             try:
-                edges = nx.find_cycle(self._g)
+                edges = nx.find_cycle(self._g.nx())
             except nx.NetworkXNoCycle:  # pragma: no cover - only called when a cycle exists
                 return GraphError("dependency cycle")
             cycle = [e[0] for e in edges] + [edges[0][0]]
@@ -443,31 +495,48 @@ class RiskGraph:
 
         return holds
 
+    def _plan(self, kind: str) -> tuple[Any, Any]:
+        """(the kind's roll-up rule, its plan), looked up once per graph and kind."""
+        got = self._plans.get(kind)
+        if got is None:
+            rule = self.rollup.for_kind(kind)
+            got = self._plans[kind] = (rule, kind_plan(rule))
+        return got
+
     def _evaluate(self, node: _Node) -> None:
         self.evaluations += 1
-        rule = self.rollup.for_kind(node.kind)
+        kind = node.kind
+        rule, plan = self._plan(kind)
         rec = node.record
         # the closure asking plugins is only needed when the kind has a ``when: {plugin: ...}`` modifier
-        kw: dict[str, Any] = {"as_of": self.as_of, "own": node.own,
-                              "plugin": self._plugin_condition(node) if kind_plan(rule).uses_plugin else None}
-        if node.kind == "unit":
-            kw["major_hazard_grade"] = rec.major_hazard_grade
-        elif node.kind == "enterprise":
-            kw["standardisation"] = rec.standardisation
-            kw["accidents"] = rec.accidents
+        plugin = self._plugin_condition(node) if plan.uses_plugin else None
+        mhg = std = None
+        accidents: tuple[Accident, ...] = ()
+        if kind == "unit":
+            mhg = rec.major_hazard_grade
+        elif kind == "enterprise":
+            std = rec.standardisation
+            accidents = rec.accidents
         hds = tuple(node.hds.values()) if node.hds else ()
-        counted = node.kind == "enterprise" and self._counts_points
-        node.inh = evaluate(rule, dynamic=False, child_levels=node.c_inh, child_locks=node.c_lock_inh,
-                            hidden_dangers=hds, point_levels=self._point_levels(False) if counted else (), **kw)
+        counted = kind == "enterprise" and self._counts_points
+        node.inh = evaluate(rule, dynamic=False, own=node.own, child_levels=node.c_inh, child_locks=node.c_lock_inh,
+                            as_of=self.as_of, major_hazard_grade=mhg, standardisation=std, hidden_dangers=hds,
+                            accidents=accidents, plugin=plugin,
+                            point_levels=self._point_levels(False) if counted else ())
+        if (plan.views_agree and not hds and not accidents and not node.externals and not counted
+                and node.c_dyn == node.c_inh and node.c_lock_dyn == node.c_lock_inh):
+            node.dyn = node.inh  # nothing but events could tell the views apart, and there are none
+            return
         exts = tuple(node.externals[k] for k in sorted(node.externals)) if node.externals else ()
-        node.dyn = evaluate(rule, dynamic=True, child_levels=node.c_dyn, child_locks=node.c_lock_dyn,
-                            hidden_dangers=hds, externals=exts,
-                            point_levels=self._point_levels(True) if counted else (), **kw)
+        node.dyn = evaluate(rule, dynamic=True, own=node.own, child_levels=node.c_dyn, child_locks=node.c_lock_dyn,
+                            as_of=self.as_of, major_hazard_grade=mhg, standardisation=std, hidden_dangers=hds,
+                            accidents=accidents, externals=exts, plugin=plugin,
+                            point_levels=self._point_levels(True) if counted else ())
 
     @property
     def _counts_points(self) -> bool:
         """Whether the enterprise's roll-up escalates by counts of risk points (``risk_points_at_least``)."""
-        return kind_plan(self.rollup.for_kind("enterprise")).counts_points
+        return bool(self._plan("enterprise")[1].counts_points)
 
     def _point_levels(self, dynamic: bool) -> list[int]:
         counts = [0] * 5
@@ -477,18 +546,27 @@ class RiskGraph:
                 counts[int(out.level)] += 1
         return counts
 
-    def _full_rollup(self, order: list[tuple[str, int, list[str]]]) -> None:
+    def _full_rollup(self, order: list[tuple[str, int, list[str]]], fresh: bool = False) -> None:
+        """Evaluate every node in ``order``, children first; ``fresh``: the nodes were just made, so their
+        counts of children are still zero (a re-grade starts them again)."""
         nodes = self._nodes
-        for n in nodes.values():
-            n.c_inh, n.c_dyn, n.c_lock_inh, n.c_lock_dyn = [0] * 5, [0] * 5, [0] * 5, [0] * 5
+        if not fresh:
+            for n in nodes.values():
+                n.c_inh, n.c_dyn, n.c_lock_inh, n.c_lock_dyn = [0] * 5, [0] * 5, [0] * 5, [0] * 5
         for nid, rank, up in order:
             node = nodes[nid]
             node.rank = rank
             self._evaluate(node)
-            contrib = node.contribution()
-            if contrib is not None:
+            inh, dyn = node.inh, node.dyn
+            assert inh is not None and dyn is not None
+            if up and dyn.graded:  # node.contribution(), added to each parent's counts (inlined)
+                i, d, li, ld = int(inh.level), int(dyn.level), inh.lock, dyn.lock
                 for s in up:
-                    nodes[s].adjust(contrib, 1)
+                    parent = nodes[s]
+                    parent.c_inh[i] += 1
+                    parent.c_dyn[d] += 1
+                    parent.c_lock_inh[li] += 1
+                    parent.c_lock_dyn[ld] += 1
 
     # ------------------------------------------------------------------ incremental machinery
     def _touch(self, node: _Node) -> None:
@@ -548,7 +626,7 @@ class RiskGraph:
             if structural:
                 self._structural.add((child, parent))
             return
-        if child == parent or nx.has_path(self._g, parent, child):
+        if child == parent or self._reaches(parent, child):
             raise self._cycle_error((child, parent))
         self._g.add_edge(child, parent)
         if structural:
@@ -558,6 +636,18 @@ class RiskGraph:
         self._touch(target)
         target.adjust(self._nodes[child].contribution(), 1)
         self._push(parent)
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        """Whether a path of edges leads from ``start`` to ``goal``."""
+        succ, seen, stack = self._g.succ, {start}, [start]
+        while stack:
+            for nxt in succ[stack.pop()]:
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return False
 
     def _detach(self, child: str, parent: str) -> None:
         self._structural.discard((child, parent))

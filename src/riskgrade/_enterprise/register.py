@@ -909,6 +909,9 @@ def read_json(source: str) -> Any:
         raise FactError(exc.message + at, record=source, code=exc.code) from None
 
 
+_JURISDICTION = re.compile(r"\d{6}")
+
+
 def _build(data: Any, located: Located | None, source: str) -> Enterprise:
     def where_of(path: tuple[Any, ...]) -> Callable[[str], str]:
         if located is None:
@@ -925,7 +928,7 @@ def _build(data: Any, located: Located | None, source: str) -> Enterprise:
     ident = f.text("id", required=True)
     name = f.text("name", required=True)
     juris = f.text("jurisdiction", required=True)
-    if not re.fullmatch(r"\d{6}", juris) or juris.startswith("00"):
+    if not _JURISDICTION.fullmatch(juris) or juris.startswith("00"):
         raise f.fail("jurisdiction", "bad-jurisdiction", f"{juris!r} is not a GB/T 2260 six-digit code")
     sectors_v = f.get("sectors", required=True)
     if isinstance(sectors_v, str):
@@ -1018,6 +1021,7 @@ def _shipped_bounds() -> dict[str, tuple[float, float, float, float]]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def region_bounds(code: str) -> tuple[float, float, float, float] | None:
     """The WGS84 bounding box of a county (or the union of a city's counties) riskgrade ships a
     boundary for, else ``None``.

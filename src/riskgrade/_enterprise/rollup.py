@@ -259,7 +259,7 @@ class _Plan:
     into those judged on the children and facts and the ``level_at_least`` ones judged after the
     raises, in declaration order, each with the texts of its :class:`Applied` computed once."""
 
-    __slots__ = ("counts_points", "dyn", "dyn_on_level", "inh", "inh_on_level", "memo", "uses_plugin")
+    __slots__ = ("counts_points", "dyn", "dyn_on_level", "inh", "inh_on_level", "memo", "uses_plugin", "views_agree")
 
     def __init__(self, modifiers: Sequence[Modifier]) -> None:
         planned = [(m, (m.label("zh"), m.label("en"), m.effect_text("zh"), m.effect_text("en"))) for m in modifiers]
@@ -271,6 +271,12 @@ class _Plan:
         self.uses_plugin = any(m.when.name == "plugin" for m in modifiers)
         #: whether the kind escalates by counts of the enterprise's risk points (``risk_points_at_least``)
         self.counts_points = any(m.when.name == "risk_points_at_least" for m in modifiers)
+        #: whether the dynamic view can differ from the inherent one only through hidden dangers, accidents
+        #: or external modifiers (its only dynamic conditions are ``hidden_danger`` and ``accident``, which
+        #: never hold without them): then a node with none of those and the same counts of children in
+        #: both views has the same outcome in both
+        self.views_agree = all(m.when.name in ("hidden_danger", "accident") for m in modifiers
+                               if m.when.phase == "dynamic")
         #: outcomes of :func:`evaluate` for nodes without hidden dangers, accidents, external modifiers or
         #: plugin conditions: then an outcome is a function of the view, the own level, the children's
         #: counts by level and lock, the date and the grades alone (bounded: cleared when full)
@@ -584,6 +590,7 @@ DEFAULT_ROLLUP: Rollup = _default()
 # --------------------------------------------------------------------------- evaluation
 
 
+@functools.lru_cache(maxsize=256)
 def months_before(d: _dt.date, months: int) -> _dt.date:
     """``d`` moved back ``months`` calendar months (day clamped to the month's end).
 
