@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -115,6 +116,8 @@ GOOD: list[tuple[str, list[str], int]] = [
     ("screen", ["-r", "hazchem-project-screening", "examples/projects/reject.yaml", "--format", "json"], 1),
     ("diff", ["lec-generic", "lec-generic@jurisdiction=620421", "--generate", "40", "--format", "json"], 0),
     ("diff", ["lec-generic", "lec-generic", "--facts", "examples/lec-job.yaml", "--format", "json"], 0),
+    ("diff", ["lec-generic", "lec-generic@jurisdiction=620421", "--facts", "examples/lec-jobs.jsonl", "--format",
+              "json"], 1),  # line 5 is not JSON: its error record, the others compared
     ("monitor", [*MONITOR, "examples/events/chem-plant.jsonl"], 1),  # the example log has bad events on purpose
     ("plugins", ["--format", "json"], 0),
 ]
@@ -130,7 +133,15 @@ def test_shipped_examples_match_their_schema(kind: str, args: list[str], code: i
 
 def test_every_command_with_json_output_has_a_schema() -> None:
     assert set(COMMAND_SCHEMAS) == {"validate", "test", "check-refinement", "list", "assess", "region", "whatif",
-                                    "plan", "screen", "diff", "monitor", "plugins"}
+                                    "plan", "screen", "diff", "monitor", "plugins", "map", "register", "card",
+                                    "report", "adapt-import", "adapt-export"}
+    commands = {**{n: c for n, c in main.commands.items() if not isinstance(c, click.Group)},
+                **{f"{n}-{s}": sc for n, c in main.commands.items() if isinstance(c, click.Group)
+                   for s, sc in c.commands.items()}}
+    with_json = {n for n, c in commands.items()
+                 if any(p.name == "fmt" and "json" in getattr(p.type, "choices", ()) for p in c.params)}
+    # grade and explain print records (schema record), verify verifications (schema verification)
+    assert with_json - {"grade", "explain", "verify"} == set(COMMAND_SCHEMAS) - {"monitor"}  # monitor: jsonl
     assert set(COMMAND_SCHEMAS) <= set(SCHEMA_KINDS)
     for kind in COMMAND_SCHEMAS:  # and riskgrade schema prints it
         res = CliRunner().invoke(main, ["schema", kind])
@@ -156,6 +167,13 @@ LOAD_ERRORS: list[tuple[str, Callable[[dict[str, str]], list[str]], str]] = [
     ("diff", lambda b: ["lec-generic", b["syntax.yaml"], "--format", "json"], "ruleset"),
     ("diff", lambda b: [b["broken.yaml"], "lec-generic", "--format", "json"], "ruleset"),
     ("diff", lambda b: ["lec-generic", "lec-generic", "--facts", b["missing.jsonl"], "--format", "json"], "facts"),
+    ("diff", lambda b: ["lec-generic", "lec-generic", "--facts", b["syntax.yaml"], "--format", "json"], "facts"),
+    ("card", lambda b: [b["missing.yaml"], "--out", b["missing.yaml"] + ".d", "--format", "json"], "register"),
+    ("card", lambda b: [b["register.yaml"], "--out", b["missing.yaml"] + ".d", "--format", "json"], "register"),
+    ("map", lambda b: ["--site", b["syntax.yaml"], "--out", b["missing.yaml"] + ".svg", "--format", "json"],
+     "register"),
+    ("map", lambda b: [CHEM, "--out", b["missing.yaml"] + ".pdf", "--format", "json"], "output"),
+    ("register", lambda b: [CHEM, "--out", b["missing.yaml"] + ".ods", "--format", "json"], "output"),
     ("monitor", lambda b: ["--ruleset", b["broken.yaml"], "--enterprise", CHEM, "examples/events/chem-plant.jsonl"],
      "monitor"),
     ("monitor", lambda b: [*MONITOR[:2], "--enterprise", b["missing.yaml"], "examples/events/chem-plant.jsonl"],
@@ -279,6 +297,12 @@ def _wrong(kind: str, doc: Any) -> list[Any]:
         "diff": lambda x: x["changes"].append({"kind": "rule", "op": "moved", "name": "x"}),
         "monitor": lambda x: x.pop("warning") if "warning" in x else x.__setitem__("kind", "alarm"),
         "plugins": lambda x: x[0].__setitem__("hooks", "riskgrade_layers"),
+        "map": lambda x: x["written"][0].__setitem__("sha256", "md5:0"),
+        "register": lambda x: x["levels"].pop("RED"),
+        "card": lambda x: x.__setitem__("written", []),
+        "report": lambda x: x.__setitem__("pages", -1),
+        "adapt-export": lambda x: x["gaps"].append({"table": "t", "field": "f", "count": 0}),
+        "adapt-import": lambda x: x.__setitem__("from", "province"),
     }
     edits[kind](d)
     return [d, {}, *([] if kind in ("list", "plugins") else [[]]), "text", None, 1, {"error": "unreadable", "load": "nowhere", "message": "m"},
@@ -301,3 +325,31 @@ def test_the_load_error_schema_is_strict() -> None:
     for wrong in ({"error": "unreadable", "load": "file"}, {"error": "Unreadable!", "load": "file", "message": "m"},
                   {"error": "unreadable", "load": "file", "message": "m", "problems": [{"code": "x"}]}):
         assert not v.is_valid(wrong), wrong
+
+
+# -- the commands that write files ---------------------------------------------------------------------------------
+WRITERS: list[tuple[str, list[str]]] = [
+    ("map", ["map", CHEM, "--as-of", "2024-06-30", "--out", "{out}/map.geojson"]),
+    ("map", ["map", "--site", CHEM, "--as-of", "2024-06-30", "--out", "{out}/site.svg"]),
+    ("register", ["register", CHEM, "--as-of", "2024-06-30", "--out", "{out}/register.csv"]),
+    ("card", ["card", CHEM, "--as-of", "2024-06-30", "--point", "P-NH3-TANK", "--out", "{out}/cards"]),
+    ("report", ["report", CHEM, "--as-of", "2024-06-30", "--out", "{out}/report"]),
+    ("adapt-export", ["adapt", "export", "--to", "ministry", CHEM, "-o", "{out}/ministry.json"]),
+    ("adapt-import", ["adapt", "import", "--from", "ministry", "{out}/ministry.json", "-o", "{out}/back.yaml"]),
+]
+
+
+def test_writers_match_their_schema_and_it_rejects_wrong_documents(tmp_path: pathlib.Path) -> None:
+    for kind, args in WRITERS:
+        old = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            res = CliRunner().invoke(main, [*(a.replace("{out}", str(tmp_path)) for a in args), "--format", "json"])
+        finally:
+            os.chdir(old)
+        assert res.exit_code == 0, (args, res.stdout, res.stderr)
+        doc = json.loads(res.stdout)
+        check(kind, [doc])
+        v = validator(kind)
+        for wrong in _wrong(kind, doc):
+            assert not v.is_valid(wrong), f"{kind} accepts {json.dumps(wrong, ensure_ascii=False)[:200]}"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from riskgrade._enterprise.register import HiddenDanger, load_enterprise, parse_record, uscc_check_char
+from riskgrade._source.facts import read_facts
 from riskgrade.exceptions import FactError
 from tests._enterprises import register
 
@@ -128,7 +129,18 @@ class TestErrors:
         path = tmp_path / "e.yaml"
         path.write_text("id: [\n", encoding="utf-8")
         err = fact_error(str(path))
-        assert ("yaml-syntax", str(path)) == (err.code, err.record)
+        assert ("bad-syntax", str(path)) == (err.code, err.record)  # the code a facts file gives for it
+
+    def test_json_syntax_is_bad_syntax_too(self, tmp_path: Path) -> None:
+        path = tmp_path / "e.json"
+        path.write_text('{"id": "E-1",\n', encoding="utf-8")
+        err = fact_error(str(path))
+        assert ("bad-syntax", str(path)) == (err.code, err.record)
+        facts = tmp_path / "f.json"
+        facts.write_text('{"id": "E-1",\n', encoding="utf-8")
+        with pytest.raises(FactError) as info:
+            list(read_facts(str(facts)))
+        assert info.value.code == err.code  # one code for one fault, in a register and in a facts file
 
     def test_missing_file(self, tmp_path: Path) -> None:
         err = fact_error(str(tmp_path / "none.yaml"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
@@ -20,7 +21,14 @@ from riskgrade._cli.main import (
 )
 from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
-from riskgrade._source.facts import DEFAULT_ID_FIELD, function_error_dict, position, record_error_dict
+from riskgrade._source.facts import (
+    DEFAULT_ID_FIELD,
+    function_error_dict,
+    position,
+    read_facts,
+    record_error_dict,
+    record_id,
+)
 from riskgrade.exceptions import FactError, FunctionError
 
 __all__ = ["diff_cmd", "whatif_cmd"]
@@ -29,8 +37,9 @@ __all__ = ["diff_cmd", "whatif_cmd"]
 @click.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.option("--facts", "facts", type=click.Path(dir_okay=False), default=None,
-              help="A population of records (.jsonl, .json or .yaml) graded by both rulesets.")
+@click.option("--facts", "facts", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="A population of records (.jsonl, .json or .yaml; - for JSON Lines on stdin) graded by both "
+                   "rulesets; a record that cannot be read is an error record (exit 1), the others are compared.")
 @click.option("--generate", "generate", type=click.IntRange(min=1), default=None, metavar="N",
               help="Without --facts: generate at most N records from the inputs (every combination "
                    "when there are at most N, else a seeded sample of N).")
@@ -39,25 +48,53 @@ __all__ = ["diff_cmd", "whatif_cmd"]
 @click.option("--new-jurisdiction", default=None, help="GB/T 2260 code whose layers apply to NEW.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help='json: {"old", "new", "changes": [...], "population": {"records", "changed", '
-                   '"transitions", "unchanged", "examples", "source"}}')
+                   '"transitions", "unchanged", "examples", "source", "errors"}} (riskgrade schema diff)')
+@click.option("--id-field", "id_field", default=DEFAULT_ID_FIELD, show_default=True, metavar="NAME",
+              help="the fact that names a record; echoed as id in its error record")
 @_lang_option
 def diff_cmd(old: str, new: str, facts: str | None, generate: int | None, seed: int, old_jurisdiction: str | None,
-             new_jurisdiction: str | None, fmt: str, lang: str | None) -> None:
+             new_jurisdiction: str | None, fmt: str, id_field: str, lang: str | None) -> None:
     """What changed from OLD to NEW, and how many records change level.
 
     OLD and NEW are shipped ids (id@edition), ruleset files, or either ending in
     @jurisdiction=CODE (the layers of that jurisdiction applied), e.g.
     lec-generic lec-generic@jurisdiction=620421.
+
+    Exit 0 when every record of --facts was compared, 1 when a record could not be read (its error
+    record is listed under population.errors, with index, line and id; the others are compared), 2 when
+    a ruleset or the whole facts file cannot be used.
     """
     lang = _lang(lang)
     if facts is not None and generate is not None:
         raise click.UsageError("give --facts or --generate, not both")
-    d = diff_rulesets(load_ref(old, old_jurisdiction), load_ref(new, new_jurisdiction), facts,
+    a, b = load_ref(old, old_jurisdiction), load_ref(new, new_jurisdiction)
+    bad: list[dict[str, Any]] = []
+    d = diff_rulesets(a, b, None if facts is None else _readable(facts, id_field or None, bad),
                       generate=generate, seed=seed)
     if fmt == "json":
-        click.echo(dumps(d.to_dict(), indent=2))
+        out = d.to_dict()
+        if facts is not None:
+            out["population"]["errors"] = bad
+        click.echo(dumps(out, indent=2))
     else:
         click.echo(d.text(lang))
+        for e in bad:
+            click.echo(f"{e['record']}: {_T_ERROR[lang]}: {e['error']}: {e['message']}")
+    if bad:
+        sys.exit(EXIT_FINDINGS)
+
+
+_T_ERROR = {"zh": "错误", "en": "error"}
+
+
+def _readable(facts: str, id_field: str | None, bad: list[dict[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """The records of FACTS that can be read, in order; each one that cannot (a blank line, not JSON, not
+    an object) is appended to ``bad`` as its error record, with its index, line and id, and not compared."""
+    for rec in read_facts(facts):
+        if rec.error is not None:
+            bad.append({**record_error_dict(rec, rec.error), **position(rec, record_id(rec.facts, id_field))})
+            continue
+        yield rec.facts
 
 
 def _fields(values: tuple[str, ...]) -> tuple[str, ...]:

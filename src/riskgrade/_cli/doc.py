@@ -74,8 +74,10 @@ def schema_cmd(kind: str, ref: str | None, jurisdiction: str | None, out: str | 
     """Print a JSON Schema (draft 2020-12): of the ruleset or layer file format (for editors), of one
     ruleset's facts (schema facts REF), of a grading result (schema result), of one JSON line of
     grade/explain --format json, error records included (schema record), of verify (schema
-    verification), or of any other command's --format json output, its load error included (schema
-    validate, test, check-refinement, list, assess, region, whatif, plan, screen, diff, monitor, plugins).
+    verification), or of any other command's --format json output, its load error and exit-3 failure
+    included (schema validate, test, check-refinement, list, assess, region, whatif, plan, screen, diff,
+    monitor, plugins; and, for the commands that write files, what was written: schema map, register,
+    card, report, adapt-import, adapt-export -- schema register is the register command's output).
 
     \b
     riskgrade schema ruleset --out ruleset.schema.json

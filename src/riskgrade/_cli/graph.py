@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from riskgrade._api import assess, assess_region, region_sources, supervise
+from riskgrade._cli.contract import CRASHES, crashed
 from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.graph import EnterpriseAssessment
@@ -73,7 +74,7 @@ def assess_cmd(enterprise_file: str, fmt: str, as_of: str | None, lang: str, rul
             click.echo(dumps({"errors": [_error_record(enterprise_file, exc)]}, indent=2))
         else:
             click.echo(f"{enterprise_file}: {exc}", err=True)
-        raise SystemExit(2) from None
+        raise SystemExit(3 if isinstance(exc, CRASHES) else 2) from None
     sup = supervision_of(result)
     unsupervised = isinstance(sup, Problem)
     if fmt == "json":
@@ -128,5 +129,7 @@ def region_cmd(files_or_dirs: tuple[str, ...], fmt: str, as_of: str | None, lang
         click.echo(result.region.table(lang))
         for e in result.errors:
             click.echo(f"{e['file']}: {e['message']}", err=True)
+    if crashed(result.errors):  # a function or plugin failed on a register: code, not input (the others are listed)
+        raise SystemExit(3)
     if result.errors or not result.registers:
         raise SystemExit(2)

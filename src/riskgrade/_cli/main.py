@@ -22,7 +22,9 @@ import yaml
 
 from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer, load_screening
 from riskgrade._cli.contract import (
+    CRASHES,
     LOAD_OF_COMMAND,
+    crash_dict,
     json_command,
     load_error_dict,
     missing_file_dict,
@@ -120,6 +122,12 @@ class _Group(click.Group):
             what = "ruleset" if isinstance(e, RulesetError) else LOAD_OF_COMMAND.get(name, "file")
             click.echo(dumps(load_error_dict(e, what)))
 
+    def _json_crash(self, ctx: click.Context, e: BaseException) -> None:
+        """Under a JSON ``--format``, the exit-3 error record on stdout, after what was already printed."""
+        name = json_command(self, ctx, ctx.meta.get("riskgrade.invoked"))
+        if name is not None:
+            click.echo(dumps({**({"kind": "error"} if name == "monitor" else {}), **crash_dict(e)}))
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -137,6 +145,7 @@ class _Group(click.Group):
             click.echo(f"{_T[lang]['error']}: {fact_error_text(e, lang)}", err=True)
             ctx.exit(EXIT_INPUT)
         except (FunctionError, PluginError, MonitorError) as e:  # a bug in code, not bad input
+            self._json_crash(ctx, e)
             click.echo(f"error: {e}", err=True)
             ctx.exit(EXIT_FUNCTION)
         except RiskgradeError as e:
@@ -146,6 +155,7 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as e:  # an internal error: say so with its type, exit 3 (never 1, a finding)
+            self._json_crash(ctx, e)
             click.echo(f"internal error: {type(e).__name__}: {e}", err=True)
             ctx.exit(EXIT_FUNCTION)
 
@@ -341,7 +351,7 @@ def _grading_options(fn: Any, formats: tuple[str, ...] = ("text", "json"),
                      help="json: keep the facts as given (without the id field) in every result, under facts, "
                           "so that riskgrade verify can replay the decision from them later"),
         _lang_option,
-        click.argument("facts", type=click.Path(exists=True, dir_okay=False, allow_dash=True)),
+        click.argument("facts", type=click.Path(dir_okay=False, allow_dash=True)),
     )):
         fn = deco(fn)
     return fn
@@ -364,6 +374,8 @@ def _run_records(ref: str, jurisdiction: str | None, facts: str, lang: str, *, j
     (under --format json that is one JSON load error on stdout)."""
     try:
         rs = _load_ruleset(ref, jurisdiction)
+    except CRASHES:
+        raise
     except RiskgradeError as e:
         if not json_out:
             raise
@@ -417,6 +429,8 @@ def _grade_jsonl(ref: str, jurisdiction: str | None, facts: str, lang: str, with
     """``grade --format json`` on JSON Lines: the same lines as :func:`_run_records`, fast (``_cli.stream``)."""
     try:
         rs = _load_ruleset(ref, jurisdiction)
+    except CRASHES:
+        raise
     except RiskgradeError as e:
         click.echo(dumps(_load_error_dict(e, "ruleset")))
         sys.exit(EXIT_INPUT)

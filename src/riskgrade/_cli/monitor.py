@@ -33,6 +33,7 @@ from typing import IO, Any, BinaryIO
 import click
 
 from riskgrade._api import Monitor, RiskGraph, load_rules
+from riskgrade._cli.contract import crash_dict
 from riskgrade._cli.main import _lang, _lang_option
 from riskgrade._core.levels import Level
 from riskgrade._enterprise.register import load_enterprise
@@ -402,8 +403,11 @@ def monitor_cmd(ruleset_ref: str, enterprise_file: str, events: str, fmt: str, l
     except OSError as exc:
         click.echo(f"riskgrade monitor: {exc}", err=True)
         sys.exit(2)
-    except RiskgradeError as exc:
-        click.echo(f"riskgrade monitor: {exc}", err=True)
+    except Exception as exc:  # the engine, a plugin or riskgrade failed: code, not input (exit 3)
+        if fmt == "jsonl":  # in the records' place, after the records already written
+            out.write(dumps({"kind": "error", **crash_dict(exc)}))
+            out.sync()
+        click.echo(f"riskgrade monitor: {exc if isinstance(exc, RiskgradeError) else repr(exc)}", err=True)
         sys.exit(3)
     finally:
         if stream is not None and stream is not sys.stdin.buffer:

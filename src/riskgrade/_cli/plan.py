@@ -15,7 +15,8 @@ import sys
 import click
 
 from riskgrade._api import plan
-from riskgrade._cli.main import EXIT_FINDINGS, EXIT_INPUT, _lang, _lang_option
+from riskgrade._cli.contract import crashed
+from riskgrade._cli.main import EXIT_FINDINGS, EXIT_FUNCTION, EXIT_INPUT, _lang, _lang_option
 from riskgrade._core import jurisdictions as _jurisdictions
 from riskgrade.exceptions import RulesetError
 
@@ -58,6 +59,8 @@ def plan_cmd(files_or_dirs: tuple[str, ...], year: int, jurisdiction: str | None
             click.echo(f"{err.get('file') or err.get('record')}: {err['code']}: {err['message']}", err=True)
     else:
         click.echo(result.text(lang))
+    if crashed(result.errors):  # a function or plugin failed on a register: code, not input
+        sys.exit(EXIT_FUNCTION)
     if any("file" in e for e in result.errors) or not (result.enterprises or result.outside):
         sys.exit(EXIT_INPUT)
     if result.errors:

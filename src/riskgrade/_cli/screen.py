@@ -12,6 +12,7 @@ import sys
 import click
 
 from riskgrade._api import screen
+from riskgrade._cli.contract import CRASHES
 from riskgrade._cli.main import EXIT_FINDINGS, EXIT_INPUT, _lang, _lang_option, fact_error_text
 from riskgrade._core.canonical import dumps
 from riskgrade.exceptions import FactError, RiskgradeError
@@ -44,6 +45,8 @@ def screen_cmd(ref: str, fmt: str, lang: str | None, project: str) -> None:
         else:
             click.echo(f"{e.record}: {fact_error_text(e, lang)}", err=True)
         sys.exit(EXIT_INPUT)
+    except CRASHES:
+        raise
     except RiskgradeError as e:
         if fmt != "json":
             raise

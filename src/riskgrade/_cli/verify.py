@@ -28,7 +28,7 @@ _WORDS = {"zh": {"identical": "一致", "differs": "不一致", "cannot-replay":
 
 
 @click.command("verify")
-@click.argument("results", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("results", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--ruleset", "-r", "rulesets", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="a ruleset file that results name by its id (not shipped); repeatable")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",

@@ -247,7 +247,9 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
      "syntax error in the file or line (not valid JSON or YAML); an event line said bad-json before, renamed"),
     ("too-few", F, "条目过少", "too few items"),
     ("too-many", F, "条目过多", "too many items"),
-    ("bad-json", F, "不是有效的 JSON(企业台账文件)", "not valid JSON (an enterprise register file)"),
+    ("bad-json", F, "已弃用, 现为 bad-syntax: 不是有效的 JSON(JSON 读取器的内部代码; 事实文件、企业台账、监测事件与服务都报告 bad-syntax)",
+     "deprecated, now bad-syntax: not valid JSON (the JSON reader's internal code; facts files, enterprise "
+     "registers, events and the service all report bad-syntax)"),
     ("bad-type", M + F + E, "类型不对", "wrong type"),
     ("bad-date", F, "不是日期(YYYY-MM-DD)", "not a date (YYYY-MM-DD)"),
     ("missing-field", M + F + E, "缺少必需的字段", "a required field is missing"),
@@ -307,6 +309,8 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("bad-target", SVC, "目标等级不是 RED/ORANGE/YELLOW/BLUE 之一", "the target level is not one of RED/ORANGE/YELLOW/BLUE"),
     ("internal-error", FN, "插件或 riskgrade 自身意外失败(代码缺陷,不是输入错误)",
      "a plugin or riskgrade itself failed unexpectedly (a bug, not bad input)"),
+    ("plugin-error", FN, "插件的钩子失败或返回了不能用的内容(插件缺陷,不是输入错误; 退出码 3)",
+     "a plugin's hook failed or returned something unusable (a bug in the plugin, not bad input; exit 3)"),
 )
 
 #: code -> :class:`Code`, in catalogue order

@@ -29,7 +29,7 @@ import attrs
 from riskgrade._core import jurisdictions
 from riskgrade._core.canonical import dumps
 from riskgrade._core.levels import Level
-from riskgrade.exceptions import FactError, GraphError, RulesetError
+from riskgrade.exceptions import FactError, FunctionError, GraphError, PluginError, RulesetError
 
 __all__ = ["REGION_NAMES", "EnterpriseSummary", "RegionGraph", "RegionResult", "duplicate_record", "error_record",
            "region_chain", "region_kind"]
@@ -360,6 +360,10 @@ def error_record(file: str, exc: Exception) -> dict[str, Any]:
         rec.update(code="cycle" if exc.cycle else "graph", record=exc.record, field=exc.field)
     elif isinstance(exc, RulesetError):
         rec.update(code=exc.codes[0] if exc.codes else "ruleset")
+    elif isinstance(exc, FunctionError):  # code failed, not the register (exit 3)
+        rec.update(code="function-error")
+    elif isinstance(exc, PluginError):
+        rec.update(code="plugin-error")
     return rec
 
 

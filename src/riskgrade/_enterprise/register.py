@@ -886,7 +886,8 @@ def load_enterprise(path_or_mapping: str | os.PathLike[str] | Mapping[str, Any])
             except RulesetError as exc:
                 p = exc.problems[0]
                 where = f" ({p.file}:{p.line}:{p.col})" if p.line else ""
-                raise FactError(p.message + where, record=source, code=p.code) from None
+                raise FactError(p.message + where, record=source,
+                                code="bad-syntax" if p.code in ("yaml-syntax", "yaml-value") else p.code) from None
             data = located.data
     return _build(data, located, source)
 
@@ -901,12 +902,12 @@ def read_json(source: str) -> Any:
     except OSError as exc:
         raise FactError(f"cannot read file: {exc.strerror}", record=source, code="unreadable") from None
     except UnicodeDecodeError as exc:
-        raise FactError(f"not valid JSON: {exc}", record=source, code="bad-json") from None
+        raise FactError(f"cannot read file: {exc}", record=source, code="unreadable") from None
     try:
         return parse_json(text, source, lim)
     except JSONDocError as exc:
         at = f" ({source}:{exc.line}:{exc.col})" if exc.line else ""
-        raise FactError(exc.message + at, record=source, code=exc.code) from None
+        raise FactError(exc.message + at, record=source, code="bad-syntax" if exc.code == "bad-json" else exc.code) from None
 
 
 _JURISDICTION = re.compile(r"\d{6}")

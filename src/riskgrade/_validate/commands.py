@@ -3,14 +3,18 @@
 
 Each schema describes one JSON line of a command that prints JSON Lines (``validate``, ``test``,
 ``whatif``, ``monitor``) or the one document of a command that prints one (``list``, ``assess``,
-``region``, ``plan``, ``screen``, ``diff``, ``check-refinement``, ``plugins``). Every one of them also
-admits the command's load error -- the input named for use cannot be used (a missing file, bad YAML, a
-broken ruleset or register): ``{"error": code, "load": what, "message": ...}``, printed on stdout in
-the place of the output it stops, with exit 2. Results may gain keys within a schema version, so the
-top level of a result allows other keys; error records do not.
+``region``, ``plan``, ``screen``, ``diff``, ``check-refinement``, ``plugins``, and the commands that
+write files -- ``map``, ``register``, ``card``, ``report``, ``adapt import``/``export`` (kinds
+``adapt-import``, ``adapt-export``) -- whose document records what was written: path, format, bytes,
+sha256). Every one of them also admits the command's load error -- the input named for use cannot be
+used (a missing file, bad YAML, a broken ruleset or register) or the output cannot be written:
+``{"error": code, "load": what, "message": ...}``, printed on stdout in the place of the output it
+stops, with exit 2 -- and its failure: ``{"error": "function-error" | "plugin-error" |
+"internal-error", "message": ...}``, code failed, exit 3. Results may gain keys within a schema
+version, so the top level of a result allows other keys; error records do not.
 
 >>> sorted(COMMAND_SCHEMAS)[:3]
-['assess', 'check-refinement', 'diff']
+['adapt-export', 'adapt-import', 'assess']
 >>> command_schema("whatif")["title"]
 'riskgrade whatif --format json (one line per record)'
 """
@@ -34,8 +38,8 @@ _CODE: dict[str, Any] = {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"}
 _ID: dict[str, Any] = {"type": ["string", "integer"]}
 
 #: what a load error names as the thing that could not be used (``load``)
-LOAD_WHAT = ("enterprise", "events", "facts", "file", "layer", "monitor", "project", "register", "results",
-             "ruleset", "state", "supervision")
+LOAD_WHAT = ("enterprise", "events", "facts", "file", "layer", "monitor", "output", "project", "register",
+             "results", "ruleset", "state", "supervision")
 
 #: a problem as ``Problem.to_dict()`` writes it (validate) or as ``test`` and load errors shorten it
 _PROBLEM: dict[str, Any] = {
@@ -59,8 +63,8 @@ def load_error_schema() -> dict[str, Any]:
 
 def _doc(title: str, description: str, *variants: dict[str, Any]) -> dict[str, Any]:
     return {"$schema": _js.DIALECT, "title": title, "description": description,
-            "$defs": {"load_error": load_error_schema()},
-            "oneOf": [*variants, {"$ref": "#/$defs/load_error"}]}
+            "$defs": {"load_error": load_error_schema(), "failure": _js.failure_schema()},
+            "oneOf": [*variants, {"$ref": "#/$defs/load_error"}, {"$ref": "#/$defs/failure"}]}
 
 
 def _obj(required: list[str], properties: dict[str, Any], *, closed: bool = False,
@@ -180,15 +184,23 @@ def diff_schema() -> dict[str, Any]:
                  "jurisdiction": _TEXT, "layers": {"type": "array", "items": _TEXT}})
     change = _obj(["kind", "op", "name"], {"kind": _TEXT, "op": {"enum": ["added", "removed", "changed"]},
                                            "name": _TEXT, "field": _TEXT, "old": {}, "new": {}}, closed=True)
-    example = _obj(["facts", "old", "new"], {"facts": {"type": "object"}, "old": _LEVEL, "new": _LEVEL})
+    # a record that one side cannot grade (a missing or disallowed fact there) has the level "error"
+    graded = {"enum": [*_js._LEVELS, "error"]}
+    example = _obj(["facts", "old", "new"], {"facts": {"type": "object"}, "old": graded, "new": graded,
+                                             "old_error": _TEXT, "new_error": _TEXT})
     population = _obj(["records", "changed", "transitions", "unchanged", "examples", "source"],
                       {"records": _INT0, "changed": _INT0,
-                       "transitions": {"type": "object", "propertyNames": {"pattern": "^(RED|ORANGE|YELLOW|BLUE)->"
-                                                                                      "(RED|ORANGE|YELLOW|BLUE)$"},
+                       "transitions": {"type": "object",
+                                       "propertyNames": {"pattern": "^(RED|ORANGE|YELLOW|BLUE|error)->"
+                                                                    "(RED|ORANGE|YELLOW|BLUE|error)$"},
                                        "additionalProperties": _INT0},
-                       "unchanged": {"type": "object", "propertyNames": _LEVEL, "additionalProperties": _INT0},
+                       "unchanged": {"type": "object", "propertyNames": graded, "additionalProperties": _INT0},
                        "examples": {"type": "array", "items": example},
-                       "source": {"enum": ["given", "all combinations", "seeded sample"]}})
+                       "source": {"enum": ["given", "all combinations", "seeded sample"]},
+                       "errors": {"type": "array", "items": _js.record_schema()["oneOf"][1],
+                                  "description": "--facts: every record that could not be read (blank, not "
+                                                 "JSON, not an object), with its position; records + errors "
+                                                 "= the records given"}})
     out = _obj(["old", "new", "changes"], {"old": side, "new": side, "changes": {"type": "array", "items": change},
                                            "population": population}, title="the differences")
     return _doc("riskgrade diff --format json", "One document: the item changes and the population's transitions.",
@@ -295,17 +307,108 @@ def monitor_schema() -> dict[str, Any]:
     load = _obj(["kind", "load", "error", "message"],
                 {"kind": {"const": "error"}, "load": {"const": "monitor"}, "error": _TEXT, "message": _TEXT},
                 closed=True, title="the ruleset, register, events file or state cannot be used (exit 2)")
+    failure = _js.failure_schema()
+    failure = {**failure, "required": ["kind", *failure["required"]],
+               "properties": {"kind": {"const": "error"}, **failure["properties"]}}
     return {"$schema": _js.DIALECT, "title": "riskgrade monitor --format jsonl (one line per record)",
             "description": "Every line of input gives its records in order; an unusable line gives one error record.",
-            "oneOf": [alert, change, hd, error, load]}
+            "oneOf": [alert, change, hd, error, load, failure]}
+
+
+# -- the commands that write files: a record of what was written -------------------------------------------
+_COUNTS: dict[str, Any] = {"type": "object", "required": list(_js._LEVELS),
+                           "properties": {lv: _INT0 for lv in _js._LEVELS}, "additionalProperties": False}
+
+
+def _written() -> dict[str, Any]:
+    """Every file a command wrote: its path, format (the suffix), size in bytes and SHA-256."""
+    item = _obj(["path", "format", "bytes", "sha256"],
+                {"path": _TEXT, "format": _TEXT, "bytes": _INT0,
+                 "sha256": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}}, closed=True)
+    return {"type": "array", "items": item, "minItems": 1}
+
+
+def _writer_doc(command: str, description: str, *variants: dict[str, Any]) -> dict[str, Any]:
+    return _doc(f"riskgrade {command} --format json", description
+                + " An output that cannot be written is a load error (load: output, exit 2).", *variants)
+
+
+def map_schema() -> dict[str, Any]:
+    """``riskgrade map --format json``: the map written, its counties and enterprises by level (or, with
+    ``--site``, the enterprise's site map and its risk points by level)."""
+    errors = {"type": "array", "items": _register_error()}
+    regional = _obj(["written", "counties", "enterprises", "levels", "points", "errors"],
+                    {"written": _written(), "counties": _INT0, "enterprises": _INT0, "levels": _COUNTS,
+                     "points": _INT0, "errors": errors}, closed=True,
+                    title="the regional map (exit 2 when a register failed: its error record is listed)")
+    site = _obj(["written", "enterprise", "units", "risk_points", "levels", "unlocated"],
+                {"written": _written(), "enterprise": _TEXT, "units": _INT0, "risk_points": _INT0,
+                 "levels": _COUNTS, "unlocated": {"type": "array", "items": _TEXT}}, closed=True,
+                title="an enterprise's site map (--site)")
+    return _writer_doc("map", "One document: the file written and what it shows.", regional, site)
+
+
+def register_schema() -> dict[str, Any]:
+    """``riskgrade register --format json``: the register files written (one .xlsx, or two .csv)."""
+    out = _obj(["written", "enterprises", "levels", "risk_points", "hidden_dangers", "errors"],
+               {"written": _written(), "enterprises": _INT0, "levels": _COUNTS, "risk_points": _INT0,
+                "hidden_dangers": _INT0, "errors": {"type": "array", "items": _register_error()}}, closed=True,
+               title="the registers written (exit 2 when a register failed: its error record is listed)")
+    return _writer_doc("register", "One document: the files written (.csv: the risk register, then the "
+                                   "hidden-danger register beside it) and what they hold.", out)
+
+
+def card_schema() -> dict[str, Any]:
+    """``riskgrade card --format json``: the risk cards written, a PDF and an HTML page per risk point."""
+    out = _obj(["written", "enterprise", "risk_points", "levels"],
+               {"written": _written(), "enterprise": _TEXT, "risk_points": _INT0, "levels": _COUNTS}, closed=True,
+               title="the cards written (levels: the risk points' dynamic levels)")
+    return _writer_doc("card", "One document; a register that cannot be assessed is a load error "
+                               "(load: register).", out)
+
+
+def report_schema() -> dict[str, Any]:
+    """``riskgrade report --format json``: every file of the static site written, its pages, the counts."""
+    out = _obj(["index", "written", "pages", "enterprises", "levels", "errors"],
+               {"index": _TEXT, "written": _written(), "pages": _INT0, "enterprises": _INT0, "levels": _COUNTS,
+                "errors": {"type": "array", "items": _register_error()}}, closed=True,
+               title="the report written (exit 2 when a register failed: its error record is listed)")
+    return _writer_doc("report", "One document: every file under the report directory (sorted), the number "
+                                 "of HTML pages, the enterprises by level.", out)
+
+
+def adapt_import_schema() -> dict[str, Any]:
+    """``riskgrade adapt import --format json``: the register written and what it holds."""
+    kept = _obj(["values", "tables", "deleted"], {"values": _INT0, "tables": _INT0, "deleted": _INT0}, closed=True)
+    out = _obj(["written", "from", "enterprise", "risk_points", "hazards", "hidden_dangers", "kept"],
+               {"written": _written(), "from": {"enum": ["ministry"]}, "enterprise": _TEXT, "risk_points": _INT0,
+                "hazards": _INT0, "hidden_dangers": _INT0, "kept": kept}, closed=True,
+               title="the register written (kept: what x-ministry keeps that has no register field)")
+    return _writer_doc("adapt import", "One document (needs -o FILE); a document that cannot be read is a "
+                                       "load error (load: file).", out)
+
+
+def adapt_export_schema() -> dict[str, Any]:
+    """``riskgrade adapt export --format json``: the exchange document written, its tables and its gaps."""
+    gap = _obj(["table", "field", "count"], {"table": _TEXT, "field": _TEXT, "count": {"type": "integer",
+                                                                                       "minimum": 1}}, closed=True)
+    out = _obj(["written", "to", "tables", "gaps"],
+               {"written": _written(), "to": {"enum": ["ministry"]},
+                "tables": {"type": "object", "additionalProperties": _INT0},
+                "gaps": {"type": "array", "items": gap}}, closed=True,
+               title="the document written (gaps: required fields without a value, written as null; "
+                     "exit 1 with --strict)")
+    return _writer_doc("adapt export", "One document (needs -o FILE); a register that cannot be read is a "
+                                       "load error (load: register).", out)
 
 
 #: ``riskgrade schema KIND`` for the commands' JSON output
 COMMAND_SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
-    "assess": assess_schema, "check-refinement": check_refinement_schema, "diff": diff_schema,
-    "list": list_schema, "monitor": monitor_schema, "plan": plan_schema, "plugins": plugins_schema,
-    "region": region_schema, "screen": screen_schema, "test": cases_schema, "validate": validate_schema,
-    "whatif": whatif_schema,
+    "adapt-export": adapt_export_schema, "adapt-import": adapt_import_schema,
+    "assess": assess_schema, "card": card_schema, "check-refinement": check_refinement_schema, "diff": diff_schema,
+    "list": list_schema, "map": map_schema, "monitor": monitor_schema, "plan": plan_schema, "plugins": plugins_schema,
+    "region": region_schema, "register": register_schema, "report": report_schema, "screen": screen_schema,
+    "test": cases_schema, "validate": validate_schema, "whatif": whatif_schema,
 }
 
 

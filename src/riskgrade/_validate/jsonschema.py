@@ -22,9 +22,9 @@ from typing import Any
 
 from riskgrade._validate import schema as _schema
 
-__all__ = ["DIALECT", "enterprise_assessment_schema", "facts_schema", "from_cerberus", "layer_schema",
-           "receipt_schema", "record_schema", "register_schema", "result_schema", "ruleset_schema",
-           "verification_schema", "whatif_schema"]
+__all__ = ["DIALECT", "FAILURE_CODES", "enterprise_assessment_schema", "facts_schema", "failure_schema",
+           "from_cerberus", "layer_schema", "receipt_schema", "record_schema", "register_schema", "result_schema",
+           "ruleset_schema", "verification_schema", "whatif_schema"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -300,6 +300,24 @@ def receipt_schema(ref: Mapping[str, Any] | None = None) -> dict[str, Any]:
             "additionalProperties": False}
 
 
+#: the codes of an exit-3 error record (code failed, not the input)
+FAILURE_CODES = ("function-error", "plugin-error", "internal-error")
+
+
+def failure_schema() -> dict[str, Any]:
+    """An exit-3 error record that belongs to no one input record: a function, a plugin's hook or riskgrade
+    itself failed (``function-error`` names the function, plugin, rule; ``plugin-error`` the plugin and
+    hook; ``internal-error`` the exception's type)."""
+    opt_text = {"type": ["string", "null"]}
+    return {"title": "a function, plugin or riskgrade itself failed (exit 3)", "type": "object",
+            "required": ["error", "message"],
+            "properties": {"error": {"enum": list(FAILURE_CODES)}, "message": {"type": "string"},
+                           "function": opt_text, "plugin": opt_text, "rule": opt_text, "rule_file": opt_text,
+                           "rule_line": {"type": ["integer", "null"]}, "hook": {"type": "string"},
+                           "exception": {"type": "string"}},
+            "additionalProperties": False}
+
+
 def record_schema(*, id: str | None = None) -> dict[str, Any]:
     """The JSON Schema of one line of ``riskgrade grade|explain --format json`` (and of one item of
     ``POST /v1/grade``): a result with its position, an error record (bad record, or a function or plugin
@@ -337,7 +355,7 @@ def record_schema(*, id: str | None = None) -> dict[str, Any]:
             "title": "riskgrade record (one JSON line of grade/explain --format json)",
             "description": "N inputs give N records, in input order; see docs/platform.md.",
             "$defs": {"result": defs},
-            "oneOf": [ok, bad, crash, load]}
+            "oneOf": [ok, bad, crash, load, failure_schema()]}
 
 
 def verification_schema(*, id: str | None = None) -> dict[str, Any]:
@@ -360,7 +378,7 @@ def verification_schema(*, id: str | None = None) -> dict[str, Any]:
     return {"$schema": DIALECT, **({"$id": id} if id else {}),
             "title": "riskgrade verification (one JSON line of riskgrade verify --format json)",
             "description": "N stored lines give N lines, in order; see docs/platform.md.",
-            "oneOf": [line, load]}
+            "oneOf": [line, load, failure_schema()]}
 
 
 def whatif_schema(*, id: str | None = None) -> dict[str, Any]:
