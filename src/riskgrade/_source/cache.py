@@ -121,7 +121,10 @@ def read(key: str) -> Any:
         return None
     try:
         with open(os.path.join(d, key + ".json"), "rb") as fh:
-            blob = fh.read(_MAX_ENTRY + 1)
+            size = os.fstat(fh.fileno()).st_size
+            if size > _MAX_ENTRY:
+                return None
+            blob = fh.read(size + 1)  # read(n) allocates n bytes first: not the cap
     except OSError:
         return None
     if len(blob) > _MAX_ENTRY or not blob.startswith(_MAGIC):

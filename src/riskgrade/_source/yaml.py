@@ -8,6 +8,7 @@ schema errors found later can be reported as ``file:line:col``.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Hashable
 from typing import Any
@@ -253,9 +254,13 @@ def _load_cached(path: str, lim: Limits) -> Located | None:
     """:func:`load_yaml` through the cache; None when the file is not one this path can read exactly
     as :func:`load_yaml` does (too large, not UTF-8, unreadable: the plain path reports it)."""
     try:
+        cap = 4 * lim.max_bytes + 3  # UTF-8 bytes of max_bytes characters, and a byte order mark
         with open(path, "rb") as fh:
-            raw = fh.read(4 * lim.max_bytes + 4)
-        if len(raw) > 4 * lim.max_bytes + 3:
+            size = os.fstat(fh.fileno()).st_size
+            if size > cap:
+                return None
+            raw = fh.read(size + 1)  # read(n) allocates n bytes first: not the cap
+        if len(raw) > cap:
             return None
         # what reading the file as text (utf-8-sig, universal newlines) gives
         text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
