@@ -12,6 +12,11 @@ Assessments, not serialised) and ``grade_many`` + the canonical JSON of each res
 must also do). The ratio the project tracks (issue 16): server records/s on 1,000-record batches /
 in-process ``grade_many`` records/s, target >= 0.30.
 
+The HTTP ceiling (``--no-ceiling`` to skip it): the same client, the same bodies and clients, against a
+server that does no work -- uvicorn (the same HTTP parser and event loop) running a bare ASGI app that reads
+the body and answers bytes as long as the real answer of the batch. What it reaches is what this client
+and HTTP on this machine allow any server; its ratio to ``grade_many`` is printed next to the server's.
+
 Memory: grades ``--memory-records`` records through the server in 1,000-record batches (8 clients) and
 reads the server process's resident set size (VmRSS) after the warm-up, at every tenth of the run and at
 the end; stops early at ``--memory-seconds`` and says so.
@@ -187,6 +192,43 @@ async def memory_run(url: str, pid: int, total: int, seconds: float) -> dict[str
     return {"records": done, "seconds": elapsed, "rss_kib": samples, "complete": done >= total}
 
 
+def _static_app(size: int) -> Any:
+    """A bare ASGI app: reads the body, answers ``size`` bytes (the HTTP ceiling)."""
+    answer = b"[" + b" " * max(size - 2, 0) + b"]"
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        more = True
+        while more:
+            more = (await receive()).get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+    return app
+
+
+def _serve_static(port: int, size: int) -> None:
+    import uvicorn
+    uvicorn.run(_static_app(size), host="127.0.0.1", port=port, log_level="warning", lifespan="off", http="h11")
+
+
+def _http_stack() -> str:
+    import importlib.util
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"uvicorn with h11 (riskgrade serve's parser) and {loop}"
+
+
+def _wait_up(url: str) -> None:
+    for _ in range(600):  # bounded start: a minute
+        try:
+            if httpx.get(url + "/healthz", timeout=5).status_code < 500:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
@@ -195,7 +237,13 @@ def main() -> None:
     ap.add_argument("--memory-seconds", type=float, default=600.0)
     ap.add_argument("--baseline-records", type=int, default=100_000)
     ap.add_argument("--server-log", default="bench_serve.log", help="where the server's own log goes")
+    ap.add_argument("--no-ceiling", action="store_true", help="skip the HTTP ceiling (a server that does no work)")
+    ap.add_argument("--static-server", nargs=2, type=int, metavar=("PORT", "BYTES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.static_server:
+        _serve_static(*args.static_server)
+        return
+    print(f"HTTP stack: {_http_stack()}")
     client_counts = [int(c) for c in args.clients.split(",")]
 
     # the baselines before and after the server's scenarios: the load on a shared machine drifts
@@ -210,12 +258,7 @@ def main() -> None:
     log = open(args.server_log, "w", encoding="utf-8")  # noqa: SIM115 - closed with the server
     proc = subprocess.Popen(cmd, stdout=log, stderr=log)
     try:
-        for _ in range(600):  # bounded start: a minute
-            try:
-                if httpx.get(url + "/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        _wait_up(url)
         one = [json.dumps(r).encode() for r in records(BATCHES)]
         batches = [records(1000, seed=seed) for seed in range(BATCHES)]
         within, again = repeats(batches)
@@ -234,6 +277,25 @@ def main() -> None:
                       f"{r['failures']} failed)  server CPU {r['server_cpu'] / r['seconds']:.2f} s/s "
                       f"({r['rec_per_server_cpu_s']:,.0f} records/CPU-s), client CPU "
                       f"{r['client_cpu'] / r['seconds']:.2f} s/s")
+        ceiling = None
+        if not args.no_ceiling:
+            size = len(httpx.post(f"{url}/v1/grade/{RULESET}?receipt=false", content=batch[0],
+                                  headers={"content-type": "application/json"}, timeout=120).content)
+            sport = free_port()
+            static = subprocess.Popen([sys.executable, __file__, "--static-server", str(sport), str(size)],
+                                      stdout=log, stderr=log)
+            try:
+                _wait_up(f"http://127.0.0.1:{sport}")
+                for clients in client_counts:
+                    r = asyncio.run(drive(f"http://127.0.0.1:{sport}", static.pid, batch, 1000, clients,
+                                          args.seconds, "?receipt=false"))
+                    print(f"HTTP ceiling ({size:,}-byte answers, no work) {clients:>3} clients: {r['req_s']:9,.1f} "
+                          f"req/s {r['rec_s']:11,.0f} records/s p50 {r['p50_ms']:8.1f} ms  server CPU "
+                          f"{r['server_cpu'] / r['seconds']:.2f} s/s, client CPU {r['client_cpu'] / r['seconds']:.2f} s/s")
+                    ceiling = r if ceiling is None or r["rec_s"] > ceiling["rec_s"] else ceiling
+            finally:
+                static.terminate()
+                static.wait(timeout=30)
         after = in_process(args.baseline_records)
         for name, (wall, cpu) in after.items():
             print(f"in-process {name:<30} {wall:12,.0f} records/s  {cpu:12,.0f} records/CPU-s  (after)")
@@ -244,6 +306,10 @@ def main() -> None:
         ratio = best["rec_s"] / base["grade_many"][0]
         print(f"server / grade_many on 1,000-record batches (best of {args.clients} clients; baselines: the mean of "
               f"before and after): {ratio:.3f} (target >= 0.30: {'met' if ratio >= 0.30 else 'NOT met'})")
+        if ceiling is not None:
+            print(f"HTTP ceiling / grade_many (a server that does no work, best of {args.clients} clients): "
+                  f"{ceiling['rec_s'] / base['grade_many'][0]:.3f}; server / HTTP ceiling: "
+                  f"{best['rec_s'] / ceiling['rec_s']:.3f}")
         for name in ("grade_many + dumps(to_dict())", "grade_many + to_json()"):
             print(f"server / ({name}) on 1,000-record batches: {best['rec_s'] / base[name][0]:.3f}")
         print(f"per CPU second: server records/CPU-s / grade_many records/CPU-s: {best_cpu / base['grade_many'][1]:.3f}; "

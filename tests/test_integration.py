@@ -106,6 +106,17 @@ class TestTheExamplesRun:
         (tmp_path / "Client.java").write_text(fenced("java")[0], encoding="utf-8")
         assert run(["java", "Client.java"], served[0], tmp_path) == fenced("text")[2]
 
+    def test_a_request_offering_http2_is_graded(self, served: tuple[str, pathlib.Path]) -> None:
+        """Java's HttpClient (by default) and ``curl --http2`` offer an upgrade to h2c on plain HTTP; the
+        server answers over HTTP/1.1 and reads the body (uvicorn on httptools drops it: a 400 for valid JSON)."""
+        url, _ = served
+        offer = {"Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c", "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA",
+                 "Authorization": f"Bearer {KEY}"}
+        r = httpx.post(url + "/v1/grade/lec-generic?receipt=false", json={"L": 3, "E": 6, "C": 7}, headers=offer,
+                       timeout=60)
+        assert r.status_code == 200, r.text
+        assert r.json()["level"] == "YELLOW"
+
     def test_keys_limits_and_the_access_log(self, served: tuple[str, pathlib.Path]) -> None:
         url, log = served
         auth = {"authorization": f"Bearer {KEY}"}

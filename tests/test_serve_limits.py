@@ -92,7 +92,8 @@ def test_whatif() -> None:
 def test_a_changed_file_is_served_and_a_broken_one_is_not_swapped_in(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "tiny.yaml"
     path.write_text(MINIMAL, encoding="utf-8")
-    with running(create_app(ServeOptions((str(path),)))) as url, httpx.Client(base_url=url, timeout=60) as c:
+    with running(create_app(ServeOptions((str(path),), reload_check=0))) as url, \
+            httpx.Client(base_url=url, timeout=60) as c:
         assert c.post("/v1/grade/tiny", json={"x": 15}).json()["level"] == "YELLOW"
         time.sleep(0.01)
         path.write_text(MINIMAL.replace("to: 20", "to: 14").replace("from: 20", "from: 14"), encoding="utf-8")
@@ -109,3 +110,20 @@ def test_a_changed_file_is_served_and_a_broken_one_is_not_swapped_in(tmp_path: p
         path.write_text(MINIMAL, encoding="utf-8")
         assert c.post("/v1/grade/tiny", json={"x": 15}).json()["level"] == "YELLOW"
         assert "stale" not in c.get("/healthz").json()
+
+
+def test_a_changed_file_is_looked_at_once_per_reload_check(tmp_path: pathlib.Path) -> None:
+    """With ``reload_check`` seconds, a request within that time of the last look serves what was loaded
+    then (no stat calls); the first request after it serves the changed file."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    with running(create_app(ServeOptions((str(path),), reload_check=0.5))) as url, \
+            httpx.Client(base_url=url, timeout=60) as c:
+        looked = time.monotonic()  # before the request: the server looked at the file no earlier than this
+        assert c.post("/v1/grade/tiny", json={"x": 15}).json()["level"] == "YELLOW"
+        path.write_text(MINIMAL.replace("to: 20", "to: 14").replace("from: 20", "from: 14"), encoding="utf-8")
+        level = c.post("/v1/grade/tiny", json={"x": 15}).json()["level"]
+        if time.monotonic() - looked < 0.5:  # (a machine slow enough to pass the interval proves nothing here)
+            assert level == "YELLOW"
+        time.sleep(0.6)
+        assert c.post("/v1/grade/tiny", json={"x": 15}).json()["level"] == "ORANGE"

@@ -35,9 +35,12 @@ __all__ = ["serve_cmd"]
               help="require an API key from this file (one a line) on every /v1 request (401 without)")
 @click.option("--access-log", "access_log", default=None, metavar="FILE", envvar="RISKGRADE_SERVE_ACCESS_LOG",
               show_envvar=True, help="append one JSON line per decision to FILE (- for standard error)")
+@click.option("--reload-check", "reload_check", default=1.0, show_default=True, type=click.FloatRange(0),
+              metavar="SECONDS", envvar="RISKGRADE_SERVE_RELOAD_CHECK", show_envvar=True,
+              help="look at a served ruleset's files for a change at most this often (0: before every request)")
 @_lang_option
 def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, max_batch: int, timeout: float,
-              key_file: str | None, access_log: str | None, lang: str | None) -> None:
+              key_file: str | None, access_log: str | None, reload_check: float, lang: str | None) -> None:
     """Serve POST /v1/grade/{ruleset}, /v1/explain/{ruleset}, /v1/whatif/{ruleset}, /v1/assess,
     GET /v1/rulesets[/{id}], /healthz and the OpenAPI document at /openapi.json (needs: pip install
     'riskgrade[serve]'). API keys may also be given in RISKGRADE_SERVE_API_KEYS (comma-separated)."""
@@ -56,5 +59,7 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
     if key_file is not None and not keys:
         raise click.BadParameter(f"{key_file} has no keys", param_hint="--api-key-file")
     app = create_app(ServeOptions(rulesets, max_body=max_body, max_batch=max_batch, timeout=timeout, api_keys=keys,
-                                  access_log=access_log))
-    uvicorn.run(app, host=host, port=port, log_level="info", ws="none", lifespan="off")
+                                  access_log=access_log, reload_check=reload_check))
+    # h11, not httptools even when installed: uvicorn on httptools drops the body of a request that offers an
+    # HTTP/2 upgrade (Java's HttpClient does by default, curl --http2 too) -- tests/test_integration.py::test_java
+    uvicorn.run(app, host=host, port=port, log_level="info", ws="none", lifespan="off", http="h11")
