@@ -126,6 +126,25 @@ def test_a_batch_of_flat_records_is_counted_without_a_walk() -> None:
 
 
 @needs_fast
+def test_a_nested_document_without_backslashes_is_checked_by_writing_it_again() -> None:
+    # a register-like document (objects in lists in objects, ':' in strings): orjson's answer is kept, no walk
+    doc = {"id": "E-1", "units": [{"id": "U-1", "at": "08:30", "points": [{"id": "P-1", "L": 3}, {"id": "P-2"}]}],
+           "hd": [{"t": "12:00:00"}]}
+    for text in (json.dumps(doc), json.dumps(doc).encode(), json.dumps(doc, ensure_ascii=False, indent=1)):
+        assert fast(text, 100) == (doc, None)
+    # a key twice, nested, whichever value orjson keeps and however many ':' it holds: the counts differ
+    for text in ('{"a": {"b": "1:2", "b": "3"}}', '{"a": {"b": "3", "b": "1:2"}}', '{"x": [{"b": 1, "b": 1}], "y": 2}'):
+        assert fast(text, 100)[0] is jsondoc._MISS, text
+    # an escape anywhere: the walk decides ("\u003a" is a ':' the text does not show)
+    assert fast('{"a": {"\u003a": 1}, "b": [1]}', 100) == ({"a": {":": 1}, "b": [1]}, None)
+    with pytest.raises(JSONDocError, match="duplicate-key"):
+        parse_json('{"a": {"b": "\u003a", "b": "x"}, "c": [1]}', "x.json")
+    # more ':' in the text than an object may have keys: the walk decides, object by object
+    assert fast('{"a": {"b": 1, "c": 2}, "d": [1]}', 2) == ({"a": {"b": 1, "c": 2}, "d": [1]}, None)
+    assert fast('{"a": {"b": 1, "c": 2}, "d": [1]}', 1)[0] is jsondoc._MISS
+
+
+@needs_fast
 @SETTINGS
 @given(st.lists(st.dictionaries(st.sampled_from(["a", "b", ":", "{"]), st.integers(-3, 3) | st.text(":{[", max_size=2)
                                 | st.lists(st.integers(), max_size=1), max_size=3), max_size=4),

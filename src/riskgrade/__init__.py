@@ -113,17 +113,19 @@ __version__ = "0.1.0"
 
 
 def serve_app(*, rulesets: tuple[str, ...] = (), max_body: int = 8 * 1024 * 1024, max_batch: int = 10_000,
-              timeout: float = 30.0, api_keys: tuple[str, ...] = (), access_log: str | None = None) -> _Any:
+              timeout: float = 30.0, api_keys: tuple[str, ...] = (), access_log: str | None = None,
+              reload_check: float = 1.0) -> _Any:
     """The ASGI application of ``riskgrade serve`` (a FastAPI app; needs the extra ``riskgrade[serve]``):
     the shipped rulesets plus the ruleset files ``rulesets`` (served by their ids), with the request
     limits ``max_body`` (bytes, 413), ``max_batch`` (records, 413) and ``timeout`` (seconds, 408); with
     ``api_keys``, every ``/v1`` request needs one (401 without); ``access_log``: a file (``-``: standard
-    error) to append one JSON line per decision to. See docs/platform.md."""
+    error) to append one JSON line per decision to; ``reload_check``: how often, at most, in seconds, a
+    served ruleset's files are looked at for a change (0: before every request). See docs/platform.md."""
     # the web stack is an optional extra: imported only when an app is asked for
     from riskgrade._serve import ServeOptions, create_app
 
     return create_app(ServeOptions(tuple(rulesets), max_body=max_body, max_batch=max_batch, timeout=timeout,
-                                   api_keys=tuple(api_keys), access_log=access_log))
+                                   api_keys=tuple(api_keys), access_log=access_log, reload_check=reload_check))
 
 __all__ = [
     "Accident",

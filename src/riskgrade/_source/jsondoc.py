@@ -159,7 +159,9 @@ def _fast(doc: str | bytes, n: _Counts, max_keys: int) -> tuple[Any, int | None]
     so the count of ``:`` outside strings equals the number of keys in the decoded objects only when no
     key was repeated (the whole text's count is tried first, as it needs no pass over the strings) — any
     other count goes to the checked reader too. A batch of flat records (a list of objects, with as many
-    ``{`` as objects and one ``[``: no other container, two levels) is counted without a walk."""
+    ``{`` as objects and one ``[``: no other container, two levels) is counted without a walk; a text with
+    no backslash is checked by writing the value again with orjson and counting its ``:`` (equal exactly
+    when no key was dropped), also without a walk."""
     try:
         data = _orjson.loads(doc)
     except Exception:  # any refusal: the checked reader gives the located error or the value
@@ -175,22 +177,43 @@ def _fast(doc: str | bytes, n: _Counts, max_keys: int) -> tuple[Any, int | None]
         if max(map(len, data)) > max_keys:
             return _MISS, None
         keys, depth = sum(map(len, data)), 2
+    elif colons <= max_keys and (b"\\" if doc.__class__ is bytes else "\\") not in doc:
+        # no backslash anywhere, so every string holds its characters as written, and orjson writes them
+        # back so (it escapes only '"', '\\' and control characters, and never ':'): the value written again
+        # has every ':' of the strings kept and one per key kept -- as many as the text exactly when no key
+        # was dropped as a repeat (a repeat drops its ':' and maybe strings, never adds one); and no object
+        # can hold more keys than the text has ':'. One pass in C instead of a walk in Python.
+        try:
+            again = _orjson.dumps(data).count(b":")
+        except Exception:  # nesting past orjson's writer (254): walk
+            again = -1
+        if again >= 0:
+            return (data, None) if again == colons else (_MISS, None)
+        keys = _walk_keys(data, max_keys)
     else:
-        keys = 0
-        stack = [data]
-        while stack:
-            v = stack.pop()
-            if v.__class__ is dict:
-                if len(v) > max_keys:
-                    return _MISS, None
-                keys += len(v)
-                stack.extend(x for x in v.values() if x.__class__ is dict or x.__class__ is list)
-            elif v.__class__ is list:
-                stack.extend(x for x in v if x.__class__ is dict or x.__class__ is list)
+        keys = _walk_keys(data, max_keys)
+    if keys < 0:
+        return _MISS, None
     # a ':' inside a string (a time such as "08:30") is not a key's: then count those outside strings only
     if keys == colons or keys == _outside_strings(doc).colons:
         return data, depth
     return _MISS, None
+
+
+def _walk_keys(data: Any, max_keys: int) -> int:
+    """The number of keys in every object of ``data``; -1 when one has more than ``max_keys``."""
+    keys = 0
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if v.__class__ is dict:
+            if len(v) > max_keys:
+                return -1
+            keys += len(v)
+            stack.extend(x for x in v.values() if x.__class__ is dict or x.__class__ is list)
+        elif v.__class__ is list:
+            stack.extend(x for x in v if x.__class__ is dict or x.__class__ is list)
+    return keys
 
 
 def _checked(text: str, lim: Limits) -> Any:
