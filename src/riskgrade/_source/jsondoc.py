@@ -177,7 +177,7 @@ def _fast(doc: str | bytes, n: _Counts, max_keys: int) -> tuple[Any, int | None]
         if max(map(len, data)) > max_keys:
             return _MISS, None
         keys, depth = sum(map(len, data)), 2
-    elif colons <= max_keys and (b"\\" if doc.__class__ is bytes else "\\") not in doc:
+    elif colons <= max_keys and not _has_backslash(doc):
         # no backslash anywhere, so every string holds its characters as written, and orjson writes them
         # back so (it escapes only '"', '\\' and control characters, and never ':'): the value written again
         # has every ':' of the strings kept and one per key kept -- as many as the text exactly when no key
@@ -198,6 +198,10 @@ def _fast(doc: str | bytes, n: _Counts, max_keys: int) -> tuple[Any, int | None]
     if keys == colons or keys == _outside_strings(doc).colons:
         return data, depth
     return _MISS, None
+
+
+def _has_backslash(doc: str | bytes) -> bool:
+    return b"\\" in doc if isinstance(doc, bytes) else "\\" in doc
 
 
 def _walk_keys(data: Any, max_keys: int) -> int:
