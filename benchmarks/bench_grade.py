@@ -158,9 +158,14 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
         gc.enable()
 
 
-def best_of(n: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    runs = [timed(fn) for _ in range(n)]
-    return min(r[0] for r in runs), runs[-1][1]
+def best_of_each(n: int, fns: dict[str, Callable[[], Any]]) -> dict[str, float]:
+    """The least time of ``n`` runs of each of ``fns``, run in rounds (one of each per round), so that a slow
+    moment of a shared machine falls on every contender alike, not on whichever ran then."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(n):
+        for name, fn in fns.items():
+            best[name] = min(best[name], timed(fn)[0])
+    return best
 
 
 def bench_durable_rules(recs: list[dict[str, float]]) -> tuple[float, list[str]]:
@@ -216,32 +221,39 @@ def main(argv: Iterable[str] | None = None) -> int:
     for r in recs[:5000]:
         assert rs.grade(r).level is hand(r)[0]
 
-    t_hand, _ = best_of(args.repeat, lambda: [hand(r) for r in recs])
-    t_many, out = best_of(args.repeat, lambda: list(rs.grade_many(recs)))
+    out = list(rs.grade_many(recs))
     assert len(out) == len(recs) and all(isinstance(a, riskgrade.Assessment) for a in out)
     grade = rs.grade
-    t_one, _ = best_of(args.repeat, lambda: [grade(r) for r in recs])
     # materialising everything an Assessment offers (values, fired, JSON) costs more; measured against
     # the same result schema built by hand from the public properties and dumped by the canonical dumper
     sample = recs[:20_000]
-    t_full, _ = best_of(args.repeat, lambda: [grade(r).to_json() for r in sample])
-    t_dict, _ = best_of(args.repeat, lambda: [grade(r).to_dict() for r in sample])
-    t_ref_json, _ = best_of(args.repeat, lambda: [dumps(reference_dict(grade(r))) for r in sample])
-    t_ref_dict, _ = best_of(args.repeat, lambda: [reference_dict(grade(r)) for r in sample])
     # the same, every record distinct (no text is reused from an earlier record)
     distinct = [{"L": r["L"], "E": r["E"], "C": r["C"], "id": i} for i, r in enumerate(sample)]
-    t_cold, _ = best_of(args.repeat, lambda: [_cold_json(grade(r)) for r in distinct])
     # hand-written equivalents (same bytes, checked first), and explanations
     hs = HandSerialiser(rs)
     for r in sample:
         a = grade(r)
         assert hs.to_dict(r) == a.to_dict() and hs.to_json(r) == a.to_json(), r
         assert hs.explain(r, "zh") == a.explain("zh") and hs.explain(r, "en") == a.explain("en"), r
-    t_hand_json, _ = best_of(args.repeat, lambda: [hs.to_json(r) for r in sample])
-    t_hand_dict, _ = best_of(args.repeat, lambda: [hs.to_dict(r) for r in sample])
-    t_hand_expl, _ = best_of(args.repeat, lambda: [hs.explain(r) for r in sample])
-    t_expl, _ = best_of(args.repeat, lambda: [grade(r).explain("zh") for r in sample])
-    t_expl_cold, _ = best_of(args.repeat, lambda: [_cold_explain(grade(r)) for r in sample])
+    t = best_of_each(args.repeat, {
+        "hand": lambda: [hand(r) for r in recs],
+        "many": lambda: list(rs.grade_many(recs)),
+        "one": lambda: [grade(r) for r in recs],
+        "full": lambda: [grade(r).to_json() for r in sample],
+        "dict": lambda: [grade(r).to_dict() for r in sample],
+        "ref_json": lambda: [dumps(reference_dict(grade(r))) for r in sample],
+        "ref_dict": lambda: [reference_dict(grade(r)) for r in sample],
+        "cold": lambda: [_cold_json(grade(r)) for r in distinct],
+        "hand_json": lambda: [hs.to_json(r) for r in sample],
+        "hand_dict": lambda: [hs.to_dict(r) for r in sample],
+        "hand_expl": lambda: [hs.explain(r) for r in sample],
+        "expl": lambda: [grade(r).explain("zh") for r in sample],
+        "expl_cold": lambda: [_cold_explain(grade(r)) for r in sample],
+    })
+    t_hand, t_many, t_one, t_full, t_dict = t["hand"], t["many"], t["one"], t["full"], t["dict"]
+    t_ref_json, t_ref_dict, t_cold = t["ref_json"], t["ref_dict"], t["cold"]
+    t_hand_json, t_hand_dict, t_hand_expl = t["hand_json"], t["hand_dict"], t["hand_expl"]
+    t_expl, t_expl_cold = t["expl"], t["expl_cold"]
 
     dr_recs = recs[: args.dr_records]
     t_dr, dr_out = bench_durable_rules(dr_recs)
