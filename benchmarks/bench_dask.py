@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import time
 import tracemalloc
 from typing import Any
@@ -98,7 +99,8 @@ def main() -> None:
     same = on_cluster == single
     print(f"LocalCluster, 2 worker processes: {n / t_dask / 1e6:.2f} M records/s ({t_dask:.1f} s; start-up "
           f"{t_start:.1f} s not counted); worker RSS after {max(mem) / 2**20:.0f} MiB", flush=True)
-    print(f"cluster / single process: {t_single / t_dask:.2f}x (2 cores shared by 8 engineers); "
+    print(f"cluster / single process: {t_single / t_dask:.2f}x ({os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}); "
           f"same counts: {same}", flush=True)
     print("counts:", dict(sorted(single.items())))
     if not same:
