@@ -32,7 +32,7 @@ import pyarrow as pa
 import riskgrade
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from bench_grade import C_VALUES, E_VALUES, L_VALUES, hand_written, records
+from bench_grade import C_VALUES, E_VALUES, L_VALUES, best_of_each, hand_written, records
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -44,16 +44,6 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
         return time.perf_counter() - t0, out
     finally:
         gc.enable()
-
-
-def best_of_each(n: int, fns: dict[str, Callable[[], Any]]) -> dict[str, float]:
-    """The least time of ``n`` runs of each of ``fns``, run in rounds (one of each per round), so that a slow
-    moment of a shared machine falls on every contender alike, not on whichever ran then."""
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(n):
-        for name, fn in fns.items():
-            best[name] = min(best[name], timed(fn)[0])
-    return best
 
 
 def numpy_lec(L: Any, E: Any, C: Any) -> tuple[Any, Any]:
@@ -137,7 +127,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     if pd is not None:
         df = tbl.to_pandas()
         contenders["grade_table (pandas)"] = lambda: rs.grade_table(df)
-    rate = {k: n / t for k, t in best_of_each(args.repeat, contenders).items()}
+    rate = {k: n / t for k, t in best_of_each(args.repeat, contenders, timed).items()}
 
     # continuous measurements: every row distinct
     hz = riskgrade.load("hazchem-enterprise-2018")
@@ -149,7 +139,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     assert hz.grade_table(hz_tbl).column("level").to_pylist() == [
         a.level.name if isinstance(a, riskgrade.Assessment) else None for a in hz.grade_many(hz_recs)]
     hzt = best_of_each(args.repeat, {"many": lambda: list(hz.grade_many(hz_recs)),
-                                     "table": lambda: hz.grade_table(hz_tbl)})
+                                     "table": lambda: hz.grade_table(hz_tbl)}, timed)
     t_hm, t_ht = hzt["many"], hzt["table"]
 
     # GB 18218 units: a list column per unit, so grade_table grades each row
@@ -163,7 +153,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     assert got.column("score").to_pylist() == [w[1] for w in want]
     gbt = best_of_each(args.repeat, {"hand": lambda: [gb_hand(u) for u in units],
                                      "many": lambda: list(gb.grade_many(units)),
-                                     "table": lambda: gb.grade_table(gb_tbl)})
+                                     "table": lambda: gb.grade_table(gb_tbl)}, timed)
     t_gh, t_gm, t_gt = gbt["hand"], gbt["many"], gbt["table"]
 
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pyarrow {pa.__version__}; "
