@@ -1,6 +1,9 @@
 """``riskgrade serve``: run the HTTP JSON service (docs/platform.md) on uvicorn.
 
-Every limit is an option and an environment variable (``RISKGRADE_SERVE_*``), with a default.
+Every limit is an option and an environment variable (``RISKGRADE_SERVE_*``), with a default. With
+``--workers N`` uvicorn's supervisor runs N worker processes on the one port, each with its own copy of
+the app (made from the options in ``RISKGRADE_SERVE_WORKER_OPTIONS``; the API keys are read again by each
+worker from their file and ``RISKGRADE_SERVE_API_KEYS``) and restarts one that dies.
 Exit codes: 0 stopped; 2 the optional extra ``riskgrade[serve]`` is not installed, or an API key file
 cannot be read (usage).
 """
@@ -38,9 +41,13 @@ __all__ = ["serve_cmd"]
 @click.option("--reload-check", "reload_check", default=1.0, show_default=True, type=click.FloatRange(0),
               metavar="SECONDS", envvar="RISKGRADE_SERVE_RELOAD_CHECK", show_envvar=True,
               help="look at a served ruleset's files for a change at most this often (0: before every request)")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1), metavar="N",
+              envvar="RISKGRADE_SERVE_WORKERS", show_envvar=True,
+              help="worker processes sharing the port (each compiles the rulesets and serves on its own)")
 @_lang_option
 def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, max_batch: int, timeout: float,
-              key_file: str | None, access_log: str | None, reload_check: float, lang: str | None) -> None:
+              key_file: str | None, access_log: str | None, reload_check: float, workers: int,
+              lang: str | None) -> None:
     """Serve POST /v1/grade/{ruleset}, /v1/explain/{ruleset}, /v1/whatif/{ruleset}, /v1/assess,
     GET /v1/rulesets[/{id}], /healthz and the OpenAPI document at /openapi.json (needs: pip install
     'riskgrade[serve]'). API keys may also be given in RISKGRADE_SERVE_API_KEYS (comma-separated)."""
@@ -48,7 +55,7 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
         # the web stack is an optional extra, imported only when serving
         import uvicorn
 
-        from riskgrade._serve import ServeOptions, create_app, read_api_keys
+        from riskgrade._serve.app import OPTIONS_ENV, ServeOptions, create_app, read_api_keys, worker_options
     except ImportError as e:
         need = "riskgrade serve 需要可选依赖" if _lang(lang) == "zh" else "riskgrade serve needs the extra"
         raise click.UsageError(f"{need}: pip install 'riskgrade[serve]' ({e})") from None
@@ -58,8 +65,16 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
         raise click.BadParameter(f"cannot read {key_file}: {e}", param_hint="--api-key-file") from None
     if key_file is not None and not keys:
         raise click.BadParameter(f"{key_file} has no keys", param_hint="--api-key-file")
-    app = create_app(ServeOptions(rulesets, max_body=max_body, max_batch=max_batch, timeout=timeout, api_keys=keys,
-                                  access_log=access_log, reload_check=reload_check))
+    options = ServeOptions(rulesets, max_body=max_body, max_batch=max_batch, timeout=timeout, api_keys=keys,
+                           access_log=access_log, reload_check=reload_check)
+    app = create_app(options)  # compiled here first: a broken ruleset file stops the start, before any worker
     # h11, not httptools even when installed: uvicorn on httptools drops the body of a request that offers an
     # HTTP/2 upgrade (Java's HttpClient does by default, curl --http2 too) -- tests/test_integration.py::test_java
-    uvicorn.run(app, host=host, port=port, log_level="info", ws="none", lifespan="off", http="h11")
+    common = {"host": host, "port": port, "log_level": "info", "ws": "none", "lifespan": "off", "http": "h11"}
+    if workers == 1:
+        uvicorn.run(app, **common)  # type: ignore[arg-type]
+        return
+    # uvicorn's supervisor spawns the workers; each makes its app from the options in the environment
+    os.environ[OPTIONS_ENV] = worker_options(options, key_file)
+    uvicorn.run("riskgrade._serve.app:app_from_environment", factory=True, workers=workers,
+                **common)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import datetime
 import functools
 import hmac
 import json
+import os
 import sys
 import threading
 import time
@@ -129,34 +130,43 @@ def _key_ok(given: str, keys: tuple[str, ...]) -> bool:
 
 class _AccessLog:
     """One JSON line per decision (time, request path, ruleset, record position and id, level or error,
-    receipt id), appended under a lock; a file, or standard error for ``-``."""
+    receipt id), appended under a lock; a file, or standard error for ``-``. A file is opened for appending
+    (``O_APPEND``) and each request's lines go out in one ``write`` call, so that the worker processes of
+    ``riskgrade serve --workers N`` append to one file without cutting into each other's lines."""
 
     def __init__(self, target: str | None) -> None:
         self._lock = threading.Lock()
         self._out: IO[str] | None = None
+        self._fd: int | None = None
         if target == "-":
             self._out = sys.stderr
         elif target is not None:
-            self._out = open(target, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the app
+            self._fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)  # lives as long as the app
 
     @property
     def enabled(self) -> bool:
-        return self._out is not None
+        return self._out is not None or self._fd is not None
 
     def write(self, path: str, ruleset: str, records: list[dict[str, Any]]) -> None:
         """A line per answer dict (its position, level or error and receipt id)."""
-        if self._out is not None:
+        if self.enabled:
             self.write_rows(path, ruleset, [{"index": d.get("index"), "id": d.get("id"), "level": d.get("level"),
                                              "error": d.get("error"), "receipt": (d.get("receipt") or {}).get("id")}
                                             for d in records])
 
     def write_rows(self, path: str, ruleset: str, rows: list[dict[str, Any]]) -> None:
         """A line per row (``index``, ``id``, ``level``, ``error``, ``receipt``: the receipt id)."""
-        if self._out is None:
+        if not self.enabled or not rows:
             return
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
         text = "".join(dumps({"time": now, "path": path, "ruleset": ruleset, **row}) + "\n" for row in rows)
         with self._lock:
+            if self._fd is not None:
+                data = memoryview(text.encode("utf-8"))
+                while data:  # a regular file takes it in one call; the loop is for a short write
+                    data = data[os.write(self._fd, data):]
+                return
+            assert self._out is not None
             self._out.write(text)
             self._out.flush()
 
@@ -271,6 +281,30 @@ class _KeyGuard:
                 await res(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+#: the environment variable that carries the options of ``riskgrade serve --workers N`` to its worker processes
+OPTIONS_ENV = "RISKGRADE_SERVE_WORKER_OPTIONS"
+
+
+def worker_options(options: ServeOptions, key_file: str | None) -> str:
+    """What :func:`app_from_environment` reads from :data:`OPTIONS_ENV`: the options as JSON, paths made
+    absolute, the API keys left out (each worker reads them again from ``key_file`` and
+    ``RISKGRADE_SERVE_API_KEYS``, so no key is written into another process's environment)."""
+    def absolute(path: str | None) -> str | None:
+        return None if path is None or path == "-" else os.path.abspath(path)
+    return json.dumps({"rulesets": [os.path.abspath(p) for p in options.rulesets], "max_body": options.max_body,
+                       "max_batch": options.max_batch, "timeout": options.timeout,
+                       "access_log": options.access_log if options.access_log == "-" else absolute(options.access_log),
+                       "reload_check": options.reload_check, "key_file": absolute(key_file)})
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``riskgrade serve --workers N`` (uvicorn's factory), made from the
+    options the command put in :data:`OPTIONS_ENV` (:func:`worker_options`)."""
+    spec = json.loads(os.environ[OPTIONS_ENV])
+    keys = read_api_keys(spec.pop("key_file"), os.environ.get("RISKGRADE_SERVE_API_KEYS"))
+    return create_app(ServeOptions(tuple(spec.pop("rulesets")), api_keys=keys, **spec))
 
 
 def create_app(options: ServeOptions | None = None) -> FastAPI:
