@@ -10,7 +10,8 @@ each with an id), as bench_grade.py makes them. Contenders, each a fresh process
                  {id, level, D}, write — the floor of a JSON Lines pipeline in Python (no receipt, no
                  trace, no located errors)
   grade json     riskgrade grade -r lec-generic FILE --format json   (full results with receipts), with the
-                 fast extra (orjson) and without it (the pure-Python path: orjson made unimportable)
+                 fast extra (orjson) and without it (the pure-Python path: orjson made unimportable); and
+                 with --no-receipt (the results without their receipts: about half the bytes)
   grade parquet  riskgrade grade -r lec-generic FILE --format parquet --out OUT
 
 `grade json` with ids on the whole file is run twice: writing to a file in the temporary directory, and
@@ -152,6 +153,11 @@ def main(argv: Iterable[str] | None = None) -> int:
                 digest[mode] = h.hexdigest()
             rows.append((f"{label} ({k:,})", t, m, k, c))
         assert digest["cli"] == digest["cli-pure"], "orjson and the pure path wrote different bytes"
+        target = f"{out}.noreceipt.json"
+        t, m, rc, c = run("cli", [*grade, big, "--format", "json", "--no-receipt"], target)
+        assert rc == 1, rc
+        os.remove(target)
+        rows.append((f"grade json, ids, --no-receipt ({n:,})", t, m, n, c))
         h = hashlib.sha256()
         t, m, rc, c = run("cli", [*grade, big, "--format", "json"], None, pipe=h)
         assert rc == 1 and h.hexdigest() == digest["cli"], "the pipe got other bytes than the file"
@@ -166,10 +172,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     print(f"  {'contender':<34} {'seconds':>8} {'records/s':>10} {'CPU s':>7} {'rec/CPU s':>10} {'peak RSS':>10}")
     for name, t, m, k, c in rows:
         print(f"  {name:<34} {t:>8.2f} {k / t:>10,.0f} {c:>7.2f} {k / c:>10,.0f} {m / 1024:>6.0f} MiB")
-    (t_ids, c_ids), (t_bare, c_bare), (_, c_pure), (t_pipe, c_pipe) = (
-        (rows[i][1], rows[i][4]) for i in (1, 3, 4, 5))
+    (t_ids, c_ids), (t_bare, c_bare), (_, c_pure), (t_norec, c_norec), (t_pipe, c_pipe) = (
+        (rows[i][1], rows[i][4]) for i in (1, 3, 4, 5, 6))
     print(f"grade json records/s: {n / t_ids:,.0f} with ids, {n / t_bare:,.0f} without (wall); {n / c_ids:,.0f} and "
           f"{n / c_bare:,.0f} per CPU second  (target >= 200,000)")
+    print(f"grade json with ids, --no-receipt, to a file: {n / t_norec:,.0f} records/s (wall), "
+          f"{n / c_norec:,.0f} per CPU second")
     print(f"grade json with ids to a pipe: {n / t_pipe:,.0f} records/s (wall), {n / c_pipe:,.0f} per CPU second; "
           f"/ hand-written {c_hand / c_pipe:.2f} (CPU)")
     print(f"grade json / hand-written: {t_hand / t_ids:.2f} with ids, {t_hand / t_bare:.2f} without (wall); "

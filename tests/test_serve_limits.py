@@ -58,6 +58,25 @@ def test_api_keys(tmp_path: pathlib.Path) -> None:
         assert doc["paths"]["/v1/grade/{ruleset}"]["post"]["security"] == [{"bearer": []}, {"apiKey": []}]
 
 
+def test_api_keys_guard_every_path_but_the_open_ones_also_when_mounted() -> None:
+    """Under a prefix (the app mounted in a platform's own ASGI app) the guard still applies; anything not
+    known to be open needs a key (an odd spelling of a path is refused, not let through); a key given only
+    as its SHA-256 (how ``--workers`` passes keys) is accepted as the key itself is."""
+    from fastapi import FastAPI
+    from fastapi.routing import Mount
+
+    from riskgrade._serve.app import key_digest
+
+    outer = FastAPI(routes=[Mount("/rg", app=create_app(ServeOptions(api_key_digests=(key_digest("k-d"),))))])
+    with running(outer) as url, httpx.Client(base_url=url, timeout=60) as c:
+        for path in ("/rg/v1/rulesets", "/rg/v1/rulesets/lec-generic", "/rg//v1/rulesets", "/rg/V1/rulesets",
+                     "/rg/v1/../v1/rulesets", "/rg/nowhere"):
+            assert c.get(path).status_code == 401, path
+        assert c.get("/rg/v1/rulesets", headers={"X-API-Key": "k-d"}).status_code == 200
+        assert c.get("/rg/v1/rulesets", headers={"X-API-Key": key_digest("k-d")}).status_code == 401
+        assert c.get("/rg/healthz").status_code == 200 and c.get("/rg/openapi.json").status_code == 200
+
+
 def test_access_log_has_one_line_per_decision(tmp_path: pathlib.Path) -> None:
     log = tmp_path / "access.jsonl"
     with running(create_app(ServeOptions(access_log=str(log)))) as url, httpx.Client(base_url=url, timeout=60) as c:

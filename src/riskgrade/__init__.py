@@ -118,7 +118,7 @@ def serve_app(*, rulesets: tuple[str, ...] = (), max_body: int = 8 * 1024 * 1024
     """The ASGI application of ``riskgrade serve`` (a FastAPI app; needs the extra ``riskgrade[serve]``):
     the shipped rulesets plus the ruleset files ``rulesets`` (served by their ids), with the request
     limits ``max_body`` (bytes, 413), ``max_batch`` (records, 413) and ``timeout`` (seconds, 408); with
-    ``api_keys``, every ``/v1`` request needs one (401 without); ``access_log``: a file (``-``: standard
+    ``api_keys``, every request but ``/healthz`` and the OpenAPI document needs one (401 without); ``access_log``: a file (``-``: standard
     error) to append one JSON line per decision to; ``reload_check``: how often, at most, in seconds, a
     served ruleset's files are looked at for a change (0: before every request). See docs/platform.md."""
     # the web stack is an optional extra: imported only when an app is asked for

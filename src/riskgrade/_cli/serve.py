@@ -2,8 +2,8 @@
 
 Every limit is an option and an environment variable (``RISKGRADE_SERVE_*``), with a default. With
 ``--workers N`` uvicorn's supervisor runs N worker processes on the one port, each with its own copy of
-the app (made from the options in ``RISKGRADE_SERVE_WORKER_OPTIONS``; the API keys are read again by each
-worker from their file and ``RISKGRADE_SERVE_API_KEYS``) and restarts one that dies.
+the app (made from the options in ``RISKGRADE_SERVE_WORKER_OPTIONS``, where the API keys the command read
+are given as their SHA-256 only) and restarts one that dies.
 Exit codes: 0 stopped; 2 the optional extra ``riskgrade[serve]`` is not installed, or an API key file
 cannot be read (usage).
 """
@@ -35,7 +35,7 @@ __all__ = ["serve_cmd"]
               help="the most time one request may take, body included (408 above it)")
 @click.option("--api-key-file", "key_file", type=click.Path(dir_okay=False), default=None,
               envvar="RISKGRADE_SERVE_API_KEY_FILE", show_envvar=True,
-              help="require an API key from this file (one a line) on every /v1 request (401 without)")
+              help="require an API key from this file (one a line) on every request but /healthz and the OpenAPI document (401 without)")
 @click.option("--access-log", "access_log", default=None, metavar="FILE", envvar="RISKGRADE_SERVE_ACCESS_LOG",
               show_envvar=True, help="append one JSON line per decision to FILE (- for standard error)")
 @click.option("--reload-check", "reload_check", default=1.0, show_default=True, type=click.FloatRange(0),
@@ -75,6 +75,6 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
         uvicorn.run(app, **common)  # type: ignore[arg-type]
         return
     # uvicorn's supervisor spawns the workers; each makes its app from the options in the environment
-    os.environ[OPTIONS_ENV] = worker_options(options, key_file)
+    os.environ[OPTIONS_ENV] = worker_options(options)
     uvicorn.run("riskgrade._serve.app:app_from_environment", factory=True, workers=workers,
                 **common)  # type: ignore[arg-type]

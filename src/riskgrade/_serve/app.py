@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import hmac
 import json
 import os
@@ -45,6 +46,7 @@ from riskgrade._source.facts import (
     strip_id,
 )
 from riskgrade._source.jsondoc import JSONDocError
+from riskgrade._source.registry import head
 from riskgrade._validate import jsonschema as _js
 from riskgrade.exceptions import (
     FactError,
@@ -66,7 +68,7 @@ class ServeOptions:
     ``rulesets``: ruleset files served under their own ``id`` (compiled when the app is made, so a
     broken one stops the start, never a request); ``max_body``: the largest request body in bytes
     (413); ``max_batch``: the most records in one request (413); ``timeout``: the most seconds one
-    request may take, body included (408); ``api_keys``: when not empty, every ``/v1`` request needs
+    request may take, body included (408); ``api_keys``: when not empty, every request but :data:`OPEN_PATHS` needs
     one of them (``Authorization: Bearer KEY`` or ``X-API-Key: KEY``; 401 without); ``access_log``:
     a file to append one JSON line per decision to (``-``: standard error; None: no log);
     ``reload_check``: how often, at most, a served ruleset's files are looked at for a change (seconds;
@@ -78,8 +80,13 @@ class ServeOptions:
     max_batch: int = 10_000
     timeout: float = 30.0
     api_keys: tuple[str, ...] = attrs.field(default=(), repr=False)
+    #: SHA-256 (hex) of further keys, as ``riskgrade serve --workers N`` gives its workers the keys it read
+    api_key_digests: tuple[str, ...] = attrs.field(default=(), repr=False)
     access_log: str | None = None
     reload_check: float = 1.0
+    #: a ``--ruleset`` file that does not compile at the start is listed as stale instead of stopping it
+    #: (the workers of ``--workers N``: the command itself compiled every file before starting them)
+    start_stale: bool = False
 
 
 def read_api_keys(file: str | None = None, env: str | None = None) -> tuple[str, ...]:
@@ -120,11 +127,18 @@ def _timeout_problem(opts: ServeOptions) -> _JSON:
     return _problem(408, "timeout", f"the request took more than {opts.timeout:g} s (--timeout)")
 
 
-def _key_ok(given: str, keys: tuple[str, ...]) -> bool:
-    """``given`` is one of ``keys``, compared in constant time (every key is compared, match or not)."""
+def key_digest(key: str) -> str:
+    """The SHA-256 (hex) of an API key: what the service compares (and what workers are given)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _key_ok(given: str, digests: tuple[str, ...]) -> bool:
+    """``given`` is one of the keys of ``digests`` (their SHA-256), compared in constant time (every digest
+    is compared, match or not; the digests all have one length)."""
+    mine = key_digest(given).encode("ascii")
     found = False
-    for k in keys:
-        found |= hmac.compare_digest(given.encode("utf-8"), k.encode("utf-8"))
+    for d in digests:
+        found |= hmac.compare_digest(mine, d.encode("ascii"))
     return found
 
 
@@ -263,19 +277,26 @@ _LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class _KeyGuard:
-    """API keys for everything under ``/v1`` (``/healthz`` and the OpenAPI document stay open): a request
-    without one of ``keys`` (``Authorization: Bearer KEY`` or ``X-API-Key: KEY``) gets a 401 problem."""
+#: what stays open when API keys are set (relative to where the app is mounted); everything else needs a key
+OPEN_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 
-    def __init__(self, app: Any, keys: tuple[str, ...]) -> None:
-        self.app, self.keys = app, keys
+
+class _KeyGuard:
+    """API keys for every path but :data:`OPEN_PATHS` (``/healthz`` and the OpenAPI document and its pages):
+    a request without one of the keys (``Authorization: Bearer KEY`` or ``X-API-Key: KEY``; ``digests``:
+    their SHA-256) gets a 401 problem. The path is taken relative to the app's ``root_path`` (an app mounted
+    under a prefix), and anything not known to be open is guarded, so an odd spelling of a path is refused
+    rather than let through."""
+
+    def __init__(self, app: Any, digests: tuple[str, ...]) -> None:
+        self.app, self.digests = app, digests
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+        if scope["type"] == "http" and _route_path(scope) not in OPEN_PATHS:
             headers = Headers(scope=scope)
             auth = headers.get("authorization", "")
             given = auth[7:].strip() if auth[:7].lower() == "bearer " else headers.get("x-api-key", "")
-            if not given or not _key_ok(given, self.keys):
+            if not given or not _key_ok(given, self.digests):
                 res = _problem(401, "unauthorized", "an API key is needed: Authorization: Bearer KEY, or X-API-Key")
                 res.headers["WWW-Authenticate"] = 'Bearer realm="riskgrade"'
                 await res(scope, receive, send)
@@ -283,42 +304,65 @@ class _KeyGuard:
         await self.app(scope, receive, send)
 
 
+def _route_path(scope: Any) -> str:
+    """The request's path below the app's mount point (``root_path``), as Starlette routes it."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path or "/"
+
+
 #: the environment variable that carries the options of ``riskgrade serve --workers N`` to its worker processes
 OPTIONS_ENV = "RISKGRADE_SERVE_WORKER_OPTIONS"
 
 
-def worker_options(options: ServeOptions, key_file: str | None) -> str:
+def worker_options(options: ServeOptions) -> str:
     """What :func:`app_from_environment` reads from :data:`OPTIONS_ENV`: the options as JSON, paths made
-    absolute, the API keys left out (each worker reads them again from ``key_file`` and
-    ``RISKGRADE_SERVE_API_KEYS``, so no key is written into another process's environment)."""
-    def absolute(path: str | None) -> str | None:
-        return None if path is None or path == "-" else os.path.abspath(path)
+    absolute, and the API keys the command read as their SHA-256 only (every worker, a restarted one too,
+    checks the same keys, and no key is written into another process's environment)."""
+    log = options.access_log
     return json.dumps({"rulesets": [os.path.abspath(p) for p in options.rulesets], "max_body": options.max_body,
                        "max_batch": options.max_batch, "timeout": options.timeout,
-                       "access_log": options.access_log if options.access_log == "-" else absolute(options.access_log),
-                       "reload_check": options.reload_check, "key_file": absolute(key_file)})
+                       "access_log": log if log is None or log == "-" else os.path.abspath(log),
+                       "reload_check": options.reload_check,
+                       "api_key_digests": sorted({*map(key_digest, options.api_keys), *options.api_key_digests})})
 
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process of ``riskgrade serve --workers N`` (uvicorn's factory), made from the
-    options the command put in :data:`OPTIONS_ENV` (:func:`worker_options`)."""
+    options the command put in :data:`OPTIONS_ENV` (:func:`worker_options`). A ``--ruleset`` file that does
+    not compile when a worker starts (it broke after the command started) does not stop the worker: it is
+    listed under ``stale`` in ``/healthz`` and requests for it get its load error until it compiles, so a
+    worker that uvicorn restarts does not fail again and again."""
     spec = json.loads(os.environ[OPTIONS_ENV])
-    keys = read_api_keys(spec.pop("key_file"), os.environ.get("RISKGRADE_SERVE_API_KEYS"))
-    return create_app(ServeOptions(tuple(spec.pop("rulesets")), api_keys=keys, **spec))
+    return create_app(ServeOptions(tuple(spec.pop("rulesets")), api_key_digests=tuple(spec.pop("api_key_digests")),
+                                   start_stale=True, **spec))
 
 
 def create_app(options: ServeOptions | None = None) -> FastAPI:
     """The FastAPI application of ``riskgrade serve`` (docs/platform.md)."""
     opts = options or ServeOptions()
-    files = {load(path).id: path for path in opts.rulesets}  # compiled now: a broken file fails the start
     log = _AccessLog(opts.access_log)
     #: the last ruleset that compiled, per (ref, jurisdiction): served while a changed file does not compile
     good: dict[tuple[str, str | None], Any] = {}
     #: why a changed file was not swapped in (shown by /healthz until it compiles again)
     stale: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for path in opts.rulesets:  # compiled now: a broken file fails the start (unless start_stale)
+        try:
+            files[load(path).id] = path
+        except RulesetError as e:
+            rid = (head(path) or {}).get("id") if opts.start_stale else None
+            if rid is None:
+                raise
+            files[str(rid)] = path
+            stale[str(rid)] = str(e)
     #: (ref, jurisdiction) -> (when its files were last looked at, the ruleset then served); the stat calls
     #: of every request made a worker thread give the GIL up and wait for it (a convoy with the event loop)
     checked: dict[tuple[str, str | None], tuple[float, Any]] = {}
+    #: (ref, jurisdiction) -> (when, why) of a served file that has not compiled in this process yet
+    broken: dict[tuple[str, str | None], tuple[float, RulesetError]] = {}
 
     def _load(ref: str, jurisdiction: str | None) -> Any:
         # a served file by its id; otherwise a shipped id (id@edition), never a path from the request
@@ -333,10 +377,15 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
         seen = checked.get(key)
         if seen is not None and now - seen[0] < opts.reload_check:
             return seen[1]  # looked at less than reload_check seconds ago: no stat calls per request
+        failed = broken.get(key)
+        if failed is not None and now - failed[0] < opts.reload_check:
+            raise failed[1]  # a file that has never compiled here, tried less than reload_check seconds ago
         try:
             rs = load(target, jurisdiction=jurisdiction)  # recompiled when one of its files changed
         except RulesetError as e:
             if key not in good or e.codes == ["unknown-ruleset"]:
+                if key not in good and ref in files:
+                    broken[key] = (now, e)
                 raise
             if ref not in stale:
                 print(f"riskgrade serve: {ref}: the changed ruleset does not compile; still serving the last "
@@ -346,6 +395,7 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
             return good[key]
         good[key] = rs
         checked[key] = (now, rs)
+        broken.pop(key, None)
         stale.pop(ref, None)
         return rs
 
@@ -353,10 +403,11 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
                   description="Grade safety risk under the dual prevention mechanism (双重预防机制): the "
                               "contracts of riskgrade grade/explain/assess/whatif --format json, over HTTP.")
 
-    if opts.api_keys:
+    digests = tuple(sorted({*map(key_digest, opts.api_keys), *opts.api_key_digests}))
+    if digests:
         # a pure ASGI middleware, not ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware passes
-        # every response body through a memory stream, which cost ~15 % of a 1,000-record batch's time
-        app.add_middleware(_KeyGuard, keys=opts.api_keys)
+        # every response body through a memory stream (135 -> 150 requests/s of 1,000-record batches without it)
+        app.add_middleware(_KeyGuard, digests=digests)
 
     async def _limited(request: Request, work: Callable[[Any, float], Response]) -> Response:
         """Read the body and run ``work(body, deadline)`` in a worker thread, all within ``opts.timeout``:
@@ -581,7 +632,7 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
                                 del schema["type"]
             components = doc.setdefault("components", {})
             components.setdefault("schemas", {}).update(_schemas())
-            if opts.api_keys:
+            if digests:
                 components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"},
                                                  "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
                 for path, item in doc["paths"].items():
