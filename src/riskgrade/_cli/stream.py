@@ -86,7 +86,8 @@ class _Progress:
 
 
 _BACKSLASH = b"\\"
-_CONTROL = re.compile(rb"[\x00-\x1f]")
+#: what a plain JSON string's text may not hold: a backslash (an escape) or a control character
+_NOT_PLAIN = re.compile(rb"[\x00-\x1f\\]")
 _PROBE = "riskgrade:probe"
 
 
@@ -104,26 +105,29 @@ class _Shapes:
 
     def __init__(self, skip: str | None, lim: Any) -> None:
         self.skip, self.lim = skip, lim
+        self.max_bytes: int = lim.max_bytes
         self.heads: list[bytes] = []
-        self.tails: dict[tuple[bytes, bytes], tuple[tuple[bytes, ...], int]] = {}
+        #: per head, in the order learnt: (head, its length, tail -> (the output's cuts, kind))
+        self.shapes: list[tuple[bytes, int, dict[bytes, tuple[tuple[bytes, ...], int]]]] = []
+        self.size = 0
 
     def match(self, raw: bytes) -> tuple[tuple[bytes, ...], int, bytes] | None:
-        for head in self.heads:
+        for head, n, tails in self.shapes:
             if raw.startswith(head):
-                n = len(head)
                 j = raw.find(b'"', n)
                 if j < 0:
                     return None
-                hit = self.tails.get((head, raw[j + 1:]))
+                hit = tails.get(raw[j + 1:])
                 if hit is None:
                     return None
                 text = raw[n:j]
-                if _BACKSLASH in text or _CONTROL.search(text) is not None or len(raw) > self.lim.max_bytes:
+                if _NOT_PLAIN.search(text) is not None or len(raw) > self.max_bytes:
                     return None
-                try:
-                    text.decode("utf-8")
-                except UnicodeDecodeError:
-                    return None
+                if not text.isascii():
+                    try:
+                        text.decode("utf-8")
+                    except UnicodeDecodeError:
+                        return None
                 return hit[0], hit[1], raw[n - 1:j + 1]
         return None
 
@@ -146,9 +150,15 @@ class _Shapes:
             if exact_key(probe) != key:
                 return
             self.heads.append(head)
-        if len(self.tails) >= CACHE_LIMIT:
-            self.tails.clear()
-        self.tails[head, tail] = (cuts, kind)
+            self.shapes.append((head, len(head), {}))
+        if self.size >= CACHE_LIMIT:
+            for _, _, tails in self.shapes:
+                tails.clear()
+            self.size = 0
+        tails = self.shapes[self.heads.index(head)][2]
+        if tail not in tails:
+            self.size += 1
+        tails[tail] = (cuts, kind)
 
 
 def _quick(raw: bytes, lim: Any) -> Any:
