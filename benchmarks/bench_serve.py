@@ -17,6 +17,10 @@ server that does no work -- uvicorn (the same HTTP parser and event loop) runnin
 the body and answers bytes as long as the real answer of the batch. What it reaches is what this client
 and HTTP on this machine allow any server; its ratio to ``grade_many`` is printed next to the server's.
 
+With ApacheBench installed (``ab``, Debian's apache2-utils; ``--no-ab`` to skip): the same batch posted
+by a client in C, which takes a fraction of httpx's CPU, to ``riskgrade serve --workers 1`` and ``--workers
+2`` -- what the server gives when the client leaves it more of the machine.
+
 Memory: grades ``--memory-records`` records through the server in 1,000-record batches (8 clients) and
 reads the server process's resident set size (VmRSS) after the warm-up, at every tenth of the run and at
 the end; stops early at ``--memory-seconds`` and says so.
@@ -30,10 +34,13 @@ import gc
 import json
 import os
 import random
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -219,6 +226,40 @@ def _http_stack() -> str:
     return f"uvicorn with h11 (riskgrade serve's parser) and {loop}"
 
 
+def light_client(body: bytes, seconds: float, log: Any) -> list[tuple[int, float]]:
+    """Requests/s of 1,000-record batches that ApacheBench (``ab``, a client in C that takes far less CPU than
+    httpx) gets from ``riskgrade serve --workers 1`` and ``--workers 2`` (8 keep-alive connections, one body
+    posted again and again, for ``seconds``); printed, and returned as (workers, requests/s)."""
+    out = []
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as fh:
+        fh.write(body)
+    try:
+        for workers in (1, 2):
+            port = free_port()
+            cmd = [sys.executable, "-c", "from riskgrade._cli import main; main()", "serve", "--port", str(port),
+                   "--max-batch", "1000", "--timeout", "120", "--workers", str(workers)]
+            srv = subprocess.Popen(cmd, stdout=log, stderr=log)
+            try:
+                _wait_up(f"http://127.0.0.1:{port}")
+                time.sleep(2 * workers)  # every worker up (each compiles the rulesets)
+                res = subprocess.run(["ab", "-q", "-k", "-c", "8", "-t", str(max(int(seconds), 1)), "-n", "10000000",
+                                      "-p", fh.name, "-T", "application/json",
+                                      f"http://127.0.0.1:{port}/v1/grade/{RULESET}?receipt=false"],
+                                     capture_output=True, text=True, timeout=seconds + 120, check=True)
+            finally:
+                srv.terminate()
+                srv.wait(timeout=30)
+            rate = float(re.search(r"Requests per second:\s+([0-9.]+)", res.stdout).group(1))  # type: ignore[union-attr]
+            failed = int(re.search(r"Failed requests:\s+(\d+)", res.stdout).group(1))  # type: ignore[union-attr]
+            non2xx = re.search(r"Non-2xx responses:\s+(\d+)", res.stdout)
+            print(f"ab (C client), 8 connections, --workers {workers}: {rate:9,.1f} req/s {rate * 1000:11,.0f} "
+                  f"records/s ({failed} failed, {non2xx.group(1) if non2xx else 0} not 2xx)", flush=True)
+            out.append((workers, rate))
+    finally:
+        os.unlink(fh.name)
+    return out
+
+
 def _wait_up(url: str) -> None:
     for _ in range(600):  # bounded start: a minute
         try:
@@ -238,6 +279,7 @@ def main() -> None:
     ap.add_argument("--baseline-records", type=int, default=100_000)
     ap.add_argument("--server-log", default="bench_serve.log", help="where the server's own log goes")
     ap.add_argument("--no-ceiling", action="store_true", help="skip the HTTP ceiling (a server that does no work)")
+    ap.add_argument("--no-ab", action="store_true", help="skip the runs with ApacheBench (ab), when it is installed")
     ap.add_argument("--static-server", nargs=2, type=int, metavar=("PORT", "BYTES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.static_server:
@@ -296,6 +338,7 @@ def main() -> None:
             finally:
                 static.terminate()
                 static.wait(timeout=30)
+        light = [] if args.no_ab or shutil.which("ab") is None else light_client(batch[0], args.seconds, log)
         after = in_process(args.baseline_records)
         for name, (wall, cpu) in after.items():
             print(f"in-process {name:<30} {wall:12,.0f} records/s  {cpu:12,.0f} records/CPU-s  (after)")
@@ -310,6 +353,9 @@ def main() -> None:
             print(f"HTTP ceiling / grade_many (a server that does no work, best of {args.clients} clients): "
                   f"{ceiling['rec_s'] / base['grade_many'][0]:.3f}; server / HTTP ceiling: "
                   f"{best['rec_s'] / ceiling['rec_s']:.3f}")
+        for workers, rate in light:
+            print(f"with ab (a client in C, 8 connections) and --workers {workers}: server / grade_many "
+                  f"{rate * 1000 / base['grade_many'][0]:.3f}")
         for name in ("grade_many + dumps(to_dict())", "grade_many + to_json()"):
             print(f"server / ({name}) on 1,000-record batches: {best['rec_s'] / base[name][0]:.3f}")
         print(f"per CPU second: server records/CPU-s / grade_many records/CPU-s: {best_cpu / base['grade_many'][1]:.3f}; "
