@@ -10,6 +10,7 @@ cannot be read (usage).
 
 from __future__ import annotations
 
+import functools
 import os
 
 import click
@@ -35,7 +36,8 @@ __all__ = ["serve_cmd"]
               help="the most time one request may take, body included (408 above it)")
 @click.option("--api-key-file", "key_file", type=click.Path(dir_okay=False), default=None,
               envvar="RISKGRADE_SERVE_API_KEY_FILE", show_envvar=True,
-              help="require an API key from this file (one a line) on every request but /healthz and the OpenAPI document (401 without)")
+              help="require an API key from this file (one a line) on every request but /healthz and the "
+                   "OpenAPI document (401 without)")
 @click.option("--access-log", "access_log", default=None, metavar="FILE", envvar="RISKGRADE_SERVE_ACCESS_LOG",
               show_envvar=True, help="append one JSON line per decision to FILE (- for standard error)")
 @click.option("--reload-check", "reload_check", default=1.0, show_default=True, type=click.FloatRange(0),
@@ -70,11 +72,11 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
     app = create_app(options)  # compiled here first: a broken ruleset file stops the start, before any worker
     # h11, not httptools even when installed: uvicorn on httptools drops the body of a request that offers an
     # HTTP/2 upgrade (Java's HttpClient does by default, curl --http2 too) -- tests/test_integration.py::test_java
-    common = {"host": host, "port": port, "log_level": "info", "ws": "none", "lifespan": "off", "http": "h11"}
+    run = functools.partial(uvicorn.run, host=host, port=port, log_level="info", ws="none", lifespan="off",
+                            http="h11")
     if workers == 1:
-        uvicorn.run(app, **common)  # type: ignore[arg-type]
+        run(app)
         return
     # uvicorn's supervisor spawns the workers; each makes its app from the options in the environment
     os.environ[OPTIONS_ENV] = worker_options(options)
-    uvicorn.run("riskgrade._serve.app:app_from_environment", factory=True, workers=workers,
-                **common)  # type: ignore[arg-type]
+    run("riskgrade._serve.app:app_from_environment", factory=True, workers=workers)

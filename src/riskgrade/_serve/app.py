@@ -88,6 +88,10 @@ class ServeOptions:
     #: (the workers of ``--workers N``: the command itself compiled every file before starting them)
     start_stale: bool = False
 
+    def key_digests(self) -> tuple[str, ...]:
+        """The SHA-256 (hex) of every key, ``api_keys`` and ``api_key_digests`` together, sorted."""
+        return tuple(sorted({*map(key_digest, self.api_keys), *self.api_key_digests}))
+
 
 def read_api_keys(file: str | None = None, env: str | None = None) -> tuple[str, ...]:
     """The API keys in ``file`` (one a line; blank lines and ``#`` comments skipped) and in ``env`` (the
@@ -326,7 +330,7 @@ def worker_options(options: ServeOptions) -> str:
                        "max_batch": options.max_batch, "timeout": options.timeout,
                        "access_log": log if log is None or log == "-" else os.path.abspath(log),
                        "reload_check": options.reload_check,
-                       "api_key_digests": sorted({*map(key_digest, options.api_keys), *options.api_key_digests})})
+                       "api_key_digests": list(options.key_digests())})
 
 
 def app_from_environment() -> FastAPI:
@@ -403,7 +407,7 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
                   description="Grade safety risk under the dual prevention mechanism (双重预防机制): the "
                               "contracts of riskgrade grade/explain/assess/whatif --format json, over HTTP.")
 
-    digests = tuple(sorted({*map(key_digest, opts.api_keys), *opts.api_key_digests}))
+    digests = opts.key_digests()
     if digests:
         # a pure ASGI middleware, not ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware passes
         # every response body through a memory stream (135 -> 150 requests/s of 1,000-record batches without it)
