@@ -106,14 +106,14 @@ class _Shapes:
     def __init__(self, skip: str | None, lim: Any) -> None:
         self.skip, self.lim = skip, lim
         self.max_bytes: int = lim.max_bytes
-        self.heads: list[bytes] = []
-        #: per head, in the order learnt: (head, its length, tail -> (the output's cuts, kind))
-        self.shapes: list[tuple[bytes, int, dict[bytes, tuple[tuple[bytes, ...], int]]]] = []
+        #: head -> tail -> (the output's cuts, kind), heads in the order learnt
+        self.heads: dict[bytes, dict[bytes, tuple[tuple[bytes, ...], int]]] = {}
         self.size = 0
 
     def match(self, raw: bytes) -> tuple[tuple[bytes, ...], int, bytes] | None:
-        for head, n, tails in self.shapes:
+        for head, tails in self.heads.items():
             if raw.startswith(head):
+                n = len(head)
                 j = raw.find(b'"', n)
                 if j < 0:
                     return None
@@ -149,13 +149,12 @@ class _Shapes:
             del probe[self.skip]
             if exact_key(probe) != key:
                 return
-            self.heads.append(head)
-            self.shapes.append((head, len(head), {}))
+            self.heads[head] = {}
         if self.size >= CACHE_LIMIT:
-            for _, _, tails in self.shapes:
-                tails.clear()
+            for kept in self.heads.values():
+                kept.clear()
             self.size = 0
-        tails = self.shapes[self.heads.index(head)][2]
+        tails = self.heads[head]
         if tail not in tails:
             self.size += 1
         tails[tail] = (cuts, kind)

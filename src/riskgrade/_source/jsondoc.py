@@ -177,19 +177,13 @@ def _fast(doc: str | bytes, n: _Counts, max_keys: int) -> tuple[Any, int | None]
         if max(map(len, data)) > max_keys:
             return _MISS, None
         keys, depth = sum(map(len, data)), 2
-    elif colons <= max_keys and not _has_backslash(doc):
+    elif colons <= max_keys and not _has_backslash(doc) and (again := _written_colons(data)) >= 0:
         # no backslash anywhere, so every string holds its characters as written, and orjson writes them
         # back so (it escapes only '"', '\\' and control characters, and never ':'): the value written again
         # has every ':' of the strings kept and one per key kept -- as many as the text exactly when no key
         # was dropped as a repeat (a repeat drops its ':' and maybe strings, never adds one); and no object
         # can hold more keys than the text has ':'. One pass in C instead of a walk in Python.
-        try:
-            again = _orjson.dumps(data).count(b":")
-        except Exception:  # nesting past orjson's writer (254): walk
-            again = -1
-        if again >= 0:
-            return (data, None) if again == colons else (_MISS, None)
-        keys = _walk_keys(data, max_keys)
+        return (data, None) if again == colons else (_MISS, None)
     else:
         keys = _walk_keys(data, max_keys)
     if keys < 0:
@@ -202,6 +196,14 @@ def _fast(doc: str | bytes, n: _Counts, max_keys: int) -> tuple[Any, int | None]
 
 def _has_backslash(doc: str | bytes) -> bool:
     return b"\\" in doc if isinstance(doc, bytes) else "\\" in doc
+
+
+def _written_colons(data: Any) -> int:
+    """The ``:`` in orjson's text of ``data``; -1 past what its writer nests (254 levels)."""
+    try:
+        return int(_orjson.dumps(data).count(b":"))
+    except Exception:
+        return -1
 
 
 def _walk_keys(data: Any, max_keys: int) -> int:
