@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
@@ -35,7 +36,7 @@ from riskgrade._core.levels import Level
 from riskgrade._core.limits import get_limits
 from riskgrade._grade.receipt import riskgrade_version
 from riskgrade._grade.reuse import error_answer
-from riskgrade._serve.batch import TimeUp, grade_batch
+from riskgrade._serve.batch import TimeUp, answer_batch, grade_batch
 from riskgrade._serve.body import read_body
 from riskgrade._source.facts import (
     DEFAULT_ID_FIELD,
@@ -125,6 +126,10 @@ def _load_error(e: RulesetError) -> _JSON:
     return _problem(404 if unknown else 422, e.codes[0] if e.codes else "ruleset", str(e), load="ruleset",
                     problems=[{"code": p.code, "message": p.message, "file": p.file, "line": p.line, "col": p.col}
                               for p in e.problems])
+
+
+def _internal_problem(exc: RiskgradeError) -> _JSON:
+    return _problem(500, "internal-error", f"{type(exc).__name__}: {exc}")
 
 
 def _timeout_problem(opts: ServeOptions) -> _JSON:
@@ -317,6 +322,80 @@ def _route_path(scope: Any) -> str:
     return path or "/"
 
 
+#: the scope key of the time a request must be answered by (``time.monotonic``), set by :class:`_BatchGrade`
+#: when it passes a request on after reading its body, so that the route's time limit counts from the start
+_DEADLINE = "riskgrade.deadline"
+#: the receipt values :class:`_BatchGrade` reads itself (any other spelling goes to FastAPI's parser)
+#: the longest batch answered on the event loop when every record was answered before (~1.5 ms per
+#: 1,000 records: at most ~15 ms of the loop's time); a longer one is answered in a worker thread
+_ON_LOOP = 10_000
+_RECEIPT = {"true": True, "false": False, "1": True, "0": False}
+
+
+class _BatchGrade:
+    """``POST /v1/grade/{ruleset}`` with a batch (a JSON list), answered without FastAPI's routing, parameter
+    parsing and response classes, which took about a fifth of the service's time on 1,000-record batches
+    (docs/benchmarks.md). ``answer(scope, receive)`` gives the answer's bytes, a response (a problem), or
+    the ``receive`` to pass the request on with: everything it does not answer itself -- one record, a
+    body that is not JSON or is too large, a ruleset that does not load, a query parameter spelt in a way
+    it does not read -- goes to the FastAPI route, with the body it read given again, so that the route's
+    answer (and error) is the one and only definition of the contract; tests/test_serve_batch.py checks
+    both give the same bytes."""
+
+    def __init__(self, app: Any, answer: Callable[[Any, Any], Any]) -> None:
+        self.app, self.answer = app, answer
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            got = await self.answer(scope, receive)
+            if got.__class__ is bytes:
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-length", b"%d" % len(got)), (b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": got})
+                return
+            if isinstance(got, Response):
+                await got(scope, receive, send)
+                return
+            receive = got
+        await self.app(scope, receive, send)
+
+
+def _batch_query(scope: Any) -> tuple[str, str | None, bool, str] | None:
+    """(ruleset, jurisdiction, receipt, id_field) of a ``POST /v1/grade/{ruleset}``, read as Starlette and
+    FastAPI read them; None for another path, or for a query :class:`_BatchGrade` leaves to FastAPI (a
+    parameter given twice, a receipt not spelt true/false/1/0)."""
+    path = _route_path(scope)
+    if not path.startswith("/v1/grade/"):
+        return None
+    ref = path[10:]
+    if not ref or "/" in ref:
+        return None
+    jurisdiction, receipt, id_field = None, True, DEFAULT_ID_FIELD
+    seen = set()
+    for key, value in urllib.parse.parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+        if key in seen:
+            return None
+        seen.add(key)
+        if key == "jurisdiction":
+            jurisdiction = value
+        elif key == "receipt":
+            if value not in _RECEIPT:
+                return None
+            receipt = _RECEIPT[value]
+        elif key == "id_field":
+            id_field = value
+    return ref, jurisdiction, receipt, id_field
+
+
+def _again(messages: list[Any], receive: Any) -> Any:
+    """A ``receive`` that gives ``messages`` first, then what ``receive`` gives."""
+    queue = list(messages)
+
+    async def again() -> Any:
+        return queue.pop(0) if queue else await receive()
+    return again
+
+
 #: the environment variable that carries the options of ``riskgrade serve --workers N`` to its worker processes
 OPTIONS_ENV = "RISKGRADE_SERVE_WORKER_OPTIONS"
 
@@ -344,8 +423,9 @@ def app_from_environment() -> FastAPI:
                                    start_stale=True, **spec))
 
 
-def create_app(options: ServeOptions | None = None) -> FastAPI:
-    """The FastAPI application of ``riskgrade serve`` (docs/platform.md)."""
+def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> FastAPI:
+    """The FastAPI application of ``riskgrade serve`` (docs/platform.md). ``fast=False``: without the batch
+    path of :class:`_BatchGrade` (every request through FastAPI's routes; what the tests compare it with)."""
     opts = options or ServeOptions()
     log = _AccessLog(opts.access_log)
     #: the last ruleset that compiled, per (ref, jurisdiction): served while a changed file does not compile
@@ -408,18 +488,14 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
                               "contracts of riskgrade grade/explain/assess/whatif --format json, over HTTP.")
 
     digests = opts.key_digests()
-    if digests:
-        # a pure ASGI middleware, not ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware passes
-        # every response body through a memory stream (135 -> 150 requests/s of 1,000-record batches without it)
-        app.add_middleware(_KeyGuard, digests=digests)
 
     async def _limited(request: Request, work: Callable[[Any, float], Response]) -> Response:
         """Read the body and run ``work(body, deadline)`` in a worker thread, all within ``opts.timeout``:
         past it the answer is a 408 at once (a record still being graded finishes in its thread; the
         batch stops at the next record, within 64 on the batch path), so the event loop never waits."""
-        deadline = time.monotonic() + opts.timeout
+        deadline = request.scope.get(_DEADLINE) or time.monotonic() + opts.timeout
         try:
-            with anyio.fail_after(opts.timeout):
+            with anyio.fail_after(max(deadline - time.monotonic(), 0.0)):
                 body = await _body(request, opts)
                 if isinstance(body, Response):
                     return body
@@ -620,7 +696,7 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
 
     @app.exception_handler(RiskgradeError)
     async def _riskgrade_error(request: Request, exc: RiskgradeError) -> Response:
-        return _problem(500, "internal-error", f"{type(exc).__name__}: {exc}")
+        return _internal_problem(exc)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -647,4 +723,80 @@ def create_app(options: ServeOptions | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+    limits = attrs.evolve(get_limits(), max_bytes=max(opts.max_body, 1))
+
+    def _served(ref: str, jurisdiction: str | None) -> Any:
+        """The ruleset ``_load`` gives without looking at a file (looked at less than reload_check ago), or None."""
+        seen = checked.get((ref, jurisdiction))
+        return seen[1] if seen is not None and time.monotonic() - seen[0] < opts.reload_check else None
+
+    def _in_thread(ref: str, jurisdiction: str | None, items: list[Any], receipt: bool, id_field: str,
+                   deadline: float, rows: list[dict[str, Any]] | None) -> bytes | None:
+        try:
+            rs = _load(ref, jurisdiction)
+        except RulesetError:
+            return None  # the route answers with the load error
+        return grade_batch(rs, items, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows)
+
+    async def _batch(scope: Any, receive: Any) -> Any:
+        """What :class:`_BatchGrade` sends: the answer of a batch, a 408, or the ``receive`` to pass the
+        request on with. A batch whose every record was answered before (by its facts) is answered on the
+        event loop -- lookups only, at most ``_ON_LOOP`` records; any other goes to a worker thread, as on
+        the route, where a record being graded cannot hold up the loop."""
+        query = _batch_query(scope)
+        if query is None:
+            return receive
+        ref, jurisdiction, receipt, id_field = query
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > opts.max_body:
+            return receive  # the route's 413, before reading
+        deadline = scope[_DEADLINE] = time.monotonic() + opts.timeout
+        messages: list[Any] = []
+        try:
+            with anyio.fail_after(opts.timeout):
+                size, more = 0, True
+                while more:
+                    message = await receive()
+                    messages.append(message)
+                    if message["type"] != "http.request":
+                        return _again(messages, receive)
+                    size += len(message.get("body", b""))
+                    if size > opts.max_body:
+                        return _again(messages, receive)
+                    more = message.get("more_body", False)
+                raw = b"".join(m.get("body", b"") for m in messages)
+                whole = [{"type": "http.request", "body": raw, "more_body": False}]
+                try:
+                    items = read_body(raw, limits)
+                except (UnicodeDecodeError, JSONDocError):
+                    return _again(whole, receive)
+                if items.__class__ is not list or len(items) > opts.max_batch:
+                    return _again(whole, receive)
+                rows: list[dict[str, Any]] | None = [] if log.enabled else None
+                rs = _served(ref, jurisdiction)
+                text = None
+                if rs is not None and len(items) <= _ON_LOOP:
+                    text = answer_batch(rs, items, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows,
+                                        known_only=True)
+                if text is None:
+                    rows = [] if log.enabled else None
+                    text = await anyio.to_thread.run_sync(functools.partial(
+                        _in_thread, ref, jurisdiction, items, receipt, id_field, deadline, rows), abandon_on_cancel=True)
+                    if text is None:
+                        return _again(whole, receive)
+        except (TimeoutError, TimeUp):
+            return _timeout_problem(opts)
+        except RiskgradeError as e:
+            return _internal_problem(e)
+        if rows is not None:
+            log.write_rows("grade", ref, rows)
+        return text
+
+    if fast:
+        app.add_middleware(_BatchGrade, answer=_batch)
+    if digests:  # added last, so outermost: before the batch path too
+        # a pure ASGI middleware, not ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware passes
+        # every response body through a memory stream (135 -> 150 requests/s of 1,000-record batches without it)
+        app.add_middleware(_KeyGuard, digests=digests)
     return app

@@ -36,7 +36,7 @@ from riskgrade._source.facts import FactRecord, position
 from riskgrade._source.jsondoc import exact_key
 from riskgrade.exceptions import FactError, FunctionError
 
-__all__ = ["AT", "TimeUp", "grade_batch"]
+__all__ = ["AT", "TimeUp", "answer_batch", "grade_batch"]
 
 #: the position of a record in a body: ``index`` and ``record`` (``<body>[index]``)
 AT = Position(("index", "record"), (json_scalar(f"{WHERE}[")[:-1], ']"'))
@@ -52,10 +52,23 @@ class TimeUp(Exception):
 
 def grade_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, deadline: float,
                 rows: list[dict[str, Any]] | None = None) -> bytes:
+    """:func:`answer_batch` of every item."""
+    text = answer_batch(rs, items, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows)
+    assert text is not None  # known_only=False: every item is answered
+    return text
+
+
+def answer_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, deadline: float,
+                 rows: list[dict[str, Any]] | None = None, known_only: bool = False) -> bytes | None:
     """The canonical JSON text (UTF-8) of the list of each item's answer — what ``dumps([...])`` of
     ``{**result, **position}`` or the error record gives — in order. ``rows`` (when given) gets each answer's
     access-log fields. Raises :class:`TimeUp` past ``deadline`` (``time.monotonic``, read every 64 records).
-    The items are not changed."""
+    The items are not changed.
+
+    ``known_only``: answer from kept templates alone, and give None (``rows`` then holds the rows of the
+    records before it) at the first item that is not a record whose facts were answered before -- no code
+    of the ruleset runs, so the call's time is bounded by the batch's length, and the service makes it on
+    its event loop; an item that needs grading sends the batch to a worker thread."""
     skip = id_field if id_field and id_field not in rs.inputs else None
     with_id, no_id = cache_of(rs, ("serve", receipt, True)), cache_of(rs, ("serve", receipt, False))
     numbers = _numbers(len(items))
@@ -66,6 +79,8 @@ def grade_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, dead
         if not i & _EVERY and monotonic() > deadline:
             raise TimeUp
         if facts.__class__ is not dict:
+            if known_only:
+                return None
             extend((_answer(rs, i, facts, id_field, skip, receipt, rows), b","))
             continue
         rid = facts.get(id_field, _MISSING) if id_field else _MISSING
@@ -82,6 +97,8 @@ def grade_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, dead
         cache = no_id if rid is _MISSING else with_id
         hit = None if fk is None else cache.get(fk)
         if hit is None:
+            if known_only:
+                return None
             extend((_answer(rs, i, facts, id_field, skip, receipt, rows, cache, fk), b","))
             continue
         pieces, row = hit
