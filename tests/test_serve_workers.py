@@ -23,6 +23,16 @@ pytest.importorskip("uvicorn")
 KEY = "k-workers-0123456789"
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as a supervisor stops the command; killed (and the test failed) if it is not gone in 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -113,12 +123,7 @@ def test_two_workers_serve_one_port_and_share_the_access_log(tmp_path: pathlib.P
                 assert httpx.get(url + "/v1/rulesets", timeout=30, headers={"X-API-Key": KEY}).status_code == 200
             workers = now
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise
+            stop(proc)
     assert proc.returncode == 0
     assert not [p for p in workers if os.path.exists(f"/proc/{p}")], "a worker outlived the command"
     lines = log.read_text(encoding="utf-8").splitlines()

@@ -46,10 +46,14 @@ __all__ = ["serve_cmd"]
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1), metavar="N",
               envvar="RISKGRADE_SERVE_WORKERS", show_envvar=True,
               help="worker processes sharing the port (each compiles the rulesets and serves on its own)")
+@click.option("--keep-freed-memory/--return-freed-memory", "keep_memory", default=True, show_default=True,
+              envvar="RISKGRADE_SERVE_KEEP_FREED_MEMORY", show_envvar=True,
+              help="keep memory a request freed for the next one (glibc mallopt; a 1,000-record answer no longer "
+                   "faults its pages in anew) rather than give it back to the system at once")
 @_lang_option
 def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, max_batch: int, timeout: float,
               key_file: str | None, access_log: str | None, reload_check: float, workers: int,
-              lang: str | None) -> None:
+              keep_memory: bool, lang: str | None) -> None:
     """Serve POST /v1/grade/{ruleset}, /v1/explain/{ruleset}, /v1/whatif/{ruleset}, /v1/assess,
     GET /v1/rulesets[/{id}], /healthz and the OpenAPI document at /openapi.json (needs: pip install
     'riskgrade[serve]'). API keys may also be given in RISKGRADE_SERVE_API_KEYS (comma-separated)."""
@@ -58,6 +62,7 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
         import uvicorn
 
         from riskgrade._serve.app import OPTIONS_ENV, ServeOptions, create_app, read_api_keys, worker_options
+        from riskgrade._serve.malloc import keep_freed_memory
     except ImportError as e:
         need = "riskgrade serve 需要可选依赖" if _lang(lang) == "zh" else "riskgrade serve needs the extra"
         raise click.UsageError(f"{need}: pip install 'riskgrade[serve]' ({e})") from None
@@ -69,6 +74,8 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
         raise click.BadParameter(f"{key_file} has no keys", param_hint="--api-key-file")
     options = ServeOptions(rulesets, max_body=max_body, max_batch=max_batch, timeout=timeout, api_keys=keys,
                            access_log=access_log, reload_check=reload_check)
+    if keep_memory and not keep_freed_memory():
+        click.echo("riskgrade serve: this C library has no mallopt; --keep-freed-memory does nothing", err=True)
     app = create_app(options)  # compiled here first: a broken ruleset file stops the start, before any worker
     # h11, not httptools even when installed: uvicorn on httptools drops the body of a request that offers an
     # HTTP/2 upgrade (Java's HttpClient does by default, curl --http2 too) -- tests/test_integration.py::test_java
@@ -78,5 +85,5 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
         run(app)
         return
     # uvicorn's supervisor spawns the workers; each makes its app from the options in the environment
-    os.environ[OPTIONS_ENV] = worker_options(options)
+    os.environ[OPTIONS_ENV] = worker_options(options, keep_freed_memory=keep_memory)
     run("riskgrade._serve.app:app_from_environment", factory=True, workers=workers)

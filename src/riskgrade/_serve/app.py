@@ -38,6 +38,7 @@ from riskgrade._grade.receipt import riskgrade_version
 from riskgrade._grade.reuse import error_answer
 from riskgrade._serve.batch import TimeUp, answer_batch, grade_batch
 from riskgrade._serve.body import read_body
+from riskgrade._serve.malloc import keep_freed_memory
 from riskgrade._source.facts import (
     DEFAULT_ID_FIELD,
     FactRecord,
@@ -400,12 +401,13 @@ def _again(messages: list[Any], receive: Any) -> Any:
 OPTIONS_ENV = "RISKGRADE_SERVE_WORKER_OPTIONS"
 
 
-def worker_options(options: ServeOptions) -> str:
+def worker_options(options: ServeOptions, *, keep_freed_memory: bool = False) -> str:
     """What :func:`app_from_environment` reads from :data:`OPTIONS_ENV`: the options as JSON, paths made
     absolute, and the API keys the command read as their SHA-256 only (every worker, a restarted one too,
-    checks the same keys, and no key is written into another process's environment)."""
+    checks the same keys, and no key is written into another process's environment); ``keep_freed_memory``:
+    each worker calls :func:`riskgrade._serve.malloc.keep_freed_memory` (``--keep-freed-memory``)."""
     log = options.access_log
-    return json.dumps({"rulesets": [os.path.abspath(p) for p in options.rulesets], "max_body": options.max_body,
+    return json.dumps({"keep_freed_memory": keep_freed_memory, "rulesets": [os.path.abspath(p) for p in options.rulesets], "max_body": options.max_body,
                        "max_batch": options.max_batch, "timeout": options.timeout,
                        "access_log": log if log is None or log == "-" else os.path.abspath(log),
                        "reload_check": options.reload_check,
@@ -419,6 +421,8 @@ def app_from_environment() -> FastAPI:
     listed under ``stale`` in ``/healthz`` and requests for it get its load error until it compiles, so a
     worker that uvicorn restarts does not fail again and again."""
     spec = json.loads(os.environ[OPTIONS_ENV])
+    if spec.pop("keep_freed_memory", False):
+        keep_freed_memory()
     return create_app(ServeOptions(tuple(spec.pop("rulesets")), api_key_digests=tuple(spec.pop("api_key_digests")),
                                    start_stale=True, **spec))
 
