@@ -184,6 +184,32 @@ def test_exact_key_refuses_what_orjson_writes_as_null() -> None:
     assert exact_key({"a": 1}) != exact_key({"a": 1.0}) != exact_key({"a": True})
 
 
+objects = st.lists(st.dictionaries(keys, values, max_size=4)
+                   | st.sampled_from([{}, {"a": "},{"}, {"a": [{"x": 1}, {"y": 2}]}, {"a": {"b": {}}}, {"a": None}]),
+                   max_size=6)
+
+
+@needs_fast
+@given(objects)
+@SETTINGS
+def test_exact_keys_are_each_exact_key_or_none(batch: list[dict[str, Any]]) -> None:
+    got = jsondoc.exact_keys(batch)
+    one = [exact_key(v) for v in batch]
+    if got is not None:  # when given, each is the object's own key without its braces
+        assert got == [k[1:-1] for k in one if k is not None] and len(got) == len(batch)
+    elif batch and None not in one:  # refused only where splitting the one text would be ambiguous
+        assert any(b"},{" in k for k in one)
+
+
+@needs_fast
+def test_exact_keys_are_refused_where_a_split_would_be_wrong() -> None:
+    assert jsondoc.exact_keys([{"a": 1}, {}, {"b": "x"}]) == [b'"a":1', b"", b'"b":"x"']
+    assert jsondoc.exact_keys([{"a": "},{"}, {"b": 1}]) is None  # the text holds the separator
+    assert jsondoc.exact_keys([{"a": [{"x": 1}, {"y": 2}]}]) is None  # nested objects side by side
+    assert jsondoc.exact_keys([{"a": 1}, {"a": None}]) is None  # null: never a key
+    assert jsondoc.exact_keys([{"a": 2**64}]) is None and jsondoc.exact_keys([]) is None
+
+
 def line_outcome(raw: bytes, limits: Limits) -> Any:
     got = jsondoc.read_object_line(raw, limits)
     return None if got is None else ("value", typed(got))

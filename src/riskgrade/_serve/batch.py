@@ -33,7 +33,7 @@ from riskgrade._grade.reuse import (
 )
 from riskgrade._serve.body import WHERE
 from riskgrade._source.facts import FactRecord, position
-from riskgrade._source.jsondoc import exact_key
+from riskgrade._source.jsondoc import exact_key, exact_keys
 from riskgrade.exceptions import FactError, FunctionError
 
 __all__ = ["AT", "TimeUp", "answer_batch", "grade_batch"]
@@ -72,6 +72,8 @@ def answer_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, dea
     skip = id_field if id_field and id_field not in rs.inputs else None
     with_id, no_id = cache_of(rs, ("serve", receipt, True)), cache_of(rs, ("serve", receipt, False))
     numbers = _numbers(len(items))
+    # every record's key from one orjson call over the batch (facts without the id), where it can give them
+    keys = exact_keys([_given(f, skip) for f in items]) if set(map(type, items)) == {dict} else None
     parts: list[bytes] = [b"["]  # the answer is one join of these: no second copy of a large answer
     extend = parts.extend
     monotonic = time.monotonic
@@ -84,16 +86,9 @@ def answer_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, dea
             extend((_answer(rs, i, facts, id_field, skip, receipt, rows), b","))
             continue
         rid = facts.get(id_field, _MISSING) if id_field else _MISSING
-        given = facts
-        if rid is not _MISSING:
-            if skip is not None:
-                given = facts.copy()
-                del given[skip]
-            if rid.__class__ is not str and rid.__class__ is not int:
-                rid = _MISSING  # no id (a bool, a float, a list …): not echoed
-        fk = exact_key(given)  # what facts_key gives first, without its call
-        if fk is None:
-            fk = facts_key(given)
+        if rid is not _MISSING and rid.__class__ is not str and rid.__class__ is not int:
+            rid = _MISSING  # no id (a bool, a float, a list …): not echoed
+        fk = keys[i] if keys is not None else _key(facts, skip)
         cache = no_id if rid is _MISSING else with_id
         hit = None if fk is None else cache.get(fk)
         if hit is None:
@@ -115,6 +110,23 @@ def answer_batch(rs: Any, items: list[Any], *, id_field: str, receipt: bool, dea
         parts[-1] = b"]"
         return b"".join(parts)
     return b"[]"
+
+
+def _given(facts: dict[str, Any], skip: str | None) -> dict[str, Any]:
+    """The facts without the id field ``skip`` (not an input of the ruleset)."""
+    if skip is None or skip not in facts:
+        return facts
+    given = facts.copy()
+    del given[skip]
+    return given
+
+
+def _key(facts: dict[str, Any], skip: str | None) -> Any:
+    """The key a record's template is kept under: its facts' :func:`exact_key` without the outer braces, as
+    :func:`exact_keys` gives it for a whole batch; else :func:`facts_key` (a tuple, or None: not kept)."""
+    given = _given(facts, skip)
+    fk = exact_key(given)
+    return fk[1:-1] if fk is not None else facts_key(given)
 
 
 #: the text of each index, made once (``_numbers`` makes more when a batch is longer)
