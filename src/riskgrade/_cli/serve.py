@@ -75,7 +75,8 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
     options = ServeOptions(rulesets, max_body=max_body, max_batch=max_batch, timeout=timeout, api_keys=keys,
                            access_log=access_log, reload_check=reload_check)
     if keep_memory and not keep_freed_memory():
-        click.echo("riskgrade serve: this C library has no mallopt; --keep-freed-memory does nothing", err=True)
+        click.echo("riskgrade serve: this C library has no mallopt or refused a threshold; --keep-freed-memory "
+                   "is not (wholly) in effect", err=True)
     app = create_app(options)  # compiled here first: a broken ruleset file stops the start, before any worker
     # h11, not httptools even when installed: uvicorn on httptools drops the body of a request that offers an
     # HTTP/2 upgrade (Java's HttpClient does by default, curl --http2 too) -- tests/test_integration.py::test_java

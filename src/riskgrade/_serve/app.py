@@ -137,6 +137,40 @@ def _timeout_problem(opts: ServeOptions) -> _JSON:
     return _problem(408, "timeout", f"the request took more than {opts.timeout:g} s (--timeout)")
 
 
+def _rows_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The access-log fields of each answer dict."""
+    return [{"index": d.get("index"), "id": d.get("id"), "level": d.get("level"), "error": d.get("error"),
+             "receipt": (d.get("receipt") or {}).get("id")} for d in records]
+
+
+class _Held:
+    """The access-log lines of one request, kept until its answer is given (:meth:`commit`): a request
+    answered with a 408 logs no decision, though the worker thread it left behind may still finish and
+    write here -- into lines nobody commits. The same methods as :class:`_AccessLog`."""
+
+    def __init__(self, log: _AccessLog) -> None:
+        self._log = log
+        self._held: list[tuple[str, str, list[dict[str, Any]]]] = []
+
+    @property
+    def enabled(self) -> bool:
+        return self._log.enabled
+
+    def write(self, path: str, ruleset: str, records: list[dict[str, Any]]) -> None:
+        if self._log.enabled:
+            self._held.append((path, ruleset, _rows_of(records)))
+
+    def write_rows(self, path: str, ruleset: str, rows: list[dict[str, Any]]) -> None:
+        if self._log.enabled and rows:
+            self._held.append((path, ruleset, rows))
+
+    def commit(self) -> None:
+        """Write the lines kept, once."""
+        held, self._held = self._held, []
+        for path, ruleset, rows in held:
+            self._log.write_rows(path, ruleset, rows)
+
+
 def key_digest(key: str) -> str:
     """The SHA-256 (hex) of an API key: what the service compares (and what workers are given)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -174,9 +208,7 @@ class _AccessLog:
     def write(self, path: str, ruleset: str, records: list[dict[str, Any]]) -> None:
         """A line per answer dict (its position, level or error and receipt id)."""
         if self.enabled:
-            self.write_rows(path, ruleset, [{"index": d.get("index"), "id": d.get("id"), "level": d.get("level"),
-                                             "error": d.get("error"), "receipt": (d.get("receipt") or {}).get("id")}
-                                            for d in records])
+            self.write_rows(path, ruleset, _rows_of(records))
 
     def write_rows(self, path: str, ruleset: str, rows: list[dict[str, Any]]) -> None:
         """A line per row (``index``, ``id``, ``level``, ``error``, ``receipt``: the receipt id)."""
@@ -196,7 +228,11 @@ class _AccessLog:
 
 
 async def _body(request: Request, opts: ServeOptions) -> Any:
-    """The request's JSON (riskgrade's reader: duplicate keys and limits are errors), or a problem response."""
+    """The request's JSON (riskgrade's reader: duplicate keys and limits are errors), or a problem response;
+    the one :class:`_BatchGrade` read already when it passed the request on (not read twice)."""
+    given = request.scope.pop(_BODY, None)
+    if given is not None:
+        return given[0]
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > opts.max_body:
         return _problem(413, "too-large", f"the body is over {opts.max_body} bytes (--max-body)")
@@ -205,8 +241,13 @@ async def _body(request: Request, opts: ServeOptions) -> Any:
         raw += chunk
         if len(raw) > opts.max_body:
             return _problem(413, "too-large", f"the body is over {opts.max_body} bytes (--max-body)")
+    return _parsed(bytes(raw), opts)
+
+
+def _parsed(raw: bytes, opts: ServeOptions) -> Any:
+    """The JSON of a body read whole, or the problem response of its error."""
     try:
-        return read_body(bytes(raw), attrs.evolve(get_limits(), max_bytes=max(opts.max_body, 1)))
+        return read_body(raw, attrs.evolve(get_limits(), max_bytes=max(opts.max_body, 1)))
     except UnicodeDecodeError as e:
         return _problem(400, "not-utf8", f"the body is not UTF-8: {e.reason}")
     except JSONDocError as e:
@@ -326,6 +367,9 @@ def _route_path(scope: Any) -> str:
 #: the scope key of the time a request must be answered by (``time.monotonic``), set by :class:`_BatchGrade`
 #: when it passes a request on after reading its body, so that the route's time limit counts from the start
 _DEADLINE = "riskgrade.deadline"
+#: the scope key of the body :class:`_BatchGrade` read (a 1-tuple: its JSON, or the problem of its error)
+#: when it passes the request on, so that the route does not read it again
+_BODY = "riskgrade.body"
 #: the receipt values :class:`_BatchGrade` reads itself (any other spelling goes to FastAPI's parser)
 #: the longest batch answered on the event loop when every record was answered before (~1.5 ms per
 #: 1,000 records: at most ~15 ms of the loop's time); a longer one is answered in a worker thread
@@ -493,20 +537,24 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
 
     digests = opts.key_digests()
 
-    async def _limited(request: Request, work: Callable[[Any, float], Response]) -> Response:
-        """Read the body and run ``work(body, deadline)`` in a worker thread, all within ``opts.timeout``:
+    async def _limited(request: Request, work: Callable[[Any, float, _Held], Response]) -> Response:
+        """Read the body and run ``work(body, deadline, log)`` in a worker thread, all within ``opts.timeout``:
         past it the answer is a 408 at once (a record still being graded finishes in its thread; the
-        batch stops at the next record, within 64 on the batch path), so the event loop never waits."""
+        batch stops at the next record, within 64 on the batch path), so the event loop never waits. The
+        access-log lines ``work`` writes to ``log`` are written when its answer is given, not on a 408."""
         deadline = request.scope.get(_DEADLINE) or time.monotonic() + opts.timeout
+        held = _Held(log)
         try:
             with anyio.fail_after(max(deadline - time.monotonic(), 0.0)):
                 body = await _body(request, opts)
                 if isinstance(body, Response):
                     return body
-                return await anyio.to_thread.run_sync(functools.partial(work, body, deadline),
-                                                      abandon_on_cancel=True)
+                answer = await anyio.to_thread.run_sync(functools.partial(work, body, deadline, held),
+                                                        abandon_on_cancel=True)
         except (TimeoutError, TimeUp):
             return _timeout_problem(opts)
+        held.commit()
+        return answer
 
     def _items(body: Any) -> tuple[bool, list[Any]] | Response:
         single = not isinstance(body, list)
@@ -515,7 +563,7 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
             return _problem(413, "too-many", f"{len(items)} records; the most in one request is {opts.max_batch}")
         return single, items
 
-    def _each(path: str, ref: str, body: Any, deadline: float, id_field: str,
+    def _each(path: str, ref: str, body: Any, deadline: float, id_field: str, log: _Held,
               answer: Callable[[FactRecord, dict[str, Any], Any], dict[str, Any]]) -> Response:
         """One answer per item of ``body`` (``answer(rec, facts without the id, id)``), in order; error
         records inline; a single record's error is its status (422, or 500 for a function error)."""
@@ -547,8 +595,8 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
             return _JSON(out[0], status_code=422 if "error" in out[0] else 200)
         return _JSON(out)
 
-    def _grade(ref: str, body: Any, deadline: float, *, jurisdiction: str | None, lang: str, trace: bool,
-               receipt: bool, id_field: str) -> Response:
+    def _grade(ref: str, body: Any, deadline: float, log: _Held, *, jurisdiction: str | None, lang: str,
+               trace: bool, receipt: bool, id_field: str) -> Response:
         try:
             rs = _load(ref, jurisdiction)
         except RulesetError as e:
@@ -568,7 +616,7 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
             given = strip_id(rs, facts, id_field)
             return rs.grade(given).to_dict(trace=trace, lang=lang, receipt=receipt, facts=given)  # type: ignore[no-any-return]
 
-        return _each("explain" if trace else "grade", ref, body, deadline, id_field, answer)
+        return _each("explain" if trace else "grade", ref, body, deadline, id_field, log, answer)
 
     common = {"openapi_extra": {"requestBody": _GRADE_BODY}, "responses": {**_GRADE_RESPONSES, **_LIMIT_RESPONSES},
               "response_class": _JSON}
@@ -578,16 +626,16 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
                     receipt: bool = True, id_field: str = DEFAULT_ID_FIELD) -> Response:
         """One record of facts → its result (422 with the error record when it is wrong); a list → one
         record per item, in order, error records inline (``riskgrade schema record``)."""
-        return await _limited(request, lambda body, deadline: _grade(
-            ruleset, body, deadline, jurisdiction=jurisdiction, lang=lang, trace=False, receipt=receipt,
+        return await _limited(request, lambda body, deadline, log: _grade(
+            ruleset, body, deadline, log, jurisdiction=jurisdiction, lang=lang, trace=False, receipt=receipt,
             id_field=id_field))
 
     @app.post("/v1/explain/{ruleset}", summary="Grade and explain step by step", **common)  # type: ignore[arg-type]
     async def explain(ruleset: str, request: Request, jurisdiction: str | None = None, lang: str = "en",
                       receipt: bool = True, id_field: str = DEFAULT_ID_FIELD) -> Response:
         """As ``/v1/grade``, each result with its ``trace`` in ``lang``."""
-        return await _limited(request, lambda body, deadline: _grade(
-            ruleset, body, deadline, jurisdiction=jurisdiction, lang=lang, trace=True, receipt=receipt,
+        return await _limited(request, lambda body, deadline, log: _grade(
+            ruleset, body, deadline, log, jurisdiction=jurisdiction, lang=lang, trace=True, receipt=receipt,
             id_field=id_field))
 
     @app.post("/v1/whatif/{ruleset}", summary="What would change the level of a record",
@@ -606,7 +654,7 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
         fixed = tuple(f.strip() for f in (fix or "").split(",") if f.strip())
         shown = max(limit, 0)
 
-        def work(body: Any, deadline: float) -> Response:
+        def work(body: Any, deadline: float, log: _Held) -> Response:
             try:
                 rs = _load(ruleset, jurisdiction)
             except RulesetError as e:
@@ -622,7 +670,7 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
                 out["options"] = out["options"][:shown]
                 return out
 
-            return _each("whatif", ruleset, body, deadline, id_field, answer)
+            return _each("whatif", ruleset, body, deadline, id_field, log, answer)
 
         return await _limited(request, work)
 
@@ -640,7 +688,7 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
                          **_LIMIT_RESPONSES})
     async def assess_register(request: Request, as_of: datetime.date | None = None) -> Response:
         """The enterprise's assessment (``riskgrade assess --format json``); ``as_of`` defaults to today."""
-        def work(body: Any, deadline: float) -> Response:
+        def work(body: Any, deadline: float, log: _Held) -> Response:
             if not isinstance(body, Mapping):
                 return _problem(422, "not-a-mapping", "the register must be a JSON object")
             try:
@@ -728,8 +776,6 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    limits = attrs.evolve(get_limits(), max_bytes=max(opts.max_body, 1))
-
     def _served(ref: str, jurisdiction: str | None) -> Any:
         """The ruleset ``_load`` gives without looking at a file (looked at less than reload_check ago), or None."""
         seen = checked.get((ref, jurisdiction))
@@ -771,15 +817,15 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
                     more = message.get("more_body", False)
                 raw = b"".join(m.get("body", b"") for m in messages)
                 whole = [{"type": "http.request", "body": raw, "more_body": False}]
-                try:
-                    items = read_body(raw, limits)
-                except (UnicodeDecodeError, JSONDocError):
-                    return _again(whole, receive)
+                items = _parsed(raw, opts)
                 if items.__class__ is not list or len(items) > opts.max_batch:
+                    scope[_BODY] = (items,)  # a problem, one record or too many: the route's answer
                     return _again(whole, receive)
                 rows: list[dict[str, Any]] | None = [] if log.enabled else None
                 rs = _served(ref, jurisdiction)
                 text = None
+                if time.monotonic() > deadline:  # the route's time limit is checked before any answer
+                    raise TimeUp
                 if rs is not None and len(items) <= _ON_LOOP:
                     text = answer_batch(rs, items, id_field=id_field, receipt=receipt, deadline=deadline, rows=rows,
                                         known_only=True)
@@ -788,6 +834,7 @@ def create_app(options: ServeOptions | None = None, *, fast: bool = True) -> Fas
                     text = await anyio.to_thread.run_sync(functools.partial(
                         _in_thread, ref, jurisdiction, items, receipt, id_field, deadline, rows), abandon_on_cancel=True)
                     if text is None:
+                        scope[_BODY] = (items,)
                         return _again(whole, receive)
         except (TimeoutError, TimeUp):
             return _timeout_problem(opts)

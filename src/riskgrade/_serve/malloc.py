@@ -26,7 +26,8 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
 
 
 def keep_freed_memory() -> bool:
-    """Set the thresholds (glibc); True when the C library took both."""
+    """Set the thresholds (glibc); True when the C library took both (each is asked for either way: a
+    refused one does not keep the other from being set)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -34,4 +35,6 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    took = [bool(mallopt(option, value)) for option, value in ((_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+                                                              (_M_TRIM_THRESHOLD, TRIM_THRESHOLD))]
+    return all(took)  # both asked for, whichever is refused
