@@ -131,3 +131,31 @@ def test_two_workers_serve_one_port_and_share_the_access_log(tmp_path: pathlib.P
     assert sorted(r["id"] for r in rows if r["ruleset"] == "lec-generic") == sorted(
         f"B{b}-{i}" for b in range(40) for i in range(10))
     assert {r["path"] for r in rows} == {"grade"}
+
+
+@pytest.mark.parametrize(("level", "lines"), [("info", True), ("warning", False)])
+def test_the_log_level_decides_uvicorns_request_lines(tmp_path: pathlib.Path, level: str, lines: bool) -> None:
+    """``--log-level``: uvicorn's line per request (on standard output) at info, none from warning up; its
+    other lines go to standard error."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-c", "from riskgrade._cli import main; main()", "serve", "--port", str(port),
+           "--log-level", level]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKGRADE_SERVE_")}
+    with subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            deadline = time.monotonic() + 60  # bounded start
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    if httpx.get(url + "/healthz", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            res = httpx.post(url + "/v1/grade/lec-generic", json=[{"L": 3, "E": 6, "C": 7}], timeout=30)
+            assert res.status_code == 200 and res.json()[0]["level"]
+        finally:
+            stop(proc)
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        err = proc.stderr.read().decode() if proc.stderr else ""
+    assert ('"POST /v1/grade/lec-generic HTTP/1.1" 200' in out) is lines, out
+    assert ("Uvicorn running" in err) is lines  # an info line too

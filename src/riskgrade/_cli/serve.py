@@ -50,10 +50,14 @@ __all__ = ["serve_cmd"]
               envvar="RISKGRADE_SERVE_KEEP_FREED_MEMORY", show_envvar=True,
               help="keep memory a request freed for the next one (glibc mallopt; a 1,000-record answer no longer "
                    "faults its pages in anew) rather than give it back to the system at once")
+@click.option("--log-level", "log_level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]), envvar="RISKGRADE_SERVE_LOG_LEVEL",
+              show_envvar=True, help="uvicorn's own log: at info a line per request on standard output, from warning up "
+                                     "none (the decisions go to --access-log either way)")
 @_lang_option
 def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, max_batch: int, timeout: float,
               key_file: str | None, access_log: str | None, reload_check: float, workers: int,
-              keep_memory: bool, lang: str | None) -> None:
+              keep_memory: bool, log_level: str, lang: str | None) -> None:
     """Serve POST /v1/grade/{ruleset}, /v1/explain/{ruleset}, /v1/whatif/{ruleset}, /v1/assess,
     GET /v1/rulesets[/{id}], /healthz and the OpenAPI document at /openapi.json (needs: pip install
     'riskgrade[serve]'). API keys may also be given in RISKGRADE_SERVE_API_KEYS (comma-separated)."""
@@ -80,7 +84,7 @@ def serve_cmd(host: str, port: int, rulesets: tuple[str, ...], max_body: int, ma
     app = create_app(options)  # compiled here first: a broken ruleset file stops the start, before any worker
     # h11, not httptools even when installed: uvicorn on httptools drops the body of a request that offers an
     # HTTP/2 upgrade (Java's HttpClient does by default, curl --http2 too) -- tests/test_integration.py::test_java
-    run = functools.partial(uvicorn.run, host=host, port=port, log_level="info", ws="none", lifespan="off",
+    run = functools.partial(uvicorn.run, host=host, port=port, log_level=log_level, ws="none", lifespan="off",
                             http="h11")
     if workers == 1:
         run(app)
