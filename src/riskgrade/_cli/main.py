@@ -10,6 +10,7 @@ input). Error codes and their meanings: docs/errors.md.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 import xml.etree.ElementTree as ET
@@ -18,7 +19,6 @@ from typing import Any
 
 import attrs
 import click
-import yaml
 
 from riskgrade._api import compile_file, compile_located, list_rulesets, load, load_layer, load_screening
 from riskgrade._cli.contract import (
@@ -54,6 +54,7 @@ from riskgrade._source.facts import (
     strip_id,
 )
 from riskgrade._source.yaml import load_yaml
+from riskgrade._supervision.declaration import read_supervision
 from riskgrade._validate.schema import SECTORS
 from riskgrade.exceptions import (
     FactError,
@@ -69,6 +70,8 @@ from riskgrade.exceptions import (
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FUNCTION = 0, 1, 2, 3
+#: the reader of the output went away (``riskgrade ... | head``): what a command killed by SIGPIPE gives
+EXIT_PIPE = 128 + 13
 
 _T = {
     "zh": {"ok": "通过", "fail": "失败", "cases": "个用例", "problems": "个问题", "valid": "有效",
@@ -104,6 +107,16 @@ def _lang(lang: str | None) -> str:
 def styled_level(level: Level, lang: str) -> str:
     colour = {Level.RED: "red", Level.ORANGE: "bright_red", Level.YELLOW: "yellow", Level.BLUE: "blue"}[level]
     return click.style(f"{level.name} {level.label(lang)}", fg=colour, bold=level >= Level.ORANGE)
+
+
+def _drop_output() -> None:
+    """Point standard output at the null device, so that the interpreter's flush at exit (of what the
+    closed pipe did not take) is not a second broken pipe."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # not a file descriptor (a test's captured output): nothing will be flushed to a pipe
 
 
 class _Group(click.Group):
@@ -154,6 +167,9 @@ class _Group(click.Group):
             ctx.exit(EXIT_INPUT)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # the output's reader closed it: no more is wanted, and nothing failed
+            _drop_output()
+            ctx.exit(EXIT_PIPE)
         except Exception as e:  # an internal error: say so with its type, exit 3 (never 1, a finding)
             self._json_crash(ctx, e)
             click.echo(f"internal error: {type(e).__name__}: {e}", err=True)
@@ -215,16 +231,26 @@ def _iter_ruleset_files(paths: tuple[str, ...]) -> Iterator[str]:
             yield p
 
 
+#: the kinds of file ``validate`` checks, each read by its own loader in :func:`_load_any`
+_CHECKED = ("ruleset", "layer", "monitor", "library", "screening", "supervision", "supervision-layer")
+
+
 def _kind(path: str) -> str:
+    """What a YAML file is: its ``kind`` when that is one of :data:`_CHECKED`; ``enterprise`` for a register
+    (``units`` or ``risk_points``, no ``riskgrade`` key: data, not checked); otherwise ``ruleset``, so that
+    the ruleset loader reports what is wrong with it, located -- a file that does not parse, and a ``kind``
+    misspelt (``bad-value``), which is never passed over. Read by riskgrade's own YAML reader under the
+    limits (a file too large or too deep is refused at once, not parsed whole) and its cache, so that the
+    loader's read after this one is not a second parse."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except Exception:
-        return "ruleset"  # let the real loader report the problem with its location
+        data = load_yaml(path).data
+    except RulesetError:
+        return "ruleset"
     if isinstance(data, dict):
-        if "kind" in data and isinstance(data["kind"], str):
-            return data["kind"]
-        if "riskgrade" not in data and ("units" in data or "risk_points" in data):
+        kind = data.get("kind")
+        if kind in _CHECKED:
+            return str(kind)
+        if "kind" not in data and "riskgrade" not in data and ("units" in data or "risk_points" in data):
             return "enterprise"
     return "ruleset"
 
@@ -247,6 +273,8 @@ def _load_any(path: str, *, until: str | None = None) -> Any:
         if until:
             return compile_located(load_yaml(path), until=until)
         return load_screening(path)
+    if kind in ("supervision", "supervision-layer"):
+        return read_supervision(path)
     return None
 
 
@@ -270,8 +298,8 @@ def validate_cmd(paths: tuple[str, ...], strict: bool, fmt: str, lang: str | Non
             _missing(path, fmt, lang)
             continue
         kind = _kind(path)
-        if kind not in ("ruleset", "layer", "monitor", "library", "screening"):
-            continue
+        if kind not in _CHECKED:
+            continue  # an enterprise register: data
         errors: tuple[Problem, ...] = ()
         warnings: tuple[Problem, ...] = ()
         dropped = 0

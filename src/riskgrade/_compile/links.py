@@ -58,12 +58,18 @@ class Linked:
 
 
 def _find(ref: str, base_dir: str) -> str | None:
-    if ref.endswith((".yaml", ".yml")):
-        if os.path.isabs(ref) or ".." in ref.replace("\\", "/").split("/"):
+    """The file a link names: a ``.yaml`` (``.yml``, any case) file beside the linking ruleset or below it,
+    or a shipped id (``id@edition``) -- never a path elsewhere, nor anything in the current directory,
+    so that a ruleset grades the same from wherever it is run."""
+    parts = ref.replace("\\", "/").split("/")
+    if ref.lower().endswith((".yaml", ".yml")):
+        if os.path.isabs(ref) or ".." in parts:
             return None
         return os.path.abspath(os.path.join(base_dir, ref))
+    if len(parts) > 1 or os.path.isabs(ref):
+        return None
     try:
-        return os.path.abspath(registry.find(ref))
+        return os.path.abspath(registry.find_shipped(ref))
     except RulesetError:
         return None
 

@@ -661,7 +661,7 @@ class Unit:
         title = src.get("title")
         return Citation(source=str(sid), title=_label(title, "zh") if isinstance(title, dict) else str(title or ""),
                         number=str(src.get("number", "")), clause=str(cite.get("clause", src.get("clause", ""))),
-                        basis=cite.get("basis", "clause"), status=src.get("status", "verified"),
+                        basis=cite.get("basis", "clause"), status=src.get("status", "unverified"),
                         layer=str(cite.get("layer", "")))
 
     def _table(self, name: str, spec: Mapping[str, Any]) -> Table | None:
@@ -718,14 +718,22 @@ class Unit:
             self.p((*path, "csv"), "bad-path", "a table CSV must sit beside the ruleset (no absolute or .. paths)")
             return None
         try:
-            with open(fpath, encoding="utf-8", newline="") as fh:
+            # utf-8-sig: the byte order mark Excel and WPS write at the start of a "CSV UTF-8" file is not a header
+            with open(fpath, encoding="utf-8-sig", newline="") as fh:
                 reader = csv.DictReader(fh)
                 header = reader.fieldnames or []
                 missing = [c for c in cols if c not in header]
                 if missing:
                     self.p((*path, "csv"), "csv-columns", f"{spec['csv']}: missing columns {missing}")
                     return None
-                for lineno, row in enumerate(reader, start=2):
+                for row in reader:
+                    lineno = reader.line_num  # where the row ends: a quoted cell may hold line breaks
+                    if None in row or None in row.values():  # more cells than the header has, or fewer
+                        more = len(row.get(None) or ())
+                        self.p((*path, "csv"), "csv-value", f"{spec['csv']}:{lineno}: the row has "
+                               + (f"{more} cell{'s' if more > 1 else ''} more than the header's {len(header)} columns"
+                                  if more else f"fewer cells than the header's {len(header)} columns"))
+                        return None
                     conv = self._convert_row(row, cols, f"{spec['csv']}:{lineno}", (*path, "csv"))
                     if conv is not None:
                         rows.append(conv)
@@ -749,9 +757,11 @@ class Unit:
                 elif typ in ("number", "integer"):
                     try:
                         f = float(v)
+                        if not math.isfinite(f):
+                            raise ValueError(v)
                         v = int(f) if (typ == "integer" or (f.is_integer() and "." not in v)) else f
                     except ValueError:
-                        self.p(path, "csv-value", f"{where}: column {c!r} must be a number, got {v!r}")
+                        self.p(path, "csv-value", f"{where}: column {c!r} must be a finite number, got {v!r}")
                         return None
                 elif typ == "bool":
                     v = v.lower() in ("1", "true", "yes", "是")
@@ -759,6 +769,9 @@ class Unit:
                 ok = {"number": _NUM, "integer": (int,), "string": (str,), "bool": (bool,)}[typ]
                 if (isinstance(v, bool) and typ != "bool") or not isinstance(v, ok):
                     self.p(path, "wrong-type", f"column {c!r} must be {typ}, got {v!r}")
+                    return None
+                if isinstance(v, float) and not math.isfinite(v):
+                    self.p(path, "bad-value", f"column {c!r} must be a finite number, got {v!r}")
                     return None
             out[c] = v
         return out
@@ -983,6 +996,11 @@ class Unit:
                     self.p(("cases", i, "want", "level"), "bad-level", str(e))
             if "want" not in c and "want_error" not in c:
                 self.p(("cases", i), "missing-key", "a case needs 'want' or 'want_error'")
+            elif c.get("want") == {}:  # passes whatever the grade is: not a test, nor coverage
+                self.problems.append(self.loc.problem(
+                    ("cases", i, "want"), "missing-key", "this case's 'want' is empty and checks nothing: give the "
+                    "level, score, values or rules (fired, not_fired) it wants",
+                    message_zh="该用例的 want 为空，什么也不检查：请给出期望的等级、分值、取值或规则（fired、not_fired）"))
 
     def _generate(self, inputs: Mapping[str, Any], order: list[str],
                   derive_src: Mapping[str, tuple[str, frozenset[str]]], rule_lines: list[list[str]], nrules: int,

@@ -289,7 +289,7 @@ class _Page:
         for sid, s in rs.sources.items():
             note = s.get("note")
             rows.append([code(sid), label(s.get("title")), c(s.get("number")),
-                         self.status(s.get("status", "verified")) or c(s.get("status")),
+                         self.status(s.get("status", "unverified")) or c(s.get("status")),
                          label(note, " — ") if note else ""])
         L += w.table(["id", "title 名称", "number 文号", "status 核实", "note 说明"], rows)
 

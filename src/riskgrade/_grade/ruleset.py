@@ -398,7 +398,8 @@ def _run_case_checked(rs: Ruleset, i: int, case: Mapping[str, Any]) -> CaseResul
         if "score" in want and not _close(want["score"], a.score):
             problems.append(f"score: want {want['score']}, got {a.score}")
         problems += fired_problems(want, fired, a.values)
-    return CaseResult(rs.id, i, note, not problems, dict(want or {}), actual, tuple(problems))
+    return CaseResult(rs.id, i, note, not problems, dict(want_err if want_err is not None else want or {}),
+                      actual, tuple(problems))
 
 
 def _close(want: Any, got: Any) -> bool:

@@ -186,7 +186,7 @@ class ScreeningRuleset:
             title = src.get("title")
             cite = Citation(source=str(row["source"]), title=_text(title, "zh"), number=str(src.get("number", "")),
                             clause=str(row.get("clause") or ""), basis=str(row.get("basis") or "clause"),
-                            status=str(row.get("status") or src.get("status", "verified")))
+                            status=str(row.get("status") or src.get("status", "unverified")))
             name = row.get("name") or key
             name_en = row.get("name_en") or name
             note = f"（{row['note']}）" if row.get("note") else ""  # the list's own words (zh), e.g. a restriction's scope
@@ -226,4 +226,5 @@ class ScreeningRuleset:
             if "reasons" in want and list(want["reasons"]) != actual["reasons"]:
                 problems.append(f"reasons: want {list(want['reasons'])}, got {actual['reasons']}")
             problems += fired_problems(want, fired, s.assessment.values)
-        return CaseResult(rs.id, i, note, not problems, dict(want or {}), actual, tuple(problems))
+        return CaseResult(rs.id, i, note, not problems, dict(want_err if want_err is not None else want or {}),
+                      actual, tuple(problems))

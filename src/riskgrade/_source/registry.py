@@ -15,7 +15,7 @@ import yaml
 
 from riskgrade.exceptions import Problem, RulesetError
 
-__all__ = ["HEAD_KEYS", "ShippedRuleset", "find", "head", "sector_rollup", "shipped", "shipped_files"]
+__all__ = ["HEAD_KEYS", "ShippedRuleset", "find", "find_shipped", "head", "sector_rollup", "shipped", "shipped_files"]
 
 
 @attrs.frozen
@@ -161,6 +161,12 @@ def find(ref: str, as_of: datetime.date | None = None) -> str:
     """
     if os.path.exists(ref) or ref.endswith((".yaml", ".yml")) or os.sep in ref:
         return ref
+    return find_shipped(ref, as_of)
+
+
+def find_shipped(ref: str, as_of: datetime.date | None = None) -> str:
+    """The shipped file for the id or ``id@edition`` ``ref`` (as :func:`find`, never a path: a file of
+    that name in the current directory is not looked at); :class:`RulesetError` ``unknown-ruleset``."""
     rid, _, edition = ref.partition("@")
     matches = [s for s in shipped() if s.id == rid]
     if edition:

@@ -348,7 +348,7 @@ class _Builder:
         note = c.get("note")
         return Citation(str(c["source"]), title=_zh(title), number=str(src.get("number", "")),
                         clause=str(c.get("clause") or src.get("clause") or ""), basis=str(c["basis"]),
-                        status=str(src.get("status", "verified")), layer=layer, note=_zh(note))
+                        status=str(src.get("status", "unverified")), layer=layer, note=_zh(note))
 
     def _looser(self, f: _File, path: tuple[Any, ...], message: str, message_zh: str) -> None:
         self.looser.append(f.located.problem(path, "refine-looser", message, message_zh=message_zh,

@@ -166,8 +166,9 @@ SOURCE: dict[str, Any] = {
     "clause": {"type": ["string", "integer"]},
     "issuer": {"type": "string"},
     "date": {"type": ["date", "string"]},
+    # a source is verified only when its file says so: a status left out is not a claim
     "status": {"type": "string", "allowed": ["verified", "unverified", "partial", "superseded"],
-               "default": "verified"},
+               "default": "unverified"},
     "url": {"type": "string"},
     "note": _text,
 }
@@ -311,6 +312,8 @@ SCREENING_TOP: dict[str, Any] = {
 class _Validator(cerberus.Validator):  # type: ignore[misc]
     types_mapping = cerberus.Validator.types_mapping.copy()
     types_mapping["date"] = cerberus.TypeDefinition("date", (datetime.date,), ())
+    # cerberus counts True and False as integers (bool is an int in Python); YAML's true is not a count
+    types_mapping["integer"] = cerberus.TypeDefinition("integer", (int,), (bool,))
 
     def _validate_regex(self, pattern: str, field: str, value: Any) -> None:
         """{'type': 'string'}"""
@@ -558,6 +561,20 @@ def _number_text(v: Any) -> bool:
     return True
 
 
+def _want_of(schema: Mapping[str, Any] | None, rel: tuple[Any, ...]) -> str:
+    """What the rule of the field at ``rel`` takes, in words ('' when not found)."""
+    fields: Any = schema
+    rule: Any = None
+    for step in rel:
+        if not isinstance(fields, Mapping) or not isinstance(step, str) or not isinstance(fields.get(step), Mapping):
+            return ""
+        rule = fields[step]
+        fields = rule.get("schema")
+    t = rule.get("type") if isinstance(rule, Mapping) else None
+    wants = [t] if isinstance(t, str) else list(t or ())
+    return " or ".join(_WANT_EN.get(w, w) for w in wants)
+
+
 def _to_problem(err: Any, path: tuple[Any, ...], located: Located, schema: Mapping[str, Any] | None = None,
                 rel: tuple[Any, ...] = ()) -> Problem:
     rule = err.rule
@@ -571,6 +588,11 @@ def _to_problem(err: Any, path: tuple[Any, ...], located: Located, schema: Mappi
         return located.problem(path[:-1], "missing-key", f"required key {field!r} is missing",
                                message_zh=f"缺少必需的键 {field!r}", hint=f"add '{field}:' here",
                                hint_zh=f"在此处加上 '{field}:'")
+    if err.code == c.NOT_NULLABLE.code:  # `key:` with nothing after it, or `~`
+        want = _want_of(schema, rel)
+        return located.problem(path, "wrong-type", f"{field!r} has no value" + (f"; it takes {want}" if want else ""),
+                               message_zh=f"{field!r} 没有值", hint=f"write its value after '{field}:'",
+                               hint_zh=f"在 '{field}:' 后写上它的值")
     if err.code == c.BAD_TYPE.code:
         wants = [err.constraint] if isinstance(err.constraint, str) else list(err.constraint)
         want = " or ".join(wants)
