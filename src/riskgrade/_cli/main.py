@@ -240,8 +240,8 @@ def _kind(path: str) -> str:
     (``units`` or ``risk_points``, no ``riskgrade`` key: data, not checked); otherwise ``ruleset``, so that
     the ruleset loader reports what is wrong with it, located -- a file that does not parse, and a ``kind``
     misspelt (``bad-value``), which is never passed over. Read by riskgrade's own YAML reader under the
-    limits (a file too large or too deep is refused at once, not parsed whole) and its cache, so that the
-    loader's read after this one is not a second parse."""
+    limits (a file too large or too deep is refused at once, not parsed whole); with the cross-process
+    cache on, the loader's read after this one is not a second parse."""
     try:
         data = load_yaml(path).data
     except RulesetError:
@@ -255,12 +255,12 @@ def _kind(path: str) -> str:
     return "ruleset"
 
 
-def _load_any(path: str, *, until: str | None = None) -> Any:
-    """Load a ruleset-language file of any kind (ruleset, layer, monitor); raises RulesetError.
+def _load_any(path: str, kind: str, *, until: str | None = None) -> Any:
+    """Load a ruleset-language file of the ``kind`` :func:`_kind` gave (ruleset, layer, monitor ...);
+    raises RulesetError.
 
     ``until`` runs a ruleset's compiler stages only up to that stage (``validate`` stops after
     ``check``: everything is checked, no grading code is generated)."""
-    kind = _kind(path)
     if kind == "ruleset":
         return compile_located(load_yaml(path), until=until) if until else compile_file(path)
     if kind == "layer":
@@ -304,7 +304,7 @@ def validate_cmd(paths: tuple[str, ...], strict: bool, fmt: str, lang: str | Non
         warnings: tuple[Problem, ...] = ()
         dropped = 0
         try:
-            obj = _load_any(path)
+            obj = _load_any(path, kind)
         except RulesetError as e:
             errors, warnings, dropped = e.problems, e.warnings, e.dropped
         else:
@@ -612,7 +612,7 @@ def _not_found(path: str) -> _Tested:
 
 def _test_file(path: str, kind: str, pattern: str | None, min_coverage: float | None, lang: str) -> _Tested:
     try:
-        obj = _load_any(path)
+        obj = _load_any(path, kind)
     except RulesetError as e:
         return _Tested(path, broken=e)
     rs = obj if kind == "ruleset" else obj.ruleset
